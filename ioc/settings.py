@@ -1,0 +1,79 @@
+"""Every setting the platform reads, in one place, from the environment.
+
+The defaults make a fresh clone work with nothing configured: data under `.ioc/` in the
+checkout, an embedded PostgreSQL on 127.0.0.1:54329. Each default can be overridden with an
+`IOC_*` variable (the README lists them all).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path(var: str, default: Path) -> Path:
+    value = os.environ.get(var)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A snapshot of the environment; call `load()` again after changing os.environ."""
+
+    home: Path
+    warehouse_url: str | None
+    pg_port: int
+    intake_dir: Path
+    archive_dir: Path
+    superset_port: int
+    dagster_port: int
+    agency_api_url: str | None
+    agency_api_token: str | None
+
+    @property
+    def embedded(self) -> bool:
+        """True when the platform runs its own PostgreSQL (no IOC_WAREHOUSE_URL given)."""
+        return not self.warehouse_url
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    def secret_file(self, name: str) -> Path:
+        return self.home / name
+
+
+def load() -> Settings:
+    home = _path("IOC_HOME", PROJECT_ROOT / ".ioc")
+    return Settings(
+        home=home,
+        warehouse_url=os.environ.get("IOC_WAREHOUSE_URL") or None,
+        pg_port=int(os.environ.get("IOC_PG_PORT", "54329")),
+        intake_dir=_path("IOC_INTAKE_DIR", home / "intake"),
+        archive_dir=_path("IOC_ARCHIVE_DIR", home / "archive"),
+        superset_port=int(os.environ.get("IOC_SUPERSET_PORT", "8088")),
+        dagster_port=int(os.environ.get("IOC_DAGSTER_PORT", "3000")),
+        agency_api_url=os.environ.get("IOC_AGENCY_API_URL") or None,
+        agency_api_token=os.environ.get("IOC_AGENCY_API_TOKEN") or None,
+    )
+
+
+def read_or_create_secret(path: Path, env_var: str | None = None, nbytes: int = 18) -> str:
+    """Return a secret from `env_var`, else from `path`, else generate it into `path` (0600).
+
+    Secrets are generated per install and never committed: `.ioc/` is git-ignored.
+    """
+    if env_var and os.environ.get(env_var):
+        return os.environ[env_var]
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(nbytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+    return value
