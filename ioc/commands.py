@@ -6,4 +6,17 @@ imports inside the registrars so `ioc --help` does not import Dagster or pandas.
 
 from __future__ import annotations
 
-REGISTRARS: list = []
+
+def _dbt(sub) -> None:
+    from ioc import dbt_runner
+
+    dbt_runner.register(sub)
+
+
+def _pipeline(sub) -> None:
+    from ioc import pipeline
+
+    pipeline.register(sub)
+
+
+REGISTRARS: list = [_dbt, _pipeline]

@@ -1,0 +1,1 @@
+"""Dagster code location of the IOC platform; `definitions.py` assembles it."""

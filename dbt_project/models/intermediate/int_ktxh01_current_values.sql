@@ -1,0 +1,28 @@
+-- KTXH-01 values of the version in force for each unit and month (corrections replace
+-- earlier versions; the earlier rows stay in raw for history).
+with
+
+files as (
+    select * from {{ ref('stg_intake__file_manifest') }}
+    where form_code = 'KTXH-01' and status = 'accepted' and is_current
+),
+
+values_ as (
+    select * from {{ ref('stg_intake__ktxh01_value') }}
+),
+
+final as (
+    select
+        files.org_unit_id,
+        files.period_month,
+        values_.indicator_code,
+        values_.value,
+        values_.plan_year,
+        values_.ytd_reported,
+        files.file_id,
+        files.arrived_at
+    from values_
+    inner join files on values_.file_id = files.file_id
+)
+
+select * from final

@@ -1,0 +1,20 @@
+with
+
+source as (
+    select * from {{ source('raw_intake', 'ktxh01_value') }}
+),
+
+renamed as (
+    select
+        file_id,
+        source_sheet,
+        source_row,
+        upper(trim(indicator_code)) as indicator_code,
+        value::numeric as value,
+        plan_year::numeric as plan_year,
+        ytd::numeric as ytd_reported,
+        note
+    from source
+)
+
+select * from renamed

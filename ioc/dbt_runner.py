@@ -1,0 +1,60 @@
+"""Run dbt against the configured warehouse.
+
+dbt's profile (`dbt_project/profiles.yml`) reads `IOC_DBT_*` variables; this module derives
+them from the one warehouse URL so dbt, Dagster and the CLI can never disagree about where
+the warehouse is.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from ioc import warehouse
+from ioc.settings import PROJECT_ROOT, Settings, load
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+def dbt_env(settings: Settings | None = None) -> dict[str, str]:
+    """The `IOC_DBT_*` variables for the warehouse `settings` points at."""
+    parts = urlsplit(warehouse.url(settings or load()))
+    return {
+        "IOC_DBT_HOST": parts.hostname or "127.0.0.1",
+        "IOC_DBT_PORT": str(parts.port or 5432),
+        "IOC_DBT_USER": unquote(parts.username or ""),
+        "IOC_DBT_PASSWORD": unquote(parts.password or ""),
+        "IOC_DBT_DBNAME": parts.path.lstrip("/") or warehouse.WAREHOUSE_DB,
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+    }
+
+
+def export_dbt_env(settings: Settings | None = None) -> None:
+    """Put the dbt variables into this process's environment (for dagster-dbt's subprocesses)."""
+    os.environ.update(dbt_env(settings))
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(args: list[str], settings: Settings | None = None, check: bool = True) -> int:
+    """Run `dbt <args>` in the project directory against the configured warehouse."""
+    env = {**os.environ, **dbt_env(settings)}
+    proc = subprocess.run([dbt_executable(), *args], cwd=DBT_PROJECT_DIR, env=env)
+    if check and proc.returncode != 0:
+        raise SystemExit(proc.returncode)
+    return proc.returncode
+
+
+def register(sub) -> None:
+    parser = sub.add_parser(
+        "dbt", help="run dbt against the configured warehouse (e.g. `ioc dbt build`)"
+    )
+    parser.add_argument("dbt_args", nargs="*", help="arguments passed to dbt")
+    parser.set_defaults(func=lambda a: run_dbt(a.dbt_args or ["build"], check=False))

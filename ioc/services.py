@@ -1,0 +1,195 @@
+"""Start and stop the platform's long-running services: `make up`, `make down`, `make demo`.
+
+Each service is a process group started in its own session, its pid in `.ioc/run/<name>.pid`
+and its output in `.ioc/logs/<name>.log`, so `down` can stop everything it started — and
+nothing else — even from another shell.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from ioc import settings as settings_mod
+from ioc.settings import PROJECT_ROOT, Settings
+
+
+def dagster_home(settings: Settings) -> Path:
+    """Dagster's instance directory; `dagster.yaml` there is written from the environment."""
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.home / "dagster")
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    storage = ""
+    pg_url = os.environ.get("IOC_DAGSTER_PG_URL")
+    if pg_url:
+        storage = f"storage:\n  postgres:\n    postgres_url: \"{pg_url}\"\n"
+    text = (
+        "# Written by ioc.services from the environment; edit IOC_DAGSTER_PG_URL instead.\n"
+        "telemetry:\n  enabled: false\n"
+        "run_coordinator:\n  module: dagster.core.run_coordinator\n"
+        "  class: QueuedRunCoordinator\n  config:\n    max_concurrent_runs: 1\n"
+        + storage
+    )
+    if not config.exists() or config.read_text() != text:
+        config.write_text(text)
+    return home
+
+
+def _pidfile(settings: Settings, name: str) -> Path:
+    run = settings.home / "run"
+    run.mkdir(parents=True, exist_ok=True)
+    return run / f"{name}.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_pid(settings: Settings, name: str) -> int | None:
+    pidfile = _pidfile(settings, name)
+    if not pidfile.exists():
+        return None
+    try:
+        pid = int(pidfile.read_text().strip())
+    except ValueError:
+        return None
+    return pid if _alive(pid) else None
+
+
+def start_process(
+    settings: Settings, name: str, argv: list[str], env: dict[str, str] | None = None
+) -> int:
+    """Start `argv` in the background unless it already runs; return its pid."""
+    pid = running_pid(settings, name)
+    if pid:
+        return pid
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / f"{name}.log", "ab") as log:
+        proc = subprocess.Popen(
+            argv,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    _pidfile(settings, name).write_text(str(proc.pid))
+    return proc.pid
+
+
+def stop_process(settings: Settings, name: str, timeout_s: float = 20.0) -> bool:
+    """Stop a service's whole process group: SIGTERM, then SIGKILL after `timeout_s`."""
+    pid = running_pid(settings, name)
+    _pidfile(settings, name).unlink(missing_ok=True) if not pid else None
+    if not pid:
+        return False
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + timeout_s
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if _alive(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    _pidfile(settings, name).unlink(missing_ok=True)
+    return True
+
+
+def wait_http(url: str, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(url, timeout=3).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer within {timeout_s:.0f} s")
+        time.sleep(0.5)
+
+
+def start_dagster(settings: Settings) -> str:
+    home = dagster_home(settings)
+    bin_dir = Path(sys.executable).parent
+    start_process(
+        settings,
+        "dagster",
+        [str(bin_dir / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(settings.dagster_port)],
+        env={"DAGSTER_HOME": str(home)},
+    )
+    url = f"http://127.0.0.1:{settings.dagster_port}"
+    wait_http(url + "/server_info", timeout_s=180)
+    return url
+
+
+def up(settings: Settings | None = None) -> dict[str, str]:
+    """Warehouse, demo agency API (when configured), Superset and Dagster, in the background."""
+    from ioc import warehouse
+
+    settings = settings or settings_mod.load()
+    urls = {"warehouse": warehouse.start(settings)}
+    for hook in SERVICE_HOOKS:
+        urls.update(hook.up(settings))
+    urls["dagster"] = start_dagster(settings)
+    return urls
+
+
+def down(settings: Settings | None = None) -> list[str]:
+    from ioc import warehouse
+
+    settings = settings or settings_mod.load()
+    stopped = []
+    if stop_process(settings, "dagster"):
+        stopped.append("dagster")
+    for hook in reversed(SERVICE_HOOKS):
+        stopped.extend(hook.down(settings))
+    if warehouse.stop(settings):
+        stopped.append("warehouse")
+    return stopped
+
+
+class _Hook:
+    """A service contributed by another module (Superset, the demo agency API)."""
+
+    def __init__(self, module: str):
+        self.module = module
+
+    def _mod(self):
+        import importlib
+
+        try:
+            return importlib.import_module(self.module)
+        except ModuleNotFoundError as exc:
+            if exc.name != self.module:
+                raise
+            return None
+
+    def up(self, settings: Settings) -> dict[str, str]:
+        mod = self._mod()
+        return mod.service_up(settings) if mod and hasattr(mod, "service_up") else {}
+
+    def down(self, settings: Settings) -> list[str]:
+        mod = self._mod()
+        return mod.service_down(settings) if mod and hasattr(mod, "service_down") else []
+
+
+# Modules exposing service_up(settings) -> {name: url} and service_down(settings) -> [names].
+SERVICE_HOOKS = [_Hook("ioc.demo.service"), _Hook("ioc.bi.service")]

@@ -1,0 +1,1 @@
+"""Every dbt model, seed and test as Dagster assets and checks (dagster-dbt)."""

@@ -1,0 +1,22 @@
+"""dbt models as assets. The manifest is built by `make dbt-manifest` (dbt parse) or, under
+`dagster dev`, by `prepare_if_dev()`; a missing manifest is the most common dagster-dbt failure,
+so the Makefile prepares it before anything loads these definitions."""
+
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from ioc.dbt_runner import DBT_PROJECT_DIR, dbt_executable, export_dbt_env
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project.prepare_if_dev()
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
+def ioc_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    export_dbt_env()
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())

@@ -1,0 +1,27 @@
+"""The one Dagster `Definitions` of the platform: merges every domain's pieces.
+
+Found without arguments through `[tool.dagster]` in pyproject.toml, so `dagster dev`,
+`dagster definitions validate` and `dagster asset list` work from the repository root.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.dbt.assets import dbt_resource, ioc_dbt_assets
+from orchestration.intake.assets import intake_files
+from orchestration.intake.sensors import intake_job, intake_sensor
+from orchestration.resources import IntakeResource, WarehouseResource
+from orchestration.schedules import nightly_job, nightly_schedule
+
+defs = dg.Definitions(
+    assets=[intake_files, ioc_dbt_assets],
+    jobs=[nightly_job, intake_job],
+    schedules=[nightly_schedule],
+    sensors=[intake_sensor],
+    resources={
+        "warehouse": WarehouseResource(),
+        "intake": IntakeResource(),
+        "dbt": dbt_resource(),
+    },
+)

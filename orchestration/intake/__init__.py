@@ -1,0 +1,1 @@
+"""Intake of commune spreadsheets as Dagster assets, with a sensor on the intake folders."""
