@@ -7,6 +7,7 @@ nothing else — even from another shell.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -28,13 +29,12 @@ def dagster_home(settings: Settings) -> Path:
     storage = ""
     pg_url = os.environ.get("IOC_DAGSTER_PG_URL")
     if pg_url:
-        storage = f"storage:\n  postgres:\n    postgres_url: \"{pg_url}\"\n"
+        storage = f'storage:\n  postgres:\n    postgres_url: "{pg_url}"\n'
     text = (
         "# Written by ioc.services from the environment; edit IOC_DAGSTER_PG_URL instead.\n"
         "telemetry:\n  enabled: false\n"
         "run_coordinator:\n  module: dagster.core.run_coordinator\n"
-        "  class: QueuedRunCoordinator\n  config:\n    max_concurrent_runs: 1\n"
-        + storage
+        "  class: QueuedRunCoordinator\n  config:\n    max_concurrent_runs: 1\n" + storage
     )
     if not config.exists() or config.read_text() != text:
         config.write_text(text)
@@ -97,18 +97,14 @@ def stop_process(settings: Settings, name: str, timeout_s: float = 20.0) -> bool
     _pidfile(settings, name).unlink(missing_ok=True) if not pid else None
     if not pid:
         return False
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + timeout_s
     while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     if _alive(pid):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     _pidfile(settings, name).unlink(missing_ok=True)
     return True
 

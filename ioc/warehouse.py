@@ -141,7 +141,10 @@ def is_running(settings: Settings | None = None) -> bool:
             return False
     if not (settings.pgdata / "PG_VERSION").exists():
         return False
-    return _run_pg(["pg_ctl", "status", "-D", str(settings.pgdata)], settings, check=False).returncode == 0
+    return (
+        _run_pg(["pg_ctl", "status", "-D", str(settings.pgdata)], settings, check=False).returncode
+        == 0
+    )
 
 
 def _initdb(settings: Settings) -> None:
@@ -159,8 +162,10 @@ def _initdb(settings: Settings) -> None:
         _run_pg(
             [
                 "initdb",
-                "-D", str(settings.pgdata),
-                "-U", OWNER_ROLE,
+                "-D",
+                str(settings.pgdata),
+                "-U",
+                OWNER_ROLE,
                 f"--pwfile={pwfile}",
                 "--auth-local=scram-sha-256",
                 "--auth-host=scram-sha-256",
@@ -207,8 +212,19 @@ def start(settings: Settings | None = None) -> str:
             "-c max_connections=200 -c shared_buffers=256MB -c fsync=on"
         )
         _run_pg(
-            ["pg_ctl", "start", "-w", "-t", "60", "-D", str(settings.pgdata), "-l", str(log),
-             "-o", options],
+            [
+                "pg_ctl",
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(settings.pgdata),
+                "-l",
+                str(log),
+                "-o",
+                options,
+            ],
             settings,
         )
     ensure_databases(settings)
@@ -251,7 +267,9 @@ def ensure_databases(settings: Settings | None = None) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         if settings.embedded:
             for db in (WAREHOUSE_DB, SUPERSET_DB):
-                exists = conn.execute("select 1 from pg_database where datname = %s", (db,)).fetchone()
+                exists = conn.execute(
+                    "select 1 from pg_database where datname = %s", (db,)
+                ).fetchone()
                 if not exists:
                     conn.execute(sql.SQL("create database {}").format(sql.Identifier(db)))
         ensure_bi_role(conn, settings)
@@ -264,12 +282,18 @@ def ensure_bi_role(conn: psycopg.Connection, settings: Settings) -> None:
     """
     try:
         exists = conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone()
-        stmt = "alter role {} with login password {}" if exists else "create role {} with login password {}"
+        stmt = (
+            "alter role {} with login password {}"
+            if exists
+            else "create role {} with login password {}"
+        )
         conn.execute(
             sql.SQL(stmt).format(sql.Identifier(BI_ROLE), sql.Literal(bi_password(settings)))
         )
         conn.execute(
-            sql.SQL("alter role {} set default_transaction_read_only = on").format(sql.Identifier(BI_ROLE))
+            sql.SQL("alter role {} set default_transaction_read_only = on").format(
+                sql.Identifier(BI_ROLE)
+            )
         )
     except psycopg.errors.InsufficientPrivilege:
         pass

@@ -1,4 +1,4 @@
-"""The embedded warehouse: starts, answers, keeps data across stop/start, locks Superset out of raw data."""
+"""The embedded warehouse: starts, answers, survives stop/start, keeps Superset out of raw data."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ def test_data_survives_stop_and_start(warehouse_settings: settings_mod.Settings)
         conn.execute("drop table public.survives")
 
 
-def test_bi_role_is_read_only_and_cannot_read_raw(warehouse_settings: settings_mod.Settings) -> None:
+def test_bi_role_is_read_only_and_cannot_read_raw(
+    warehouse_settings: settings_mod.Settings,
+) -> None:
     with psycopg.connect(warehouse.url(warehouse_settings), autocommit=True) as conn:
         conn.execute("create schema if not exists raw_probe")
         conn.execute("create table if not exists raw_probe.secret (x int)")

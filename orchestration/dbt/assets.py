@@ -2,7 +2,6 @@
 `dagster dev`, by `prepare_if_dev()`; a missing manifest is the most common dagster-dbt failure,
 so the Makefile prepares it before anything loads these definitions."""
 
-
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 

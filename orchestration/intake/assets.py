@@ -5,7 +5,6 @@ is read; each raw table is its own asset key (`raw_intake/<table>`), which is al
 dagster-dbt names the dbt sources, so lineage runs from files to marts.
 """
 
-
 from collections import Counter
 
 import dagster as dg

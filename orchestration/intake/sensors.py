@@ -4,7 +4,6 @@ A file counts as complete when its size is the same on two consecutive ticks (st
 large files over slow links); a file still growing waits for the next tick.
 """
 
-
 import json
 
 import dagster as dg

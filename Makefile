@@ -1,0 +1,81 @@
+# The two commands that matter: `make demo` and `make test`. Everything else is a step of them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+VENV := .venv
+SS_VENV := .venv-superset
+UV := $(VENV)/bin/uv
+IOC := $(VENV)/bin/ioc
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install demo up down pipeline test lint bench faults dbt-manifest dbt-docs browser superset-lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+# --- environments (idempotent; redone only when a lock file changes) ------------------------
+$(UV):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+$(SS_VENV)/.synced: $(UV) superset/requirements.lock
+	@test -x $(SS_VENV)/bin/python || $(UV) venv --quiet --python $$($(VENV)/bin/python -c 'import sys; print(sys.executable)') $(SS_VENV)
+	$(UV) pip sync --quiet --python $(SS_VENV)/bin/python superset/requirements.lock
+	@touch $@
+
+dbt_project/target/manifest.json: $(VENV)/.synced $(shell find dbt_project/models dbt_project/macros dbt_project/seeds -type f 2>/dev/null) dbt_project/dbt_project.yml
+	$(IOC) dbt parse --quiet
+
+install: $(VENV)/.synced $(SS_VENV)/.synced dbt_project/target/manifest.json ## create both locked environments
+
+dbt-manifest: dbt_project/target/manifest.json
+
+browser: ## Debian's chromium for the browser tests (root installs it with apt)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null); \
+	  else echo "install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; }
+
+# --- running ------------------------------------------------------------------------------
+demo: install ## install, load the demo world, run the pipeline, serve Dagster and Superset
+	$(IOC) demo-setup
+	$(IOC) pipeline
+	$(IOC) serve
+
+up: install ## start the services in the background
+	$(IOC) up
+
+down: ## stop everything `up` or `demo` started
+	@if [ -x $(IOC) ]; then $(IOC) down; fi
+
+pipeline: install ## run the nightly job once against the configured warehouse
+	$(IOC) pipeline
+
+# --- quality ------------------------------------------------------------------------------
+test: install browser ## every test (own throwaway warehouse), dbt build included
+	$(VENV)/bin/pytest -ra
+
+lint: install ## ruff and sqlfluff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models
+
+bench: install ## benchmarks (minutes); writes bench/results/latest.json
+	$(VENV)/bin/python -m bench.run
+
+dbt-docs: install ## build and serve dbt's documentation on :8081
+	$(IOC) dbt docs generate
+	$(IOC) dbt docs serve --port 8081
+
+superset-lock: $(UV) ## re-lock Superset's environment from superset/requirements.in
+	$(UV) pip compile superset/requirements.in -c superset/constraints.txt --python-version 3.11 -o superset/requirements.lock
+
+clean: down ## remove environments and local data (.ioc)
+	rm -rf $(VENV) $(SS_VENV) .ioc dbt_project/target
