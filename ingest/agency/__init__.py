@@ -1,0 +1,1 @@
+"""Connectors for the agency integration platform (dossiers, documents, citizen feedback)."""

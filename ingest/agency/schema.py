@@ -1,0 +1,122 @@
+"""The raw tables the agency connectors land into, created before anything reads them.
+
+Column names are the API's field names in snake_case (`maHoSo` → `ma_ho_so`), the naming
+dlt's normaliser produces, so a dlt-based loader and these tables agree. Each resource has
+  - `raw_agency.<resource>`: the newest version of every record (upsert by key);
+  - `raw_agency.<resource>_history`: every version the connector saw, one row per
+    (key, cap_nhat_luc), for status-change times;
+and its personal data (`chuHoSo`, `nguoiPhanAnh`, `noiDung`) lives only in
+`restricted.<resource>_ca_nhan`, which neither dbt's marts nor Superset's role can read.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+HO_SO_COLUMNS = """
+    ma_ho_so text not null,
+    ma_tthc text,
+    ten_tthc text,
+    linh_vuc text,
+    cap_thuc_hien text,
+    ma_don_vi text,
+    kenh_nop integer,
+    muc_do_dvc text,
+    ngay_tiep_nhan timestamptz,
+    ngay_hen_tra timestamptz,
+    ngay_ket_thuc_xu_ly timestamptz,
+    ngay_tra_ket_qua timestamptz,
+    trang_thai text,
+    so_lan_bo_sung integer,
+    so_ngay_bo_sung integer,
+    co_ket_qua_dien_tu boolean,
+    da_so_hoa boolean,
+    co_nghia_vu_tai_chinh boolean,
+    thanh_toan_truc_tuyen boolean,
+    cap_nhat_luc timestamptz not null,
+    _loaded_at timestamptz not null default now()
+"""
+
+VAN_BAN_COLUMNS = """
+    id text not null,
+    so_ky_hieu text,
+    trich_yeu text,
+    loai_van_ban text,
+    chieu text,
+    ma_don_vi text,
+    co_quan_ban_hanh text,
+    do_khan text,
+    ngay_van_ban date,
+    ngay_den timestamptz,
+    han_xu_ly date,
+    ngay_hoan_thanh timestamptz,
+    trang_thai text,
+    ky_so boolean,
+    cap_nhat_luc timestamptz not null,
+    _loaded_at timestamptz not null default now()
+"""
+
+PHAN_ANH_COLUMNS = """
+    ma_phan_anh text not null,
+    kenh text,
+    linh_vuc text,
+    tieu_de text,
+    dia_ban text,
+    ma_don_vi_xu_ly text,
+    ngay_tiep_nhan timestamptz,
+    han_xu_ly timestamptz,
+    ngay_hoan_thanh timestamptz,
+    trang_thai text,
+    cong_khai boolean,
+    danh_gia integer,
+    cap_nhat_luc timestamptz not null,
+    _loaded_at timestamptz not null default now()
+"""
+
+# resource name in the API -> (table, key column, columns)
+RESOURCES: dict[str, tuple[str, str, str]] = {
+    "ho-so": ("ho_so", "ma_ho_so", HO_SO_COLUMNS),
+    "van-ban": ("van_ban", "id", VAN_BAN_COLUMNS),
+    "phan-anh": ("phan_anh", "ma_phan_anh", PHAN_ANH_COLUMNS),
+}
+
+PERSONAL_COLUMNS: dict[str, str] = {
+    "ho_so": "ho_ten text, so_dien_thoai text, so_cccd text",
+    "van_ban": "",
+    "phan_anh": "ho_ten text, so_dien_thoai text, so_cccd text, noi_dung text",
+}
+
+
+def ddl() -> list[str]:
+    """Statements that create every raw_agency and restricted table (idempotent)."""
+    statements = [
+        "create schema if not exists raw_agency",
+        "create schema if not exists restricted",
+        "revoke all on schema restricted from public",
+    ]
+    for table, key, columns in RESOURCES.values():
+        statements.append(
+            f"create table if not exists raw_agency.{table} ({columns}, primary key ({key}))"
+        )
+        statements.append(
+            f"create table if not exists raw_agency.{table}_history "
+            f"({columns}, primary key ({key}, cap_nhat_luc))"
+        )
+        personal = PERSONAL_COLUMNS[table]
+        if personal:
+            statements.append(
+                f"create table if not exists restricted.{table}_ca_nhan ("
+                f"{key} text primary key, {personal}, cap_nhat_luc timestamptz not null)"
+            )
+    statements.append(
+        "create table if not exists raw_agency.sync_state ("
+        "resource text primary key, watermark timestamptz, last_run_at timestamptz, "
+        "last_status text, records_total bigint default 0)"
+    )
+    return statements
+
+
+def ensure_tables(conninfo: str) -> None:
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for statement in ddl():
+            conn.execute(statement)
