@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.agency.assets import agency_assets
+from orchestration.alerts.sensors import run_failure_alert
 from orchestration.dbt.assets import dbt_resource, ioc_dbt_assets
 from orchestration.intake.assets import intake_files
 from orchestration.intake.sensors import intake_job, intake_sensor
-from orchestration.resources import IntakeResource, WarehouseResource
+from orchestration.resources import AgencyApiResource, IntakeResource, WarehouseResource
 from orchestration.schedules import nightly_job, nightly_schedule
 
 defs = dg.Definitions(
-    assets=[intake_files, ioc_dbt_assets],
+    assets=[intake_files, *agency_assets, ioc_dbt_assets],
     jobs=[nightly_job, intake_job],
     schedules=[nightly_schedule],
-    sensors=[intake_sensor],
+    sensors=[intake_sensor, run_failure_alert],
     resources={
         "warehouse": WarehouseResource(),
         "intake": IntakeResource(),
+        "agency_api": AgencyApiResource(),
         "dbt": dbt_resource(),
     },
 )

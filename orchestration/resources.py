@@ -34,3 +34,30 @@ class IntakeResource(dg.ConfigurableResource):
 
     def archive_path(self) -> Path:
         return Path(self.archive_dir) if self.archive_dir else settings_mod.load().archive_dir
+
+
+class AgencyApiResource(dg.ConfigurableResource):
+    """The agency integration platform; URL and token come from the environment by default.
+
+    Per-source overrides (`IOC_AGENCY_API_URL_HO_SO`, ...) are resolved by the connector's
+    own configuration loader, so Dagster and `ioc pull` read the same settings.
+    """
+
+    base_url: str | None = None
+    token: str | None = None
+
+    def configured(self, resource: str) -> bool:
+        import os
+
+        suffix = resource.replace("-", "_").upper()
+        return bool(
+            self.base_url
+            or os.environ.get("IOC_AGENCY_API_URL")
+            or os.environ.get(f"IOC_AGENCY_API_URL_{suffix}")
+        )
+
+    def config(self):
+        """Connector configuration, with this resource's explicit values taking precedence."""
+        from ingest.agency import config as agency_config
+
+        return agency_config.load(base_url=self.base_url, token=self.token)

@@ -1,0 +1,1 @@
+"""Agency API resources (dossiers, documents, feedback) as Dagster assets."""

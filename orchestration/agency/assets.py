@@ -1,0 +1,60 @@
+"""One multi-asset per agency resource: the current table and its history table.
+
+The assets call the same code as `ioc pull` (`ingest.agency.pull`). Without a configured
+API (`IOC_AGENCY_API_URL`), they only make sure the raw tables exist, so the nightly job
+still builds the marts from the other sources.
+"""
+
+import dagster as dg
+
+from orchestration.resources import AgencyApiResource, WarehouseResource
+
+AGENCY_RESOURCES = {
+    "ho-so": ("ho_so", "Hồ sơ thủ tục hành chính (một cửa điện tử)"),
+    "van-ban": ("van_ban", "Văn bản đến/đi (quản lý văn bản điều hành)"),
+    "phan-anh": ("phan_anh", "Phản ánh, kiến nghị của người dân"),
+}
+
+
+def _build(resource: str, table: str, description: str) -> dg.AssetsDefinition:
+    specs = [
+        dg.AssetSpec(
+            key=dg.AssetKey(["raw_agency", name]),
+            description=description + (" — lịch sử phiên bản" if name.endswith("_history") else ""),
+            group_name="agency",
+            kinds={"python", "postgres"},
+        )
+        for name in (table, f"{table}_history")
+    ]
+
+    @dg.multi_asset(
+        specs=specs,
+        name=f"agency_{table}",
+        retry_policy=dg.RetryPolicy(max_retries=3, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+    )
+    def _asset(
+        context: dg.AssetExecutionContext,
+        warehouse: WarehouseResource,
+        agency_api: AgencyApiResource,
+    ):
+        from ingest.agency import schema
+
+        conninfo = warehouse.conninfo()
+        schema.ensure_tables(conninfo)
+        metadata: dict = {}
+        if agency_api.configured(resource):
+            from ingest.agency.pull import pull
+
+            stats = pull([resource], conninfo=conninfo, config=agency_api.config())[resource]
+            metadata = {k: v for k, v in vars(stats).items() if isinstance(v, int | float | str)}
+            context.log.info(f"{resource}: {metadata}")
+        else:
+            context.log.warning(f"{resource}: IOC_AGENCY_API_URL is not set; nothing pulled")
+            metadata = {"skipped": "IOC_AGENCY_API_URL not set"}
+        for spec in specs:
+            yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)
+
+    return _asset
+
+
+agency_assets = [_build(r, t, d) for r, (t, d) in AGENCY_RESOURCES.items()]

@@ -1,0 +1,1 @@
+"""Alerts when a run fails: to the log and, when configured, to a chat webhook."""
