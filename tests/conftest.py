@@ -89,3 +89,13 @@ def fresh_db_url(warehouse_settings: settings_mod.Settings) -> Iterator[str]:
 def fresh_db(fresh_db_url: str) -> Iterator[psycopg.Connection]:
     with psycopg.connect(fresh_db_url) as conn:
         yield conn
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    """A MonkeyPatch that lives as long as a test module (for module-scoped worlds)."""
+    mp = pytest.MonkeyPatch()
+    try:
+        yield mp
+    finally:
+        mp.undo()
