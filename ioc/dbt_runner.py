@@ -7,6 +7,7 @@ the warehouse is.
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -56,5 +57,5 @@ def register(sub) -> None:
     parser = sub.add_parser(
         "dbt", help="run dbt against the configured warehouse (e.g. `ioc dbt build`)"
     )
-    parser.add_argument("dbt_args", nargs="*", help="arguments passed to dbt")
+    parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt")
     parser.set_defaults(func=lambda a: run_dbt(a.dbt_args or ["build"], check=False))
