@@ -1,0 +1,248 @@
+"""Form contracts: one YAML file per form in `ingest/contracts/`, loaded into dataclasses.
+
+A contract says how to recognise the form, where unit and period come from, which columns
+the header row has (with every alias staff use), each column's type, the rules between
+values and which raw table receives the rows. Adding a form is adding a YAML file; see
+docs/adding-a-form.md. `_common.yaml` holds defaults every contract inherits (footer words).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ingest.intake.text import fold
+
+CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
+COLUMN_TYPES = ("text", "code", "number", "integer", "boolean", "choice", "commune")
+SQL_TYPES = {
+    "text": "text", "code": "text", "number": "numeric", "integer": "bigint",
+    "boolean": "boolean", "choice": "text", "commune": "text",
+}
+
+
+class ContractError(ValueError):
+    """A contract file is malformed (a programming error, reported when contracts load)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    headers: tuple[tuple[str, ...], ...]  # folded alias paths ("group > sub" → 2 parts)
+    type: str = "text"
+    required: bool = False  # the header must be present
+    not_empty: bool = False  # every data row needs a value
+    min: Decimal | None = None
+    max: Decimal | None = None
+    empty_as_zero: bool = False
+    choices: dict[str, str] = field(default_factory=dict)  # folded spelling → stored value
+    true_words: frozenset[str] = frozenset()
+    false_words: frozenset[str] = frozenset()
+    from_sheet_name: bool = False  # a choice column may be given by the sheet's name
+    db_column: str | None = None  # name in the raw table (default: name)
+    label: str = ""  # how the column is called in messages
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Rule:
+    expression: str
+    message: str
+    tree: ast.Expression
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Contract:
+    form: str
+    title: str
+    period_kind: str  # month | semester
+    unit_types: tuple[str, ...]
+    unit_ids: tuple[str, ...]
+    codes: tuple[str, ...]  # folded form codes ("ktxh 01")
+    title_keywords: tuple[str, ...]  # folded
+    sheets: str  # first | all
+    layout: str  # indicators | rows
+    table: str
+    columns: dict[str, Column]
+    load: tuple[str, ...]  # columns stored, in order
+    rules: tuple[Rule, ...]
+    footer_markers: tuple[str, ...]
+    footer_patterns: tuple[str, ...]
+    # indicators layout
+    code_column: str | None = None
+    name_column: str | None = None
+    value_column: str | None = None
+    indicator_aliases: dict[str, str] = field(default_factory=dict)  # folded name → code
+    ytd_column: str | None = None
+    ytd_tolerance: Decimal = Decimal("0.01")
+    # rows layout
+    key: str | None = None
+    total_labels: tuple[str, ...] = ()
+    total_label_columns: tuple[str, ...] = ()
+    total_sums: tuple[str, ...] = ()
+    min_rows: int = 1
+    source: Path | None = None
+
+
+def _alias_path(text: str) -> tuple[str, ...]:
+    return tuple(fold(part) for part in str(text).split(">") if fold(part))
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _column(name: str, spec: dict[str, Any]) -> Column:
+    ctype = spec.get("type", "text")
+    if ctype not in COLUMN_TYPES:
+        raise ContractError(f"column {name}: unknown type {ctype!r}")
+    headers = tuple(_alias_path(h) for h in spec.get("header", []))
+    if not headers:
+        raise ContractError(f"column {name}: no header aliases")
+    choices: dict[str, str] = {}
+    for stored, spellings in (spec.get("choices") or {}).items():
+        for s in [stored, *(spellings or [])]:
+            choices[fold(s)] = stored
+    return Column(
+        name=name,
+        headers=headers,
+        type=ctype,
+        required=bool(spec.get("required", False)),
+        not_empty=bool(spec.get("not_empty", False)),
+        min=_decimal(spec.get("min")),
+        max=_decimal(spec.get("max")),
+        empty_as_zero=bool(spec.get("empty_as_zero", False)),
+        choices=choices,
+        true_words=frozenset(fold(w) for w in spec.get("true_values", [])),
+        false_words=frozenset(fold(w) for w in spec.get("false_values", [])),
+        from_sheet_name=bool(spec.get("from_sheet_name", False)),
+        db_column=spec.get("db_column"),
+        label=str(spec.get("label") or spec["header"][0]).replace(">", "/"),
+    )
+
+
+_ALLOWED = (ast.Expression, ast.Compare, ast.BinOp, ast.Add, ast.Sub, ast.Name, ast.Load,
+            ast.Constant, ast.LtE, ast.Lt, ast.GtE, ast.Gt, ast.Eq, ast.UnaryOp, ast.USub)
+
+
+def _rule(spec: dict[str, Any]) -> Rule:
+    expression = spec["check"]
+    tree = ast.parse(expression, mode="eval")
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            raise ContractError(f"rule {expression!r}: {type(node).__name__} not allowed")
+    names = tuple(dict.fromkeys(n.id for n in ast.walk(tree) if isinstance(n, ast.Name)))
+    return Rule(expression, spec["message"], tree, names)
+
+
+def evaluate(rule: Rule, values: dict[str, Decimal]) -> bool | None:
+    """True/False for the rule on `values`; None when one of its values is missing."""
+    if any(values.get(n) is None for n in rule.names):
+        return None
+
+    def ev(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Name):
+            return values[node.id]
+        if isinstance(node, ast.Constant):
+            return Decimal(str(node.value))
+        if isinstance(node, ast.UnaryOp):
+            return -ev(node.operand)
+        if isinstance(node, ast.BinOp):
+            left, right = ev(node.left), ev(node.right)
+            return left + right if isinstance(node.op, ast.Add) else left - right
+        if isinstance(node, ast.Compare):
+            left = ev(node.left)
+            for op, comp in zip(node.ops, node.comparators, strict=True):
+                right = ev(comp)
+                ok = {ast.LtE: left <= right, ast.Lt: left < right, ast.GtE: left >= right,
+                      ast.Gt: left > right, ast.Eq: left == right}[type(op)]
+                if not ok:
+                    return False
+                left = right
+            return True
+        raise ContractError(type(node).__name__)  # pragma: no cover
+
+    return bool(ev(rule.tree))
+
+
+def _load_one(path: Path, common: dict[str, Any]) -> Contract:
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    columns = {name: _column(name, s or {}) for name, s in (spec.get("columns") or {}).items()}
+    submitted = spec.get("submitted_by") or {}
+    recognise = spec.get("recognise") or {}
+    footer = {**(common.get("footer") or {}), **(spec.get("footer") or {})}
+    layout = spec.get("layout")
+    if layout not in ("indicators", "rows"):
+        raise ContractError(f"{path.name}: layout must be 'indicators' or 'rows'")
+    load = tuple(spec.get("load") or [])
+    for name in load:
+        if name not in columns:
+            raise ContractError(f"{path.name}: load names unknown column {name}")
+    kwargs: dict[str, Any] = {}
+    if layout == "indicators":
+        ind = spec.get("indicators") or {}
+        aliases: dict[str, str] = {}
+        for code, names in (ind.get("aliases") or {}).items():
+            for n in names:
+                aliases[fold(n)] = code
+        ytd = ind.get("ytd_check") or {}
+        kwargs.update(
+            code_column=ind.get("code_column"), name_column=ind.get("name_column"),
+            value_column=ind["value_column"], indicator_aliases=aliases,
+            ytd_column=ytd.get("column"),
+            ytd_tolerance=Decimal(str(ytd.get("tolerance", "0.01"))),
+        )
+    else:
+        total = spec.get("total_row") or {}
+        kwargs.update(
+            key=spec.get("key"),
+            total_labels=tuple(fold(x) for x in total.get("labels", [])),
+            total_label_columns=tuple(total.get("label_columns", [])),
+            total_sums=tuple(total.get("sums", [])),
+            min_rows=int(spec.get("min_rows", 1)),
+        )
+    return Contract(
+        form=spec["form"],
+        title=spec.get("title", spec["form"]),
+        period_kind=spec.get("period", "month"),
+        unit_types=tuple(submitted.get("unit_types", [])),
+        unit_ids=tuple(submitted.get("org_unit_ids", [])),
+        codes=tuple(fold(c) for c in recognise.get("codes", [spec["form"]])),
+        title_keywords=tuple(fold(k) for k in recognise.get("title_keywords", [])),
+        sheets=spec.get("sheets", "first"),
+        layout=layout,
+        table=spec["table"],
+        columns=columns,
+        load=load,
+        rules=tuple(_rule(r) for r in spec.get("rules", [])),
+        footer_markers=tuple(fold(m) for m in footer.get("markers", [])),
+        footer_patterns=tuple(footer.get("patterns", [])),
+        source=path,
+        **kwargs,
+    )
+
+
+@cache
+def load_contracts(directory: Path = CONTRACTS_DIR) -> dict[str, Contract]:
+    """Every contract in `directory`, by form code (files starting with `_` are shared defaults)."""
+    common_path = directory / "_common.yaml"
+    common = yaml.safe_load(common_path.read_text(encoding="utf-8")) if common_path.exists() else {}
+    out: dict[str, Contract] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name.startswith("_"):
+            continue
+        contract = _load_one(path, common or {})
+        out[contract.form] = contract
+    return out

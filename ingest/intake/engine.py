@@ -1,0 +1,345 @@
+"""The intake engine's public API: check, ingest and scan files of the intake folders.
+
+- `check_paths` judges files and returns results; no side effects at all.
+- `ingest_paths` archives each file first (by SHA-256), then judges and loads it in one
+  transaction (manifest row + COPY of its rows + version bookkeeping), and writes the answer
+  for the staff in `_phan_hoi/`. The original in the intake folder is never touched.
+- `scan_intake` lists files waiting: not yet in the manifest by (path, sha256), not growing.
+The judging itself is `validate.check_bytes` (pure); this module is the thin I/O shell.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ingest.intake import archive, store
+from ingest.intake.contracts import Contract, load_contracts
+from ingest.intake.feedback import FEEDBACK_DIR, write_feedback
+from ingest.intake.periods import Period
+from ingest.intake.problems import Problem
+from ingest.intake.reference import org_units
+from ingest.intake.validate import Outcome, check_bytes, context_for
+
+log = logging.getLogger(__name__)
+
+ArrivedAt = datetime | Mapping[str, datetime] | Callable[[Path], "datetime | None"] | None
+_TEMP_PREFIXES = ("~$", ".~lock", ".")
+_TEMP_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", "#")
+
+
+@dataclass
+class FileResult:
+    """What happened to one file; `to_json()` is the CLI's and Dagster's view of it."""
+
+    file: str
+    status: str  # accepted | rejected | duplicate
+    form: str | None = None
+    org_unit_id: str | None = None
+    period: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    sha256: str | None = None
+    size_bytes: int | None = None
+    file_id: int | None = None
+    version: int | None = None
+    duplicate_of: int | None = None
+    archive_path: str | None = None
+    arrived_at: datetime | None = None
+    feedback_path: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "status": self.status,
+            "form": self.form,
+            "org_unit_id": self.org_unit_id,
+            "period": self.period,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "records": [{k: _jsonable(v) for k, v in r.items()} for r in self.records],
+            "sha256": self.sha256,
+            "file_id": self.file_id,
+            "version": self.version,
+            "duplicate_of": self.duplicate_of,
+            "arrived_at": self.arrived_at.isoformat() if self.arrived_at else None,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    return now if now.tzinfo else now.replace(tzinfo=UTC)
+
+
+def _problem_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
+    return [p.to_json() for p in problems]
+
+
+def _result(path: Path, outcome: Outcome, status: str | None = None) -> FileResult:
+    return FileResult(
+        file=str(path),
+        status=status or ("accepted" if outcome.accepted else "rejected"),
+        form=outcome.form,
+        org_unit_id=outcome.org_unit_id,
+        period=outcome.period,
+        errors=_problem_dicts(outcome.problems.errors),
+        warnings=_problem_dicts(outcome.problems.warnings),
+        records=outcome.records if outcome.accepted else [],
+    )
+
+
+def _judge(data: bytes, path: Path, intake_root: Path | None, now: datetime,
+           history=None) -> Outcome:
+    """`check_bytes`, with an unexpected failure turned into a refusal (never a crash)."""
+    try:
+        return check_bytes(data, context_for(path, intake_root), now=now, history=history)
+    except Exception:  # a bug must not stop the other files, nor load half a file
+        log.exception("intake: unexpected failure while checking %s", path)
+        out = Outcome()
+        out.problems.error(
+            "internal_error", "Hệ thống gặp lỗi khi đọc tệp này.",
+            hint="Bộ phận kỹ thuật đã được báo; anh/chị không cần làm gì thêm lúc này.")
+        return out
+
+
+# --- which files -------------------------------------------------------------------------------
+
+def is_ignored(path: Path) -> bool:
+    """Answers we wrote, Office lock/temp files and hidden files are not submissions."""
+    name = path.name
+    if FEEDBACK_DIR in path.parts:
+        return True
+    return name.startswith(_TEMP_PREFIXES) or name.lower().endswith(_TEMP_SUFFIXES)
+
+
+def expand_paths(paths: Iterable[str | Path], intake_root: Path | None = None
+                 ) -> list[tuple[Path, Path | None]]:
+    """Files named or found under folders, each with the intake root that applies to it.
+
+    A folder named like an org unit (`intake/xa-hiep-thuan`) is read with its parent as the
+    intake root; any other folder is taken as the intake root itself.
+    """
+    out: list[tuple[Path, Path | None]] = []
+    units = org_units()
+    for raw in paths:
+        path = Path(raw).absolute()
+        if path.is_dir():
+            root = intake_root or (path.parent if path.name in units else path)
+            for found in sorted(p for p in path.rglob("*") if p.is_file()):
+                rel = found.relative_to(path)
+                if not is_ignored(rel):
+                    out.append((found, root))
+        else:
+            out.append((path, intake_root))
+    return out
+
+
+def _sizes(files: list[Path]) -> dict[Path, int | None]:
+    out: dict[Path, int | None] = {}
+    for f in files:
+        try:
+            out[f] = f.stat().st_size
+        except OSError:
+            out[f] = None
+    return out
+
+
+def scan_intake(intake_root: str | Path, *, conninfo: str | None = None,
+                settle_seconds: float = 1.0) -> list[Path]:
+    """Files waiting in `<intake_root>/<org_unit_id>/…`: complete and not yet processed.
+
+    A file is complete when its size is the same on two looks `settle_seconds` apart (0 skips
+    the second look; a sensor comparing sizes across ticks does it itself). A file is processed
+    when the manifest has its (original path, sha256); a file changed in place is new again.
+    The manifest is read from `conninfo` (default: the configured warehouse); when it cannot
+    be reached, every complete file counts as waiting.
+    """
+    root = Path(intake_root).absolute()
+    if not root.is_dir():
+        return []
+    candidates = [p for p in sorted(root.rglob("*"))
+                  if p.is_file() and not is_ignored(p.relative_to(root))
+                  and len(p.relative_to(root).parts) > 1]
+    first = _sizes(candidates)
+    if settle_seconds > 0 and candidates:
+        time.sleep(settle_seconds)
+        second = _sizes(candidates)
+        candidates = [p for p in candidates if first[p] is not None and first[p] == second[p]]
+    candidates = [p for p in candidates if first[p] is not None]
+    try:
+        import psycopg
+
+        if conninfo is None:
+            from ioc import warehouse
+
+            conninfo = warehouse.url()
+        with psycopg.connect(conninfo, connect_timeout=5) as conn:
+            exists = conn.execute("select to_regclass('raw_intake.file_manifest')").fetchone()[0]
+            known = store.known_files(conn, [str(p) for p in candidates]) if exists else {}
+    except Exception as exc:  # warehouse down: let the ingest itself report it
+        log.warning("intake scan: manifest not readable (%s); treating all files as new", exc)
+        known = {}
+    waiting = []
+    for p in candidates:
+        hashes = known.get(str(p))
+        if hashes and archive.sha256(p.read_bytes()) in hashes:
+            continue
+        waiting.append(p)
+    return waiting
+
+
+# --- check (no side effects) ------------------------------------------------------------------
+
+def check_paths(paths: Iterable[str | Path], *, intake_root: str | Path | None = None,
+                now: datetime | None = None) -> list[FileResult]:
+    """Judge files (or folders of them) without archiving, loading or writing anything."""
+    now = _now(now)
+    root = Path(intake_root).absolute() if intake_root else None
+    results = []
+    for path, file_root in expand_paths(paths, root):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            results.append(FileResult(str(path), "rejected", errors=[Problem(
+                "unreadable_path", f"Không đọc được tệp: {exc.strerror}.").to_json()]))
+            continue
+        outcome = _judge(data, path, file_root, now)
+        result = _result(path, outcome)
+        result.sha256, result.size_bytes = archive.sha256(data), len(data)
+        results.append(result)
+    return results
+
+
+# --- ingest -------------------------------------------------------------------------------------
+
+def _arrival(arrived_at: ArrivedAt, path: Path, now: datetime) -> datetime:
+    value: datetime | None = None
+    if isinstance(arrived_at, datetime):
+        value = arrived_at
+    elif isinstance(arrived_at, Mapping):
+        value = arrived_at.get(str(path)) or arrived_at.get(path.name)
+    elif callable(arrived_at):
+        value = arrived_at(path)
+    if value is None:
+        return now
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def ensure_tables(conninfo: str) -> None:
+    """Create `raw_intake` and its tables if missing (safe to call at every run)."""
+    import psycopg
+
+    with psycopg.connect(conninfo) as conn:
+        store.ensure_tables(conn)
+
+
+def ingest_paths(paths: Iterable[str | Path], *, conninfo: str, archive_dir: str | Path,
+                 intake_root: str | Path | None = None, now: datetime | None = None,
+                 arrived_at: ArrivedAt = None, feedback: bool = True) -> list[FileResult]:
+    """Archive, judge and load each file (one transaction per file); answer the staff.
+
+    `now` is the clock for "has the period ended" and the default arrival time;
+    `arrived_at` overrides arrival per run (a datetime), per file (a mapping from path or
+    file name), or through a function — for history loaded in bulk with known arrival times.
+    """
+    import psycopg
+
+    now = _now(now)
+    root = Path(intake_root).absolute() if intake_root else None
+    archive_root = Path(archive_dir)
+    contracts = load_contracts()
+    results: list[FileResult] = []
+    with psycopg.connect(conninfo) as conn:
+        store.ensure_tables(conn, contracts)
+        for path, file_root in expand_paths(paths, root):
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                log.warning("intake: %s disappeared before it could be read", path)
+                continue
+            result = _ingest_one(conn, data, path, file_root, archive_root, now,
+                                 _arrival(arrived_at, path, now), contracts)
+            if feedback:
+                try:
+                    result.feedback_path = str(write_feedback(result, file_root))
+                except OSError as exc:
+                    log.warning("intake: could not write feedback for %s: %s", path, exc)
+            results.append(result)
+    return results
+
+
+def _ingest_one(conn, data: bytes, path: Path, intake_root: Path | None, archive_root: Path,
+                now: datetime, arrived: datetime, contracts: dict[str, Contract]) -> FileResult:
+    digest = archive.sha256(data)
+    stored = archive.archive_bytes(data, digest, path.suffix, archive_root)  # before anything
+    base = {"sha256": digest, "original_path": str(path), "original_name": path.name,
+            "archive_path": str(stored), "size_bytes": len(data), "arrived_at": arrived}
+    with conn.transaction():
+        store.lock_hash(conn, digest)
+        earlier = store.earlier_file(conn, digest)
+        if earlier is not None:
+            first = store.manifest_row(conn, earlier)
+            file_id = store.insert_manifest(
+                conn, **base, org_unit_id=first["org_unit_id"], form_code=first["form_code"],
+                period=first["period"], status="duplicate", duplicate_of=earlier)
+            return FileResult(str(path), "duplicate", first["form_code"], first["org_unit_id"],
+                              first["period"], sha256=digest, size_bytes=len(data),
+                              file_id=file_id, duplicate_of=earlier, archive_path=str(stored),
+                              arrived_at=arrived)
+
+        def history(contract: Contract, unit: str, period: Period):
+            return store.prior_month_sums(conn, contract, unit, period)
+
+        outcome = _judge(data, path, intake_root, now, history)
+        result = _result(path, outcome)
+        result.sha256, result.size_bytes = digest, len(data)
+        result.archive_path, result.arrived_at = str(stored), arrived
+        row = {**base, "org_unit_id": outcome.org_unit_id, "form_code": outcome.form,
+               "period": outcome.period, "errors": result.errors, "warnings": result.warnings}
+        if not outcome.accepted:
+            result.file_id = store.insert_manifest(conn, **row, status="rejected")
+            return result
+        store.lock_key(conn, outcome.org_unit_id, outcome.form, outcome.period)
+        file_id = store.insert_manifest(conn, **row, status="accepted",
+                                        row_count=len(outcome.records))
+        store.copy_rows(conn, contracts[outcome.form], file_id, outcome.records)
+        store.renumber_versions(conn, outcome.org_unit_id, outcome.form, outcome.period)
+        result.file_id = file_id
+        result.version = conn.execute(
+            "select version from raw_intake.file_manifest where file_id = %s", (file_id,)
+        ).fetchone()[0]
+        return result
+
+
+def default_archive_dir() -> Path:
+    from ioc import settings
+
+    return settings.load().archive_dir
+
+
+def sidecar_arrivals(csv_path: str | Path) -> dict[str, datetime]:
+    """Arrival times from a CSV with columns `file` (path or name) and `arrived_at` (ISO 8601)."""
+    import csv
+
+    out: dict[str, datetime] = {}
+    with open(csv_path, encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            ts = datetime.fromisoformat(row["arrived_at"])
+            key = row["file"]
+            out[os.path.abspath(key) if os.sep in key else key] = ts
+    return out

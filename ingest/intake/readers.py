@@ -1,0 +1,297 @@
+"""Turn the bytes of an arriving file into plain sheets of cell values, or a refusal.
+
+One small model (`Book` of `Sheet`s: rows of Python values, Excel-numbered, with merged
+ranges, hidden rows and visibility) hides the four containers:
+- `.xlsx` / `.xlsm` through python-calamine (fast, reads formulas' cached values, never runs
+  macros); hidden rows come from a scan of the sheet XML, which calamine does not report;
+- `.xls` through xlrd (merged cells, hidden rows, sheet visibility);
+- `.csv` decoded as UTF-8 (with or without BOM) or Windows-1258, delimiter `,`, `;` or tab.
+Every text is NFC-normalised here, so nothing downstream sees NFD.
+A container that cannot be read raises `Unreadable` with a reason in Vietnamese.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ingest.intake.text import clean_text, is_blank
+
+ACCEPTED_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".csv")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+MAX_UNCOMPRESSED = 512 * 1024 * 1024  # a zip bomb is refused, not expanded
+_ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+
+
+class Unreadable(Exception):
+    """The container cannot be opened; `reason` is for the staff, `code` for programs."""
+
+    def __init__(self, code: str, reason: str, hint: str | None = None):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.hint = hint
+
+
+@dataclass
+class Sheet:
+    """Cell values of one sheet; `rows[i]` is Excel row i+1, `None` for an empty cell."""
+
+    name: str
+    rows: list[list[Any]]
+    visible: bool = True
+    hidden_rows: frozenset[int] = frozenset()  # Excel row numbers
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based, inclusive
+
+    def cell(self, row: int, col: int) -> Any:
+        """0-based access that tolerates ragged rows."""
+        if row < len(self.rows) and col < len(self.rows[row]):
+            return self.rows[row][col]
+        return None
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+
+@dataclass
+class Book:
+    kind: str  # "xlsx", "xls" or "csv"
+    sheets: list[Sheet]
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        text = clean_text(value)
+        return text or None
+    if is_blank(value):
+        return None
+    return value
+
+
+def read_book(data: bytes, extension: str) -> Book:
+    """Read `data` as the container its extension says (checked against its magic bytes)."""
+    ext = extension.lower()
+    if not data or not data.strip(b"\x00 \t\r\n\xef\xbb\xbf"):
+        raise Unreadable("empty_file", "Tệp rỗng, không có nội dung.",
+                         "Mở lại biểu mẫu, nhập số liệu, lưu rồi gửi lại.")
+    if ext not in ACCEPTED_EXTENSIONS:
+        raise Unreadable(
+            "unknown_extension",
+            f"Loại tệp \"{ext or '(không có phần mở rộng)'}\" không được tiếp nhận.",
+            "Chỉ nhận tệp Excel (.xlsx, .xlsm, .xls) hoặc .csv; hãy lưu biểu mẫu dưới một "
+            "trong các dạng này rồi gửi lại.",
+        )
+    if data.startswith(OLE_MAGIC):
+        if _ENCRYPTED_MARK in data:
+            raise Unreadable(
+                "password_protected",
+                "Tệp Excel được đặt mật khẩu nên không mở được.",
+                "Gỡ mật khẩu (Tệp > Thông tin > Bảo vệ sổ làm việc > Mã hóa bằng mật khẩu, "
+                "xóa mật khẩu), lưu rồi gửi lại.",
+            )
+        if ext == ".csv":
+            raise _corrupt()
+        return _read_xls(data)
+    if ext == ".csv":
+        return _read_csv(data)
+    if data.startswith(ZIP_MAGIC):
+        return _read_xlsx(data)
+    if ext == ".xls" and data.lstrip()[:1] == b"<":
+        raise Unreadable(
+            "not_excel",
+            "Tệp mang đuôi .xls nhưng thực chất là trang HTML/XML, không phải tệp Excel.",
+            "Mở tệp bằng Excel, chọn Lưu thành > Sổ làm việc Excel (.xlsx) rồi gửi lại.",
+        )
+    raise _corrupt()
+
+
+def _corrupt() -> Unreadable:
+    return Unreadable(
+        "corrupt_file",
+        "Tệp bị hỏng hoặc không phải tệp Excel/CSV hợp lệ, không đọc được.",
+        "Mở tệp trên máy của anh/chị để kiểm tra, lưu lại rồi gửi lại.",
+    )
+
+
+# --- xlsx / xlsm -----------------------------------------------------------------------------
+
+def _read_xlsx(data: bytes) -> Book:
+    import python_calamine as pc
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if sum(i.file_size for i in zf.infolist()) > MAX_UNCOMPRESSED:
+                raise Unreadable("too_large", "Tệp quá lớn khi giải nén, không xử lý được.")
+            hidden = _hidden_rows_by_sheet(zf)
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as exc:
+        raise _corrupt() from exc
+    try:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except pc.PasswordError as exc:  # pragma: no cover - encrypted xlsx are OLE, caught above
+        raise Unreadable("password_protected",
+                         "Tệp Excel được đặt mật khẩu nên không mở được.") from exc
+    except Exception as exc:  # calamine raises several types for broken zips/XML
+        raise _corrupt() from exc
+    sheets: list[Sheet] = []
+    try:
+        for meta in wb.sheets_metadata:
+            if str(meta.typ) not in ("SheetTypeEnum.WorkSheet",):
+                continue
+            sheet = wb.get_sheet_by_name(meta.name)
+            rows = [[_clean(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+            merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
+            sheets.append(
+                Sheet(
+                    name=clean_text(meta.name),
+                    rows=rows,
+                    visible=str(meta.visible) == "SheetVisibleEnum.Visible",
+                    hidden_rows=frozenset(hidden.get(meta.name, ())),
+                    merged=merged,
+                )
+            )
+    except Exception as exc:
+        raise _corrupt() from exc
+    finally:
+        wb.close()
+    return Book("xlsx", sheets)
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_ATTR_R = re.compile(rb'\br="(\d+)"')
+_ATTR_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+
+
+def _hidden_rows_by_sheet(zf: zipfile.ZipFile) -> dict[str, set[int]]:
+    """Hidden Excel row numbers per sheet name, from the workbook's XML (best effort)."""
+    from defusedxml import ElementTree as ET
+
+    names = set(zf.namelist())
+    if "xl/workbook.xml" not in names:
+        return {}
+    try:
+        wb = ET.fromstring(zf.read("xl/workbook.xml"))
+        rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except Exception:
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    out: dict[str, set[int]] = {}
+    for el in wb.iter():
+        if not el.tag.endswith("}sheet"):
+            continue
+        rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+        target = targets.get(rid, "")
+        path = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        if path not in names:
+            continue
+        xml = zf.read(path)
+        rows: set[int] = set()
+        for attrs in _ROW_TAG.findall(xml):
+            if _ATTR_HIDDEN.search(attrs):
+                m = _ATTR_R.search(attrs)
+                if m:
+                    rows.add(int(m.group(1)))
+        if rows:
+            out[el.get("name", "")] = rows
+    return out
+
+
+# --- xls ---------------------------------------------------------------------------------------
+
+def _read_xls(data: bytes) -> Book:
+    import xlrd
+
+    try:
+        try:
+            wb = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=False)
+        except NotImplementedError:
+            wb = xlrd.open_workbook(file_contents=data, formatting_info=False, on_demand=False)
+    except xlrd.XLRDError as exc:
+        if "encrypt" in str(exc).lower():
+            raise Unreadable(
+                "password_protected", "Tệp Excel được đặt mật khẩu nên không mở được.",
+                "Gỡ mật khẩu của tệp, lưu rồi gửi lại.",
+            ) from exc
+        raise _corrupt() from exc
+    except Exception as exc:
+        raise _corrupt() from exc
+    sheets = []
+    for sh in wb.sheets():
+        rows = []
+        for r in range(sh.nrows):
+            rows.append([_xls_value(wb, cell) for cell in sh.row(r)])
+        hidden = frozenset(
+            r + 1 for r, info in getattr(sh, "rowinfo_map", {}).items() if info.hidden
+        )
+        merged = [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in sh.merged_cells]
+        sheets.append(
+            Sheet(clean_text(sh.name), rows, visible=sh.visibility == 0,
+                  hidden_rows=hidden, merged=merged)
+        )
+    return Book("xls", sheets)
+
+
+def _xls_value(wb: Any, cell: Any) -> Any:
+    import xlrd
+
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return None
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            return xlrd.xldate.xldate_as_datetime(cell.value, wb.datemode)
+        except Exception:
+            return datetime(1899, 12, 30) + timedelta(days=cell.value)
+    if cell.ctype == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(cell.value, "#ERR")
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    return _clean(cell.value)
+
+
+# --- csv ---------------------------------------------------------------------------------------
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (BOM or not) when it decodes, else Windows-1258 (Excel's CSV on Vietnamese Windows)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1258", errors="replace")
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter giving the most columns, consistently, over the first lines."""
+    best, best_score = ",", (-1, -1)
+    for delim in (";", ",", "\t"):
+        counts = [len(r) for r in csv.reader(lines, delimiter=delim) if any(c.strip() for c in r)]
+        if not counts:
+            continue
+        mode, freq = Counter(counts).most_common(1)[0]
+        score = (freq if mode > 1 else 0, mode)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _read_csv(data: bytes) -> Book:
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _corrupt()
+    text = decode_text(data)
+    lines = text.splitlines()
+    delim = _sniff_delimiter(lines[:30])
+    try:
+        rows = [[_clean(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""),
+                                                                delimiter=delim)]
+    except csv.Error as exc:
+        raise _corrupt() from exc
+    return Book("csv", [Sheet("CSV", rows)])

@@ -1,0 +1,351 @@
+"""Judge one file: recognise its form, unit and period, read its rows, check everything.
+
+`check_bytes` is pure: bytes, the file's name and folder, "now" and (optionally) a way to
+look up earlier accepted months go in; an `Outcome` with records and every problem comes out.
+Nothing here touches the disk or the warehouse, so every rule is testable on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from ingest.intake import periods as periods_mod
+from ingest.intake.contracts import Contract, load_contracts
+from ingest.intake.headers import HeaderMatch, find_header
+from ingest.intake.layouts import check_indicators, read_indicators, read_rows
+from ingest.intake.periods import Period
+from ingest.intake.problems import Problems
+from ingest.intake.readers import Book, Sheet, Unreadable, read_book
+from ingest.intake.reference import org_units, units_named_in
+from ingest.intake.text import display, fold, is_blank
+
+HEADER_BLOCK_ROWS = 15
+
+# (contract, org_unit_id, period) → {indicator code: sum of earlier accepted months} or None
+HistoryLookup = Callable[[Contract, str, Period], "dict[str, Decimal] | None"]
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What the path says about a file: its name, its unit's folder, period-like subfolders."""
+
+    name: str
+    folder_unit: str | None = None
+    folder_periods: frozenset[Period] = frozenset()
+
+
+@dataclass
+class Outcome:
+    form: str | None = None
+    org_unit_id: str | None = None
+    period: str | None = None
+    table: str | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
+
+    @property
+    def accepted(self) -> bool:
+        return not self.problems.errors
+
+
+def context_for(path: PurePath, intake_root: PurePath | None = None) -> FileContext:
+    """Unit folder and period subfolders of `path` (under `intake_root` when given)."""
+    units = org_units()
+    parts: list[str] = []
+    if intake_root is not None:
+        try:
+            parts = list(path.relative_to(intake_root).parts[:-1])
+        except ValueError:
+            parts = []
+    if not parts:
+        parents = list(path.parents)[:4]
+        names = [p.name for p in parents]
+        for i, name in enumerate(names):
+            if name in units:
+                parts = list(reversed(names[: i + 1]))
+                break
+    unit = parts[0] if parts and parts[0] in units else None
+    folder_periods: set[Period] = set()
+    for sub in parts[1:]:
+        folder_periods |= periods_mod.in_name(sub)
+    return FileContext(path.name, unit, frozenset(folder_periods))
+
+
+# --- form recognition ---------------------------------------------------------------------------
+
+def _code_pattern(code: str) -> re.Pattern[str]:
+    body = r"\s*".join(re.escape(p) for p in code.split())
+    return re.compile(rf"(?<![a-z0-9]){body}(?![0-9])")
+
+
+def _top_text(sheet: Sheet, rows: int = HEADER_BLOCK_ROWS) -> list[str]:
+    return [fold(v) for row in sheet.rows[:rows] for v in row if isinstance(v, str)]
+
+
+def recognise(book: Book, name: str, contracts: dict[str, Contract]
+              ) -> tuple[Contract | None, str]:
+    """The form of a file and how it was recognised: code in content > title > name > columns."""
+    sheets = [s for s in book.sheets if s.visible] or book.sheets
+    texts = [t for s in sheets for t in _top_text(s)]
+    joined = " | ".join(texts)
+    by_code = [c for c in contracts.values()
+               if any(_code_pattern(k).search(joined) for k in c.codes)]
+    if len(by_code) == 1:
+        return by_code[0], "code"
+    by_title = [c for c in contracts.values()
+                if any(f" {k} " in f" {t} " for t in texts for k in c.title_keywords)]
+    if len(by_title) == 1:
+        return by_title[0], "title"
+    folded_name = fold(name)
+    by_name = [c for c in contracts.values() if any(_code_pattern(k).search(folded_name)
+                                                     for k in c.codes)]
+    if len(by_name) == 1:
+        return by_name[0], "name"
+    candidates = by_code or by_title or list(contracts.values())
+    best, best_key = None, ()
+    for contract in candidates:
+        for sheet in sheets:
+            match = find_header(sheet, contract)
+            if match is None:
+                continue
+            key = (not match.missing_required, match.score, match.score / len(contract.columns))
+            if key > best_key and not match.missing_required:
+                best, best_key = contract, key
+    return best, "columns"
+
+
+# --- unit and period ----------------------------------------------------------------------------
+
+def _block_cells(sheet: Sheet, match: HeaderMatch | None) -> list[str]:
+    stop = match.row if match else min(HEADER_BLOCK_ROWS, len(sheet.rows))
+    return [display(v) for row in sheet.rows[:stop] for v in row if isinstance(v, str)]
+
+
+def _ids_in_name(name: str) -> set[str]:
+    low = name.lower()
+    return {u for u in org_units() if re.search(rf"(?<![a-z0-9-]){re.escape(u)}(?![a-z0-9-])", low)}
+
+
+def _unit_label(unit_id: str) -> str:
+    unit = org_units().get(unit_id)
+    return f"{unit.name} ({unit_id})" if unit else unit_id
+
+
+def resolve_unit(cells: list[str], ctx: FileContext, problems: Problems) -> str | None:
+    named: set[str] = set()
+    for text in cells:
+        named |= units_named_in(text)
+    in_name = _ids_in_name(ctx.name)
+    folder = ctx.folder_unit
+    if named:
+        if folder and folder in named:
+            return folder
+        if folder:
+            problems.error(
+                "unit_mismatch",
+                f"Biểu ghi đơn vị {', '.join(sorted(_unit_label(u) for u in named))} nhưng được "
+                f"nộp vào thư mục của {_unit_label(folder)}.",
+                hint="Nộp tệp vào đúng thư mục của đơn vị mình, hoặc sửa tên đơn vị trên biểu.",
+                value=", ".join(sorted(named)))
+            return folder
+        if len(named) > 1:
+            problems.error("unit_ambiguous",
+                           f"Phần đầu biểu ghi nhiều đơn vị: {', '.join(sorted(named))}.",
+                           value=", ".join(sorted(named)))
+            return None
+        unit = next(iter(named))
+        if in_name and unit not in in_name:
+            problems.error("unit_mismatch",
+                           f"Biểu ghi đơn vị {_unit_label(unit)} nhưng tên tệp ghi "
+                           f"{', '.join(sorted(in_name))}.", value=", ".join(sorted(in_name)))
+        return unit
+    if in_name:
+        if folder and folder not in in_name:
+            problems.error(
+                "unit_mismatch",
+                f"Tên tệp ghi đơn vị {', '.join(sorted(in_name))} nhưng tệp nằm trong thư mục "
+                f"của {_unit_label(folder)}.",
+                hint="Nộp tệp vào đúng thư mục của đơn vị mình.", value=ctx.name)
+            return folder
+        if folder:
+            return folder
+        if len(in_name) == 1:
+            return next(iter(in_name))
+    if folder:
+        return folder
+    problems.error("unknown_unit", "Không xác định được đơn vị báo cáo.",
+                   hint="Ghi tên đơn vị ở góc trên bên trái của biểu (ví dụ: UBND XÃ HIỆP THUẬN) "
+                        "và nộp vào thư mục của đơn vị.")
+    return None
+
+
+def resolve_period(cells: list[str], ctx: FileContext, contract: Contract, problems: Problems
+                   ) -> Period | None:
+    in_content: set[Period] = set()
+    for text in cells:
+        in_content |= periods_mod.in_text(text)
+    in_name = periods_mod.in_name(PurePath(ctx.name).stem)
+    if len(in_content) > 1:
+        problems.error("period_ambiguous",
+                       "Phần đầu biểu ghi nhiều kỳ báo cáo khác nhau: "
+                       f"{', '.join(sorted(p.code for p in in_content))}.",
+                       value=", ".join(sorted(p.code for p in in_content)))
+        return None
+    content = next(iter(in_content), None)
+    named = next(iter(in_name), None) if len(in_name) == 1 else None
+    if content and in_name and content not in in_name:
+        problems.error(
+            "period_mismatch",
+            f"Tiêu đề biểu ghi kỳ {content.code} nhưng tên tệp ghi kỳ "
+            f"{', '.join(sorted(p.code for p in in_name))}.",
+            hint="Sửa tiêu đề hoặc tên tệp cho đúng kỳ báo cáo.", value=ctx.name)
+        return None
+    period = content or named
+    if period is None and len(ctx.folder_periods) == 1:
+        period = next(iter(ctx.folder_periods))
+    if period is None:
+        problems.error(
+            "unknown_period", "Không xác định được kỳ báo cáo.",
+            hint="Ghi kỳ báo cáo trong tiêu đề (ví dụ: tháng 10 năm 2024) hoặc trong tên tệp "
+                 "(ví dụ: KTXH-01_2024-10.xlsx).")
+        return None
+    if period.kind != contract.period_kind:
+        wanted = "tháng" if contract.period_kind == "month" else "học kỳ"
+        problems.error("wrong_period_kind",
+                       f"Biểu {contract.form} báo cáo theo {wanted}, "
+                       f"nhưng kỳ ghi là {period.code}.",
+                       value=period.code)
+        return None
+    return period
+
+
+def check_unit_for_form(unit_id: str, contract: Contract, period: Period | None,
+                        problems: Problems) -> None:
+    unit = org_units().get(unit_id)
+    if unit is None:
+        problems.error("unknown_unit", f"Đơn vị \"{unit_id}\" không có trong danh mục.",
+                       value=unit_id)
+        return
+    if unit.unit_type not in contract.unit_types and unit_id not in contract.unit_ids:
+        problems.error(
+            "unit_not_submitter",
+            f"{unit.name} không phải đơn vị nộp biểu {contract.form}.",
+            hint="Kiểm tra lại biểu mẫu và thư mục nộp.", value=unit_id)
+    if period is not None and not unit.overlaps(period.start, period.end):
+        successor = org_units().get(unit.successor_id or "")
+        extra = (f" (đã sáp nhập vào {successor.name}, thư mục {successor.org_unit_id})"
+                 if successor else "")
+        problems.error(
+            "unit_not_valid",
+            f"{unit.name} không còn tồn tại trong kỳ {period.code}{extra}.",
+            hint="Báo cáo các kỳ sau khi sáp nhập phải do đơn vị mới nộp, trong thư mục của "
+                 "đơn vị mới.", value=unit_id)
+
+
+# --- the whole file -----------------------------------------------------------------------------
+
+def _hidden_warning(sheet: Sheet, match: HeaderMatch, problems: Problems) -> None:
+    rows = sorted(r for r in sheet.hidden_rows
+                  if r > match.first_data_row and r <= len(sheet.rows)
+                  and not all(is_blank(v) for v in sheet.rows[r - 1]))
+    if rows:
+        problems.warn(
+            "hidden_rows",
+            f"Các dòng đang bị ẩn vẫn được đọc như số liệu: {', '.join(map(str, rows[:20]))}"
+            + ("…" if len(rows) > 20 else "") + ".",
+            hint="Nếu các dòng ẩn không phải số liệu, hãy xóa chúng khỏi biểu.",
+            sheet=sheet.name, row=rows[0])
+
+
+def check_bytes(data: bytes, ctx: FileContext, *, now: datetime,
+                history: HistoryLookup | None = None,
+                contracts: dict[str, Contract] | None = None) -> Outcome:
+    """Everything about one file, every problem collected; never raises on bad content."""
+    contracts = contracts or load_contracts()
+    out = Outcome()
+    problems = out.problems
+    extension = PurePath(ctx.name).suffix
+    try:
+        book = read_book(data, extension)
+    except Unreadable as exc:
+        problems.error(exc.code, exc.reason, hint=exc.hint)
+        return out
+    contract, _how = recognise(book, ctx.name, contracts)
+    if contract is None:
+        problems.error(
+            "unknown_form", "Không nhận ra biểu mẫu của tệp này.",
+            hint="Dùng đúng biểu mẫu do huyện ban hành (KTXH-01, YT-01, HCC-06, GD-01), giữ "
+                 "nguyên dòng tiêu đề cột và ghi \"Biểu số: …\" ở phần đầu.")
+        return out
+    out.form, out.table = contract.form, contract.table
+    sheets = [s for s in book.sheets if s.visible] or book.sheets
+    used: list[tuple[Sheet, HeaderMatch]] = []
+    best_incomplete: tuple[Sheet, HeaderMatch] | None = None
+    for sheet in sheets:
+        match = find_header(sheet, contract)
+        if match is None:
+            continue
+        if match.missing_required:
+            if best_incomplete is None or match.score > best_incomplete[1].score:
+                best_incomplete = (sheet, match)
+            continue
+        used.append((sheet, match))
+    if not used:
+        if best_incomplete:
+            sheet, match = best_incomplete
+            missing = [contract.columns[n].label for n in match.missing_required]
+            problems.error(
+                "missing_column",
+                f"Dòng tiêu đề cột thiếu cột: {', '.join(missing)}.",
+                hint="Giữ nguyên các cột của biểu mẫu; không xóa hay đổi tên cột.",
+                sheet=sheet.name, row=match.row + 1)
+        else:
+            problems.error(
+                "no_header", f"Không tìm thấy dòng tiêu đề cột của biểu {contract.form} "
+                f"trong {HEADER_BLOCK_ROWS} dòng đầu.",
+                hint="Giữ nguyên dòng tiêu đề cột của biểu mẫu (STT, Mã chỉ tiêu, Chỉ tiêu…).")
+        return out
+    if contract.sheets == "first":
+        if len(used) > 1:
+            problems.warn("extra_sheets",
+                          f"Chỉ đọc trang tính \"{used[0][0].name}\"; các trang khác "
+                          f"({', '.join(s.name for s, _ in used[1:])}) không được đọc.",
+                          sheet=used[1][0].name)
+        used = used[:1]
+    cells = [c for sheet, match in used for c in _block_cells(sheet, match)]
+    unit = resolve_unit(cells, ctx, problems)
+    period = resolve_period(cells, ctx, contract, problems)
+    if unit:
+        check_unit_for_form(unit, contract, period, problems)
+    if period and not period.ended(now):
+        problems.error(
+            "period_not_ended", f"Kỳ báo cáo {period.code} chưa kết thúc.",
+            hint=f"Gửi báo cáo sau ngày {period.end:%d/%m/%Y}.", value=period.code)
+    out.org_unit_id, out.period = unit, period.code if period else None
+    for sheet, match in used:
+        _hidden_warning(sheet, match, problems)
+    matches = {sheet.name: match for sheet, match in used}
+    if contract.layout == "indicators":
+        found = []
+        for sheet, match in used:
+            found.extend(read_indicators(sheet, match, contract, problems))
+        prior = None
+        if history is not None and unit and period and not problems.errors:
+            prior = history(contract, unit, period)
+        out.records = check_indicators(found, contract, problems, matches, prior)
+    else:
+        seen: dict[str, tuple[str, int]] = {}
+        for sheet, match in used:
+            out.records.extend(read_rows(sheet, match, contract, problems,
+                                         period.start if period else None,
+                                         period.end if period else None, seen))
+        if len(out.records) < contract.min_rows:
+            problems.error("no_data", "Biểu không có dòng số liệu nào.",
+                           hint="Nhập số liệu vào biểu rồi gửi lại.")
+    return out
