@@ -1,0 +1,758 @@
+"""Compact spec (`superset/spec/*.yaml`) -> Superset export-format YAML (`superset/assets/`).
+
+A dashboard written by hand in Superset's format is ~1,000 lines of layout, filter and query
+JSON; the spec says the same in ~60 and keeps the seven IOC dashboards consistent (labels,
+number formats, filters). The output is exactly what Superset's exporter writes, in the
+canonical form of `assets_format`, so `ioc superset export` after `bootstrap` gives the same
+files back (a test checks that round trip).
+
+Spec files hold three mappings, merged across files (keys must be unique):
+
+- `datasets.<key>`: `schema`, `table`, `columns` (name -> type, label, ...), `metrics`
+  (name -> label, sql, format), `time_column`.
+- `charts.<key>`: `title`, `dataset`, `type` (table, bar, line, big_number, pie), `metrics`,
+  `groupby`, `x`, `filters`, ... (see `CHART_BUILDERS`).
+- `dashboards.<slug>`: `title`, `layout` (rows of `{chart|markdown, width, height}`),
+  `filters` (time / select).
+
+Every chart gets the `query_context` its viz would save from Explore, so
+`GET /api/v1/chart/<pk>/data/` answers for imported charts too.
+
+Files generated from the spec are listed in `superset/spec/generated.txt`; other files in
+`superset/assets/` (exported from the UI and no longer generated) are left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ioc.bi.assets_format import (
+    CANONICAL_DB_URI,
+    DATABASE_NAME,
+    DATABASE_UUID,
+    EXPORT_VERSION,
+    canonical_files,
+    dumps_json,
+    make_uuid,
+    stable_id,
+)
+from ioc.settings import PROJECT_ROOT
+
+SPEC_DIR = PROJECT_ROOT / "superset" / "spec"
+ASSETS_DIR = PROJECT_ROOT / "superset" / "assets"
+GENERATED_LIST = "generated.txt"
+
+NUMBER_FORMAT = ",.2~f"  # with D3_FORMAT vi: 1.234,5
+MONTH_FORMAT = "%m/%Y"
+COLOR_SCHEME = "supersetColors"
+
+
+class SpecError(ValueError):
+    """The spec is inconsistent (unknown dataset, metric, column or chart)."""
+
+
+@dataclass
+class Spec:
+    datasets: dict[str, dict] = field(default_factory=dict)
+    charts: dict[str, dict] = field(default_factory=dict)
+    dashboards: dict[str, dict] = field(default_factory=dict)
+
+
+def load_spec(spec_dir: Path = SPEC_DIR) -> Spec:
+    spec = Spec()
+    for path in sorted(spec_dir.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for section in ("datasets", "charts", "dashboards"):
+            target = getattr(spec, section)
+            for key, value in (data.get(section) or {}).items():
+                if key in target:
+                    raise SpecError(f"{path.name}: {section}.{key} is defined twice")
+                target[key] = value
+    validate(spec)
+    return spec
+
+
+def validate(spec: Spec) -> None:
+    errors = []
+    for key, ds in spec.datasets.items():
+        if not ds.get("schema") or not ds.get("table"):
+            errors.append(f"dataset {key}: schema and table are required")
+    for key, chart in spec.charts.items():
+        ds = spec.datasets.get(chart.get("dataset"))
+        if ds is None:
+            errors.append(f"chart {key}: unknown dataset {chart.get('dataset')!r}")
+            continue
+        if chart.get("type") not in CHART_BUILDERS:
+            errors.append(f"chart {key}: unknown type {chart.get('type')!r}")
+        for metric in _as_list(chart.get("metrics")) + _as_list(chart.get("metric")):
+            if metric not in (ds.get("metrics") or {}):
+                errors.append(f"chart {key}: dataset {chart['dataset']} has no metric {metric}")
+        cols = ds.get("columns") or {}
+        used = _as_list(chart.get("groupby")) + _as_list(chart.get("columns"))
+        used += [f["column"] for f in chart.get("filters") or []]
+        used += [c for c, _ in chart.get("order_by") or []]
+        if chart.get("x"):
+            used.append(chart["x"])
+        for col in used:
+            if col not in cols and col not in (ds.get("metrics") or {}):
+                errors.append(f"chart {key}: dataset {chart['dataset']} has no column {col}")
+    for slug, dash in spec.dashboards.items():
+        for row in dash.get("layout") or []:
+            for item in row:
+                if "chart" in item and item["chart"] not in spec.charts:
+                    errors.append(f"dashboard {slug}: unknown chart {item['chart']}")
+        for flt in dash.get("filters") or []:
+            if flt.get("type") == "select":
+                ds = spec.datasets.get(flt.get("dataset"))
+                if ds is None or flt.get("column") not in (ds.get("columns") or {}):
+                    errors.append(f"dashboard {slug}: filter {flt.get('name')} has no target")
+    if errors:
+        raise SpecError("\n".join(errors))
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+# --- uuids ------------------------------------------------------------------------------
+
+
+def dataset_uuid(ds: dict) -> str:
+    return make_uuid("dataset", f"{ds['schema']}.{ds['table']}")
+
+
+def chart_uuid(key: str) -> str:
+    return make_uuid("chart", key)
+
+
+def dashboard_uuid(slug: str) -> str:
+    return make_uuid("dashboard", slug)
+
+
+# --- databases and datasets -------------------------------------------------------------
+
+
+def database_doc() -> dict:
+    return {
+        "database_name": DATABASE_NAME,
+        "sqlalchemy_uri": CANONICAL_DB_URI,
+        "cache_timeout": None,
+        "expose_in_sqllab": True,
+        "allow_run_async": False,
+        "allow_ctas": False,
+        "allow_cvas": False,
+        "allow_dml": False,
+        "allow_csv_upload": False,
+        "extra": {
+            "allows_virtual_table_explore": True,
+            "engine_params": {},
+            "metadata_cache_timeout": {},
+            "metadata_params": {},
+            "schemas_allowed_for_csv_upload": [],
+        },
+        "impersonate_user": False,
+        "configuration_method": "sqlalchemy_form",
+        "uuid": DATABASE_UUID,
+        "version": EXPORT_VERSION,
+    }
+
+
+def dataset_doc(ds: dict) -> dict:
+    columns = []
+    for name, col in (ds.get("columns") or {}).items():
+        temporal = bool(col.get("temporal"))
+        columns.append(
+            {
+                "column_name": name,
+                "verbose_name": col.get("label"),
+                "is_dttm": temporal,
+                "is_active": True,
+                "type": col["type"],
+                "advanced_data_type": None,
+                "groupby": col.get("groupby", True),
+                "filterable": col.get("filterable", True),
+                "expression": col.get("sql"),
+                "description": col.get("description"),
+                "python_date_format": None,
+                "datetime_format": None,
+                "extra": None,
+            }
+        )
+    metrics = []
+    for name, metric in (ds.get("metrics") or {}).items():
+        metrics.append(
+            {
+                "metric_name": name,
+                "verbose_name": metric.get("label"),
+                "metric_type": None,
+                "expression": metric["sql"],
+                "description": metric.get("description"),
+                "d3format": metric.get("format", NUMBER_FORMAT),
+                "currency": None,
+                "extra": None,
+                "warning_text": None,
+            }
+        )
+    return {
+        "table_name": ds["table"],
+        "main_dttm_col": ds.get("time_column"),
+        "currency_code_column": None,
+        "description": ds.get("description"),
+        "default_endpoint": None,
+        "offset": 0,
+        "cache_timeout": None,
+        "catalog": None,
+        "schema": ds["schema"],
+        "sql": None,
+        "params": None,
+        "template_params": None,
+        "filter_select_enabled": True,
+        "fetch_values_predicate": None,
+        "extra": None,
+        "normalize_columns": False,
+        "always_filter_main_dttm": False,
+        "folders": None,
+        "uuid": dataset_uuid(ds),
+        "metrics": metrics,
+        "columns": columns,
+        "version": EXPORT_VERSION,
+        "database_uuid": DATABASE_UUID,
+    }
+
+
+# --- charts -----------------------------------------------------------------------------
+
+
+def _option_name(*parts: str) -> str:
+    return "filter_" + hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
+
+
+def _adhoc_filters(ds: dict, chart: dict) -> list[dict]:
+    """The chart's WHERE filters as Explore stores them (time range first, so the dashboard's
+    time filter has something to apply to)."""
+    filters = []
+    time_col = chart.get("time_column", ds.get("time_column"))
+    if time_col:
+        filters.append(
+            {
+                "clause": "WHERE",
+                "comparator": "No filter",
+                "expressionType": "SIMPLE",
+                "operator": "TEMPORAL_RANGE",
+                "subject": time_col,
+            }
+        )
+    for flt in chart.get("filters") or []:
+        op = flt.get("op", "==")
+        filters.append(
+            {
+                "clause": "WHERE",
+                "comparator": flt["value"],
+                "expressionType": "SIMPLE",
+                "filterOptionName": _option_name(flt["column"], op, str(flt["value"])),
+                "isExtra": False,
+                "isNew": False,
+                "operator": op,
+                "operatorId": {"==": "EQUALS", "!=": "NOT_EQUALS", "IN": "IN"}.get(op, op),
+                "sqlExpression": None,
+                "subject": flt["column"],
+            }
+        )
+    return filters
+
+
+def _query_filters(adhoc: list[dict]) -> list[dict]:
+    """Explore's translation of adhoc SIMPLE filters into query-object filters."""
+    out = []
+    for flt in adhoc:
+        op = flt["operator"]
+        entry = {"col": flt["subject"], "op": op}
+        if op == "TEMPORAL_RANGE":
+            entry["val"] = flt["comparator"]
+        else:
+            entry["val"] = flt["comparator"]
+        out.append(entry)
+    return out
+
+
+def _axis_column(col: str, grain: str | None) -> dict:
+    return {
+        "columnType": "BASE_AXIS",
+        "expressionType": "SQL",
+        "label": col,
+        "sqlExpression": col,
+        "timeGrain": grain,
+    }
+
+
+def _base_query(adhoc: list[dict], row_limit: int) -> dict:
+    return {
+        "annotation_layers": [],
+        "applied_time_extras": {},
+        "custom_form_data": {},
+        "custom_params": {},
+        "extras": {"having": "", "where": ""},
+        "filters": _query_filters(adhoc),
+        "order_desc": True,
+        "row_limit": row_limit,
+        "series_limit": 0,
+        "url_params": {},
+    }
+
+
+def _query_context(ds: dict, form_data: dict, queries: list[dict]) -> str:
+    ds_id = stable_id(dataset_uuid(ds))
+    context = {
+        "datasource": {"id": ds_id, "type": "table"},
+        "force": False,
+        "form_data": {**form_data, "force": False, "result_format": "json", "result_type": "full"},
+        "queries": queries,
+        "result_format": "json",
+        "result_type": "full",
+    }
+    return dumps_json(context)
+
+
+def _common_params(ds: dict, chart: dict, viz: str) -> dict:
+    return {
+        "adhoc_filters": _adhoc_filters(ds, chart),
+        "annotation_layers": [],
+        "datasource": f"{stable_id(dataset_uuid(ds))}__table",
+        "extra_form_data": {},
+        "viz_type": viz,
+    }
+
+
+def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
+    """A table, in one of Explore's two modes.
+
+    - raw (`columns:`): the mart's rows as they are, ordered by `order_by`; what a table of
+      "indicator values per commune and month" is, since that is the mart's grain.
+    - aggregate (`groupby:` + `metrics:`): one row per group, saved metrics as columns,
+      ordered by the first metric (as Explore does).
+    """
+    temporal = {c for c, col in (ds.get("columns") or {}).items() if col.get("temporal")}
+    raw = bool(chart.get("columns"))
+    cols = _as_list(chart.get("columns") if raw else chart.get("groupby"))
+    metrics = [] if raw else _as_list(chart.get("metrics"))
+    row_limit = int(chart.get("row_limit", 1000))
+    grain = chart.get("time_grain", "P1M")
+    order_by = [[c, direction == "asc"] for c, direction in chart.get("order_by") or []]
+    column_config = {}
+    for name in cols:
+        col = (ds.get("columns") or {}).get(name, {})
+        if col.get("type") in ("NUMERIC", "INTEGER", "BIGINT", "DOUBLE PRECISION"):
+            column_config[name] = {"d3NumberFormat": col.get("format", NUMBER_FORMAT)}
+    params = {
+        **_common_params(ds, chart, "table"),
+        "all_columns": cols if raw else [],
+        "allow_render_html": False,
+        "allow_rearrange_columns": False,
+        "color_pn": True,
+        "column_config": column_config,
+        "comparison_color_scheme": "Green",
+        "comparison_type": "values",
+        "conditional_formatting": [],
+        "groupby": [] if raw else cols,
+        "include_search": True,
+        "metrics": metrics,
+        "order_by_cols": [dumps_json(o) for o in order_by] if raw else [],
+        "order_desc": True,
+        "percent_metrics": [],
+        "query_mode": "raw" if raw else "aggregate",
+        "row_limit": row_limit,
+        "server_page_length": int(chart.get("page_length", 10)),
+        "show_cell_bars": False,
+        "show_totals": False,
+        "table_timestamp_format": MONTH_FORMAT,
+        "temporal_columns_lookup": {c: True for c in cols if c in temporal},
+        "time_grain_sqla": grain,
+    }
+    if not raw and metrics:
+        order_by = [[metrics[0], False]]
+    query = {
+        **_base_query(params["adhoc_filters"], row_limit),
+        "columns": [_axis_column(c, grain) if c in temporal else c for c in cols],
+        # no metrics at all (not an empty list) is what makes the query ungrouped
+        "metrics": None if raw else metrics,
+        "orderby": order_by,
+        "post_processing": [],
+        "time_offsets": [],
+    }
+    return "table", params, [query]
+
+
+def _timeseries(viz: str):
+    def build(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
+        """Bar/line over a time axis, one series per `groupby` value (Explore's buildQuery:
+        query by axis + series, then pivot and flatten)."""
+        x = chart["x"]
+        groupby = _as_list(chart.get("groupby"))
+        metrics = _as_list(chart.get("metrics"))
+        grain = chart.get("time_grain", "P1M")
+        row_limit = int(chart.get("row_limit", 10000))
+        params = {
+            **_common_params(ds, chart, viz),
+            "color_scheme": COLOR_SCHEME,
+            "comparison_type": "values",
+            "forecastInterval": 0.8,
+            "forecastPeriods": 10,
+            "groupby": groupby,
+            "legendOrientation": "top",
+            "legendType": "scroll",
+            "metrics": metrics,
+            "only_total": True,
+            "order_desc": True,
+            "rich_tooltip": True,
+            "row_limit": row_limit,
+            "show_legend": True,
+            "sort_series_type": "sum",
+            "time_grain_sqla": grain,
+            "tooltipTimeFormat": MONTH_FORMAT,
+            "truncate_metric": True,
+            "x_axis": x,
+            "x_axis_sort_asc": True,
+            "x_axis_time_format": MONTH_FORMAT,
+            "x_axis_title_margin": 15,
+            "y_axis_bounds": [None, None],
+            "y_axis_format": chart.get("format", NUMBER_FORMAT),
+            "y_axis_title": chart.get("y_title", ""),
+            "y_axis_title_margin": 30 if chart.get("y_title") else 15,
+            "y_axis_title_position": "Left",
+            "zoomable": False,
+        }
+        if viz == "echarts_timeseries_bar":
+            params["orientation"] = "vertical"
+            params["stack"] = "Stack" if chart.get("stacked") else None
+            params["show_value"] = False
+        else:
+            params["markerEnabled"] = True
+            params["markerSize"] = 6
+            params["seriesType"] = "line"
+        post = [
+            {
+                "operation": "pivot",
+                "options": {
+                    "aggregates": {m: {"operator": "mean"} for m in metrics},
+                    "columns": groupby,
+                    "drop_missing_columns": False,
+                    "index": [x],
+                },
+            },
+        ]
+        if len(metrics) == 1 and groupby:
+            post.append(
+                {
+                    "operation": "rename",
+                    "options": {"columns": {metrics[0]: None}, "inplace": True, "level": 0},
+                }
+            )
+        post.append({"operation": "flatten"})
+        query = {
+            **_base_query(params["adhoc_filters"], row_limit),
+            "columns": [_axis_column(x, grain), *groupby],
+            "metrics": metrics,
+            "orderby": [[metrics[0], False]] if metrics else [],
+            "post_processing": post,
+            "series_columns": groupby,
+            "time_offsets": [],
+        }
+        return viz, params, [query]
+
+    return build
+
+
+def _big_number(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
+    """One total, e.g. the year's budget revenue."""
+    metric = chart["metric"]
+    params = {
+        **_common_params(ds, chart, "big_number_total"),
+        "header_font_size": 0.4,
+        "metric": metric,
+        "subheader": chart.get("subtitle", ""),
+        "subheader_font_size": 0.15,
+        "time_format": "smart_date",
+        "y_axis_format": chart.get("format", NUMBER_FORMAT),
+    }
+    query = {
+        **_base_query(params["adhoc_filters"], 10000),
+        "columns": [],
+        "metrics": [metric],
+        "orderby": [],
+        "post_processing": [],
+        "time_offsets": [],
+    }
+    return "big_number_total", params, [query]
+
+
+def _pie(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
+    metric = chart["metric"]
+    groupby = _as_list(chart.get("groupby"))
+    row_limit = int(chart.get("row_limit", 100))
+    params = {
+        **_common_params(ds, chart, "pie"),
+        "color_scheme": COLOR_SCHEME,
+        "groupby": groupby,
+        "innerRadius": 30,
+        "label_type": "key_percent",
+        "labels_outside": True,
+        "legendOrientation": "top",
+        "legendType": "scroll",
+        "metric": metric,
+        "number_format": chart.get("format", NUMBER_FORMAT),
+        "outerRadius": 70,
+        "row_limit": row_limit,
+        "show_labels": True,
+        "show_legend": True,
+        "sort_by_metric": True,
+    }
+    query = {
+        **_base_query(params["adhoc_filters"], row_limit),
+        "columns": groupby,
+        "metrics": [metric],
+        "orderby": [[metric, False]],
+        "post_processing": [],
+        "time_offsets": [],
+    }
+    return "pie", params, [query]
+
+
+CHART_BUILDERS = {
+    "table": _table,
+    "bar": _timeseries("echarts_timeseries_bar"),
+    "line": _timeseries("echarts_timeseries_line"),
+    "big_number": _big_number,
+    "pie": _pie,
+}
+
+
+def chart_doc(key: str, chart: dict, ds: dict) -> dict:
+    viz, params, queries = CHART_BUILDERS[chart["type"]](ds, chart)
+    return {
+        "slice_name": chart["title"],
+        "description": chart.get("description"),
+        "certified_by": None,
+        "certification_details": None,
+        "viz_type": viz,
+        "params": params,
+        "query_context": _query_context(ds, params, queries),
+        "cache_timeout": None,
+        "uuid": chart_uuid(key),
+        "version": EXPORT_VERSION,
+        "dataset_uuid": dataset_uuid(ds),
+    }
+
+
+# --- dashboards -------------------------------------------------------------------------
+
+
+def _native_filter(slug: str, flt: dict, spec: Spec) -> dict:
+    fid = "NATIVE_FILTER-" + hashlib.sha1(f"{slug}|{flt['name']}".encode()).hexdigest()[:20]
+    base = {
+        "cascadeParentIds": [],
+        "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
+        "description": flt.get("description", ""),
+        "id": fid,
+        "name": flt["name"],
+        "scope": {"excluded": [], "rootPath": ["ROOT_ID"]},
+        "type": "NATIVE_FILTER",
+    }
+    if flt["type"] == "time":
+        return {
+            **base,
+            "controlValues": {"enableEmptyFilter": False},
+            "filterType": "filter_time",
+            "targets": [{}],
+        }
+    if flt["type"] == "select":
+        ds = spec.datasets[flt["dataset"]]
+        return {
+            **base,
+            "controlValues": {
+                "defaultToFirstItem": False,
+                "enableEmptyFilter": False,
+                "inverseSelection": False,
+                "multiSelect": flt.get("multi", True),
+                "searchAllOptions": False,
+                "sortAscending": True,
+            },
+            "filterType": "filter_select",
+            "targets": [{"column": {"name": flt["column"]}, "datasetUuid": dataset_uuid(ds)}],
+        }
+    raise SpecError(f"dashboard {slug}: unknown filter type {flt['type']!r}")
+
+
+def dashboard_doc(slug: str, dash: dict, spec: Spec) -> dict:
+    position: dict[str, Any] = {
+        "DASHBOARD_VERSION_KEY": "v2",
+        "GRID_ID": {"children": [], "id": "GRID_ID", "parents": ["ROOT_ID"], "type": "GRID"},
+        "HEADER_ID": {"id": "HEADER_ID", "meta": {"text": dash["title"]}, "type": "HEADER"},
+        "ROOT_ID": {"children": ["GRID_ID"], "id": "ROOT_ID", "type": "ROOT"},
+    }
+    for r, row in enumerate(dash.get("layout") or [], start=1):
+        row_id = f"ROW-{r:02d}"
+        position["GRID_ID"]["children"].append(row_id)
+        children = []
+        for c, item in enumerate(row, start=1):
+            parents = ["ROOT_ID", "GRID_ID", row_id]
+            if "chart" in item:
+                key = item["chart"]
+                node_id = f"CHART-{key}"
+                position[node_id] = {
+                    "children": [],
+                    "id": node_id,
+                    "meta": {
+                        "chartId": stable_id(chart_uuid(key)),
+                        "height": item.get("height", 50),
+                        "sliceName": spec.charts[key]["title"],
+                        "uuid": chart_uuid(key),
+                        "width": item.get("width", 4),
+                    },
+                    "parents": parents,
+                    "type": "CHART",
+                }
+            else:
+                node_id = f"MARKDOWN-{r:02d}-{c:02d}"
+                position[node_id] = {
+                    "children": [],
+                    "id": node_id,
+                    "meta": {
+                        "code": item["markdown"],
+                        "height": item.get("height", 20),
+                        "width": item.get("width", 12),
+                    },
+                    "parents": parents,
+                    "type": "MARKDOWN",
+                }
+            children.append(node_id)
+        position[row_id] = {
+            "children": children,
+            "id": row_id,
+            "meta": {"background": "BACKGROUND_TRANSPARENT"},
+            "parents": ["ROOT_ID", "GRID_ID"],
+            "type": "ROW",
+        }
+    metadata = {
+        "chart_configuration": {},
+        "color_scheme": COLOR_SCHEME,
+        "cross_filters_enabled": True,
+        "expanded_slices": {},
+        "global_chart_configuration": {"scope": {"excluded": [], "rootPath": ["ROOT_ID"]}},
+        "label_colors": {},
+        "native_filter_configuration": [
+            _native_filter(slug, flt, spec) for flt in dash.get("filters") or []
+        ],
+        "refresh_frequency": 0,
+        "shared_label_colors": [],
+        "timed_refresh_immune_slices": [],
+    }
+    return {
+        "dashboard_title": dash["title"],
+        "description": dash.get("description"),
+        "css": "",
+        "slug": slug,
+        "certified_by": None,
+        "certification_details": None,
+        "published": True,
+        "uuid": dashboard_uuid(slug),
+        "position": position,
+        "metadata": metadata,
+        "theme_uuid": None,
+        "version": EXPORT_VERSION,
+    }
+
+
+# --- bundle -----------------------------------------------------------------------------
+
+
+def build_documents(spec: Spec) -> dict[str, dict]:
+    """Spec -> bundle documents keyed by a provisional path (`canonical_files` names them)."""
+    docs: dict[str, dict] = {"databases/warehouse.yaml": database_doc()}
+    for key, ds in spec.datasets.items():
+        docs[f"datasets/{key}.yaml"] = dataset_doc(ds)
+    for key, chart in spec.charts.items():
+        docs[f"charts/{key}.yaml"] = chart_doc(key, chart, spec.datasets[chart["dataset"]])
+    for slug, dash in spec.dashboards.items():
+        docs[f"dashboards/{slug}.yaml"] = dashboard_doc(slug, dash, spec)
+    return docs
+
+
+def build_files(spec: Spec) -> dict[str, str]:
+    """Spec -> canonical files (path relative to `superset/assets/` -> YAML text)."""
+    return canonical_files(build_documents(spec))
+
+
+def _previous_outputs(spec_dir: Path) -> set[str]:
+    listing = spec_dir / GENERATED_LIST
+    if not listing.exists():
+        return set()
+    lines = (line.strip() for line in listing.read_text(encoding="utf-8").splitlines())
+    return {line for line in lines if line and not line.startswith("#")}
+
+
+def write(spec_dir: Path = SPEC_DIR, assets_dir: Path = ASSETS_DIR) -> list[str]:
+    """Regenerate the spec's files; delete files the spec generated before but no longer."""
+    files = build_files(load_spec(spec_dir))
+    stale = _previous_outputs(spec_dir) - set(files)
+    for rel in sorted(stale):
+        (assets_dir / rel).unlink(missing_ok=True)
+    changed = []
+    for rel, text in sorted(files.items()):
+        path = assets_dir / rel
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            changed.append(rel)
+    listing = "".join(f"{rel}\n" for rel in sorted(files))
+    (spec_dir / GENERATED_LIST).write_text(
+        "# Files of superset/assets/ generated from this folder by `ioc superset build-assets`.\n"
+        + listing,
+        encoding="utf-8",
+    )
+    return changed + [f"deleted {rel}" for rel in sorted(stale)]
+
+
+def check(spec_dir: Path = SPEC_DIR, assets_dir: Path = ASSETS_DIR) -> list[str]:
+    """Differences between the spec and the committed YAML (empty when up to date)."""
+    files = build_files(load_spec(spec_dir))
+    problems = []
+    for rel, text in sorted(files.items()):
+        path = assets_dir / rel
+        if not path.exists():
+            problems.append(f"missing {rel}")
+        elif path.read_text(encoding="utf-8") != text:
+            problems.append(f"out of date {rel}")
+    listed = _previous_outputs(spec_dir)
+    if listed != set(files):
+        problems.append(f"{GENERATED_LIST} lists {sorted(listed ^ set(files))} wrongly")
+    for rel in sorted(listed - set(files)):
+        if (assets_dir / rel).exists():
+            problems.append(f"stale {rel}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the YAML is out of date")
+    args = parser.parse_args(argv)
+    if args.check:
+        problems = check()
+        for p in problems:
+            print(p)
+        return 1 if problems else 0
+    for line in write():
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""`ioc superset ...`: bootstrap, serve, stop, status, export, build-assets, build-policies."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import time
+
+from ioc import settings as settings_mod
+
+
+def _bootstrap(args: argparse.Namespace) -> int:
+    from ioc.bi import bootstrap, server
+
+    cfg = settings_mod.load()
+    report = bootstrap.bootstrap(cfg, keep_running=args.serve, force_import=args.force)
+    for change in report.changes:
+        print(change)
+    print(f"Superset ready at {report.url} (admin / {cfg.secret_file('superset-admin-password')})")
+    print("timings: " + ", ".join(f"{k} {v}s" for k, v in report.timings.items()))
+    if not args.serve and not server.is_running(cfg):
+        print("server stopped again; `ioc superset serve` starts it")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from ioc.bi import server
+
+    cfg = settings_mod.load()
+    url = server.start(cfg)
+    print(f"Superset: {url}")
+    if not args.foreground:
+        return 0
+    stop = {"now": False}
+
+    def _on_signal(_signum, _frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        while not stop["now"] and server.is_running(cfg):
+            time.sleep(0.5)
+    finally:
+        server.stop(cfg)
+    return 0
+
+
+def _stop(_args: argparse.Namespace) -> int:
+    from ioc.bi import server
+
+    print("stopped" if server.stop(settings_mod.load()) else "not running")
+    return 0
+
+
+def _status(_args: argparse.Namespace) -> int:
+    from ioc.bi import server
+
+    state = server.status(settings_mod.load())
+    print(json.dumps(state))
+    return 0 if state["healthy"] else 3
+
+
+def _export(args: argparse.Namespace) -> int:
+    from ioc.bi import bootstrap, export
+
+    cfg = settings_mod.load()
+    with bootstrap.admin_client(cfg) as client:
+        report = export.export(client, prune=not args.keep)
+    for rel in report.written:
+        print(f"wrote {rel}")
+    for rel in report.removed:
+        print(f"removed {rel}")
+    print(f"{report.unchanged} unchanged")
+    for rel in report.differs_from_spec:
+        print(
+            f"NOTE {rel} differs from superset/spec/: port the change to the spec "
+            "(then `ioc superset build-assets`) or remove the asset from the spec"
+        )
+    return 0
+
+
+def _build_assets(args: argparse.Namespace) -> int:
+    from ioc.bi import assets_builder
+
+    return assets_builder.main(["--check"] if args.check else [])
+
+
+def _build_policies(args: argparse.Namespace) -> int:
+    from ioc.bi import policies
+
+    if args.check:
+        ok = policies.rls_up_to_date()
+        print("up to date" if ok else "superset/policies/rls.yaml is out of date")
+        return 0 if ok else 1
+    print("rewrote rls.yaml" if policies.write_rls() else "rls.yaml unchanged")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("superset", help="Superset: bootstrap, serve, stop, status, export")
+    ss = p.add_subparsers(dest="superset_command", required=True)
+
+    b = ss.add_parser("bootstrap", help="migrate, admin, roles, assets, RLS (idempotent)")
+    b.add_argument("--serve", action="store_true", help="leave the server running")
+    b.add_argument("--force", action="store_true", help="import the assets even if unchanged")
+    b.set_defaults(func=_bootstrap)
+
+    s = ss.add_parser("serve", help="start the web server in the background")
+    s.add_argument("--foreground", action="store_true", help="stay attached; Ctrl-C stops it")
+    s.set_defaults(func=_serve)
+
+    ss.add_parser("stop", help="stop the web server").set_defaults(func=_stop)
+    ss.add_parser("status", help="pid, URL and health").set_defaults(func=_status)
+
+    e = ss.add_parser("export", help="write the running Superset's assets to superset/assets/")
+    e.add_argument("--keep", action="store_true", help="do not remove files Superset lacks")
+    e.set_defaults(func=_export)
+
+    a = ss.add_parser("build-assets", help="superset/spec/ -> superset/assets/")
+    a.add_argument("--check", action="store_true", help="fail if the YAML is out of date")
+    a.set_defaults(func=_build_assets)
+
+    r = ss.add_parser("build-policies", help="org_units.csv -> superset/policies/rls.yaml")
+    r.add_argument("--check", action="store_true", help="fail if rls.yaml is out of date")
+    r.set_defaults(func=_build_policies)

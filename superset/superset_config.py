@@ -1,0 +1,140 @@
+"""Superset configuration for the district IOC (loaded through SUPERSET_CONFIG_PATH).
+
+This file runs inside `.venv-superset`, which does not have the `ioc` package, so it reads
+only environment variables and files under IOC_HOME. `ioc superset serve|bootstrap`
+(`ioc/bi/server.py`) sets the variables below; running `.venv-superset/bin/superset` by
+hand with only IOC_HOME set still works (SQLite metadata).
+
+- SECRET_KEY: env `SUPERSET_SECRET_KEY`, else `$IOC_HOME/superset-secret-key`, generated
+  on first use (per install, never committed: `.ioc/` is git-ignored).
+- Metadata database: env `IOC_SUPERSET_METADATA_URL` (ioc.bi passes the `superset`
+  database of the embedded PostgreSQL), else SQLite at `$IOC_HOME/superset.db`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+IOC_HOME = Path(os.environ.get("IOC_HOME") or PROJECT_ROOT / ".ioc").expanduser()
+
+
+def _secret_key() -> str:
+    """The session/encryption key: env override, else a per-install file created once.
+
+    Superset encrypts stored database passwords with it, so it must stay the same for the
+    life of the metadata database.
+    """
+    if os.environ.get("SUPERSET_SECRET_KEY"):
+        return os.environ["SUPERSET_SECRET_KEY"]
+    path = IOC_HOME / "superset-secret-key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(42)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+SECRET_KEY = _secret_key()
+
+SQLALCHEMY_DATABASE_URI = os.environ.get("IOC_SUPERSET_METADATA_URL") or (
+    f"sqlite:///{IOC_HOME / 'superset.db'}?check_same_thread=false"
+)
+# Keep the metadata pool small: the embedded PostgreSQL is shared with the warehouse.
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+APP_NAME = "IOC Hiệp Đức"
+
+# No example data: bootstrap never runs `superset load-examples`.
+
+# --- Security ---------------------------------------------------------------------------
+WTF_CSRF_ENABLED = True
+# The REST API is used with a JWT (POST /api/v1/security/login) plus the CSRF token from
+# GET /api/v1/security/csrf_token/ sent back as X-CSRFToken with the session cookie.
+# Superset's default exempt list is kept as is (chart data and logging endpoints).
+WTF_CSRF_TIME_LIMIT = int(timedelta(hours=12).total_seconds())
+
+TALISMAN_ENABLED = True
+# Superset's own pages need: nonce'd scripts ('strict-dynamic'), inline styles (emotion),
+# blob: workers (ECharts/ace), data:/blob: images. No third-party origins: the machine has no
+# internet, so map tiles, fonts and telemetry pixels are left out on purpose.
+TALISMAN_CONFIG = {
+    "content_security_policy": {
+        "base-uri": ["'self'"],
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "blob:", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": "'none'",
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "font-src": ["'self'", "data:"],
+        "script-src": ["'self'", "'strict-dynamic'"],
+        "frame-ancestors": ["'self'"],
+    },
+    "content_security_policy_nonce_in": ["script-src"],
+    "force_https": False,
+    "session_cookie_secure": False,
+}
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Commune roles must not see rows of other communes: datasets are physical tables and SQL
+# Lab is only granted to the data team; RLS_IN_SQLLAB stays off (see docs/superset.md).
+PUBLIC_ROLE_LIKE = None
+PREVENT_UNSAFE_DB_CONNECTIONS = True
+
+# --- Features ---------------------------------------------------------------------------
+# Native filters and cross-filters are built into Superset 6 (no flag any more).
+FEATURE_FLAGS = {
+    "DRILL_BY": True,
+    "DRILL_TO_DETAIL": True,
+    "DASHBOARD_VIRTUALIZATION": False,  # render every chart (screenshots, slow links)
+    "ALERT_REPORTS": False,
+    "ENABLE_TEMPLATE_PROCESSING": False,
+    "TAGGING_SYSTEM": False,
+    "THUMBNAILS": False,
+}
+
+# --- Cache ------------------------------------------------------------------------------
+# A small in-process cache per worker; filter and explore state stay in the metadata DB.
+CACHE_CONFIG = {
+    "CACHE_TYPE": "SimpleCache",
+    "CACHE_DEFAULT_TIMEOUT": int(timedelta(minutes=10).total_seconds()),
+    "CACHE_THRESHOLD": 500,
+    "CACHE_KEY_PREFIX": "ioc_superset_",
+}
+DATA_CACHE_CONFIG = {
+    "CACHE_TYPE": "SimpleCache",
+    "CACHE_DEFAULT_TIMEOUT": int(timedelta(minutes=10).total_seconds()),
+    "CACHE_THRESHOLD": 1000,
+    "CACHE_KEY_PREFIX": "ioc_data_",
+}
+
+# --- Vietnamese formatting --------------------------------------------------------------
+# 1.234.567,5 and amounts in đồng: "1.234 ₫".
+D3_FORMAT = {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " ₫"]}
+D3_TIME_FORMAT = {
+    "dateTime": "%H:%M:%S %d/%m/%Y",
+    "date": "%d/%m/%Y",
+    "time": "%H:%M:%S",
+    "periods": ["SA", "CH"],
+    "days": ["Chủ nhật", "Thứ hai", "Thứ ba", "Thứ tư", "Thứ năm", "Thứ sáu", "Thứ bảy"],
+    "shortDays": ["CN", "T2", "T3", "T4", "T5", "T6", "T7"],
+    "months": [f"Tháng {m}" for m in range(1, 13)],
+    "shortMonths": [f"Th{m}" for m in range(1, 13)],
+}
+# Superset ships no Vietnamese UI translation; keep the language menu off.
+BABEL_DEFAULT_LOCALE = "en"
+LANGUAGES: dict = {}
+
+ROW_LIMIT = 50000
+SUPERSET_WEBSERVER_TIMEOUT = 120
