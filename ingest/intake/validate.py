@@ -23,7 +23,7 @@ from ingest.intake.periods import Period
 from ingest.intake.problems import Problems
 from ingest.intake.readers import Book, Sheet, Unreadable, read_book
 from ingest.intake.reference import org_units, units_named_in
-from ingest.intake.text import display, fold, is_blank
+from ingest.intake.text import display, fold
 
 HEADER_BLOCK_ROWS = 15
 
@@ -250,17 +250,19 @@ def check_unit_for_form(unit_id: str, contract: Contract, period: Period | None,
 
 # --- the whole file -----------------------------------------------------------------------------
 
-def _hidden_warning(sheet: Sheet, match: HeaderMatch, problems: Problems) -> None:
-    rows = sorted(r for r in sheet.hidden_rows
-                  if r > match.first_data_row and r <= len(sheet.rows)
-                  and not all(is_blank(v) for v in sheet.rows[r - 1]))
-    if rows:
-        problems.warn(
-            "hidden_rows",
-            f"Các dòng đang bị ẩn vẫn được đọc như số liệu: {', '.join(map(str, rows[:20]))}"
-            + ("…" if len(rows) > 20 else "") + ".",
-            hint="Nếu các dòng ẩn không phải số liệu, hãy xóa chúng khỏi biểu.",
-            sheet=sheet.name, row=rows[0])
+def _hidden_warning(sheets: list[Sheet], records: list[dict[str, Any]],
+                    problems: Problems) -> None:
+    """Hidden rows are read like any other (Excel's own sums include them): say so."""
+    for sheet in sheets:
+        rows = sorted({r["source_row"] for r in records if r.get("source_sheet") == sheet.name}
+                      & sheet.hidden_rows)
+        if rows:
+            problems.warn(
+                "hidden_rows",
+                f"Các dòng đang bị ẩn vẫn được đọc như số liệu: {', '.join(map(str, rows[:20]))}"
+                + ("…" if len(rows) > 20 else "") + ".",
+                hint="Nếu các dòng ẩn không phải số liệu, hãy xóa chúng khỏi biểu.",
+                sheet=sheet.name, row=rows[0])
 
 
 def check_bytes(data: bytes, ctx: FileContext, *, now: datetime,
@@ -328,8 +330,6 @@ def check_bytes(data: bytes, ctx: FileContext, *, now: datetime,
             "period_not_ended", f"Kỳ báo cáo {period.code} chưa kết thúc.",
             hint=f"Gửi báo cáo sau ngày {period.end:%d/%m/%Y}.", value=period.code)
     out.org_unit_id, out.period = unit, period.code if period else None
-    for sheet, match in used:
-        _hidden_warning(sheet, match, problems)
     matches = {sheet.name: match for sheet, match in used}
     if contract.layout == "indicators":
         found = []
@@ -348,4 +348,5 @@ def check_bytes(data: bytes, ctx: FileContext, *, now: datetime,
         if len(out.records) < contract.min_rows:
             problems.error("no_data", "Biểu không có dòng số liệu nào.",
                            hint="Nhập số liệu vào biểu rồi gửi lại.")
+    _hidden_warning([sheet for sheet, _ in used], out.records, problems)
     return out

@@ -1,0 +1,1 @@
+"""The spreadsheet intake engine: files → archive → checks → raw_intake (docs/intake.md)."""
