@@ -5,7 +5,10 @@ is read; each raw table is its own asset key (`raw_intake/<table>`), which is al
 dagster-dbt names the dbt sources, so lineage runs from files to marts.
 """
 
+import csv
 from collections import Counter
+from datetime import datetime
+from pathlib import Path
 
 import dagster as dg
 
@@ -18,6 +21,25 @@ RAW_INTAKE_TABLES = {
     "hcc06_row": "HCC-06: administrative procedure results per field, as the commune reported.",
     "gd01_school": "GD-01: one row per school and semester.",
 }
+
+ARRIVALS_SIDECAR = "_arrivals.csv"
+
+
+def bulk_arrivals(root: Path) -> dict[str, datetime] | None:
+    """Arrival times of history loaded in bulk (e.g. the demo world), from
+    `<root>/_arrivals.csv` (`file` relative to the root, `arrived_at` ISO 8601).
+
+    Files not listed there arrive "now", when the platform first sees them.
+    """
+    sidecar = root / ARRIVALS_SIDECAR
+    if not sidecar.exists():
+        return None
+    with open(sidecar, encoding="utf-8-sig", newline="") as fh:
+        return {
+            str((root / row["file"]).absolute()): datetime.fromisoformat(row["arrived_at"])
+            for row in csv.DictReader(fh)
+        }
+
 
 INTAKE_SPECS = [
     dg.AssetSpec(
@@ -45,10 +67,14 @@ def intake_files(
     root.mkdir(parents=True, exist_ok=True)
     conninfo = warehouse.conninfo()
     engine.ensure_tables(conninfo)
-    waiting = engine.scan_intake(root)
+    waiting = engine.scan_intake(root, conninfo=conninfo)
     context.log.info(f"{len(waiting)} file(s) waiting in {root}")
     results = engine.ingest_paths(
-        waiting, conninfo=conninfo, archive_dir=intake.archive_path(), intake_root=root
+        waiting,
+        conninfo=conninfo,
+        archive_dir=intake.archive_path(),
+        intake_root=root,
+        arrived_at=bulk_arrivals(root),
     )
     statuses = Counter(r.status for r in results)
     by_form = Counter(r.form for r in results if r.status == "accepted")

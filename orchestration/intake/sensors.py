@@ -38,7 +38,7 @@ def intake_sensor(context: dg.SensorEvaluationContext, intake):
         return dg.SkipReason(f"{root} does not exist")
     previous = json.loads(context.cursor) if context.cursor else {}
     current = {}
-    for path in engine.scan_intake(root, settle_seconds=0):
+    for path in engine.scan_intake(root, settle_seconds=0):  # size compared across ticks
         try:
             current[str(path)] = path.stat().st_size
         except FileNotFoundError:
