@@ -248,6 +248,19 @@ def check_unit_for_form(unit_id: str, contract: Contract, period: Period | None,
                  "đơn vị mới.", value=unit_id)
 
 
+def _guess_from_path(ctx: FileContext, contracts: dict[str, Contract]) -> Outcome:
+    """What the path alone says (folder unit, form code and period in the name): kept for
+    a file refused before its content could tell, so its manifest row and answer say more."""
+    out = Outcome(org_unit_id=ctx.folder_unit)
+    folded = fold(ctx.name)
+    forms = [c.form for c in contracts.values()
+             if any(_code_pattern(k).search(folded) for k in c.codes)]
+    out.form = forms[0] if len(forms) == 1 else None
+    named = periods_mod.in_name(PurePath(ctx.name).stem) or set(ctx.folder_periods)
+    out.period = next(iter(named)).code if len(named) == 1 else None
+    return out
+
+
 # --- the whole file -----------------------------------------------------------------------------
 
 def _hidden_warning(sheets: list[Sheet], records: list[dict[str, Any]],
@@ -270,7 +283,7 @@ def check_bytes(data: bytes, ctx: FileContext, *, now: datetime,
                 contracts: dict[str, Contract] | None = None) -> Outcome:
     """Everything about one file, every problem collected; never raises on bad content."""
     contracts = contracts or load_contracts()
-    out = Outcome()
+    out = _guess_from_path(ctx, contracts)
     problems = out.problems
     extension = PurePath(ctx.name).suffix
     try:
