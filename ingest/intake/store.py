@@ -60,27 +60,61 @@ def value_columns(contract: Contract) -> list[tuple[str, str]]:
             for n in contract.load]
 
 
+def _existing_columns(conn: psycopg.Connection) -> dict[str, set[str]]:
+    rows = conn.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = %s", (SCHEMA,)).fetchall()
+    out: dict[str, set[str]] = {}
+    for table, column in rows:
+        out.setdefault(table, set()).add(column)
+    return out
+
+
+def _missing(existing: dict[str, set[str]], contracts: dict[str, Contract]) -> bool:
+    if "file_manifest" not in existing:
+        return True
+    for contract in contracts.values():
+        have = existing.get(contract.table)
+        if have is None or any(c not in have for c, _ in value_columns(contract)):
+            return True
+    return False
+
+
 def ensure_tables(conn: psycopg.Connection, contracts: dict[str, Contract] | None = None) -> None:
-    """Create the schema, the manifest and every form's table if missing (idempotent)."""
+    """Create the schema, the manifest and every form's table if missing (idempotent).
+
+    When everything exists nothing is executed: DDL takes strong locks, and ingests running
+    in parallel must not queue behind it.
+    """
     contracts = contracts or load_contracts()
     with conn.transaction():
+        if not _missing(_existing_columns(conn), contracts):
+            return
         conn.execute("select pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
+        existing = _existing_columns(conn)  # another process may have just created them
+        if not _missing(existing, contracts):
+            return
         conn.execute(f"create schema if not exists {SCHEMA}")
-        conn.execute(MANIFEST_DDL)
+        if "file_manifest" not in existing:
+            conn.execute(MANIFEST_DDL)
         for contract in contracts.values():
             table = sql.Identifier(SCHEMA, contract.table)
-            conn.execute(sql.SQL(
-                "create table if not exists {} ("
-                " file_id bigint not null references {} (file_id),"
-                " source_sheet text, source_row integer)"
-            ).format(table, sql.Identifier(SCHEMA, "file_manifest")))
+            have = existing.get(contract.table)
+            if have is None:
+                conn.execute(sql.SQL(
+                    "create table {} ("
+                    " file_id bigint not null references {} (file_id),"
+                    " source_sheet text, source_row integer)"
+                ).format(table, sql.Identifier(SCHEMA, "file_manifest")))
+                conn.execute(sql.SQL("create index {} on {} (file_id)").format(
+                    sql.Identifier(f"{contract.table}_file_id_idx"), table))
+                conn.execute(sql.SQL("comment on table {} is {}").format(
+                    table, sql.Literal(f"{contract.form}: {contract.title} (ingest/intake)")))
+                have = set()
             for column, sql_type in value_columns(contract):
-                conn.execute(sql.SQL("alter table {} add column if not exists {} " + sql_type)
-                             .format(table, sql.Identifier(column)))
-            conn.execute(sql.SQL("create index if not exists {} on {} (file_id)").format(
-                sql.Identifier(f"{contract.table}_file_id_idx"), table))
-            conn.execute(sql.SQL("comment on table {} is {}").format(
-                table, sql.Literal(f"{contract.form}: {contract.title} (ingest/intake)")))
+                if column not in have:
+                    conn.execute(sql.SQL("alter table {} add column {} " + sql_type)
+                                 .format(table, sql.Identifier(column)))
 
 
 def lock_hash(conn: psycopg.Connection, sha256: str) -> None:
