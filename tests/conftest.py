@@ -8,7 +8,9 @@ component (and every subprocess: dbt, Dagster, Superset) at it.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +32,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def ioc_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("ioc-home")
+def ioc_home() -> Iterator[Path]:
+    """IOC_HOME for the session, outside pytest's basetemp: pytest resets
+    `/tmp/pytest-of-<user>` to mode 0700 whenever a session starts, which would lock the
+    unprivileged PostgreSQL user (used when running as root) out of its data directory."""
+    home = Path(tempfile.mkdtemp(prefix="ioc-test-home-"))
+    try:
+        yield home
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import json
 import dagster as dg
 
 from orchestration.intake.assets import intake_files
+from orchestration.resources import IntakeResource
 
 INTAKE_SENSOR_INTERVAL_S = 30
 
@@ -30,7 +31,7 @@ def stable_files(previous: dict[str, int], current: dict[str, int]) -> list[str]
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Theo dõi thư mục tiếp nhận; chạy nạp khi có tệp mới đã chép xong.",
 )
-def intake_sensor(context: dg.SensorEvaluationContext, intake):
+def intake_sensor(context: dg.SensorEvaluationContext, intake: IntakeResource):
     from ingest.intake import engine
 
     root = intake.intake_path()

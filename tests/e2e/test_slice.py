@@ -42,7 +42,9 @@ def loaded_world(warehouse_settings, tmp_path_factory, monkeypatch_module):
             instance=instance, raise_on_error=False
         )
         failures = [
-            e.step_key + ": " + (e.event_specific_data.error.message if e.event_specific_data else "")
+            e.step_key
+            + ": "
+            + (e.event_specific_data.error.message if e.event_specific_data else "")
             for e in result.all_events
             if e.is_step_failure
         ]

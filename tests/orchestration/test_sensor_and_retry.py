@@ -1,0 +1,86 @@
+"""The intake sensor reacts to complete files only; a transient warehouse fault is retried."""
+
+from __future__ import annotations
+
+import shutil
+from urllib.parse import urlsplit
+
+import dagster as dg
+import psycopg
+
+from orchestration.intake.assets import intake_files
+from orchestration.intake.sensors import intake_sensor
+from orchestration.resources import IntakeResource, WarehouseResource
+from tests.conftest import FIXTURES
+from tests.support.flaky_proxy import FlakyProxy
+
+EXAMPLE = FIXTURES / "examples" / "KTXH-01_xa-hiep-thuan_2024-10.xlsx"
+
+
+def _tick(intake_dir, cursor):
+    context = dg.build_sensor_context(
+        cursor=cursor, resources={"intake": IntakeResource(intake_dir=str(intake_dir))}
+    )
+    result = intake_sensor(context)
+    return result, context.cursor
+
+
+def test_sensor_starts_a_run_for_a_dropped_file_and_waits_for_a_growing_one(
+    tmp_path, warehouse_settings
+) -> None:
+    unit = tmp_path / "xa-hiep-thuan"
+    unit.mkdir()
+    shutil.copy2(EXAMPLE, unit / EXAMPLE.name)
+    growing = unit / "dang-chep.xlsx"
+    growing.write_bytes(b"PK\x03\x04" + b"\0" * 100)
+
+    first, cursor = _tick(tmp_path, None)
+    assert isinstance(first, dg.SkipReason), "nothing is started on the first look"
+
+    with growing.open("ab") as fh:  # still being copied between the two looks
+        fh.write(b"\0" * 4096)
+    second, cursor = _tick(tmp_path, cursor)
+    assert isinstance(second, dg.RunRequest)
+    assert EXAMPLE.name in second.run_key
+    assert "dang-chep.xlsx" not in second.run_key
+
+    third, cursor = _tick(tmp_path, cursor)  # the copy has finished: now it is ready too
+    assert isinstance(third, dg.RunRequest)
+    assert "dang-chep.xlsx" in third.run_key
+
+
+def test_sensor_ignores_feedback_and_temporary_files(tmp_path, warehouse_settings) -> None:
+    unit = tmp_path / "xa-hiep-thuan"
+    (unit / "_phan_hoi").mkdir(parents=True)
+    (unit / "_phan_hoi" / "a.loi.txt").write_text("x")
+    (unit / "~$bao-cao.xlsx").write_bytes(b"lock")
+    _, cursor = _tick(tmp_path, None)
+    result, _ = _tick(tmp_path, cursor)
+    assert isinstance(result, dg.SkipReason)
+
+
+def test_transient_warehouse_fault_is_retried(tmp_path, fresh_db_url) -> None:
+    intake = tmp_path / "intake"
+    (intake / "xa-hiep-thuan").mkdir(parents=True)
+    shutil.copy2(EXAMPLE, intake / "xa-hiep-thuan" / EXAMPLE.name)
+    parts = urlsplit(fresh_db_url)
+    with FlakyProxy(parts.hostname, parts.port, refuse_first=1) as proxy:
+        instance = dg.DagsterInstance.ephemeral()
+        result = dg.materialize(
+            [intake_files],
+            instance=instance,
+            resources={
+                "warehouse": WarehouseResource(url=proxy.url_for(fresh_db_url)),
+                "intake": IntakeResource(
+                    intake_dir=str(intake), archive_dir=str(tmp_path / "archive")
+                ),
+            },
+            raise_on_error=False,
+        )
+        assert proxy.connections > 1
+    assert result.success
+    retries = [e for e in result.all_events if e.event_type_value == "STEP_RESTARTED"]
+    assert len(retries) == 1, "the first attempt failed on the refused connection"
+    with psycopg.connect(fresh_db_url) as conn:
+        status = conn.execute("select status from raw_intake.file_manifest").fetchall()
+    assert status == [("accepted",)]
