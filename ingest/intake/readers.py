@@ -131,7 +131,9 @@ def _read_xlsx(data: bytes) -> Book:
             if sum(i.file_size for i in zf.infolist()) > MAX_UNCOMPRESSED:
                 raise Unreadable("too_large", "Tệp quá lớn khi giải nén, không xử lý được.")
             hidden = _hidden_rows_by_sheet(zf)
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as exc:
+    except Unreadable:
+        raise
+    except Exception as exc:  # zipfile/zlib raise many types on damaged archives
         raise _corrupt() from exc
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -171,6 +173,13 @@ _ATTR_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
 
 def _hidden_rows_by_sheet(zf: zipfile.ZipFile) -> dict[str, set[int]]:
     """Hidden Excel row numbers per sheet name, from the workbook's XML (best effort)."""
+    try:
+        return _scan_hidden_rows(zf)
+    except Exception:  # damaged parts: calamine decides whether the workbook is readable
+        return {}
+
+
+def _scan_hidden_rows(zf: zipfile.ZipFile) -> dict[str, set[int]]:
     from defusedxml import ElementTree as ET
 
     names = set(zf.namelist())
