@@ -199,6 +199,7 @@ def _dossier_life(r: random.Random, key: str, p: vocab.Procedure, unit: Unit, re
         # A commune merged away: whatever was open was closed on its last day.
         events = [e for e in events if e[0] < cutoff]
         state = dict(events[-1][2])
+        deadline = state["ngayHenTra"]
         finished = max(_at(cutoff.date(), 16.0), events[-1][0] + timedelta(minutes=5))
         outcome = "da_xu_ly"
     state.update(trangThai=outcome, ngayKetThucXuLy=finished)

@@ -137,6 +137,7 @@ class IntakeWriter:
         self.hcc = hcc
         self.semesters = semesters
         self.files: list[FileOut] = []
+        self.features = forced_features(seed, district, span)
 
     # ------------------------------------------------------------------------ planning
     def slots(self) -> list[Slot]:
@@ -270,8 +271,9 @@ class IntakeWriter:
         m = s.month
         assert m is not None
         r = rnd(self.seed, "slot-files", s.label)
-        style = indicator_style(self.seed, s.unit, s.form, m) if s.form != "HCC-06" else \
-            hcc_style(self.seed, s.unit, m)
+        feature = self.features.get((s.unit.org_unit_id, s.form))
+        style = indicator_style(self.seed, s.unit, s.form, m, feature) if s.form != "HCC-06" \
+            else hcc_style(self.seed, s.unit, m, feature)
         t = self._schedule(s, r, m.last)
         kind = "original"
         if "period_not_ended" in s.defects:
@@ -491,7 +493,7 @@ class IntakeWriter:
         signed = max(when.date() - timedelta(days=r.choice([0, 0, 1])),
                      sem.last_month.last + timedelta(days=1))
         sig = self._signature(s.unit, "GD-01", signed)
-        per_level = rnd(self.seed, "gd-sheets", s.unit.org_unit_id).random() < 0.7
+        per_level = rnd(self.seed, "gd-sheets", s.label).random() < 0.75
         data, layout = forms.render_gd_xlsx(forms.semester_title(sem), lines, sig, style,
                                             per_level, r)
         sheet, cell = layout.sheet, ""
@@ -755,7 +757,87 @@ def _indicator_defect(defect: str, lines: list, r: random.Random, form: str, sty
 
 
 # ------------------------------------------------------------------------------ styles
-def indicator_style(seed: int, unit: Unit, form: str, m: Month) -> forms.Style:
+KTXH_FEATURES = ["twolevel", "formulas", "name_first", "extra_prev", "plan_last"]
+INDICATOR_FEATURES = [
+    "csv_cp1258", "csv_utf8_semicolon", "csv_utf8_comma", "nfd", "nodiac", "linebreak", "upper",
+    "spacing", "vn_text", "spaces", "hidden_row", "notes_after", "hidden_first", "no_code",
+    "no_stt", "blank_groups", "header_gap3", "top_blank",
+]
+HCC_FEATURES = ["formulas", "linebreak", "upper", "nfd", "mixed", "notes_after", "hidden_first",
+                "header_gap3"]
+
+
+def forced_features(seed: int, d: District, span: tuple[Month, Month]) -> dict:
+    """Every normal variation of the contract at least once per district: each listed variation
+    is given to one (commune, form) whose clerk then always writes that way."""
+    first, last = span
+    communes = [u.org_unit_id for u in d.communes if u.valid_between(first.first, last.last)]
+    r = rnd(seed, "variations", d.code)
+    out: dict[tuple[str, str], str] = {}
+    for form, feats in (("KTXH-01", KTXH_FEATURES), ("HCC-06", HCC_FEATURES)):
+        order = list(communes)
+        r.shuffle(order)
+        for uid, feat in zip(order, feats, strict=False):
+            out[(uid, form)] = feat
+    pairs = [(u, f) for u in communes for f in ("KTXH-01", "YT-01") if (u, f) not in out]
+    r.shuffle(pairs)
+    for pair, feat in zip(pairs, INDICATOR_FEATURES, strict=False):
+        out[pair] = feat
+    return out
+
+
+def _apply_feature(s: forms.Style, feature: str | None, kt: bool) -> None:
+    if not feature:
+        return
+    csvs = {"csv_cp1258": ("cp1258", ";"), "csv_utf8_semicolon": ("utf-8-sig", ";"),
+            "csv_utf8_comma": ("utf-8", ",")}
+    if feature in csvs:
+        s.csv_encoding, s.csv_delimiter = csvs[feature]
+        return
+    s.csv_encoding = ""
+    std = ("stt", "code", "name", "unit", "plan", "value", "ytd", "note") if kt else \
+        ("stt", "code", "name", "unit", "value", "note")
+    if feature in ("twolevel", "nodiac", "linebreak", "upper", "spacing"):
+        s.header_variant = feature
+        if feature == "twolevel":
+            s.columns = std
+    elif feature in ("vn_text", "spaces", "mixed"):
+        s.numbers = feature
+    elif feature == "formulas":
+        s.formulas, s.numbers = True, "num"
+    elif feature == "nfd":
+        s.nfd = True
+    elif feature == "hidden_row":
+        s.hide_row_code = "KT05" if kt else "YT09"
+    elif feature == "notes_after":
+        s.notes_sheet = "after"
+    elif feature == "hidden_first":
+        s.notes_sheet = "hidden_first"
+    elif feature == "blank_groups":
+        s.blank_between_groups = True
+    elif feature == "header_gap3":
+        s.header_gap, s.top_blank = 3, 1
+    elif feature == "top_blank":
+        s.top_blank = 1
+    else:
+        s.header_variant = "standard" if s.header_variant == "twolevel" else s.header_variant
+        cols = list(std)
+        if feature == "no_code":
+            cols.remove("code")
+        elif feature == "no_stt":
+            cols.remove("stt")
+        elif feature == "name_first":
+            cols[1], cols[2] = cols[2], cols[1]
+        elif feature == "extra_prev":
+            cols.insert(4, "prev")
+        elif feature == "plan_last":
+            cols.remove("plan")
+            cols.insert(-1, "plan")
+        s.columns = tuple(cols)
+
+
+def indicator_style(seed: int, unit: Unit, form: str, m: Month,
+                    feature: str | None = None) -> forms.Style:
     """One clerk's habits for a form, with the occasional change from month to month."""
     r = rnd(seed, "style", unit.org_unit_id, form)
     kt = form == "KTXH-01"
@@ -811,10 +893,11 @@ def indicator_style(seed: int, unit: Unit, form: str, m: Month) -> forms.Style:
         s.title_variant = f.randint(0, 4)
     if f.random() < 0.03:
         s.nfd = not s.nfd
+    _apply_feature(s, feature, kt)
     return s
 
 
-def hcc_style(seed: int, unit: Unit, m: Month) -> forms.Style:
+def hcc_style(seed: int, unit: Unit, m: Month, feature: str | None = None) -> forms.Style:
     r = rnd(seed, "style", unit.org_unit_id, "HCC-06")
     s = forms.Style()
     s.header_variant = r.choices(["standard", "upper", "linebreak", "nodiac"], [70, 10, 15, 5])[0]
@@ -831,6 +914,7 @@ def hcc_style(seed: int, unit: Unit, m: Month) -> forms.Style:
     f = rnd(seed, "style-file", unit.org_unit_id, "HCC-06", m)
     if f.random() < 0.08:
         s.header_gap = f.choice([0, 1, 2, 3])
+    _apply_feature(s, feature, False)
     return s
 
 
