@@ -59,6 +59,7 @@ class Rule:
     message: str
     tree: ast.Expression
     names: tuple[str, ...]
+    code: Any = None  # the compiled expression
 
 
 @dataclass(frozen=True)
@@ -142,39 +143,38 @@ def _rule(spec: dict[str, Any]) -> Rule:
         if not isinstance(node, _ALLOWED):
             raise ContractError(f"rule {expression!r}: {type(node).__name__} not allowed")
     names = tuple(dict.fromkeys(n.id for n in ast.walk(tree) if isinstance(n, ast.Name)))
-    return Rule(expression, spec["message"], tree, names)
+    for node in ast.walk(tree):  # numbers compare exactly: constants become Decimals
+        if isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
+            raise ContractError(f"rule {expression!r}: only numbers may be constants")
+    code = compile(_decimal_constants(tree), f"<rule {expression}>", "eval")
+    return Rule(expression, spec["message"], tree, names, code)
 
 
-def evaluate(rule: Rule, values: dict[str, Decimal]) -> bool | None:
-    """True/False for the rule on `values`; None when one of its values is missing."""
-    if any(values.get(n) is None for n in rule.names):
-        return None
+def _decimal_constants(tree: ast.Expression) -> ast.Expression:
+    """`XH06 <= 19` compares a Decimal with 19; float constants would be inexact, so every
+    constant is wrapped as Decimal('…') in the compiled code."""
 
-    def ev(node: ast.AST) -> Any:
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.Name):
-            return values[node.id]
-        if isinstance(node, ast.Constant):
-            return Decimal(str(node.value))
-        if isinstance(node, ast.UnaryOp):
-            return -ev(node.operand)
-        if isinstance(node, ast.BinOp):
-            left, right = ev(node.left), ev(node.right)
-            return left + right if isinstance(node.op, ast.Add) else left - right
-        if isinstance(node, ast.Compare):
-            left = ev(node.left)
-            for op, comp in zip(node.ops, node.comparators, strict=True):
-                right = ev(comp)
-                ok = {ast.LtE: left <= right, ast.Lt: left < right, ast.GtE: left >= right,
-                      ast.Gt: left > right, ast.Eq: left == right}[type(op)]
-                if not ok:
-                    return False
-                left = right
-            return True
-        raise ContractError(type(node).__name__)  # pragma: no cover
+    class Wrap(ast.NodeTransformer):
+        def visit_Constant(self, node: ast.Constant) -> ast.AST:
+            return ast.Call(ast.Name("_D", ast.Load()), [ast.Constant(str(node.value))], [])
 
-    return bool(ev(rule.tree))
+    new = ast.fix_missing_locations(Wrap().visit(ast.parse(ast.unparse(tree), mode="eval")))
+    return new
+
+
+def evaluate(rule: Rule, values: dict[str, Any]) -> bool | None:
+    """True/False for the rule on `values`; None when one of its values is missing.
+
+    The expression was checked to hold only names, numbers, + - and comparisons, so it is
+    compiled once and evaluated without builtins.
+    """
+    args = {}
+    for name in rule.names:
+        value = values.get(name)
+        if value is None:
+            return None
+        args[name] = value
+    return bool(eval(rule.code, {"__builtins__": {}, "_D": Decimal}, args))
 
 
 def _load_one(path: Path, common: dict[str, Any]) -> Contract:

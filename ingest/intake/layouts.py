@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from ingest.intake.contracts import Column, Contract, evaluate
@@ -48,15 +49,29 @@ def column_name(match: HeaderMatch, contract: Contract, name: str) -> str:
     return f"{column_letter(col)} ({label})"
 
 
+@lru_cache(maxsize=64)
+def _footer_regexes(markers: tuple[str, ...], patterns: tuple[str, ...]
+                    ) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    marker = (re.compile("^(?:" + "|".join(re.escape(m) for m in markers) + ")(?: |$)")
+              if markers else None)
+    pattern = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+    return marker, pattern
+
+
+FOOTER_MAX_CELLS = 4  # signature rows are sparse; a fuller row is data, not a footer
+
+
 def _is_footer(values: list[Any], contract: Contract) -> bool:
-    for v in values:
+    filled = [v for v in values if v is not None]
+    if len(filled) > FOOTER_MAX_CELLS:
+        return False
+    marker, pattern = _footer_regexes(contract.footer_markers, contract.footer_patterns)
+    for v in filled:
         if not isinstance(v, str):
             continue
-        folded = fold(v)
-        if any(folded == m or folded.startswith(m + " ") for m in contract.footer_markers):
+        if marker is not None and marker.match(fold(v)):
             return True
-        low = strip_accents(v)
-        if any(re.search(p, low) for p in contract.footer_patterns):
+        if pattern is not None and pattern.search(strip_accents(v)):
             return True
     return False
 

@@ -19,6 +19,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from ingest.intake.text import clean_text, is_blank
@@ -56,7 +57,7 @@ class Sheet:
             return self.rows[row][col]
         return None
 
-    @property
+    @cached_property
     def width(self) -> int:
         return max((len(r) for r in self.rows), default=0)
 

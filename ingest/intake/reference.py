@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from ingest.intake.text import fold
@@ -121,6 +121,7 @@ def units_named_in(text: str, types_excluded: tuple[str, ...] = ("tinh", "huyen"
 _COMMUNE_PREFIX = re.compile(r"^(?:xa|thi tran|tt|phuong)\s+")
 
 
+@lru_cache(maxsize=4096)
 def commune_by_name(text: str, start: date, end: date) -> OrgUnit | None:
     """A commune written as people write it (`Hiệp Thuận`, `xã Hiệp Thuận`, `TT Tân Bình`),
     among communes that existed during [start, end]."""

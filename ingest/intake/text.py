@@ -13,6 +13,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -32,8 +33,11 @@ def clean_text(value: str) -> str:
     return nfc(value).replace("\u00a0", " ").strip()
 
 
+@lru_cache(maxsize=65536)
 def strip_accents(value: str) -> str:
-    """Lower case without diacritics (đ → d), punctuation kept."""
+    """Lower case without diacritics (đ → d), punctuation kept (cached: cells repeat)."""
+    if value.isascii():
+        return value.lower()
     decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
@@ -42,8 +46,12 @@ def fold(value: object) -> str:
     """The matching key of a label: no diacritics, lower case, words separated by one space."""
     if value is None:
         return ""
-    text = strip_accents(str(value))
-    return _NON_ALNUM.sub(" ", text).strip()
+    return _fold_text(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=65536)
+def _fold_text(value: str) -> str:
+    return _NON_ALNUM.sub(" ", strip_accents(value)).strip()
 
 
 def is_blank(value: object) -> bool:
@@ -74,6 +82,8 @@ class NotANumber(ValueError):
 def _from_float(value: float) -> Decimal:
     if math.isnan(value) or math.isinf(value):
         raise NotANumber(str(value))
+    if value.is_integer() and abs(value) < 1e15:
+        return Decimal(int(value))
     dec = Decimal(repr(value))
     # Formula results carry binary noise (4125.000000000001): keep 9 decimals at most.
     if dec.as_tuple().exponent < -9:  # type: ignore[operator]
@@ -102,6 +112,8 @@ def parse_number(value: object) -> Decimal | None:
         return value
     if isinstance(value, datetime | date):
         raise NotANumber(display(value))
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        return Decimal(value)  # the common case, fast
     text = nfc(str(value)).translate(_NUMBER_SPACES)
     if text == "" or text in _EMPTY_MARKS:
         return None
