@@ -291,7 +291,10 @@ def _ingest_one(conn, data: bytes, path: Path, intake_root: Path | None, archive
             "archive_path": str(stored), "size_bytes": len(data), "arrived_at": arrived}
     with conn.transaction():
         store.lock_hash(conn, digest)
-        earlier = store.earlier_file(conn, digest)
+        # Same bytes as an accepted file: a duplicate, nothing loaded again. Same bytes as a
+        # refused file only: judged again (the refusal may have been "period not ended yet",
+        # or the contract may have been fixed since); the new row points at the old one.
+        earlier = store.earlier_file(conn, digest, "accepted")
         if earlier is not None:
             first = store.manifest_row(conn, earlier)
             file_id = store.insert_manifest(
@@ -310,7 +313,9 @@ def _ingest_one(conn, data: bytes, path: Path, intake_root: Path | None, archive
         result.sha256, result.size_bytes = digest, len(data)
         result.archive_path, result.arrived_at = str(stored), arrived
         row = {**base, "org_unit_id": outcome.org_unit_id, "form_code": outcome.form,
-               "period": outcome.period, "errors": result.errors, "warnings": result.warnings}
+               "period": outcome.period, "errors": result.errors, "warnings": result.warnings,
+               "duplicate_of": store.earlier_file(conn, digest, "rejected")}
+        result.duplicate_of = row["duplicate_of"]
         if not outcome.accepted:
             result.file_id = store.insert_manifest(conn, **row, status="rejected")
             return result

@@ -359,9 +359,7 @@ def read_rows(
             continue
         has_numbers = any(not is_blank(row.cells.get(n)) for n in numeric if n in match.columns)
         texts = [n for n in mapped if not is_blank(row.cells.get(n))]
-        if not has_numbers and len(texts) <= 1 and (
-            not contract.key or contract.key not in texts
-        ):
+        if not has_numbers and len(texts) <= 1:
             continue  # a section heading ("I. MẦM NON") inside the table
         record: dict[str, Any] = {}
         for name in contract.load:

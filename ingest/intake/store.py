@@ -128,10 +128,11 @@ def lock_key(conn: psycopg.Connection, org_unit_id: str, form: str, period: str)
                  (f"{org_unit_id}|{form}|{period}",))
 
 
-def earlier_file(conn: psycopg.Connection, sha256: str) -> int | None:
+def earlier_file(conn: psycopg.Connection, sha256: str, status: str) -> int | None:
+    """The first file with these bytes and this status (accepted or rejected), if any."""
     row = conn.execute(
-        f"select file_id from {SCHEMA}.file_manifest where sha256 = %s and status <> 'duplicate' "
-        "order by file_id limit 1", (sha256,)).fetchone()
+        f"select file_id from {SCHEMA}.file_manifest where sha256 = %s and status = %s "
+        "order by file_id limit 1", (sha256, status)).fetchone()
     return row[0] if row else None
 
 

@@ -79,6 +79,9 @@ def context_for(path: PurePath, intake_root: PurePath | None = None) -> FileCont
 
 # --- form recognition ---------------------------------------------------------------------------
 
+_FORM_LABEL = re.compile(r"\b(?:bieu|mau)\b")
+
+
 def _code_pattern(code: str) -> re.Pattern[str]:
     body = r"\s*".join(re.escape(p) for p in code.split())
     return re.compile(rf"(?<![a-z0-9]){body}(?![0-9])")
@@ -93,9 +96,12 @@ def recognise(book: Book, name: str, contracts: dict[str, Contract]
     """The form of a file and how it was recognised: code in content > title > name > columns."""
     sheets = [s for s in book.sheets if s.visible] or book.sheets
     texts = [t for s in sheets for t in _top_text(s)]
-    joined = " | ".join(texts)
+    # a form code counts where a form code is written: "Biểu số: KTXH-01", "Mẫu YT-01", or a
+    # cell holding just the code — not an indicator code such as YT01 in the table
     by_code = [c for c in contracts.values()
-               if any(_code_pattern(k).search(joined) for k in c.codes)]
+               if any(_code_pattern(k).search(t) and (_FORM_LABEL.search(t) or
+                                                      _code_pattern(k).fullmatch(t))
+                      for t in texts for k in c.codes)]
     if len(by_code) == 1:
         return by_code[0], "code"
     by_title = [c for c in contracts.values()
@@ -137,10 +143,14 @@ def _unit_label(unit_id: str) -> str:
     return f"{unit.name} ({unit_id})" if unit else unit_id
 
 
+_ADDRESSEE = re.compile(r"^(?:kinh gui|noi nhan|gui)\b")
+
+
 def resolve_unit(cells: list[str], ctx: FileContext, problems: Problems) -> str | None:
     named: set[str] = set()
     for text in cells:
-        named |= units_named_in(text)
+        if not _ADDRESSEE.match(fold(text)):
+            named |= units_named_in(text)
     in_name = _ids_in_name(ctx.name)
     folder = ctx.folder_unit
     if named:

@@ -265,3 +265,20 @@ def test_scan_skips_growing_answers_and_temp_files(tmp_path: Path, fresh_db_url:
         writer.join()
     assert waiting == [done]
     assert scan_intake(intake, conninfo=fresh_db_url, settle_seconds=0) == [done, growing]
+
+
+def test_refused_bytes_seen_again_are_judged_again(tmp_path: Path, fresh_db_url: str) -> None:
+    intake = tmp_path / "intake"
+    early = _ktxh_file(intake, "ktxh.xlsx", 412.5)
+    too_soon = datetime(2024, 10, 20, tzinfo=UTC)
+    [first] = _ingest([early], fresh_db_url, tmp_path, now=too_soon)
+    assert first.status == "rejected"
+    assert [e["code"] for e in first.errors] == ["period_not_ended"]
+    [again] = _ingest([early], fresh_db_url, tmp_path, now=too_soon)
+    assert again.status == "rejected" and again.duplicate_of == first.file_id
+    [later] = _ingest([early], fresh_db_url, tmp_path)  # after the month ended
+    assert later.status == "accepted" and later.version == 1
+    assert later.duplicate_of == first.file_id
+    [dup] = _ingest([early], fresh_db_url, tmp_path)
+    assert dup.status == "duplicate" and dup.duplicate_of == later.file_id
+    assert _count(fresh_db_url, "ktxh01_value") == 17

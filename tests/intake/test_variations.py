@@ -414,3 +414,29 @@ def test_footer_rows_are_not_data(intake: Path) -> None:
     result = check_one(_ktxh(intake, rows), intake)
     _accepted(result)
     assert len(result.records) == 17
+
+
+def test_addressee_and_send_date_do_not_confuse_unit_and_period(intake: Path) -> None:
+    rows = ktxh_sheet()
+    rows[2] = [None, None, "Kính gửi: Phòng Tài chính - Kế hoạch huyện Hiệp Đức"]
+    path = _ktxh(intake, rows, name="KTXH-01_gui ngay 2024-11-05.xlsx")
+    result = check_one(path, intake)
+    _accepted(result)
+    assert (result.org_unit_id, result.period) == ("xa-hiep-thuan", "2024-10")
+
+
+def test_gd01_section_heading_rows_are_skipped(intake: Path) -> None:
+    rows = [["I. MẦM NON"], *GD_SCHOOLS["Mầm non"], ["II. THCS"], *GD_SCHOOLS["THCS"],
+            [None, "Tổng cộng", None, None, 27, 800]]
+    path = write_xlsx(intake / "phong-gddt" / "gd.xlsx", gd_sheet(rows))
+    result = check_one(path, intake)
+    _accepted(result)
+    assert [r["school_code"] for r in result.records] == ["MN01", "MN02", "CS01"]
+
+
+def test_numbering_row_under_the_header(intake: Path) -> None:
+    table = ktxh_table()
+    table.insert(1, ["A", "B", "C", "D", 1, 2, 3, 4])
+    result = check_one(_ktxh(intake, ktxh_sheet(table=table)), intake)
+    _accepted(result)
+    assert values(result) == _expected_ktxh()
