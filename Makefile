@@ -46,8 +46,7 @@ browser: ## Debian's chromium for the browser tests (root installs it with apt)
 # --- running ------------------------------------------------------------------------------
 demo: install ## install, load the demo world, run the pipeline, serve Dagster and Superset
 	$(IOC) demo-setup
-	$(IOC) pipeline
-	$(IOC) serve
+	$(IOC) serve --pipeline
 
 up: install ## start the services in the background
 	$(IOC) up

@@ -20,9 +20,11 @@ def run_pipeline(job_name: str = "nightly_job") -> bool:
     from dagster import DagsterInstance
 
     from ioc import warehouse
+    from ioc.demo.service import adopt
 
     cfg = settings_mod.load()
     warehouse.start(cfg)
+    adopt(cfg)
     os.environ["DAGSTER_HOME"] = str(services.dagster_home(cfg))
     from orchestration.definitions import defs
 
@@ -64,9 +66,10 @@ def _pipeline(args) -> int:
     return 0 if run_pipeline(args.job) else 1
 
 
-def _serve(_args) -> int:
+def _serve(args) -> int:
     """Foreground mode for `make demo`: everything up, Ctrl-C stops everything cleanly."""
     cfg = settings_mod.load()
+    run_first = args.pipeline
     stop = {"now": False}
 
     def _on_signal(signum, _frame):
@@ -76,6 +79,10 @@ def _serve(_args) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     try:
         urls = services.up(cfg)
+        if run_first:
+            run_pipeline()
+            for hook in services.SERVICE_HOOKS:
+                hook.refresh(cfg)
         _print_urls(urls, cfg)
         print("\nPress Ctrl-C to stop everything.", flush=True)
         while not stop["now"]:
@@ -96,41 +103,31 @@ def register(sub) -> None:
     d = sub.add_parser("demo-setup", help="put the demo world into the intake folder")
     d.add_argument("--force", action="store_true")
     d.set_defaults(func=_demo_setup)
-    sub.add_parser("serve", help="start everything, stop it all on Ctrl-C").set_defaults(
-        func=_serve
-    )
+    serve = sub.add_parser("serve", help="start everything, stop it all on Ctrl-C")
+    serve.add_argument("--pipeline", action="store_true", help="run the nightly job once first")
+    serve.set_defaults(func=_serve)
 
 
 def demo_setup(force: bool = False) -> int:
-    """Fill the intake folder with the demo world, unless it already holds files.
-
-    Uses the generator of `ioc.demo` when present; the example files shipped with the
-    tests are the fallback, so `make demo` always has something to load.
-    """
+    """Generate the demo district into `$IOC_HOME/demo` and put its files into the intake
+    folder (with `_arrivals.csv`, so the history keeps its true arrival times), unless the
+    intake folder already holds files."""
     import shutil
 
-    from ioc.settings import PROJECT_ROOT
+    from ioc.demo.generate import generate
+    from ioc.demo.service import demo_dir
 
     cfg = settings_mod.load()
+    out = demo_dir(cfg)
+    if not (out / "meta.json").exists() or force:
+        summary = generate(out, scale="district", seed=1, overwrite=True, progress=print)
+        print("\n".join(summary.lines()))
     intake = cfg.intake_dir
-    if intake.exists() and any(intake.rglob("*.*")) and not force:
+    if intake.exists() and any(p.is_file() for p in intake.rglob("*")) and not force:
         print(f"{intake} already holds files; leaving it as it is")
         return 0
-    try:
-        from ioc.demo import setup as demo  # the demo world generator (issue 4)
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("ioc.demo"):
-            raise
-        demo = None
-    if demo is not None:
-        return demo.prepare(cfg)
-    examples = PROJECT_ROOT / "tests" / "fixtures" / "examples"
-    for src in sorted(examples.iterdir()):
-        unit = src.stem.split("_")[1]
-        dest = intake / unit / src.name
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dest)
-    print(f"copied the example reports into {intake}")
+    shutil.copytree(out / "intake", intake, dirs_exist_ok=True)
+    print(f"demo intake files copied into {intake}")
     return 0
 
 

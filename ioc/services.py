@@ -182,6 +182,12 @@ class _Hook:
         mod = self._mod()
         return mod.service_up(settings) if mod and hasattr(mod, "service_up") else {}
 
+    def refresh(self, settings: Settings) -> None:
+        """After a pipeline run (e.g. Superset refreshes its datasets' columns)."""
+        mod = self._mod()
+        if mod and hasattr(mod, "service_refresh"):
+            mod.service_refresh(settings)
+
     def down(self, settings: Settings) -> list[str]:
         mod = self._mod()
         return mod.service_down(settings) if mod and hasattr(mod, "service_down") else []
