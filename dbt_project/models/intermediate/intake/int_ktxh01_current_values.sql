@@ -3,8 +3,8 @@
 with
 
 files as (
-    select * from {{ ref('stg_intake__file_manifest') }}
-    where form_code = 'KTXH-01' and status = 'accepted' and is_current
+    select * from {{ ref('int_intake__current_files') }}
+    where form_code = 'KTXH-01'
 ),
 
 values_ as (

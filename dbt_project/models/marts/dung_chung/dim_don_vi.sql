@@ -1,0 +1,108 @@
+-- Units (đơn vị): one row per unit of org_units.csv, effective-dated (valid_from/valid_to),
+-- with its place in the hierarchy (province → district → commune/agency) and the unit it
+-- became in the latest structure, following successors (Hiệp Hòa, Hiệp Thuận → Quế Tân).
+with recursive
+
+source as (
+    select * from {{ ref('org_units') }}
+),
+
+successions as (
+    -- every unit, then its successor, its successor's successor, … (hops counts the steps)
+    select
+        org_unit_id,
+        org_unit_id as reached_id,
+        successor_id,
+        0 as hops
+    from source
+    union all
+    select
+        successions.org_unit_id,
+        next_unit.org_unit_id as reached_id,
+        next_unit.successor_id,
+        successions.hops + 1 as hops
+    from successions
+    inner join source as next_unit on successions.successor_id = next_unit.org_unit_id
+    where successions.hops < 20
+),
+
+latest as (
+    select distinct on (org_unit_id)
+        org_unit_id,
+        reached_id as latest_org_unit_id
+    from successions
+    order by org_unit_id asc, hops desc
+),
+
+ancestry as (
+    -- every unit, then its parent, grandparent, …
+    select
+        org_unit_id,
+        org_unit_id as ancestor_id,
+        parent_id,
+        0 as hops
+    from source
+    union all
+    select
+        ancestry.org_unit_id,
+        parent.org_unit_id as ancestor_id,
+        parent.parent_id,
+        ancestry.hops + 1 as hops
+    from ancestry
+    inner join source as parent on ancestry.parent_id = parent.org_unit_id
+    where ancestry.hops < 20
+),
+
+ancestors as (
+    select
+        ancestry.org_unit_id,
+        max(case when a.unit_type = 'huyen' then a.org_unit_id end) as district_id,
+        max(case when a.unit_type = 'tinh' then a.org_unit_id end) as province_id
+    from ancestry
+    inner join source as a on ancestry.ancestor_id = a.org_unit_id
+    group by ancestry.org_unit_id
+),
+
+final as (
+    select
+        source.org_unit_id::text as org_unit_id,
+        source.name::text as org_unit_name,
+        source.unit_type::text as unit_type,
+        case source.unit_type
+            when 'tinh' then 'Tỉnh'
+            when 'huyen' then 'Huyện'
+            when 'xa' then 'Xã'
+            when 'thi_tran' then 'Thị trấn'
+            when 'co_quan' then 'Cơ quan cấp huyện'
+        end::text as unit_type_name,
+        case
+            when source.unit_type = 'tinh' then 1
+            when source.unit_type = 'huyen' then 2
+            else 3
+        end::int as unit_level,
+        (source.unit_type in ('xa', 'thi_tran'))::boolean as is_commune,
+        source.parent_id::text as parent_id,
+        parent.name::text as parent_name,
+        ancestors.district_id::text as district_id,
+        district.name::text as district_name,
+        ancestors.province_id::text as province_id,
+        province.name::text as province_name,
+        nullif(source.gso_code, '')::text as gso_code,
+        nullif(source.api_code, '')::text as api_code,
+        source.valid_from::date as valid_from,
+        source.valid_to::date as valid_to,
+        nullif(source.successor_id, '')::text as successor_id,
+        latest.latest_org_unit_id::text as latest_org_unit_id,
+        latest_unit.name::text as latest_org_unit_name,
+        (latest.latest_org_unit_id <> source.org_unit_id)::boolean as is_merged_away,
+        source.note::text as note
+    from source
+    left join source as parent on source.parent_id = parent.org_unit_id
+    left join ancestors on source.org_unit_id = ancestors.org_unit_id
+    left join source as district on ancestors.district_id = district.org_unit_id
+    left join source as province on ancestors.province_id = province.org_unit_id
+    left join latest on source.org_unit_id = latest.org_unit_id
+    left join source as latest_unit on latest.latest_org_unit_id = latest_unit.org_unit_id
+)
+
+select * from final

@@ -1,0 +1,125 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='ma_ho_so',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['org_unit_id', 'period_month']}],
+    )
+}}
+-- Every dossier, without personal data, with its unit, deadline status and working days to
+-- resolve, for drill-through. Incremental: a run rewrites the dossiers loaded since the last
+-- run plus every dossier still open (their status depends on the day); `--full-refresh`
+-- rebuilds all of it (needed after org_units or the holiday seed change).
+--
+-- Resolved = finished processing (ngayKetThucXuLy), rejected and withdrawn dossiers included,
+-- as HCC-06 counts them. Lateness compares the finishing day with the promised day
+-- (ngayHenTra), which the platform moves forward by the days paused for supplements; the
+-- working days to resolve subtract those paused days (soNgayBoSung) too.
+with
+
+dossiers as (
+    select * from {{ ref('stg_agency__ho_so') }}
+    {% if is_incremental() %}
+        where
+            _loaded_at > (select coalesce(max(_loaded_at), '-infinity') from {{ this }})
+            or ma_ho_so in (select ma_ho_so from {{ this }} where not is_finished)
+    {% endif %}
+),
+
+calendar as (
+    select * from {{ ref('dim_ngay') }}
+),
+
+units as (
+    select * from {{ ref('dim_don_vi') }}
+),
+
+dated as (
+    select
+        *,
+        {{ local_date('ngay_tiep_nhan') }} as received_date,
+        {{ local_month('ngay_tiep_nhan') }} as received_month,
+        {{ local_date('ngay_hen_tra') }} as due_date,
+        case
+            when trang_thai in ('da_xu_ly', 'da_tra_ket_qua', 'tu_choi', 'rut_ho_so')
+                then coalesce(ngay_ket_thuc_xu_ly, ngay_tra_ket_qua)
+        end as finished_at
+    from dossiers
+),
+
+placed as (
+    select
+        dated.*,
+        unit.org_unit_id,
+        {{ local_date('dated.finished_at') }} as finished_date,
+        {{ local_month('dated.finished_at') }} as finished_month
+    from dated
+    left join lateral {{ org_unit_at('dated.ma_don_vi', 'dated.received_date') }} as unit on true
+),
+
+final as (
+    select
+        placed.ma_ho_so::text as ma_ho_so,
+        placed.ma_tthc::text as ma_tthc,
+        placed.ten_tthc::text as ten_tthc,
+        placed.linh_vuc::text as linh_vuc,
+        placed.cap_thuc_hien::text as cap_thuc_hien,
+        placed.ma_don_vi::text as ma_don_vi,
+        placed.org_unit_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        units.latest_org_unit_id::text as latest_org_unit_id,
+        units.district_id::text as district_id,
+        placed.kenh_nop::int as kenh_nop,
+        case placed.kenh_nop
+            when 1 then 'Trực tiếp'
+            when 2 then 'Trực tuyến'
+            when 3 then 'Bưu chính công ích'
+        end::text as kenh_nop_name,
+        (placed.kenh_nop = 2)::boolean as is_online,
+        placed.muc_do_dvc::text as muc_do_dvc,
+        placed.ngay_tiep_nhan::timestamptz as ngay_tiep_nhan,
+        placed.received_date::date as received_date,
+        placed.received_month::date as period_month,
+        placed.ngay_hen_tra::timestamptz as ngay_hen_tra,
+        placed.due_date::date as due_date,
+        placed.ngay_ket_thuc_xu_ly::timestamptz as ngay_ket_thuc_xu_ly,
+        placed.ngay_tra_ket_qua::timestamptz as ngay_tra_ket_qua,
+        placed.finished_at::timestamptz as finished_at,
+        placed.finished_date::date as finished_date,
+        placed.finished_month::date as finished_month,
+        (placed.finished_at is not null)::boolean as is_finished,
+        placed.trang_thai::text as trang_thai,
+        placed.so_lan_bo_sung::int as so_lan_bo_sung,
+        placed.so_ngay_bo_sung::int as so_ngay_bo_sung,
+        placed.co_ket_qua_dien_tu::boolean as co_ket_qua_dien_tu,
+        placed.da_so_hoa::boolean as da_so_hoa,
+        placed.co_nghia_vu_tai_chinh::boolean as co_nghia_vu_tai_chinh,
+        placed.thanh_toan_truc_tuyen::boolean as thanh_toan_truc_tuyen,
+        case
+            when placed.due_date is null then 'khong_co_han'
+            when placed.finished_at is null and placed.due_date < {{ as_of_date() }}
+                then 'dang_qua_han'
+            when placed.finished_at is null then 'dang_trong_han'
+            when placed.finished_date < placed.due_date then 'truoc_han'
+            when placed.finished_date = placed.due_date then 'dung_han'
+            else 'qua_han'
+        end::text as deadline_status,
+        case
+            when placed.finished_at is not null
+                then greatest(
+                    finished_day.working_day_seq - received_day.working_day_seq
+                    - placed.so_ngay_bo_sung,
+                    0
+                )
+        end::int as working_days_to_resolve,
+        {{ as_of_date() }}::date as status_as_of,
+        placed.cap_nhat_luc::timestamptz as cap_nhat_luc,
+        placed._loaded_at::timestamptz as _loaded_at
+    from placed
+    left join units on placed.org_unit_id = units.org_unit_id
+    left join calendar as received_day on placed.received_date = received_day.date_day
+    left join calendar as finished_day on placed.finished_date = finished_day.date_day
+)
+
+select * from final

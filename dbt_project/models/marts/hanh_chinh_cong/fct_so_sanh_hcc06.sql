@@ -1,0 +1,128 @@
+-- HCC-06 as the commune reported it (version in force) beside the same counts computed
+-- from the dossier records, per commune × field × month × measure, for every month a
+-- commune filed the form. A field missing on one side counts 0 there (and equal values
+-- match whichever side lists the field). Fields are matched by
+-- name (NFC, case and spacing ignored).
+with
+
+reported as (
+    select * from {{ ref('int_hcc06_current_rows') }}
+),
+
+reported_months as (
+    select distinct
+        org_unit_id,
+        period_month
+    from reported
+),
+
+system_rows as (
+    select
+        system_rows.*,
+        {{ text_key('system_rows.linh_vuc') }} as linh_vuc_key
+    from {{ ref('fct_ho_so_thang') }} as system_rows
+    inner join reported_months
+        on
+            system_rows.org_unit_id = reported_months.org_unit_id
+            and system_rows.period_month = reported_months.period_month
+),
+
+units as (
+    select * from {{ ref('dim_don_vi') }}
+),
+
+matched as (
+    select
+        coalesce(reported.org_unit_id, system_rows.org_unit_id) as org_unit_id,
+        coalesce(reported.period_month, system_rows.period_month) as period_month,
+        coalesce(reported.linh_vuc_key, system_rows.linh_vuc_key) as linh_vuc_key,
+        coalesce(reported.linh_vuc, system_rows.linh_vuc) as linh_vuc,
+        reported.file_id,
+        reported.linh_vuc is not null as in_report,
+        system_rows.linh_vuc is not null as in_system,
+        reported.received_total as r_received_total,
+        reported.carried_over as r_carried_over,
+        reported.received_online as r_received_online,
+        reported.received_direct as r_received_direct,
+        reported.resolved_total as r_resolved_total,
+        reported.resolved_early as r_resolved_early,
+        reported.resolved_on_time as r_resolved_on_time,
+        reported.resolved_late as r_resolved_late,
+        reported.pending_total as r_pending_total,
+        reported.pending_in_time as r_pending_in_time,
+        reported.pending_late as r_pending_late,
+        system_rows.received_total as s_received_total,
+        system_rows.carried_over as s_carried_over,
+        system_rows.received_online as s_received_online,
+        system_rows.received_direct as s_received_direct,
+        system_rows.resolved_total as s_resolved_total,
+        system_rows.resolved_early as s_resolved_early,
+        system_rows.resolved_on_time as s_resolved_on_time,
+        system_rows.resolved_late as s_resolved_late,
+        system_rows.pending_total as s_pending_total,
+        system_rows.pending_in_time as s_pending_in_time,
+        system_rows.pending_late as s_pending_late
+    from reported
+    full outer join system_rows
+        on
+            reported.org_unit_id = system_rows.org_unit_id
+            and reported.period_month = system_rows.period_month
+            and reported.linh_vuc_key = system_rows.linh_vuc_key
+),
+
+measures as (
+    select
+        matched.org_unit_id,
+        matched.period_month,
+        matched.linh_vuc,
+        matched.file_id,
+        matched.in_report,
+        matched.in_system,
+        m.measure_order,
+        m.measure,
+        m.measure_name,
+        coalesce(m.system_value, 0) as system_value,
+        coalesce(m.reported_value, 0) as reported_value
+    from matched
+    cross join lateral (
+        values
+        (1, 'received_total', 'Tổng số hồ sơ nhận', matched.s_received_total, matched.r_received_total),
+        (2, 'carried_over', 'Kỳ trước chuyển qua', matched.s_carried_over, matched.r_carried_over),
+        (3, 'received_online', 'Mới tiếp nhận trực tuyến', matched.s_received_online, matched.r_received_online),
+        (4, 'received_direct', 'Mới tiếp nhận trực tiếp, bưu chính', matched.s_received_direct, matched.r_received_direct),
+        (5, 'resolved_total', 'Đã giải quyết', matched.s_resolved_total, matched.r_resolved_total),
+        (6, 'resolved_early', 'Đã giải quyết trước hạn', matched.s_resolved_early, matched.r_resolved_early),
+        (7, 'resolved_on_time', 'Đã giải quyết đúng hạn', matched.s_resolved_on_time, matched.r_resolved_on_time),
+        (8, 'resolved_late', 'Đã giải quyết quá hạn', matched.s_resolved_late, matched.r_resolved_late),
+        (9, 'pending_total', 'Đang giải quyết', matched.s_pending_total, matched.r_pending_total),
+        (10, 'pending_in_time', 'Đang giải quyết trong hạn', matched.s_pending_in_time, matched.r_pending_in_time),
+        (11, 'pending_late', 'Đang giải quyết quá hạn', matched.s_pending_late, matched.r_pending_late)
+    ) as m (measure_order, measure, measure_name, system_value, reported_value)
+),
+
+final as (
+    select
+        measures.org_unit_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        units.latest_org_unit_id::text as latest_org_unit_id,
+        units.district_id::text as district_id,
+        measures.period_month::date as period_month,
+        measures.linh_vuc::text as linh_vuc,
+        measures.measure::text as measure,
+        measures.measure_name::text as measure_name,
+        measures.measure_order::int as measure_order,
+        measures.system_value::bigint as system_value,
+        measures.reported_value::bigint as reported_value,
+        (measures.reported_value - measures.system_value)::bigint as difference,
+        case
+            when measures.reported_value = measures.system_value then 'khop'
+            when not measures.in_system then 'chi_co_trong_bao_cao'
+            when not measures.in_report then 'chi_co_tren_he_thong'
+            else 'lech'
+        end::text as match_status,
+        measures.file_id::bigint as file_id
+    from measures
+    left join units on measures.org_unit_id = units.org_unit_id
+)
+
+select * from final

@@ -1,0 +1,34 @@
+-- Dossiers without personal data (chuHoSo lives in restricted.ho_so_ca_nhan, never read).
+with
+
+source as (
+    select * from {{ source('raw_agency', 'ho_so') }}
+),
+
+renamed as (
+    select
+        ma_ho_so,
+        ma_tthc,
+        ten_tthc,
+        trim(normalize(linh_vuc, nfc)) as linh_vuc,
+        cap_thuc_hien,
+        ma_don_vi,
+        kenh_nop,
+        muc_do_dvc,
+        ngay_tiep_nhan,
+        ngay_hen_tra,
+        ngay_ket_thuc_xu_ly,
+        ngay_tra_ket_qua,
+        trang_thai,
+        coalesce(so_lan_bo_sung, 0) as so_lan_bo_sung,
+        coalesce(so_ngay_bo_sung, 0) as so_ngay_bo_sung,
+        co_ket_qua_dien_tu,
+        da_so_hoa,
+        co_nghia_vu_tai_chinh,
+        thanh_toan_truc_tuyen,
+        cap_nhat_luc,
+        _loaded_at
+    from source
+)
+
+select * from renamed

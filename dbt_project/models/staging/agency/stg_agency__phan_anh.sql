@@ -1,0 +1,27 @@
+-- Feedback without personal data: nguoiPhanAnh and noiDung live in restricted.phan_anh_ca_nhan.
+with
+
+source as (
+    select * from {{ source('raw_agency', 'phan_anh') }}
+),
+
+renamed as (
+    select
+        ma_phan_anh,
+        kenh,
+        trim(normalize(linh_vuc, nfc)) as linh_vuc,
+        tieu_de,
+        dia_ban,
+        ma_don_vi_xu_ly,
+        ngay_tiep_nhan,
+        han_xu_ly,
+        ngay_hoan_thanh,
+        trang_thai,
+        cong_khai,
+        danh_gia,
+        cap_nhat_luc,
+        _loaded_at
+    from source
+)
+
+select * from renamed
