@@ -269,11 +269,18 @@ def ingest_paths(paths: Iterable[str | Path], *, conninfo: str, archive_dir: str
         for path, file_root in expand_paths(paths, root):
             try:
                 data = path.read_bytes()
-            except FileNotFoundError:
-                log.warning("intake: %s disappeared before it could be read", path)
+            except OSError as exc:  # gone, or not readable yet: the next look retries
+                log.warning("intake: cannot read %s (%s); skipped", path, exc)
                 continue
-            result = _ingest_one(conn, data, path, file_root, archive_root, now,
-                                 _arrival(arrived_at, path, now), contracts)
+            arrived = _arrival(arrived_at, path, now)
+            try:
+                result = _ingest_one(conn, data, path, file_root, archive_root, now, arrived,
+                                     contracts)
+            except psycopg.errors.DataError:
+                # The warehouse refused a value the checks let through: a bug on our side.
+                # The transaction rolled back (nothing loaded); record the file as refused.
+                log.exception("intake: the warehouse refused values of %s", path)
+                result = _refuse_after_load_error(conn, data, path, archive_root, arrived)
             if feedback:
                 try:
                     result.feedback_path = str(write_feedback(result, file_root))
@@ -329,6 +336,22 @@ def _ingest_one(conn, data: bytes, path: Path, intake_root: Path | None, archive
             "select version from raw_intake.file_manifest where file_id = %s", (file_id,)
         ).fetchone()[0]
         return result
+
+
+def _refuse_after_load_error(conn, data: bytes, path: Path, archive_root: Path,
+                             arrived: datetime) -> FileResult:
+    digest = archive.sha256(data)
+    stored = archive.archive_path(archive_root, digest, path.suffix)
+    problem = Problem("internal_error", "Hệ thống không lưu được số liệu của tệp này.",
+                      hint="Bộ phận kỹ thuật đã được báo; anh/chị không cần làm gì thêm lúc này.")
+    result = FileResult(str(path), "rejected", errors=[problem.to_json()], sha256=digest,
+                        size_bytes=len(data), archive_path=str(stored), arrived_at=arrived)
+    with conn.transaction():
+        result.file_id = store.insert_manifest(
+            conn, sha256=digest, original_path=str(path), original_name=path.name,
+            archive_path=str(stored), size_bytes=len(data), arrived_at=arrived,
+            status="rejected", errors=result.errors)
+    return result
 
 
 def default_archive_dir() -> Path:

@@ -91,6 +91,9 @@ def data_rows(sheet: Sheet, match: HeaderMatch, contract: Contract) -> Iterator[
         yield DataRow(sheet.name, index + 1, cells, (index + 1) in sheet.hidden_rows)
 
 
+MAX_NUMBER = Decimal(10) ** 15  # beyond any real count or amount; keeps bigint/numeric safe
+
+
 class _Cells:
     """Typed reading of one row's cells, reporting each bad cell with its address."""
 
@@ -115,6 +118,11 @@ class _Cells:
         if value is None and column.empty_as_zero:
             return Decimal(0)
         if value is None:
+            return None
+        if abs(value) >= MAX_NUMBER:
+            self.problems.error(
+                "out_of_range", f"Số {display(raw)} quá lớn, không thể là số liệu thật.",
+                hint="Kiểm tra lại số liệu (thừa chữ số?).", **self.where(name, raw))
             return None
         if column.type == "integer" and value != value.to_integral_value():
             self.problems.error(

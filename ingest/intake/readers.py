@@ -70,7 +70,9 @@ class Book:
 
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
-        text = clean_text(value)
+        if not value:
+            return None
+        text = value.strip() if value.isascii() and "\x00" not in value else clean_text(value)
         return text or None
     if is_blank(value):
         return None

@@ -30,7 +30,7 @@ def nfc(value: str) -> str:
 
 def clean_text(value: str) -> str:
     """NFC, no-break spaces as spaces, trimmed; inner line breaks kept for the record."""
-    return nfc(value).replace("\u00a0", " ").strip()
+    return nfc(value).replace("\u00a0", " ").replace("\x00", "").strip()
 
 
 @lru_cache(maxsize=65536)

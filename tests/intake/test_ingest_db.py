@@ -282,3 +282,26 @@ def test_refused_bytes_seen_again_are_judged_again(tmp_path: Path, fresh_db_url:
     [dup] = _ingest([early], fresh_db_url, tmp_path)
     assert dup.status == "duplicate" and dup.duplicate_of == later.file_id
     assert _count(fresh_db_url, "ktxh01_value") == 17
+
+
+def test_value_the_warehouse_refuses_is_a_refusal_not_a_crash(tmp_path: Path,
+                                                              fresh_db_url: str) -> None:
+    """A column narrower than the contract (a drifted table) makes COPY fail: the file is
+    recorded as refused, nothing is loaded, and the other files of the run still load."""
+    from ingest.intake.engine import ensure_tables
+
+    ensure_tables(fresh_db_url)
+    with psycopg.connect(fresh_db_url) as conn:
+        conn.execute("alter table raw_intake.gd01_school alter column pupils type smallint")
+    intake = tmp_path / "intake"
+    gd = _drop(intake, "phong-gddt", "GD-01_phong-gddt_2024-HK1.xlsx")
+    big = write_xlsx(intake / "phong-gddt" / "GD-01 lon.xlsx", [
+        ["PHÒNG GIÁO DỤC VÀ ĐÀO TẠO"], ["Báo cáo thống kê trường học học kỳ II năm học 2023-2024"],
+        ["Mã trường", "Tên trường", "Cấp học", "Xã, thị trấn", "Số học sinh"],
+        ["TH09", "Trường lớn", "Tiểu học", "Bình Lâm", 40000]])
+    ktxh = _drop(intake, "xa-que-luu", "KTXH-01_xa-que-luu_2024-10.csv")
+    results = _ingest([big, gd, ktxh], fresh_db_url, tmp_path)
+    assert [r.status for r in results] == ["rejected", "accepted", "accepted"]
+    assert results[0].errors[0]["code"] == "internal_error"
+    assert _count(fresh_db_url, "gd01_school") == 8
+    assert (intake / "phong-gddt" / "_phan_hoi" / "GD-01 lon.xlsx.loi.txt").exists()

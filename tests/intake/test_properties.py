@@ -147,3 +147,31 @@ def test_refused_files_load_nothing(data: bytes, ext: str, name: str, property_d
         assert loaded == 0
     elif result.status == "accepted":
         assert loaded == len(result.records) > 0
+
+
+gd_cell = st.one_of(st.none(), cell_text, st.integers(-10**20, 10**20),
+                    st.sampled_from(["Hiệp Thuận", "TT Tân Bình", "Có", "x", "THCS", "Mầm non",
+                                     "1.234", "99999999999999999999", "-1", "\\N", "a\tb",
+                                     "\\", "Tổng cộng"]))
+
+
+@settings(max_examples=40, deadline=10000,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(gd_cell, min_size=12, max_size=12), min_size=1, max_size=8))
+def test_arbitrary_school_rows_load_or_are_refused(rows, property_db) -> None:
+    """GD-01 rows of arbitrary content: either refused with nothing loaded, or loaded whole
+    (the warehouse accepts every value the checks let through)."""
+    url, tmp = property_db
+    header = ["Mã trường", "Tên trường", "Cấp học", "Xã, thị trấn", "Số lớp", "Số học sinh",
+              "Trong đó nữ", "Học sinh dân tộc thiểu số", "Học sinh bỏ học trong kỳ",
+              "Số giáo viên", "Số phòng học kiên cố", "Đạt chuẩn quốc gia"]
+    path = tmp / "intake" / "phong-gddt" / f"GD-01_2024-HK1_{random.random()}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(csv_bytes([header, *rows], delimiter=";"))
+    [result] = ingest_paths([path], conninfo=url, archive_dir=tmp / "archive",
+                            intake_root=tmp / "intake", now=NOW, feedback=False)
+    assert not any(e["code"] == "internal_error" for e in result.errors), result.errors
+    with psycopg.connect(url) as conn:
+        loaded = conn.execute("select count(*) from raw_intake.gd01_school where file_id = %s",
+                              (result.file_id,)).fetchone()[0]
+    assert loaded == (len(result.records) if result.status == "accepted" else 0)
