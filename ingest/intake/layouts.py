@@ -99,6 +99,10 @@ class _Cells:
 
     def __init__(self, problems: Problems, contract: Contract, match: HeaderMatch, row: DataRow):
         self.problems, self.contract, self.match, self.row = problems, contract, match, row
+        self.subject = ""  # "KT02 (Chi ngân sách xã): " once the row's indicator is known
+
+    def say(self, text: str) -> str:
+        return f"{self.subject}{text[0].lower()}{text[1:]}" if self.subject else text
 
     def where(self, name: str, value: Any) -> dict[str, Any]:
         return {"sheet": self.row.sheet, "row": self.row.row,
@@ -111,7 +115,7 @@ class _Cells:
             value = parse_number(raw)
         except NotANumber:
             self.problems.error(
-                "not_a_number", f"Ô phải là một số nhưng đang ghi \"{display(raw)}\".",
+                "not_a_number", self.say(f"Ô phải là một số nhưng đang ghi \"{display(raw)}\"."),
                 hint="Chỉ ghi con số (ví dụ 1.234,5), không kèm chữ hay đơn vị.",
                 **self.where(name, raw))
             return None
@@ -121,17 +125,18 @@ class _Cells:
             return None
         if abs(value) >= MAX_NUMBER:
             self.problems.error(
-                "out_of_range", f"Số {display(raw)} quá lớn, không thể là số liệu thật.",
+                "out_of_range", self.say(f"Số {display(raw)} quá lớn, không thể là số liệu thật."),
                 hint="Kiểm tra lại số liệu (thừa chữ số?).", **self.where(name, raw))
             return None
         if column.type == "integer" and value != value.to_integral_value():
             self.problems.error(
-                "not_an_integer", f"Ô phải là số nguyên nhưng đang ghi \"{display(raw)}\".",
+                "not_an_integer",
+                self.say(f"Ô phải là số nguyên nhưng đang ghi \"{display(raw)}\"."),
                 hint="Số lượng (hồ sơ, học sinh, lớp…) phải là số nguyên.", **self.where(name, raw))
             return None
         if value < 0 and (column.min is None or column.min >= 0):
             self.problems.error(
-                "negative", f"Số liệu không được âm (đang ghi {display(raw)}).",
+                "negative", self.say(f"Số liệu không được âm (đang ghi {display(raw)})."),
                 hint="Kiểm tra lại số liệu; nếu không có phát sinh thì ghi 0.",
                 **self.where(name, raw))
             return None
@@ -232,6 +237,7 @@ def read_indicators(
             continue
         values: dict[str, Any] = {}
         indicator = catalogue[code]
+        cells.subject = f"{code} ({indicator.name}): "
         for name in numeric:
             if name in match.columns:
                 values[name] = _indicator_number(cells, name, indicator, contract)
