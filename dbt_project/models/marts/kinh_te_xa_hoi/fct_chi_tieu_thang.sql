@@ -8,11 +8,11 @@ reported as (
 ),
 
 indicators as (
-    select * from {{ ref('indicators') }}
+    select * from {{ ref('dim_chi_tieu') }}
 ),
 
 units as (
-    select * from {{ ref('org_units') }}
+    select * from {{ ref('dim_don_vi') }}
 ),
 
 with_ytd as (
@@ -32,31 +32,34 @@ with_ytd as (
             else reported.value
         end as ytd_value
     from reported
-    inner join indicators on reported.indicator_code = indicators.code
+    inner join indicators on reported.indicator_code = indicators.indicator_code
 ),
 
 final as (
     select
         with_ytd.org_unit_id::text as org_unit_id,
-        units.name::text as org_unit_name,
+        units.org_unit_name::text as org_unit_name,
         with_ytd.period_month::date as period_month,
         extract(year from with_ytd.period_month)::int as year,
         extract(month from with_ytd.period_month)::int as month,
         with_ytd.indicator_code::text as indicator_code,
-        indicators.name::text as indicator_name,
-        indicators."group"::text as indicator_group,
+        indicators.indicator_name::text as indicator_name,
+        indicators.indicator_group::text as indicator_group,
         indicators.unit::text as unit,
         with_ytd.kind::text as kind,
         with_ytd.value::numeric as value,
         with_ytd.ytd_value::numeric as ytd_value,
         with_ytd.plan_year::numeric as plan_year,
-        case
-            when with_ytd.plan_year > 0
-                then round(100 * with_ytd.ytd_value / with_ytd.plan_year, 1)
-        end::numeric as pct_of_plan,
-        with_ytd.file_id::bigint as file_id
+        {{ pct('with_ytd.ytd_value', 'with_ytd.plan_year', 1) }} as pct_of_plan,
+        with_ytd.file_id::bigint as file_id,
+        with_ytd.ytd_reported::numeric as ytd_reported,
+        indicators.month_rollup::text as month_rollup,
+        indicators.area_rollup::text as area_rollup,
+        units.latest_org_unit_id::text as latest_org_unit_id,
+        units.latest_org_unit_name::text as latest_org_unit_name,
+        units.district_id::text as district_id
     from with_ytd
-    inner join indicators on with_ytd.indicator_code = indicators.code
+    inner join indicators on with_ytd.indicator_code = indicators.indicator_code
     left join units on with_ytd.org_unit_id = units.org_unit_id
 )
 

@@ -1,0 +1,62 @@
+-- Schools per commune × level × semester (GD-01), with the parts of every rate:
+--   minority share = minority pupils / pupils;  dropout rate = dropouts in the semester /
+--   pupils;  pupils per teacher = pupils / teachers;  national standard = schools meeting
+--   the national standard / schools.
+with
+
+schools as (
+    select * from {{ ref('fct_truong_hoc') }}
+),
+
+summed as (
+    select
+        semester_period,
+        org_unit_id,
+        school_level,
+        count(*) as schools,
+        count(*) filter (where national_standard) as schools_national_standard,
+        sum(classes) as classes,
+        sum(pupils) as pupils,
+        sum(girls) as girls,
+        sum(minority_pupils) as minority_pupils,
+        sum(dropouts) as dropouts,
+        sum(teachers) as teachers,
+        sum(solid_classrooms) as solid_classrooms
+    from schools
+    group by semester_period, org_unit_id, school_level
+),
+
+final as (
+    select
+        summed.org_unit_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        units.latest_org_unit_id::text as latest_org_unit_id,
+        units.district_id::text as district_id,
+        summed.semester_period::text as semester_period,
+        semesters.school_year::text as school_year,
+        semesters.semester_number::int as semester_number,
+        semesters.start_date::date as period_start,
+        semesters.end_date::date as period_end,
+        summed.school_level::text as school_level,
+        summed.schools::bigint as schools,
+        summed.schools_national_standard::bigint as schools_national_standard,
+        summed.classes::bigint as classes,
+        summed.pupils::bigint as pupils,
+        summed.girls::bigint as girls,
+        summed.minority_pupils::bigint as minority_pupils,
+        summed.dropouts::bigint as dropouts,
+        summed.teachers::bigint as teachers,
+        summed.solid_classrooms::bigint as solid_classrooms,
+        {{ pct('summed.girls', 'summed.pupils') }} as girls_share,
+        {{ pct('summed.minority_pupils', 'summed.pupils') }} as minority_share,
+        {{ pct('summed.dropouts', 'summed.pupils') }} as dropout_rate,
+        {{ ratio('summed.pupils', 'summed.teachers') }} as pupils_per_teacher,
+        {{ pct('summed.schools_national_standard', 'summed.schools') }}
+            as national_standard_share
+    from summed
+    left join {{ ref('dim_hoc_ky') }} as semesters
+        on summed.semester_period = semesters.semester_period
+    left join {{ ref('dim_don_vi') }} as units on summed.org_unit_id = units.org_unit_id
+)
+
+select * from final

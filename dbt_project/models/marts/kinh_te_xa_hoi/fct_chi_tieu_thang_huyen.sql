@@ -1,0 +1,141 @@
+-- KTXH-01 indicators per district × indicator × month. Indicators with area_rollup `sum`
+-- add their communes' values; `none` (e.g. XH06, criteria met) has no district value, only
+-- the count of communes that reported. Year to date of a flow is the sum of the district's
+-- months since January (so a commune merged mid-year still counts before its merger); of a
+-- stock, the month's district value. The district's annual plan is the sum of each
+-- commune's latest plan reported so far that year (a commune that skipped a month still has
+-- its plan counted).
+with
+
+reported as (
+    select * from {{ ref('fct_chi_tieu_thang') }}
+),
+
+indicators as (
+    select * from {{ ref('dim_chi_tieu') }}
+),
+
+units as (
+    select * from {{ ref('dim_don_vi') }}
+),
+
+expected as (
+    -- communes valid at the end of each month that has reports, per district
+    select
+        months.period_month,
+        units.district_id,
+        count(*) as communes_expected
+    from (select distinct period_month from reported) as months
+    inner join units
+        on
+            units.is_commune
+            and units.valid_from <= (months.period_month + interval '1 month - 1 day')::date
+            and coalesce(units.valid_to, date '9999-12-31')
+            >= (months.period_month + interval '1 month - 1 day')::date
+    group by months.period_month, units.district_id
+),
+
+district_months as (
+    select
+        reported.district_id,
+        reported.period_month,
+        reported.indicator_code,
+        count(reported.value) as communes_reported,
+        case when min(reported.area_rollup) = 'sum' then sum(reported.value) end as value
+    from reported
+    where reported.district_id is not null
+    group by reported.district_id, reported.period_month, reported.indicator_code
+),
+
+latest_plans as (
+    select distinct on (
+        district_months.district_id,
+        district_months.period_month,
+        district_months.indicator_code,
+        reported.org_unit_id
+    )
+        district_months.district_id,
+        district_months.period_month,
+        district_months.indicator_code,
+        reported.plan_year
+    from district_months
+    inner join reported
+        on
+            district_months.district_id = reported.district_id
+            and district_months.indicator_code = reported.indicator_code
+            and date_trunc('year', reported.period_month)
+            = date_trunc('year', district_months.period_month)
+            and reported.period_month <= district_months.period_month
+            and reported.plan_year is not null
+            and reported.area_rollup = 'sum'
+    order by
+        district_months.district_id,
+        district_months.period_month,
+        district_months.indicator_code,
+        reported.org_unit_id,
+        reported.period_month desc
+),
+
+plans as (
+    select
+        district_id,
+        period_month,
+        indicator_code,
+        sum(plan_year) as plan_year
+    from latest_plans
+    group by district_id, period_month, indicator_code
+),
+
+with_ytd as (
+    select
+        district_months.*,
+        plans.plan_year,
+        indicators.kind,
+        case
+            when indicators.kind = 'flow'
+                then sum(district_months.value) over (
+                    partition by
+                        district_months.district_id,
+                        district_months.indicator_code,
+                        date_trunc('year', district_months.period_month)
+                    order by district_months.period_month
+                    rows between unbounded preceding and current row
+                )
+            else district_months.value
+        end as ytd_value
+    from district_months
+    inner join indicators on district_months.indicator_code = indicators.indicator_code
+    left join plans
+        on
+            district_months.district_id = plans.district_id
+            and district_months.period_month = plans.period_month
+            and district_months.indicator_code = plans.indicator_code
+),
+
+final as (
+    select
+        with_ytd.district_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        with_ytd.period_month::date as period_month,
+        with_ytd.indicator_code::text as indicator_code,
+        indicators.indicator_name::text as indicator_name,
+        indicators.indicator_group::text as indicator_group,
+        indicators.unit::text as unit,
+        with_ytd.kind::text as kind,
+        indicators.area_rollup::text as area_rollup,
+        with_ytd.value::numeric as value,
+        with_ytd.ytd_value::numeric as ytd_value,
+        with_ytd.plan_year::numeric as plan_year,
+        {{ pct('with_ytd.ytd_value', 'with_ytd.plan_year', 1) }} as pct_of_plan,
+        with_ytd.communes_reported::int as communes_reported,
+        coalesce(expected.communes_expected, 0)::int as communes_expected
+    from with_ytd
+    inner join indicators on with_ytd.indicator_code = indicators.indicator_code
+    left join units on with_ytd.district_id = units.org_unit_id
+    left join expected
+        on
+            with_ytd.district_id = expected.district_id
+            and with_ytd.period_month = expected.period_month
+)
+
+select * from final

@@ -1,0 +1,55 @@
+-- The same rates per district × month, recomputed from the communes' parts: the district's
+-- poor rate is the sum of poor households over the sum of households, never the average of
+-- the communes' rates.
+with
+
+communes as (
+    select * from {{ ref('fct_ty_le_xa_hoi_thang') }}
+    where district_id is not null
+),
+
+units as (
+    select * from {{ ref('dim_don_vi') }}
+),
+
+summed as (
+    select
+        district_id,
+        period_month,
+        count(*) as communes_reported,
+        sum(population) as population,
+        sum(households) as households,
+        sum(poor_households) as poor_households,
+        sum(near_poor_households) as near_poor_households,
+        sum(clean_water_households) as clean_water_households,
+        sum(clean_water_base_households) as clean_water_base_households,
+        sum(insured_people) as insured_people,
+        sum(insured_base_population) as insured_base_population
+    from communes
+    group by district_id, period_month
+),
+
+final as (
+    select
+        summed.district_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        summed.period_month::date as period_month,
+        summed.communes_reported::int as communes_reported,
+        summed.population::numeric as population,
+        summed.households::numeric as households,
+        summed.poor_households::numeric as poor_households,
+        summed.near_poor_households::numeric as near_poor_households,
+        summed.clean_water_households::numeric as clean_water_households,
+        summed.clean_water_base_households::numeric as clean_water_base_households,
+        summed.insured_people::numeric as insured_people,
+        summed.insured_base_population::numeric as insured_base_population,
+        {{ pct('summed.poor_households', 'summed.households') }} as poor_rate,
+        {{ pct('summed.near_poor_households', 'summed.households') }} as near_poor_rate,
+        {{ pct('summed.clean_water_households', 'summed.clean_water_base_households') }}
+            as clean_water_rate,
+        {{ pct('summed.insured_people', 'summed.insured_base_population') }} as insurance_rate
+    from summed
+    left join units on summed.district_id = units.org_unit_id
+)
+
+select * from final

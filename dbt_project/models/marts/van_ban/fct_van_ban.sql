@@ -1,0 +1,109 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='ma_van_ban',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['org_unit_id', 'period_month']}],
+    )
+}}
+-- Every incoming and outgoing document with its unit, deadline status and working days of
+-- handling, for drill-through. Incremental like fct_ho_so: documents loaded since the last
+-- run plus every incoming document still open (its status depends on the day).
+--   period_month: month received (incoming) or issued (outgoing)
+--   on time: completed on or before the deadline day (hanXuLy); documents without a deadline
+--   are `khong_co_han`; open ones are past deadline, due within 7 days, or within deadline.
+with
+
+documents as (
+    select * from {{ ref('stg_agency__van_ban') }}
+    {% if is_incremental() %}
+        where
+            _loaded_at > (select coalesce(max(_loaded_at), '-infinity') from {{ this }})
+            or ma_van_ban in (select ma_van_ban from {{ this }} where not is_completed)
+    {% endif %}
+),
+
+calendar as (
+    select * from {{ ref('dim_ngay') }}
+),
+
+units as (
+    select * from {{ ref('dim_don_vi') }}
+),
+
+dated as (
+    select
+        *,
+        case
+            when chieu = 'den' then coalesce({{ local_date('ngay_den') }}, ngay_van_ban)
+            else ngay_van_ban
+        end as event_date,
+        case
+            when trang_thai = 'da_xu_ly'
+                then {{ local_date('ngay_hoan_thanh') }}
+        end as completed_date
+    from documents
+),
+
+placed as (
+    select
+        dated.*,
+        unit.org_unit_id
+    from dated
+    left join lateral {{ org_unit_at('dated.ma_don_vi', 'dated.event_date') }} as unit on true
+),
+
+final as (
+    select
+        placed.ma_van_ban::text as ma_van_ban,
+        placed.so_ky_hieu::text as so_ky_hieu,
+        placed.trich_yeu::text as trich_yeu,
+        placed.loai_van_ban::text as loai_van_ban,
+        placed.chieu::text as chieu,
+        case placed.chieu when 'den' then 'Văn bản đến' when 'di' then 'Văn bản đi' end::text
+            as chieu_name,
+        placed.ma_don_vi::text as ma_don_vi,
+        placed.org_unit_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        units.latest_org_unit_id::text as latest_org_unit_id,
+        units.district_id::text as district_id,
+        placed.co_quan_ban_hanh::text as co_quan_ban_hanh,
+        placed.do_khan::text as do_khan,
+        placed.ngay_van_ban::date as ngay_van_ban,
+        placed.ngay_den::timestamptz as ngay_den,
+        placed.event_date::date as event_date,
+        date_trunc('month', placed.event_date)::date as period_month,
+        placed.han_xu_ly::date as han_xu_ly,
+        placed.ngay_hoan_thanh::timestamptz as ngay_hoan_thanh,
+        placed.completed_date::date as completed_date,
+        date_trunc('month', placed.completed_date)::date as completed_month,
+        (placed.completed_date is not null)::boolean as is_completed,
+        placed.trang_thai::text as trang_thai,
+        placed.ky_so::boolean as ky_so,
+        case
+            when placed.chieu = 'di' then 'van_ban_di'
+            when placed.han_xu_ly is null then 'khong_co_han'
+            when placed.completed_date is null and placed.han_xu_ly < {{ as_of_date() }}
+                then 'dang_qua_han'
+            when placed.completed_date is null and placed.han_xu_ly <= {{ as_of_date() }} + 7
+                then 'sap_den_han'
+            when placed.completed_date is null then 'dang_trong_han'
+            when placed.completed_date < placed.han_xu_ly then 'truoc_han'
+            when placed.completed_date = placed.han_xu_ly then 'dung_han'
+            else 'qua_han'
+        end::text as deadline_status,
+        case
+            when placed.chieu = 'den' and placed.completed_date is not null
+                then greatest(completed_day.working_day_seq - event_day.working_day_seq, 0)
+        end::int as working_days_to_handle,
+        {{ as_of_date() }}::date as status_as_of,
+        placed.cap_nhat_luc::timestamptz as cap_nhat_luc,
+        placed._loaded_at::timestamptz as _loaded_at
+    from placed
+    left join units on placed.org_unit_id = units.org_unit_id
+    left join calendar as event_day on placed.event_date = event_day.date_day
+    left join calendar as completed_day on placed.completed_date = completed_day.date_day
+)
+
+select * from final

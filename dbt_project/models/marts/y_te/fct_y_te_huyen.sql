@@ -1,0 +1,76 @@
+-- Health KPIs per district × month, recomputed from the communes' parts (never averaged).
+-- Cases per 100,000 count only communes whose population is known.
+with
+
+communes as (
+    select * from {{ ref('fct_y_te_thang') }}
+    where district_id is not null
+),
+
+units as (
+    select * from {{ ref('dim_don_vi') }}
+),
+
+summed as (
+    select
+        district_id,
+        period_month,
+        count(*) as communes_reported,
+        sum(visits) as visits,
+        sum(insured_visits) as insured_visits,
+        sum(fully_immunised) as fully_immunised,
+        sum(fully_immunised_ytd) as fully_immunised_ytd,
+        sum(immunisation_target) as immunisation_target,
+        sum(births) as births,
+        sum(births_ytd) as births_ytd,
+        sum(antenatal_4_visits) as antenatal_4_visits,
+        sum(antenatal_4_visits_ytd) as antenatal_4_visits_ytd,
+        sum(dengue_cases) as dengue_cases,
+        sum(dengue_cases_ytd) as dengue_cases_ytd,
+        sum(hfmd_cases) as hfmd_cases,
+        sum(hfmd_cases_ytd) as hfmd_cases_ytd,
+        sum(deaths) as deaths,
+        sum(deaths_ytd) as deaths_ytd,
+        sum(population) as population,
+        sum(dengue_cases) filter (where population is not null) as dengue_cases_with_population,
+        sum(hfmd_cases) filter (where population is not null) as hfmd_cases_with_population
+    from communes
+    group by district_id, period_month
+),
+
+final as (
+    select
+        summed.district_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        summed.period_month::date as period_month,
+        summed.communes_reported::int as communes_reported,
+        summed.visits::numeric as visits,
+        summed.insured_visits::numeric as insured_visits,
+        summed.fully_immunised::numeric as fully_immunised,
+        summed.fully_immunised_ytd::numeric as fully_immunised_ytd,
+        summed.immunisation_target::numeric as immunisation_target,
+        summed.births::numeric as births,
+        summed.births_ytd::numeric as births_ytd,
+        summed.antenatal_4_visits::numeric as antenatal_4_visits,
+        summed.antenatal_4_visits_ytd::numeric as antenatal_4_visits_ytd,
+        summed.dengue_cases::numeric as dengue_cases,
+        summed.dengue_cases_ytd::numeric as dengue_cases_ytd,
+        summed.hfmd_cases::numeric as hfmd_cases,
+        summed.hfmd_cases_ytd::numeric as hfmd_cases_ytd,
+        summed.deaths::numeric as deaths,
+        summed.deaths_ytd::numeric as deaths_ytd,
+        summed.population::numeric as population,
+        {{ pct('summed.insured_visits', 'summed.visits') }} as insured_visit_share,
+        {{ pct('summed.fully_immunised_ytd', 'summed.immunisation_target') }}
+            as immunisation_coverage,
+        {{ pct('summed.antenatal_4_visits', 'summed.births') }} as antenatal_4_share,
+        {{ pct('summed.antenatal_4_visits_ytd', 'summed.births_ytd') }} as antenatal_4_share_ytd,
+        {{ ratio('summed.dengue_cases_with_population', 'summed.population', 100000) }}
+            as dengue_per_100k,
+        {{ ratio('summed.hfmd_cases_with_population', 'summed.population', 100000) }}
+            as hfmd_per_100k
+    from summed
+    left join units on summed.district_id = units.org_unit_id
+)
+
+select * from final

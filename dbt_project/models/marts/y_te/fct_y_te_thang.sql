@@ -1,0 +1,122 @@
+-- Health station activity per commune × month (YT-01, version in force), with the parts of
+-- every rate and the year to date of the flows (summed over the year's reported months):
+--   insured share of visits     = YT02 / YT01
+--   full immunisation coverage  = YT03 summed since January / YT04 (children due this year)
+--   antenatal ≥ 4 visits share  = YT06 / YT05 (month and year to date)
+--   dengue, hand-foot-mouth per 100,000 = cases × 100,000 / population (XH01 of KTXH-01,
+--   the commune's latest value up to the month)
+with
+
+reported as (
+    select * from {{ ref('int_yt01_current_values') }}
+),
+
+population_reports as (
+    select
+        org_unit_id,
+        period_month,
+        value as population
+    from {{ ref('int_ktxh01_current_values') }}
+    where indicator_code = 'XH01' and value is not null
+),
+
+units as (
+    select * from {{ ref('dim_don_vi') }}
+),
+
+pivoted as (
+    select
+        org_unit_id,
+        period_month,
+        max(file_id) as file_id,
+        max(value) filter (where indicator_code = 'YT01') as visits,
+        max(value) filter (where indicator_code = 'YT02') as insured_visits,
+        max(value) filter (where indicator_code = 'YT03') as fully_immunised,
+        max(value) filter (where indicator_code = 'YT04') as immunisation_target,
+        max(value) filter (where indicator_code = 'YT05') as births,
+        max(value) filter (where indicator_code = 'YT06') as antenatal_4_visits,
+        max(value) filter (where indicator_code = 'YT07') as dengue_cases,
+        max(value) filter (where indicator_code = 'YT08') as hfmd_cases,
+        max(value) filter (where indicator_code = 'YT09') as underweight_children,
+        max(value) filter (where indicator_code = 'YT10') as people_with_ehr,
+        max(value) filter (where indicator_code = 'YT11') as deaths
+    from reported
+    group by org_unit_id, period_month
+),
+
+with_ytd as (
+    select
+        pivoted.*,
+        sum(fully_immunised) over year_to_date as fully_immunised_ytd,
+        sum(births) over year_to_date as births_ytd,
+        sum(antenatal_4_visits) over year_to_date as antenatal_4_visits_ytd,
+        sum(dengue_cases) over year_to_date as dengue_cases_ytd,
+        sum(hfmd_cases) over year_to_date as hfmd_cases_ytd,
+        sum(deaths) over year_to_date as deaths_ytd
+    from pivoted
+    window year_to_date as (
+        partition by org_unit_id, date_trunc('year', period_month)
+        order by period_month
+        rows between unbounded preceding and current row
+    )
+),
+
+with_population as (
+    select
+        with_ytd.*,
+        latest_population.population
+    from with_ytd
+    left join lateral (
+        select population_reports.population
+        from population_reports
+        where
+            population_reports.org_unit_id = with_ytd.org_unit_id
+            and population_reports.period_month <= with_ytd.period_month
+        order by population_reports.period_month desc
+        limit 1
+    ) as latest_population on true
+),
+
+final as (
+    select
+        with_population.org_unit_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        units.latest_org_unit_id::text as latest_org_unit_id,
+        units.district_id::text as district_id,
+        with_population.period_month::date as period_month,
+        with_population.visits::numeric as visits,
+        with_population.insured_visits::numeric as insured_visits,
+        with_population.fully_immunised::numeric as fully_immunised,
+        with_population.fully_immunised_ytd::numeric as fully_immunised_ytd,
+        with_population.immunisation_target::numeric as immunisation_target,
+        with_population.births::numeric as births,
+        with_population.births_ytd::numeric as births_ytd,
+        with_population.antenatal_4_visits::numeric as antenatal_4_visits,
+        with_population.antenatal_4_visits_ytd::numeric as antenatal_4_visits_ytd,
+        with_population.dengue_cases::numeric as dengue_cases,
+        with_population.dengue_cases_ytd::numeric as dengue_cases_ytd,
+        with_population.hfmd_cases::numeric as hfmd_cases,
+        with_population.hfmd_cases_ytd::numeric as hfmd_cases_ytd,
+        with_population.deaths::numeric as deaths,
+        with_population.deaths_ytd::numeric as deaths_ytd,
+        with_population.underweight_children::numeric as underweight_children,
+        with_population.people_with_ehr::numeric as people_with_ehr,
+        with_population.population::numeric as population,
+        {{ pct('with_population.insured_visits', 'with_population.visits') }}
+            as insured_visit_share,
+        {{ pct('with_population.fully_immunised_ytd', 'with_population.immunisation_target') }}
+            as immunisation_coverage,
+        {{ pct('with_population.antenatal_4_visits', 'with_population.births') }}
+            as antenatal_4_share,
+        {{ pct('with_population.antenatal_4_visits_ytd', 'with_population.births_ytd') }}
+            as antenatal_4_share_ytd,
+        {{ ratio('with_population.dengue_cases', 'with_population.population', 100000) }}
+            as dengue_per_100k,
+        {{ ratio('with_population.hfmd_cases', 'with_population.population', 100000) }}
+            as hfmd_per_100k,
+        with_population.file_id::bigint as file_id
+    from with_population
+    left join units on with_population.org_unit_id = units.org_unit_id
+)
+
+select * from final
