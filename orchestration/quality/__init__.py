@@ -1,0 +1,1 @@
+"""Asset checks beyond dbt's own tests: forms' rules at rest, outliers, completeness, freshness."""
