@@ -298,30 +298,38 @@ def _ingest_one(conn, data: bytes, path: Path, intake_root: Path | None, archive
             "archive_path": str(stored), "size_bytes": len(data), "arrived_at": arrived}
     with conn.transaction():
         store.lock_hash(conn, digest)
-        # Same bytes as an accepted file: a duplicate, nothing loaded again. Same bytes as a
-        # refused file only: judged again (the refusal may have been "period not ended yet",
-        # or the contract may have been fixed since); the new row points at the old one.
-        earlier = store.earlier_file(conn, digest, "accepted")
-        if earlier is not None:
-            first = store.manifest_row(conn, earlier)
-            file_id = store.insert_manifest(
-                conn, **base, org_unit_id=first["org_unit_id"], form_code=first["form_code"],
-                period=first["period"], status="duplicate", duplicate_of=earlier)
-            return FileResult(str(path), "duplicate", first["form_code"], first["org_unit_id"],
-                              first["period"], sha256=digest, size_bytes=len(data),
-                              file_id=file_id, duplicate_of=earlier, archive_path=str(stored),
-                              arrived_at=arrived)
-
+        # Every file is judged, even bytes seen before: a copy of another commune's accepted
+        # report dropped in the wrong folder must be refused (unit mismatch), not waved
+        # through as a duplicate; and bytes refused before may pass now (the period ended,
+        # a contract was fixed). Same bytes as an accepted file of the same unit × form ×
+        # period: a duplicate, nothing loaded again.
         def history(contract: Contract, unit: str, period: Period):
             return store.prior_month_sums(conn, contract, unit, period)
 
         outcome = _judge(data, path, intake_root, now, history)
+        accepted_before = store.earlier_file(conn, digest, "accepted")
+        if outcome.accepted and accepted_before is not None:
+            first = store.manifest_row(conn, accepted_before)
+            key = (first["org_unit_id"], first["form_code"], first["period"])
+            if key == (outcome.org_unit_id, outcome.form, outcome.period):
+                file_id = store.insert_manifest(
+                    conn, **base, org_unit_id=key[0], form_code=key[1], period=key[2],
+                    status="duplicate", duplicate_of=accepted_before)
+                return FileResult(str(path), "duplicate", key[1], key[0], key[2],
+                                  sha256=digest, size_bytes=len(data), file_id=file_id,
+                                  duplicate_of=accepted_before, archive_path=str(stored),
+                                  arrived_at=arrived)
+            outcome.problems.error(
+                "same_file_other_report",
+                f"Tệp này giống hệt báo cáo {key[1]} kỳ {key[2]} của {key[0]} đã nhận trước đó.",
+                hint="Kiểm tra lại: có thể đã chép nhầm tệp của đơn vị hoặc kỳ khác.",
+                value=key[0])
         result = _result(path, outcome)
         result.sha256, result.size_bytes = digest, len(data)
         result.archive_path, result.arrived_at = str(stored), arrived
         row = {**base, "org_unit_id": outcome.org_unit_id, "form_code": outcome.form,
                "period": outcome.period, "errors": result.errors, "warnings": result.warnings,
-               "duplicate_of": store.earlier_file(conn, digest, "rejected")}
+               "duplicate_of": accepted_before or store.earlier_file(conn, digest, "rejected")}
         result.duplicate_of = row["duplicate_of"]
         if not outcome.accepted:
             result.file_id = store.insert_manifest(conn, **row, status="rejected")

@@ -22,7 +22,7 @@ from ingest.intake.layouts import check_indicators, read_indicators, read_rows
 from ingest.intake.periods import Period
 from ingest.intake.problems import Problems
 from ingest.intake.readers import Book, Sheet, Unreadable, read_book
-from ingest.intake.reference import org_units, units_named_in
+from ingest.intake.reference import indicators_of, org_units, units_named_in
 from ingest.intake.text import display, fold
 
 HEADER_BLOCK_ROWS = 15
@@ -120,10 +120,28 @@ def recognise(book: Book, name: str, contracts: dict[str, Contract]
             match = find_header(sheet, contract)
             if match is None:
                 continue
-            key = (not match.missing_required, match.score, match.score / len(contract.columns))
+            key = (not match.missing_required, _indicator_evidence(sheet, match, contract),
+                   match.score, match.score / len(contract.columns))
             if key > best_key and not match.missing_required:
                 best, best_key = contract, key
     return best, "columns"
+
+
+def _indicator_evidence(sheet: Sheet, match: HeaderMatch, contract: Contract,
+                        rows: int = 200) -> int:
+    """How many rows under the header hold an indicator code or name of this form."""
+    if contract.layout != "indicators":
+        return 0
+    codes = set(indicators_of(contract.form))
+    names = {fold(i.name) for i in indicators_of(contract.form).values()}
+    columns = [match.columns[c] for c in (contract.code_column, contract.name_column)
+               if c in match.columns]
+    found = 0
+    for row in sheet.rows[match.first_data_row: match.first_data_row + rows]:
+        cells = [row[c] for c in columns if c < len(row) and isinstance(row[c], str)]
+        if any(c.strip().upper() in codes or fold(c) in names for c in cells):
+            found += 1
+    return found
 
 
 # --- unit and period ----------------------------------------------------------------------------

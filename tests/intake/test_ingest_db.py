@@ -305,3 +305,27 @@ def test_value_the_warehouse_refuses_is_a_refusal_not_a_crash(tmp_path: Path,
     assert results[0].errors[0]["code"] == "internal_error"
     assert _count(fresh_db_url, "gd01_school") == 8
     assert (intake / "phong-gddt" / "_phan_hoi" / "GD-01 lon.xlsx.loi.txt").exists()
+
+
+def test_copy_of_another_units_report_is_refused_not_a_duplicate(tmp_path: Path,
+                                                                 fresh_db_url: str) -> None:
+    intake = tmp_path / "intake"
+    theirs = _drop(intake, "xa-hiep-thuan", "KTXH-01_xa-hiep-thuan_2024-10.xlsx")
+    wrong_folder = _drop(intake, "xa-binh-lam", "KTXH-01_xa-hiep-thuan_2024-10.xlsx")
+    [a] = _ingest([theirs], fresh_db_url, tmp_path)
+    [b] = _ingest([wrong_folder], fresh_db_url, tmp_path)
+    assert (a.status, b.status) == ("accepted", "rejected")
+    assert "unit_mismatch" in [e["code"] for e in b.errors] and b.duplicate_of == a.file_id
+    # bytes that name no unit at all (unit from the folder): refused as a copy
+    csv_path = intake / "xa-song-tra" / "ktxh T10-2024.csv"
+    csv_path.parent.mkdir(parents=True)
+    rows = [["Mã chỉ tiêu", "Thực hiện tháng"], *[[c, m] for c, _, _, _, m, _ in KTXH_VALUES]]
+    csv_path.write_bytes(csv_bytes(rows))
+    copy = intake / "xa-phuoc-gia" / "ktxh T10-2024.csv"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(csv_path.read_bytes())
+    [c] = _ingest([csv_path], fresh_db_url, tmp_path)
+    [d] = _ingest([copy], fresh_db_url, tmp_path)
+    assert (c.status, d.status) == ("accepted", "rejected")
+    assert [e["code"] for e in d.errors] == ["same_file_other_report"]
+    assert "xa-song-tra" in d.errors[0]["message"]
