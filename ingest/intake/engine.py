@@ -142,8 +142,9 @@ def expand_paths(paths: Iterable[str | Path], intake_root: Path | None = None
             root = intake_root or (path.parent if path.name in units else path)
             for found in sorted(p for p in path.rglob("*") if p.is_file()):
                 rel = found.relative_to(path)
-                if not is_ignored(rel):
-                    out.append((found, root))
+                if is_ignored(rel) or (found.parent == root and root == path):
+                    continue  # files at the intake root (e.g. _arrivals.csv) are no reports
+                out.append((found, root))
         else:
             out.append((path, intake_root))
     return out
