@@ -362,18 +362,18 @@ def read_rows(
     """Entity rows of one sheet: typed, per-row rules, unique key, total row checked."""
     records: list[dict[str, Any]] = []
     totals: list[tuple[DataRow, _Cells]] = []
-    numeric = [n for n, c in contract.columns.items() if c.type in ("number", "integer")]
+    numeric = {n for n, c in contract.columns.items()
+               if c.type in ("number", "integer") and n in match.columns}
+    mapped = [n for n in match.columns if n != "stt"]
     for row in data_rows(sheet, match, contract):
-        cells = _Cells(problems, contract, match, row)
-        mapped = [n for n in match.columns if n != "stt"]
-        if all(is_blank(row.cells.get(n)) for n in mapped):
+        filled = [n for n in mapped if not is_blank(row.cells[n])]
+        if not filled:
             continue
+        cells = _Cells(problems, contract, match, row)
         if _is_total(row, contract):
             totals.append((row, cells))
             continue
-        has_numbers = any(not is_blank(row.cells.get(n)) for n in numeric if n in match.columns)
-        texts = [n for n in mapped if not is_blank(row.cells.get(n))]
-        if not has_numbers and len(texts) <= 1:
+        if len(filled) <= 1 and not numeric.intersection(filled):
             continue  # a section heading ("I. MẦM NON") inside the table
         record: dict[str, Any] = {}
         for name in contract.load:
