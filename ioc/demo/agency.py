@@ -13,13 +13,14 @@ The commune one-stop desks' HCC-06 reports are computed from the same dossier st
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from itertools import pairwise
+from itertools import accumulate, pairwise
 
 from ioc.demo import vocab
 from ioc.demo.calendar import TZ, Month, WorkCalendar, month_range
-from ioc.demo.rng import poisson, rnd
+from ioc.demo.rng import pick, poisson, ri, rnd, uni
 from ioc.demo.units import District, Unit
 
 HCC_COLUMNS = [
@@ -71,6 +72,23 @@ def _weighted(r: random.Random, items: list, weights: list[float]):
     return r.choices(items, weights=weights, k=1)[0]
 
 
+class Picker:
+    """A weighted choice with the cumulative weights computed once (it runs per record)."""
+
+    def __init__(self, items: list, weights: list[float]) -> None:
+        self.items = list(items)
+        self.cum = list(accumulate(weights))
+        self.total = self.cum[-1]
+
+    def __call__(self, r: random.Random):
+        return self.items[bisect_right(self.cum, r.random() * self.total)]
+
+
+URGENCY = Picker(["thuong", "khan", "thuong_khan", "hoa_toc"], [80, 12, 5, 3])
+IN_TYPES = Picker([t[0] for t in vocab.DOC_TYPES_IN], [t[1] for t in vocab.DOC_TYPES_IN])
+OUT_TYPES = Picker(vocab.DOC_TYPES_OUT, [t[2] for t in vocab.DOC_TYPES_OUT])
+
+
 def _procedures_for(level: str, agency: str = "") -> tuple[list[vocab.Procedure], list[float]]:
     procs = [p for p in vocab.PROCEDURES if p.level == level and (not agency or p.agency == agency)]
     return procs, [p.weight for p in procs]
@@ -92,6 +110,7 @@ def dossier_stories(seed: int, district: District, unit: Unit, span: tuple[Month
     procs, weights = _procedures_for(level, agency_key)
     if not procs:
         return []
+    pick_proc = Picker(procs, weights)
     first, last = span
     cutoff = (datetime.combine(unit.valid_to, time(23, 30), TZ)
               if unit.valid_to and unit.valid_to < last.last else None)
@@ -113,23 +132,23 @@ def dossier_stories(seed: int, district: District, unit: Unit, span: tuple[Month
             wk = cal.is_working_day(d)
             lam = per_day * tf * ({0: 1.2, 4: 0.9}.get(d.weekday(), 1.0) if wk else 0.12)
             for _ in range(poisson(r, lam)):
-                p = _weighted(r, procs, weights)
+                p = pick_proc(r)
                 online = r.random() < _online_share(p, m)
                 if not wk and not online:
                     online = p.service != "khong"
                     if not online:
                         continue
                 if online:
-                    recv = _at(d, r.uniform(6.0, 23.0))
+                    recv = _at(d, uni(r, 6.0, 23.0))
                 else:
-                    recv = _at(d, r.choice([r.uniform(7.5, 11.5), r.uniform(13.5, 16.8)]))
+                    recv = _at(d, pick(r, [uni(r, 7.5, 11.5), uni(r, 13.5, 16.8)]))
                 month_items.append((recv, p, online))
         month_items.sort(key=lambda x: (x[0], x[1].code))
         seq: dict[date, int] = {}
         for recv, p, online in month_items:
             n = seq[recv.date()] = seq.get(recv.date(), 0) + 1
             key = f"{seg}-{recv:%y%m%d}-{n:04d}"
-            st = _dossier_life(rnd(seed, "dossier", key), key, p, unit, recv, online, cal,
+            st = _dossier_life(r, key, p, unit, recv, online, cal,
                                upland, cutoff, m, level)
             if st.finished is not None and st.finished < first.start_dt():
                 continue
@@ -143,7 +162,7 @@ def _dossier_life(r: random.Random, key: str, p: vocab.Procedure, unit: Unit, re
     start = recv.date()
     deadline = _at(cal.add(start, p.days), 17.0)
     events: list[tuple[datetime, str, dict]] = []
-    published = recv + timedelta(minutes=r.randint(1, 20))
+    published = recv + timedelta(minutes=ri(r, 1, 20))
     base = {
         "maHoSo": key, "maTTHC": p.code, "tenTTHC": p.name, "linhVuc": p.field,
         "capThucHien": level, "maDonVi": unit.api_code,
@@ -166,13 +185,13 @@ def _dossier_life(r: random.Random, key: str, p: vocab.Procedure, unit: Unit, re
         rounds = 2 if r.random() < 0.25 else 1
     paused = 0
     for _ in range(rounds):
-        ask_day = cal.add(last.date(), r.randint(1, max(1, min(p.days - 1, 6))))
-        ask = max(_at(ask_day, r.uniform(8.0, 16.5)), last + timedelta(minutes=5))
+        ask_day = cal.add(last.date(), ri(r, 1, max(1, min(p.days - 1, 6))))
+        ask = max(_at(ask_day, uni(r, 8.0, 16.5)), last + timedelta(minutes=5))
         state.update(trangThai="cho_bo_sung", soLanBoSung=state["soLanBoSung"] + 1)
         events.append((ask, "v", dict(state)))
-        pause = r.randint(1, 8)
+        pause = ri(r, 1, 8)
         paused += pause
-        back = _at(cal.add(ask.date(), pause), r.uniform(7.5, 16.5))
+        back = _at(cal.add(ask.date(), pause), uni(r, 7.5, 16.5))
         deadline = _at(cal.add(deadline.date(), pause), 17.0)
         state.update(trangThai="dang_xu_ly", soNgayBoSung=paused, ngayHenTra=deadline)
         events.append((back, "v", dict(state)))
@@ -181,9 +200,9 @@ def _dossier_life(r: random.Random, key: str, p: vocab.Procedure, unit: Unit, re
     u = r.random()
     late_p = p.late * (1.3 if upland else 1.0)
     if u < 0.01:
-        outcome, fin_day = "tu_choi", cal.add(last.date(), r.randint(0, max(0, p.days - 1)))
+        outcome, fin_day = "tu_choi", cal.add(last.date(), ri(r, 0, max(0, p.days - 1)))
     elif u < 0.016:
-        outcome, fin_day = "rut_ho_so", cal.add(last.date(), r.randint(0, max(0, p.days - 1)))
+        outcome, fin_day = "rut_ho_so", cal.add(last.date(), ri(r, 0, max(0, p.days - 1)))
     elif u < 0.016 + late_p:
         overdue = min(30, 1 + int(r.expovariate(0.25)))
         outcome, fin_day = "da_xu_ly", cal.add(deadline.date(), overdue)
@@ -191,10 +210,10 @@ def _dossier_life(r: random.Random, key: str, p: vocab.Procedure, unit: Unit, re
         outcome, fin_day = "da_xu_ly", deadline.date()
     else:
         span_days = max(0, cal.between(last.date(), deadline.date()) - 1)
-        outcome, fin_day = "da_xu_ly", cal.add(last.date(), r.randint(0, span_days))
+        outcome, fin_day = "da_xu_ly", cal.add(last.date(), ri(r, 0, span_days))
     if fin_day < last.date():
         fin_day = last.date()
-    finished = max(_at(fin_day, r.uniform(8.0, 16.9)), last + timedelta(minutes=r.randint(10, 90)))
+    finished = max(_at(fin_day, uni(r, 8.0, 16.9)), last + timedelta(minutes=ri(r, 10, 90)))
     if cutoff is not None and finished > cutoff:
         # A commune merged away: whatever was open was closed on its last day.
         events = [e for e in events if e[0] < cutoff]
@@ -208,10 +227,10 @@ def _dossier_life(r: random.Random, key: str, p: vocab.Procedure, unit: Unit, re
     events.append((finished, "v", dict(state)))
     if outcome == "da_xu_ly":
         if state["coKetQuaDienTu"] and online:
-            handed = finished + timedelta(minutes=r.randint(2, 60))
+            handed = finished + timedelta(minutes=ri(r, 2, 60))
         else:
-            handed = _at(cal.add(finished.date(), r.choice([0, 0, 1, 1, 2, 3, 5])),
-                         r.uniform(7.5, 16.8))
+            handed = _at(cal.add(finished.date(), pick(r, [0, 0, 1, 1, 2, 3, 5])),
+                         uni(r, 7.5, 16.8))
             handed = max(handed, finished + timedelta(minutes=15))
         if r.random() < 0.97:
             state.update(trangThai="da_tra_ket_qua", ngayTraKetQua=handed)
@@ -272,8 +291,6 @@ def document_records(seed: int, district: District, unit: Unit, span: tuple[Mont
         district.unit.name[len("Huyện "):]
     pname = district.province.name
     issuers = vocab.ISSUERS_IN_AGENCY if unit.unit_type == "co_quan" else vocab.ISSUERS_IN_COMMUNE
-    out_types = [t for t in vocab.DOC_TYPES_OUT]
-    in_types = [t for t in vocab.DOC_TYPES_IN]
     yearly_seq: dict[int, int] = {}
     for m in month_range(first, last):
         if not unit.valid_between(m.first, m.last):
@@ -286,38 +303,38 @@ def document_records(seed: int, district: District, unit: Unit, span: tuple[Mont
         n_in = poisson(r, rate_in * sum(weights) / max(len(days), 1))
         n_out = poisson(r, rate_out * sum(weights) / max(len(days), 1))
         items = []
-        for i in range(n_in):
-            d = r.choices(days, weights=weights, k=1)[0]
-            items.append(("den", i, _at(d, r.uniform(7.5, 16.8))))
-        for i in range(n_out):
-            d = r.choices(days, weights=weights, k=1)[0]
-            items.append(("di", i, _at(d, r.uniform(8.0, 17.0))))
+        for i, d in enumerate(r.choices(days, weights=weights, k=n_in)):
+            items.append(("den", i, _at(d, uni(r, 7.5, 16.8))))
+        for i, d in enumerate(r.choices(days, weights=weights, k=n_out)):
+            items.append(("di", i, _at(d, uni(r, 8.0, 17.0))))
         items.sort(key=lambda x: (x[2], x[0], x[1]))
         n_by_dir = {"den": 0, "di": 0}
         for chieu, _, when in items:
             n_by_dir[chieu] += 1
             letter = "D" if chieu == "den" else "G"
             doc_id = f"VB.{unit.api_code}.{m.year}{m.month:02d}.{letter}{n_by_dir[chieu]:04d}"
-            rr = rnd(seed, "document", doc_id)
-            topic = rr.choice(vocab.DOC_TOPICS)
-            urgency = _weighted(rr, ["thuong", "khan", "thuong_khan", "hoa_toc"], [80, 12, 5, 3])
+            rr = r
+            topic = pick(rr, vocab.DOC_TOPICS)
+            urgency = URGENCY(rr)
             if chieu == "den":
-                kind = _weighted(rr, [t[0] for t in in_types], [t[1] for t in in_types])
-                issuer = rr.choice(issuers).format(d=dname, p=pname.replace("Tỉnh", "tỉnh"))
-                issued = cal.add(when.date() - timedelta(days=rr.randint(1, 6)), 0)
+                kind = IN_TYPES(rr)
+                template, symbol_in = pick(rr, issuers)
+                issuer = template.format(d=dname, p=pname.replace("Tỉnh", "tỉnh"))
+                issued = cal.add(when.date() - timedelta(days=ri(rr, 1, 6)), 0)
                 if issued > when.date():
                     issued = when.date()
-                short = "".join(w[0] for w in issuer.split()[:3]).upper()
-                sokh = f"{rr.randint(1, 3000)}/{short}"
+                office = pick(rr, ["VP", "KT", "TH", "NC"]) if kind == "Công văn" else ""
+                sokh = (f"{ri(rr, 1, 3000)}/{vocab.IN_PREFIX.get(kind, '')}{symbol_in}"
+                        + (f"-{office}" if office else ""))
                 deadline = None
                 if rr.random() < 0.45:
                     urgent = urgency in ("thuong_khan", "hoa_toc")
-                    n = rr.randint(1, 2) if urgent else rr.randint(3, 15)
+                    n = ri(rr, 1, 2) if urgent else ri(rr, 3, 15)
                     deadline = cal.add(when.date(), n)
                 yield from _incoming_versions(rr, doc_id, sokh, kind, topic, unit, issuer, urgency,
                                               issued, when, deadline, cal)
             else:
-                kind, prefix, _ = _weighted(rr, out_types, [t[2] for t in out_types])
+                kind, prefix, _ = OUT_TYPES(rr)
                 y = when.year
                 yearly_seq[y] = yearly_seq.get(y, 0) + 1
                 sokh = f"{yearly_seq[y]}/{prefix}{symbol}"
@@ -351,20 +368,20 @@ def _incoming_versions(r, doc_id, sokh, kind, topic, unit, issuer, urgency, issu
         "ngayVanBan": issued, "ngayDen": arrived, "hanXuLy": deadline, "ngayHoanThanh": None,
         "trangThai": "chua_xu_ly", "kySo": r.random() < 0.9,
     }
-    vs = [dict(base, capNhatLuc=arrived + timedelta(minutes=r.randint(1, 30)))]
-    assigned = _at(cal.add(arrived.date(), r.choice([0, 0, 1])), r.uniform(8, 16.9))
+    vs = [dict(base, capNhatLuc=arrived + timedelta(minutes=ri(r, 1, 30)))]
+    assigned = _at(cal.add(arrived.date(), pick(r, [0, 0, 1])), uni(r, 8, 16.9))
     assigned = max(assigned, vs[0]["capNhatLuc"] + timedelta(minutes=10))
     vs.append(dict(base, trangThai="dang_xu_ly", capNhatLuc=assigned))
     if r.random() < 0.96:
         if deadline is not None:
             if r.random() < 0.9:
                 span_days = max(0, cal.between(assigned.date(), deadline))
-                done_day = cal.add(assigned.date(), r.randint(0, span_days))
+                done_day = cal.add(assigned.date(), ri(r, 0, span_days))
             else:
-                done_day = cal.add(deadline, r.randint(1, 10))
+                done_day = cal.add(deadline, ri(r, 1, 10))
         else:
-            done_day = cal.add(assigned.date(), r.randint(0, 20))
-        done = max(_at(done_day, r.uniform(8, 17)), assigned + timedelta(minutes=20))
+            done_day = cal.add(assigned.date(), ri(r, 0, 20))
+        done = max(_at(done_day, uni(r, 8, 17)), assigned + timedelta(minutes=20))
         vs.append(dict(base, trangThai="da_xu_ly", ngayHoanThanh=done, capNhatLuc=done))
     return _chain(vs)
 
@@ -377,7 +394,7 @@ def _outgoing_versions(r, doc_id, sokh, kind, topic, unit, urgency, issued, m):
         "ngayVanBan": issued.date(), "ngayDen": None, "hanXuLy": None, "ngayHoanThanh": None,
         "trangThai": "dang_xu_ly", "kySo": False,
     }
-    draft = issued - timedelta(hours=r.randint(2, 60))
+    draft = issued - timedelta(hours=ri(r, 2, 60))
     vs = [dict(base, capNhatLuc=draft),
           dict(base, trangThai="da_xu_ly", ngayHoanThanh=issued, kySo=signed, capNhatLuc=issued)]
     return _chain(vs)
@@ -404,14 +421,14 @@ def feedback_records(seed: int, district: District, communes: list[Unit], span: 
             days = [m.first + timedelta(days=i) for i in range((m.last - m.first).days + 1)]
             days = [d for d in days if u.valid_between(d, d)]
             for i in range(n):
-                d = r.choice(days)
-                items.append((_at(d, r.uniform(6.5, 22.5)), u.org_unit_id, i, u, upland))
+                d = pick(r, days)
+                items.append((_at(d, uni(r, 6.5, 22.5)), u.org_unit_id, i, u, upland))
         items.sort(key=lambda x: (x[0], x[1], x[2]))
+        r = rnd(seed, "feedback-items", district.code, m)
         seq: dict[date, int] = {}
         for when, _, _, u, upland in items:
             k = seq[when.date()] = seq.get(when.date(), 0) + 1
             key = f"PA.{district.code}.{when:%y%m%d}.{k:04d}"
-            r = rnd(seed, "feedback-item", key)
             rainy = when.month in (9, 10, 11, 12)
             f = _weighted(r, fields, [w * (rf if rainy else 1.0) for _, w, rf, _, _ in fields])
             t_trend = m.index() / 18
@@ -422,7 +439,7 @@ def feedback_records(seed: int, district: District, communes: list[Unit], span: 
 def _feedback_versions(r, key, f, channel, u, upland, when, cal, district):
     field_name, _, _, titles, agency_key = f
     place = f"{vocab.village(r)}, {u.kind_word} {u.short_name}"
-    title = r.choice(titles).format(v=place)
+    title = pick(r, titles).format(v=place)
     name = vocab.person_name(r, upland)
     ph = vocab.phone(r)
     text = (f"Tôi là {name}, ở {place}. {title}. Đề nghị cơ quan chức năng kiểm tra, xử lý. "
@@ -434,8 +451,8 @@ def _feedback_versions(r, key, f, channel, u, upland, when, cal, district):
         "nguoiPhanAnh": {"hoTen": name, "soDienThoai": ph,
                          "soCCCD": vocab.citizen_id(r) if channel == "truc_tiep" else None},
     }
-    vs = [dict(base, capNhatLuc=when + timedelta(minutes=r.randint(1, 30)))]
-    assigned = _at(cal.add(when.date(), r.choice([0, 1, 1, 2])), r.uniform(8, 16.9))
+    vs = [dict(base, capNhatLuc=when + timedelta(minutes=ri(r, 1, 30)))]
+    assigned = _at(cal.add(when.date(), pick(r, [0, 1, 1, 2])), uni(r, 8, 16.9))
     assigned = max(assigned, vs[0]["capNhatLuc"] + timedelta(minutes=5))
     if r.random() < 0.06:
         vs.append(dict(base, trangThai="tu_choi", ngayHoanThanh=assigned, capNhatLuc=assigned))
@@ -443,21 +460,21 @@ def _feedback_versions(r, key, f, channel, u, upland, when, cal, district):
     handler = u.api_code
     if agency_key and r.random() < 0.35:
         handler = district.agencies[agency_key].api_code
-    deadline = _at(cal.add(assigned.date(), r.choice([7, 10, 10, 15])), 17.0)
+    deadline = _at(cal.add(assigned.date(), pick(r, [7, 10, 10, 15])), 17.0)
     state = dict(base, trangThai="dang_xu_ly", maDonViXuLy=handler, hanXuLy=deadline)
     vs.append(dict(state, capNhatLuc=assigned))
     if r.random() < 0.95:
         late = r.random() < 0.12
         if late:
-            done_day = cal.add(deadline.date(), r.randint(1, 15))
+            done_day = cal.add(deadline.date(), ri(r, 1, 15))
         else:
-            done_day = cal.add(assigned.date(), r.randint(1, max(1, cal.between(
+            done_day = cal.add(assigned.date(), ri(r, 1, max(1, cal.between(
                 assigned.date(), deadline.date()))))
-        done = max(_at(done_day, r.uniform(8, 17)), assigned + timedelta(minutes=30))
+        done = max(_at(done_day, uni(r, 8, 17)), assigned + timedelta(minutes=30))
         state.update(trangThai="da_xu_ly", ngayHoanThanh=done, congKhai=r.random() < 0.7)
         vs.append(dict(state, capNhatLuc=done))
         if r.random() < 0.55:
             rating = _weighted(r, [1, 2, 3, 4, 5], [3, 4, 5, 4, 2] if late else [1, 2, 6, 14, 17])
-            rated = done + timedelta(hours=r.randint(1, 24 * 7))
+            rated = done + timedelta(hours=ri(r, 1, 24 * 7))
             vs.append(dict(state, danhGia=rating, capNhatLuc=rated))
     return _chain(vs)

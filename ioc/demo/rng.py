@@ -47,3 +47,20 @@ def poisson(r: random.Random, lam: float) -> int:
 def binomial(r: random.Random, n: int, p: float) -> int:
     """A binomial draw for the small counts of the forms."""
     return sum(1 for _ in range(n) if r.random() < p)
+
+
+# `random.Random.random()` is a C call; `randint`, `choice` and `uniform` are Python functions
+# around it several times slower. These run once per record, millions of times at national scale.
+def ri(r: random.Random, a: int, b: int) -> int:
+    """Like `r.randint(a, b)`."""
+    return a + int(r.random() * (b - a + 1))
+
+
+def pick(r: random.Random, seq):
+    """Like `r.choice(seq)`."""
+    return seq[int(r.random() * len(seq))]
+
+
+def uni(r: random.Random, a: float, b: float) -> float:
+    """Like `r.uniform(a, b)`."""
+    return a + (b - a) * r.random()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from ioc.demo.rng import pick, ri
+
 
 @dataclass(frozen=True)
 class Procedure:
@@ -113,24 +115,24 @@ GIVEN_F = ["Anh", "Châu", "Dung", "Giang", "Hà", "Hạnh", "Hằng", "Hoa", "H
 
 def person_name(r: random.Random, upland: bool = False) -> str:
     female = r.random() < 0.5
-    surname = r.choice(UPLAND_SURNAMES if upland and r.random() < 0.7 else SURNAMES)
-    middle = r.choice(MIDDLE_F if female else MIDDLE_M)
-    given = r.choice(GIVEN_F if female else GIVEN_M)
+    surname = pick(r, UPLAND_SURNAMES if upland and r.random() < 0.7 else SURNAMES)
+    middle = pick(r, MIDDLE_F if female else MIDDLE_M)
+    given = pick(r, GIVEN_F if female else GIVEN_M)
     return f"{surname} {middle} {given}"
 
 
 def phone(r: random.Random) -> str:
     """A phone number from a block no carrier uses for subscribers (0900 0xx xxx)."""
-    return f"09000{r.randrange(10**5):05d}"
+    return f"09000{int(r.random() * 10**5):05d}"
 
 
 def citizen_id(r: random.Random) -> str:
     """A 12-digit ID with province code 000, which does not exist."""
-    return f"000{r.randrange(2):d}{r.randrange(40, 100):02d}{r.randrange(10**6):06d}"
+    return f"000{int(r.random() * 10**9):09d}"
 
 
 def village(r: random.Random) -> str:
-    return r.choice(["thôn ", "thôn ", "tổ dân phố "]) + str(r.randint(1, 9))
+    return pick(r, ["thôn ", "thôn ", "tổ dân phố "]) + str(ri(r, 1, 9))
 
 
 # --------------------------------------------------------------------------------- documents
@@ -151,11 +153,16 @@ DOC_TOPICS = [
     "bảo đảm an toàn giao thông dịp lễ", "công tác tiêm chủng mở rộng",
     "phát triển chăn nuôi, phòng chống dịch tả lợn châu Phi", "thu hồi đất thực hiện dự án đường giao thông",
 ]
-ISSUERS_IN_COMMUNE = ["UBND huyện {d}", "Huyện ủy {d}", "Phòng Tài chính - Kế hoạch huyện {d}",
-                      "Phòng Nội vụ huyện {d}", "Phòng Tài nguyên và Môi trường huyện {d}",
-                      "Trung tâm Y tế huyện {d}", "Ban Chỉ huy Quân sự huyện {d}"]
-ISSUERS_IN_AGENCY = ["UBND {p}", "Sở Nội vụ {p}", "Sở Tài chính {p}", "Sở Tài nguyên và Môi trường {p}",
-                     "UBND huyện {d}", "Huyện ủy {d}", "Sở Y tế {p}", "Sở Giáo dục và Đào tạo {p}"]
+# issuer as written on the document, and the symbol after the number (`125/UBND-VP`)
+ISSUERS_IN_COMMUNE = [("UBND huyện {d}", "UBND"), ("Huyện ủy {d}", "HU"),
+                      ("Phòng Tài chính - Kế hoạch huyện {d}", "TCKH"), ("Phòng Nội vụ huyện {d}", "NV"),
+                      ("Phòng Tài nguyên và Môi trường huyện {d}", "TNMT"),
+                      ("Trung tâm Y tế huyện {d}", "TTYT"), ("Ban Chỉ huy Quân sự huyện {d}", "BCH")]
+ISSUERS_IN_AGENCY = [("UBND {p}", "UBND"), ("Sở Nội vụ {p}", "SNV"), ("Sở Tài chính {p}", "STC"),
+                     ("Sở Tài nguyên và Môi trường {p}", "STNMT"), ("UBND huyện {d}", "UBND"),
+                     ("Huyện ủy {d}", "HU"), ("Sở Y tế {p}", "SYT"), ("Sở Giáo dục và Đào tạo {p}", "SGDĐT")]
+IN_PREFIX = {"Công văn": "", "Quyết định": "QĐ-", "Kế hoạch": "KH-", "Thông báo": "TB-",
+             "Giấy mời": "GM-", "Chỉ thị": "CT-", "Hướng dẫn": "HD-", "Báo cáo": "BC-"}
 
 # --------------------------------------------------------------------------------- feedback
 FEEDBACK_FIELDS = [

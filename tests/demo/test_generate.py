@@ -461,3 +461,21 @@ def test_merged_commune_closes_its_dossiers(demo_dir: Path) -> None:
     assert (old.ngayKetThucXuLy.dt.date <= datetime(2024, 12, 31).date()).all()
     assert (old.ngayTiepNhan.dt.date <= datetime(2024, 12, 31).date()).all()
 
+
+
+def test_a_district_is_the_same_in_another_interpreter(tmp_path: Path) -> None:
+    """Workers are separate interpreters (other hash seeds): a district must not depend on it."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ioc.demo.generate import _district_task
+
+    m = Month(2025, 1)
+    here, there = tmp_path / "here", tmp_path / "there"
+    rows_here, info_here = _district_task(("province", 5, 3, m, m, str(here), True, True))
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        rows_there, info_there = pool.submit(
+            _district_task, ("province", 5, 3, m, m, str(there), True, True)).result()
+    assert rows_here and info_here == info_there
+    assert [{**r} for r in rows_here] == rows_there
+    assert _tree(here) == _tree(there)
