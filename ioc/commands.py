@@ -23,3 +23,4 @@ REGISTRARS: list = [_dbt, _pipeline]
 REGISTRARS.append(lambda sub: __import__("ingest.intake.cli", fromlist=["cli"]).register(sub))  # intake
 REGISTRARS.append(lambda sub: __import__("ioc.bi.cli", fromlist=["cli"]).register(sub))  # superset
 REGISTRARS.append(lambda sub: __import__("ioc.demo.cli", fromlist=["cli"]).register(sub))  # demo
+REGISTRARS.append(lambda sub: __import__("ingest.agency.cli", fromlist=["cli"]).register(sub))

@@ -113,10 +113,38 @@ def ddl() -> list[str]:
         "resource text primary key, watermark timestamptz, last_run_at timestamptz, "
         "last_status text, records_total bigint default 0)"
     )
+    # Added by the connectors (ingest/agency/load.py): why the last run failed (a message
+    # without record values) and its counters.
+    for column, typ in SYNC_STATE_EXTRA.items():
+        statements.append(
+            f"alter table raw_agency.sync_state add column if not exists {column} {typ}"
+        )
+    # Records the connector could not store (wrong type, no key): which field and why, never
+    # the value. Fixed at the source, they come back with a newer capNhatLuc.
+    statements.append(
+        "create table if not exists raw_agency.sync_rejects ("
+        "resource text not null, record_key text, cap_nhat_luc timestamptz, "
+        "field text not null, problem text not null, seen_at timestamptz not null default now())"
+    )
     return statements
 
 
+SYNC_STATE_EXTRA = {"last_error": "text", "last_stats": "jsonb"}
+
+
 def ensure_tables(conninfo: str) -> None:
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    """Run the DDL; ALTERs only when the column is missing (ALTER TABLE takes an exclusive
+    lock even when there is nothing to do, which would wait on a running dbt build).
+    Serialised by an advisory lock: the three agency assets start in parallel, and two
+    concurrent `create ... if not exists` of the same table can still collide."""
+    with psycopg.connect(conninfo, autocommit=True) as conn, conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(hashtext('ioc.agency.ddl'))")
+        present = {row[0] for row in conn.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'raw_agency' and table_name = 'sync_state'")}
         for statement in ddl():
+            if statement.startswith("alter table raw_agency.sync_state"):
+                column = statement.split(" if not exists ", 1)[1].split()[0]
+                if column in present:
+                    continue
             conn.execute(statement)
