@@ -426,7 +426,7 @@ def _timeseries(viz: str):
             "y_axis_bounds": [None, None],
             "y_axis_format": chart.get("format", NUMBER_FORMAT),
             "y_axis_title": chart.get("y_title", ""),
-            "y_axis_title_margin": 30 if chart.get("y_title") else 15,
+            "y_axis_title_margin": 45 if chart.get("y_title") else 15,
             "y_axis_title_position": "Left",
             "zoomable": False,
         }

@@ -81,6 +81,19 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_user(args: argparse.Namespace) -> int:
+    from ioc.bi import bootstrap, users
+
+    cfg = settings_mod.load()
+    with bootstrap.admin_client(cfg) as client:
+        password = users.ensure_user(
+            client, args.username, args.role, first_name=args.first_name, email=args.email
+        )
+    print(f"{args.username}: {', '.join(args.role)}")
+    print(f"mật khẩu (chỉ hiện một lần): {password}")
+    return 0
+
+
 def _build_assets(args: argparse.Namespace) -> int:
     from ioc.bi import assets_builder
 
@@ -117,6 +130,13 @@ def register(sub) -> None:
     e = ss.add_parser("export", help="write the running Superset's assets to superset/assets/")
     e.add_argument("--keep", action="store_true", help="do not remove files Superset lacks")
     e.set_defaults(func=_export)
+
+    u = ss.add_parser("add-user", help="create or reset a user with a generated password")
+    u.add_argument("username")
+    u.add_argument("--role", action="append", required=True, help="e.g. 'Xã Hiệp Thuận'")
+    u.add_argument("--first-name", default="Cán bộ")
+    u.add_argument("--email")
+    u.set_defaults(func=_add_user)
 
     a = ss.add_parser("build-assets", help="superset/spec/ -> superset/assets/")
     a.add_argument("--check", action="store_true", help="fail if the YAML is out of date")

@@ -152,6 +152,8 @@ def _server_argv(settings: Settings) -> list[str]:
         "4",
         "--timeout",
         "120",
+        "--graceful-timeout",
+        "3",
         "--bind",
         bind,
         "--limit-request-line",

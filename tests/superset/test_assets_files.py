@@ -1,0 +1,131 @@
+"""The committed Superset files, without a running Superset: up to date and well formed."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import yaml
+
+from ioc.bi import assets_builder, assets_format, bundle, policies
+from ioc.settings import PROJECT_ROOT
+
+
+def _docs() -> dict[str, dict]:
+    return {rel: yaml.safe_load(text) for rel, text in bundle.read_dir().items()}
+
+
+def test_assets_yaml_is_what_the_spec_generates():
+    assert assets_builder.check() == [], "run `ioc superset build-assets` and commit the YAML"
+
+
+def test_rls_policy_is_generated_from_org_units():
+    assert policies.rls_up_to_date(), "run `ioc superset build-policies` and commit rls.yaml"
+
+
+def test_committed_files_are_in_canonical_form():
+    files = bundle.read_dir()
+    assert assets_format.canonical_files(assets_format.parse_files(files)) == files
+
+
+def test_bundle_cross_references_resolve():
+    docs = _docs()
+    datasets = {d["uuid"]: d for r, d in docs.items() if r.startswith("datasets/")}
+    databases = {d["uuid"] for r, d in docs.items() if r.startswith("databases/")}
+    charts = {d["uuid"]: d for r, d in docs.items() if r.startswith("charts/")}
+    dashboards = [d for r, d in docs.items() if r.startswith("dashboards/")]
+    assert datasets and charts and dashboards
+    for ds in datasets.values():
+        assert ds["schema"], f"{ds['table_name']}: datasets must set schema"
+        assert ds["database_uuid"] in databases
+    for chart in charts.values():
+        assert chart["dataset_uuid"] in datasets, chart["slice_name"]
+        context = json.loads(chart["query_context"])  # GET /chart/<pk>/data/ needs it
+        assert context["queries"] and context["datasource"]["type"] == "table"
+        assert context["form_data"]["viz_type"] == chart["viz_type"]
+    for dash in dashboards:
+        in_layout = {
+            n["meta"]["uuid"]
+            for n in dash["position"].values()
+            if isinstance(n, dict) and n.get("type") == "CHART"
+        }
+        assert in_layout and in_layout <= set(charts), dash["dashboard_title"]
+        for flt in dash["metadata"]["native_filter_configuration"]:
+            for target in flt["targets"]:
+                if "datasetUuid" in target:
+                    assert target["datasetUuid"] in datasets
+
+
+def test_database_password_is_masked_and_role_is_read_only():
+    (db,) = [d for r, d in _docs().items() if r.startswith("databases/")]
+    assert db["database_name"] == "Kho dữ liệu IOC"
+    assert db["sqlalchemy_uri"].startswith("postgresql+psycopg2://ioc_bi:XXXXXXXXXX@")
+    assert "password" not in db
+    assert db["allow_dml"] is False
+
+
+def test_slice_dashboard_is_vietnamese_with_period_and_unit_filters():
+    docs = _docs()
+    (dash,) = [d for d in docs.values() if d.get("slug") == "kinh-te-xa-hoi"]
+    assert dash["dashboard_title"] == "Kinh tế - Xã hội"
+    filters = dash["metadata"]["native_filter_configuration"]
+    types = {f["filterType"] for f in filters}
+    assert {"filter_time", "filter_select"} <= types
+    columns = {t["column"]["name"] for f in filters for t in f["targets"] if "column" in t}
+    assert "org_unit_name" in columns
+    vizzes = {d["viz_type"] for d in docs.values() if "viz_type" in d}
+    assert "table" in vizzes and vizzes & {"echarts_timeseries_bar", "echarts_timeseries_line"}
+
+
+def test_every_commune_has_a_role_and_merged_communes_see_their_history():
+    with open(PROJECT_ROOT / "dbt_project/seeds/org_units.csv", encoding="utf-8") as fh:
+        communes = {
+            u["org_unit_id"]: u["name"]
+            for u in csv.DictReader(fh)
+            if u["unit_type"] in ("xa", "thi_tran")
+        }
+    rules = {r["org_unit_id"]: r for r in policies.commune_rules()}
+    assert set(rules) == set(communes)
+    assert rules["xa-hiep-thuan"]["role"] == "Xã Hiệp Thuận"
+    assert rules["xa-hiep-thuan"]["clause"] == "org_unit_id = 'xa-hiep-thuan'"
+    assert rules["xa-que-tan"]["clause"] == (
+        "org_unit_id IN ('xa-hiep-hoa', 'xa-hiep-thuan', 'xa-que-tan')"
+    )
+
+
+def test_builder_rejects_unknown_references():
+    spec = assets_builder.Spec(
+        datasets={"d": {"schema": "mart_x", "table": "t", "columns": {"a": {"type": "TEXT"}}}},
+        charts={"c": {"title": "C", "dataset": "d", "type": "bar", "x": "a", "metrics": ["m"]}},
+        dashboards={"x": {"title": "X", "layout": [[{"chart": "nope"}]]}},
+    )
+    try:
+        assets_builder.validate(spec)
+    except assets_builder.SpecError as exc:
+        message = str(exc)
+    else:
+        raise AssertionError("validate() accepted an inconsistent spec")
+    assert "no metric m" in message and "unknown chart nope" in message
+
+
+def test_canonical_form_replaces_install_ids_with_uuid_derived_ones():
+    """An export from another install (other ids, file names, URI) maps to the same files."""
+    files = bundle.read_dir()
+    docs = assets_format.parse_files(files)
+    shifted = {}
+    for rel, doc in docs.items():
+        doc = json.loads(json.dumps(doc))
+        if rel.startswith("charts/"):
+            doc["params"]["datasource"] = "99__table"
+            doc["params"]["slice_id"] = 4242
+            qc = json.loads(doc["query_context"])
+            qc["datasource"]["id"] = 99
+            doc["query_context"] = json.dumps(qc)
+        if rel.startswith("dashboards/"):
+            for node in doc["position"].values():
+                if isinstance(node, dict) and node.get("type") == "CHART":
+                    node["meta"]["chartId"] += 7
+        if rel.startswith("databases/"):
+            doc["sqlalchemy_uri"] = "postgresql+psycopg2://ioc_bi:XXXXXXXXXX@10.0.0.5:5432/ioc"
+        shifted[f"export_root/{rel.replace('.yaml', '_17.yaml')}"] = doc
+    assert assets_format.canonical_files(shifted) == files

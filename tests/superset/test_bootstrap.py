@@ -1,0 +1,117 @@
+"""Bootstrap against a real Superset: every committed asset exists, a second run changes
+nothing, and Superset's own export gives the committed files back."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ioc.bi import bundle, export
+from ioc.bi.client import SupersetClient
+from ioc.bi.testing import SupersetServer
+
+pytestmark = pytest.mark.superset
+
+
+def _committed(kind: str) -> dict[str, dict]:
+    docs = {rel: yaml.safe_load(t) for rel, t in bundle.read_dir().items()}
+    return {d["uuid"]: d for rel, d in docs.items() if rel.startswith(kind + "/")}
+
+
+def _inventory(client: SupersetClient) -> dict[str, list[tuple]]:
+    return {
+        "dashboard": sorted(
+            (d["uuid"], d["id"], d["dashboard_title"], d["slug"], d["changed_on_utc"])
+            for d in client.list_all(
+                "dashboard", ["id", "uuid", "dashboard_title", "slug", "changed_on_utc"]
+            )
+        ),
+        "chart": sorted(
+            (c["uuid"], c["id"], c["slice_name"], c["changed_on_utc"])
+            for c in client.list_all("chart", ["id", "uuid", "slice_name", "changed_on_utc"])
+        ),
+        "dataset": sorted(
+            (d["uuid"], d["id"], d["schema"], d["table_name"], d["changed_on_utc"])
+            for d in client.list_all(
+                "dataset", ["id", "uuid", "schema", "table_name", "changed_on_utc"]
+            )
+        ),
+        "database": sorted(
+            (d["uuid"], d["id"], d["database_name"])
+            for d in client.list_all("database", ["id", "uuid", "database_name"])
+        ),
+    }
+
+
+def test_every_committed_asset_exists(admin: SupersetClient):
+    have = _inventory(admin)
+    dashboards = {row[0]: row for row in have["dashboard"]}
+    for uuid, doc in _committed("dashboards").items():
+        assert uuid in dashboards, doc["dashboard_title"]
+        assert dashboards[uuid][2:4] == (doc["dashboard_title"], doc["slug"])
+    charts = {row[0]: row for row in have["chart"]}
+    for uuid, doc in _committed("charts").items():
+        assert charts[uuid][2] == doc["slice_name"]
+    datasets = {row[0]: row for row in have["dataset"]}
+    for uuid, doc in _committed("datasets").items():
+        assert datasets[uuid][2:4] == (doc["schema"], doc["table_name"])
+    (db,) = [row for row in have["database"] if row[2] == "Kho dữ liệu IOC"]
+    detail = admin.get(f"/api/v1/database/{db[1]}/connection")["result"]
+    assert detail["sqlalchemy_uri"].startswith("postgresql+psycopg2://ioc_bi:")
+    assert detail["allow_dml"] is False
+
+
+def test_slice_dashboard_has_its_charts(admin: SupersetClient):
+    (dash,) = admin.list_all("dashboard", ["id", "slug"], slug="kinh-te-xa-hoi")
+    charts = admin.get(f"/api/v1/dashboard/{dash['id']}/charts")["result"]
+    names = {c["slice_name"] for c in charts}
+    committed = {d["slice_name"] for d in _committed("charts").values()}
+    assert names == committed
+    detail = admin.get(f"/api/v1/dashboard/{dash['id']}")["result"]
+    assert detail["dashboard_title"] == "Kinh tế - Xã hội"
+    assert detail["published"] is True
+
+
+def test_export_after_bootstrap_gives_the_committed_files_back(admin: SupersetClient):
+    """The committed YAML is exactly Superset's export format (in canonical form)."""
+    exported = bundle.canonical_export(admin.export_assets())
+    committed = bundle.read_dir()
+    for rel, text in committed.items():
+        assert exported.get(rel) == text, f"{rel} differs after a round trip through Superset"
+
+
+def test_export_command_writes_the_same_files(admin: SupersetClient):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        report = export.export(admin, assets_dir=out)
+        assert not report.differs_from_spec
+        written = bundle.read_dir(out)
+    assert {k: v for k, v in written.items() if k in bundle.read_dir()} == bundle.read_dir()
+
+
+def test_second_bootstrap_changes_nothing(superset_server: SupersetServer, admin: SupersetClient):
+    before = _inventory(admin)
+    export_before = bundle.canonical_export(admin.export_assets())
+    roles_before = admin.get("/api/v1/security/roles/search/", q="(page_size:500)")["result"]
+    report = superset_server.bootstrap()
+    assert report.changes == []
+    assert not report.imported
+    assert _inventory(admin) == before  # same ids, uuids, names and change times
+    assert bundle.canonical_export(admin.export_assets()) == export_before
+    roles_after = admin.get("/api/v1/security/roles/search/", q="(page_size:500)")["result"]
+    key = lambda r: r["name"]  # noqa: E731
+    assert sorted(roles_after, key=key) == sorted(roles_before, key=key)
+
+
+def test_forced_reimport_keeps_identities(superset_server: SupersetServer, admin: SupersetClient):
+    """Importing the bundle again (overwrite) updates in place: no duplicates, same ids."""
+    before = {k: [row[:2] for row in v] for k, v in _inventory(admin).items()}
+    data, passwords = bundle.install_bundle(superset_server.settings)
+    admin.import_assets(data, passwords)
+    after = {k: [row[:2] for row in v] for k, v in _inventory(admin).items()}
+    assert after == before
+    exported = bundle.canonical_export(admin.export_assets())
+    assert all(exported.get(rel) == text for rel, text in bundle.read_dir().items())
