@@ -10,7 +10,7 @@ renamed as (
         ma_ho_so,
         ma_tthc,
         ten_tthc,
-        trim(normalize(linh_vuc, nfc)) as linh_vuc,
+        coalesce(nullif(trim(normalize(linh_vuc, nfc)), ''), 'Chưa phân loại') as linh_vuc,
         cap_thuc_hien,
         ma_don_vi,
         kenh_nop,

@@ -9,7 +9,7 @@ renamed as (
     select
         ma_phan_anh,
         kenh,
-        trim(normalize(linh_vuc, nfc)) as linh_vuc,
+        coalesce(nullif(trim(normalize(linh_vuc, nfc)), ''), 'Chưa phân loại') as linh_vuc,
         tieu_de,
         dia_ban,
         ma_don_vi_xu_ly,

@@ -1,0 +1,64 @@
+-- Every problem that made the intake refuse a file: one row per refused file × error, with
+-- the reason grouped through the seed `refusal_reasons` (by the error's `code`; a code the
+-- seed does not know is `khac`, other). Where it was found (sheet, row, column) and the
+-- message the commune received are kept; the cell value is not (it is in the message when
+-- it matters, and the archive keeps the file).
+with
+
+refused as (
+    select * from {{ ref('stg_intake__file_manifest') }}
+    where status = 'rejected'
+),
+
+reasons as (
+    select * from {{ ref('refusal_reasons') }}
+),
+
+units as (
+    select * from {{ ref('dim_don_vi') }}
+),
+
+errors as (
+    select
+        refused.file_id,
+        refused.org_unit_id,
+        refused.form_code,
+        refused.period,
+        refused.arrived_at,
+        refused.arrived_date,
+        problem.ordinality as error_index,
+        problem.item ->> 'code' as code,
+        problem.item ->> 'sheet' as sheet,
+        problem.item ->> 'row' as row_number,
+        problem.item ->> 'column' as column_name,
+        problem.item ->> 'message' as message
+    from refused
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof(refused.errors) = 'array' then refused.errors else '[]' end
+    ) with ordinality as problem (item, ordinality)
+),
+
+final as (
+    select
+        errors.file_id::bigint as file_id,
+        errors.error_index::int as error_index,
+        errors.org_unit_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        units.district_id::text as district_id,
+        errors.form_code::text as form_code,
+        errors.period::text as period,
+        errors.arrived_at::timestamptz as arrived_at,
+        date_trunc('month', errors.arrived_date)::date as period_month,
+        errors.code::text as reason_code,
+        coalesce(reasons.reason_group, 'khac')::text as reason_group,
+        coalesce(reasons.reason_group_name, 'Lý do khác')::text as reason_group_name,
+        errors.sheet::text as sheet,
+        errors.row_number::text as row_number,
+        errors.column_name::text as column_name,
+        errors.message::text as message
+    from errors
+    left join reasons on errors.code = reasons.code
+    left join units on errors.org_unit_id = units.org_unit_id
+)
+
+select * from final

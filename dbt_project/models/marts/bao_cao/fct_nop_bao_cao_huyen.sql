@@ -1,0 +1,59 @@
+-- Reporting completeness per district × form × period, summed from the units' rows:
+-- reporting rate = received / expected, on-time reporting rate = on time / expected.
+with
+
+reports as (
+    select * from {{ ref('fct_nop_bao_cao') }}
+    where district_id is not null
+),
+
+units as (
+    select * from {{ ref('dim_don_vi') }}
+),
+
+summed as (
+    select
+        district_id,
+        form_code,
+        period,
+        min(period_kind) as period_kind,
+        min(period_month) as period_month,
+        min(period_start) as period_start,
+        min(period_end) as period_end,
+        min(due_date) as due_date,
+        count(*) as units_owing,
+        sum(expected) as expected,
+        sum(received) as received,
+        sum(on_time) as on_time,
+        sum(late) as late,
+        sum(missing) as missing,
+        sum(refused_attempts) as refused_attempts
+    from reports
+    group by district_id, form_code, period
+),
+
+final as (
+    select
+        summed.district_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        summed.form_code::text as form_code,
+        summed.period::text as period,
+        summed.period_kind::text as period_kind,
+        summed.period_month::date as period_month,
+        summed.period_start::date as period_start,
+        summed.period_end::date as period_end,
+        summed.due_date::date as due_date,
+        summed.units_owing::int as units_owing,
+        summed.expected::int as expected,
+        summed.received::int as received,
+        summed.on_time::int as on_time,
+        summed.late::int as late,
+        summed.missing::int as missing,
+        summed.refused_attempts::int as refused_attempts,
+        {{ pct('summed.received', 'summed.expected') }} as reporting_rate,
+        {{ pct('summed.on_time', 'summed.expected') }} as on_time_reporting_rate
+    from summed
+    left join units on summed.district_id = units.org_unit_id
+)
+
+select * from final

@@ -1,0 +1,125 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='ma_phan_anh',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['org_unit_id', 'period_month']}],
+    )
+}}
+-- Every citizen feedback item without personal data (the citizen and the free text live in
+-- restricted.phan_anh_ca_nhan, never read), with its commune, deadline and status.
+-- The deadline is hanXuLy, or else 15 working days after receipt (weekends, holidays and Tết
+-- do not count). Resolved = da_xu_ly with a completion time; refused (tu_choi) items are
+-- closed but not resolved. Incremental: items loaded since the last run plus open ones.
+with
+
+feedback as (
+    select * from {{ ref('stg_agency__phan_anh') }}
+    {% if is_incremental() %}
+        where
+            _loaded_at > (select coalesce(max(_loaded_at), '-infinity') from {{ this }})
+            or ma_phan_anh in (select ma_phan_anh from {{ this }} where not is_closed)
+    {% endif %}
+),
+
+calendar as (
+    select * from {{ ref('dim_ngay') }}
+),
+
+units as (
+    select * from {{ ref('dim_don_vi') }}
+),
+
+dated as (
+    select
+        *,
+        {{ local_date('ngay_tiep_nhan') }} as received_date,
+        {{ local_date('han_xu_ly') }} as own_deadline_date,
+        case
+            when trang_thai in ('da_xu_ly', 'tu_choi') then {{ local_date('ngay_hoan_thanh') }}
+        end as closed_date
+    from feedback
+),
+
+placed as (
+    select
+        dated.*,
+        place.org_unit_id,
+        handler.org_unit_id as handler_org_unit_id,
+        coalesce(dated.own_deadline_date, default_deadline.date_day) as deadline_date,
+        received_day.working_day_seq as received_seq,
+        closed_day.working_day_seq as closed_seq
+    from dated
+    left join lateral {{ org_unit_at('dated.dia_ban', 'dated.received_date') }} as place on true
+    left join lateral {{ org_unit_at('dated.ma_don_vi_xu_ly', 'dated.received_date') }} as handler
+        on true
+    left join calendar as received_day on dated.received_date = received_day.date_day
+    left join calendar as closed_day on dated.closed_date = closed_day.date_day
+    left join calendar as default_deadline
+        on
+            default_deadline.is_working_day
+            and default_deadline.working_day_seq
+            = received_day.working_day_seq + {{ var('feedback_default_working_days') }}
+),
+
+final as (
+    select
+        placed.ma_phan_anh::text as ma_phan_anh,
+        placed.kenh::text as kenh,
+        case placed.kenh
+            when 'ung_dung' then 'Ứng dụng di động'
+            when 'tong_dai' then 'Tổng đài'
+            when 'zalo' then 'Zalo'
+            when 'cong_thong_tin' then 'Cổng thông tin'
+            when 'truc_tiep' then 'Trực tiếp'
+        end::text as kenh_name,
+        placed.linh_vuc::text as linh_vuc,
+        placed.tieu_de::text as tieu_de,
+        placed.dia_ban::text as dia_ban,
+        placed.org_unit_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        units.latest_org_unit_id::text as latest_org_unit_id,
+        units.district_id::text as district_id,
+        placed.ma_don_vi_xu_ly::text as ma_don_vi_xu_ly,
+        placed.handler_org_unit_id::text as handler_org_unit_id,
+        placed.ngay_tiep_nhan::timestamptz as ngay_tiep_nhan,
+        placed.received_date::date as received_date,
+        date_trunc('month', placed.received_date)::date as period_month,
+        placed.han_xu_ly::timestamptz as han_xu_ly,
+        placed.deadline_date::date as deadline_date,
+        (placed.own_deadline_date is null)::boolean as is_default_deadline,
+        placed.ngay_hoan_thanh::timestamptz as ngay_hoan_thanh,
+        placed.closed_date::date as closed_date,
+        date_trunc('month', placed.closed_date)::date as closed_month,
+        (placed.closed_date is not null)::boolean as is_closed,
+        (placed.trang_thai = 'da_xu_ly' and placed.closed_date is not null)::boolean
+            as is_resolved,
+        placed.trang_thai::text as trang_thai,
+        case
+            when placed.trang_thai = 'tu_choi' and placed.closed_date is not null then 'tu_choi'
+            when placed.deadline_date is null then 'khong_co_han'
+            when placed.closed_date is null and placed.deadline_date < {{ as_of_date() }}
+                then 'dang_qua_han'
+            when placed.closed_date is null and placed.deadline_date <= {{ as_of_date() }} + 7
+                then 'sap_den_han'
+            when placed.closed_date is null then 'dang_trong_han'
+            when placed.closed_date < placed.deadline_date then 'truoc_han'
+            when placed.closed_date = placed.deadline_date then 'dung_han'
+            else 'qua_han'
+        end::text as deadline_status,
+        case
+            when placed.trang_thai = 'da_xu_ly' and placed.closed_date is not null
+                then greatest(placed.closed_seq - placed.received_seq, 0)
+        end::int as working_days_to_resolve,
+        placed.cong_khai::boolean as cong_khai,
+        placed.danh_gia::int as danh_gia,
+        (placed.danh_gia >= 4)::boolean as is_satisfied,
+        {{ as_of_date() }}::date as status_as_of,
+        placed.cap_nhat_luc::timestamptz as cap_nhat_luc,
+        placed._loaded_at::timestamptz as _loaded_at
+    from placed
+    left join units on placed.org_unit_id = units.org_unit_id
+)
+
+select * from final
