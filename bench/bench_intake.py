@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import random
 import sys
 import tempfile
@@ -126,7 +127,8 @@ def main() -> int:
 
         base_url = warehouse.url()
     rows = schools(args.rows)
-    results = {"rows": args.rows, "form": "GD-01 (synthetic schools)", "files": {}}
+    results = {"rows": args.rows, "form": "GD-01 (synthetic schools)", "files": {},
+               "load_average": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         intake = tmp / "intake" / "phong-gddt"
@@ -147,17 +149,18 @@ def main() -> int:
                 t_read = time.perf_counter()
                 read_book(data, path.suffix)
                 read_s = time.perf_counter() - t_read
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 [checked] = check_paths([path], intake_root=tmp / "intake", now=NOW)
-                t1 = time.perf_counter()
+                t1, c1 = time.perf_counter(), time.process_time()
                 [loaded] = ingest_paths([path], conninfo=url, archive_dir=tmp / "archive",
                                         intake_root=tmp / "intake", now=NOW, feedback=False)
-                t2 = time.perf_counter()
+                t2, c2 = time.perf_counter(), time.process_time()
                 assert checked.status == "accepted", checked.errors[:3]
                 assert loaded.status == "accepted" and len(loaded.records) == args.rows
                 results["files"][kind] = {
                     "bytes": path.stat().st_size, "read_s": round(read_s, 3),
                     "check_s": round(t1 - t0, 3), "ingest_s": round(t2 - t1, 3),
+                    "check_cpu_s": round(c1 - c0, 3), "ingest_cpu_s": round(c2 - c1, 3),
                     "ingest_rows_per_s": round(args.rows / (t2 - t1)),
                     "vs_bare_copy": round(copy_s / (t2 - t1), 3),
                 }

@@ -204,6 +204,8 @@ def _scan_hidden_rows(zf: zipfile.ZipFile) -> dict[str, set[int]]:
         if path not in names:
             continue
         xml = zf.read(path)
+        if b'hidden="1"' not in xml and b'hidden="true"' not in xml:
+            continue
         rows: set[int] = set()
         for attrs in _ROW_TAG.findall(xml):
             if _ATTR_HIDDEN.search(attrs):
