@@ -22,7 +22,7 @@ from ingest.intake.contracts import Column, Contract, evaluate
 from ingest.intake.headers import HeaderMatch, is_numbering_row
 from ingest.intake.problems import Problems
 from ingest.intake.readers import Sheet
-from ingest.intake.reference import Indicator, commune_by_name, indicators_of
+from ingest.intake.reference import Indicator, commune_by_name, indicators_of, org_units
 from ingest.intake.text import (
     NotANumber,
     column_letter,
@@ -470,6 +470,16 @@ def _typed(cells: _Cells, contract: Contract, match: HeaderMatch, name: str, she
         return None
     if column.type == "commune":
         unit = commune_by_name(value, start or date.min, end or date.max)
+        former = commune_by_name(value, date.min, date.max) if unit is None else None
+        if former is not None:
+            successor = org_units().get(former.successor_id or "")
+            now_part = f" (nay là {successor.name})" if successor else ""
+            problems.error(
+                "unknown_commune",
+                f"{former.name} không còn tồn tại trong kỳ báo cáo{now_part}.",
+                hint="Ghi tên xã, thị trấn hiện hành nơi trường đặt trụ sở.",
+                **cells.where(name, raw))
+            return None
         if unit is None:
             problems.error(
                 "unknown_commune", f"Không nhận ra xã, thị trấn \"{value}\" trong huyện.",

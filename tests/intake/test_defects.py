@@ -358,3 +358,12 @@ def test_semester_form_with_a_month(intake: Path) -> None:
 def test_form_from_a_unit_that_does_not_submit_it(intake: Path) -> None:
     path = _ktxh(intake, unit="phong-gddt", unit_line="PHÒNG GIÁO DỤC VÀ ĐÀO TẠO")
     _refused(check_one(path, intake), "unit_not_submitter")
+
+
+def test_gd01_commune_merged_before_the_semester(intake: Path) -> None:
+    row = [*GD_SCHOOLS["THCS"][0][:3], "Hiệp Thuận", *GD_SCHOOLS["THCS"][0][4:]]
+    rows = gd_sheet([row], title="Báo cáo thống kê trường học học kỳ II năm học 2024-2025")
+    path = write_xlsx(intake / "phong-gddt" / "gd.xlsx", rows)
+    err = _refused(check_one(path, intake, now=datetime(2025, 6, 20, tzinfo=UTC)),
+                   "unknown_commune")
+    assert "Quế Tân" in err["message"]
