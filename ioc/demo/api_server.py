@@ -24,7 +24,7 @@ import socket
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -190,6 +190,7 @@ def create_app(config: ServerConfig) -> Starlette:
     start = config.now or (datetime.fromisoformat(meta["clock_default"]) if meta.get(
         "clock_default") else datetime.now(TZ))
     state = State(config, start, tokens=float(config.burst))
+    initial = replace(config)
     rng = random.Random(config.seed)
     lock = asyncio.Lock()
 
@@ -331,9 +332,9 @@ def create_app(config: ServerConfig) -> Starlette:
         async with lock:
             state.fail_next.clear()
             state.slow_next = state.throttle_next = 0
-            config.error_rate = config.slow_rate = config.advance_per_request = 0.0
-            config.speed = 0.0
-            config.rate_limit = None
+            for name in ("rate_limit", "burst", "error_rate", "slow_rate", "slow_seconds",
+                         "retry_after", "advance_per_request", "speed"):
+                setattr(config, name, getattr(initial, name))
             state.set_now(start)
             state.tokens = float(config.burst)
             state.faults.clear()

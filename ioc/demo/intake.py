@@ -183,6 +183,8 @@ class IntakeWriter:
             fresh = [s for s in cands if not s.defects and not s.strays]
             return r.choice(fresh or cands)
 
+        if not self.d.showcase:
+            return slots
         for kind, form in REQUIRED:
             cands = by_form.get(form, [])
             if not cands:

@@ -115,6 +115,9 @@ class District:
     areas: dict[str, Area]
     commune_areas: dict[str, tuple[str, ...]]
     id_segment: dict[str, str] = field(default_factory=dict)
+    showcase: bool = True
+    """Plants every defect kind at least once (Hiệp Đức; the first district of a synthetic
+    province), so that short spans of big worlds are not mostly defects."""
 
     def active_communes(self, first: date, last: date) -> list[Unit]:
         return [u for u in self.communes if u.valid_between(first, last)]
@@ -247,7 +250,7 @@ def synthetic_world(scale: str, seed: int) -> World:
         )
         units.append(province)
         n_districts = district_counts[p - 1]
-        sizes = [rnd(seed, "district-size", p, d).randint(9, 16)
+        sizes = [rnd(seed, "district-size", p, d).randint(10, 16)
                  for d in range(1, n_districts + 1)]
         names = _names(seed, f"p{p}", n_districts + sum(sizes) + n_districts)
         name_iter = iter(names)
@@ -316,7 +319,7 @@ def synthetic_world(scale: str, seed: int) -> World:
             districts.append(District(
                 index=len(districts), code=dcode, synthetic=True, unit=huyen, province=province,
                 communes=communes, agencies=agencies, areas=areas, commune_areas=commune_areas,
-                id_segment=segment,
+                id_segment=segment, showcase=d == 1,
             ))
     return World(scale, seed, districts, units)
 

@@ -236,3 +236,38 @@ schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_schemathesis_contract(case, api) -> None:
     case.call_and_validate(base_url=api.url, headers=AUTH)
+
+
+def test_ioc_demo_api_command_serves(demo_dir: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ioc.cli", "demo-api", "--data", str(demo_dir), "--port",
+         str(port), "--token", "cli-token", "--now", "2024-12-01T00:00:00+07:00",
+         "--rate-limit", "50"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        r = httpx.get(f"{url}/api/v1/phan-anh", params={"soBanGhi": 1000},
+                      headers={"Authorization": "Bearer cli-token"})
+        assert r.status_code == 200
+        assert all(x["capNhatLuc"] <= "2024-12-01T00:00:00+07:00" for x in r.json()["duLieu"])
+        state = httpx.get(f"{url}/_admin/state", headers={"Authorization": "Bearer cli-token"})
+        assert state.json()["config"]["rate_limit"] == 50
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
