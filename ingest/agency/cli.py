@@ -54,8 +54,10 @@ def _pull(args: argparse.Namespace) -> int:
     except PullFailed as exc:
         _report(exc.stats, args.json)
         for resource, error in exc.errors.items():
-            print(f"ioc pull: {resource}: {error}" if not str(error).startswith(resource)
-                  else f"ioc pull: {error}", file=sys.stderr)
+            text = str(error)
+            if not text.startswith(f"{resource}:"):
+                text = f"{resource}: {text}"
+            print(f"ioc pull: {text}", file=sys.stderr)
         return 1
     except AgencyError as exc:
         print(f"ioc pull: {exc}", file=sys.stderr)

@@ -40,5 +40,6 @@ class PullFailed(AgencyError):
     def __init__(self, errors: dict[str, AgencyError], stats: dict) -> None:
         self.errors = errors
         self.stats = stats
-        lines = [f"{resource}: {exc}" for resource, exc in errors.items()]
+        lines = [str(exc) if str(exc).startswith(f"{resource}:") else f"{resource}: {exc}"
+                 for resource, exc in errors.items()]
         super().__init__("; ".join(lines))

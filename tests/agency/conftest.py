@@ -22,7 +22,7 @@ from ioc.demo.generate import generate
 
 TOKEN = "agency-test-token"
 # Short waits so fault tests stay fast; Retry-After itself is honoured as sent.
-FAST = RetryPolicy(timeout=1.0, max_attempts=4, backoff=0.01, backoff_max=0.05,
+FAST = RetryPolicy(timeout=1.0, max_attempts=6, backoff=0.01, backoff_max=0.05,
                    max_throttled=5, retry_after_max=3.0)
 
 
@@ -35,7 +35,7 @@ def agency_world(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(agency_world: Path) -> Iterator[ServerHandle]:
     handle = serve_in_thread(agency_world, token=TOKEN)
     yield handle
