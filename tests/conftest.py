@@ -108,3 +108,19 @@ def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
         yield mp
     finally:
         mp.undo()
+
+
+@pytest.fixture(scope="session")
+def superset_server(warehouse_settings):
+    """One real Superset for the whole session, bootstrapped from `superset/assets/`
+    against the session warehouse (tests/superset adds its known mart rows first)."""
+    import json
+
+    from ioc.bi.testing import running_superset
+    from ioc.settings import PROJECT_ROOT
+
+    with running_superset(warehouse_settings) as ss:
+        out = PROJECT_ROOT / "test-artifacts" / "superset"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "bootstrap-timings.json").write_text(json.dumps(ss.report.timings, indent=1))
+        yield ss

@@ -86,3 +86,23 @@ def test_receipt_written_for_the_commune(loaded_world: Path) -> None:
     receipts = list((loaded_world / "xa-hiep-thuan" / "_phan_hoi").glob("*"))
     assert receipts, "the commune gets a receipt for its accepted file"
     assert (loaded_world / "xa-hiep-thuan" / EXAMPLE.name).read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_superset_chart_shows_the_example_values(loaded_world: Path, superset_server) -> None:
+    """The dashboard's chart, through Superset's REST API, reads the mart dbt just built."""
+    with superset_server.client() as client:
+        charts = client.list_all("chart", columns=["id", "slice_name"])
+        chart = next(c for c in charts if c["slice_name"].startswith("Thu ngân sách nhà nước"))
+        body = client.chart_data(chart["id"])
+    (result,) = body["result"]
+    rows = result["data"]
+    october = [r for r in rows if str(r["period_month"]).startswith(("2024-10", "1727"))]
+    assert october, rows
+    assert october[0]["Xã Hiệp Thuận"] == 412.5
+    dashboards = {d["dashboard_title"] for d in client_dashboards(superset_server)}
+    assert "Kinh tế - Xã hội" in dashboards
+
+
+def client_dashboards(superset_server) -> list[dict]:
+    with superset_server.client() as client:
+        return client.list_all("dashboard", columns=["id", "dashboard_title"])

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,8 +20,7 @@ import pytest
 from ioc import warehouse
 from ioc.bi import users
 from ioc.bi.client import SupersetClient
-from ioc.bi.testing import SupersetServer, running_superset
-from ioc.settings import PROJECT_ROOT
+from ioc.bi.testing import SupersetServer
 
 sys.path.insert(0, str(Path(__file__).parent))
 import slice_data
@@ -36,12 +34,9 @@ def slice_mart(warehouse_settings) -> bool:
 
 
 @pytest.fixture(scope="session")
-def superset_server(warehouse_settings, slice_mart) -> Iterator[SupersetServer]:
-    with running_superset(warehouse_settings) as ss:
-        out = PROJECT_ROOT / "test-artifacts" / "superset"
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "bootstrap-timings.json").write_text(json.dumps(ss.report.timings, indent=1))
-        yield ss
+def superset_server(slice_mart, superset_server) -> Iterator[SupersetServer]:
+    """The session's Superset (tests/conftest.py), with the slice mart's rows in place."""
+    return superset_server
 
 
 @pytest.fixture(scope="session")
