@@ -33,11 +33,12 @@ monthly_periods as (
         (months.month_start + interval '1 month - 1 day')::date as period_end
     from forms
     inner join first_periods on forms.form_code = first_periods.form_code
-    cross join lateral generate_series(
-        date_trunc('month', first_periods.first_start),
-        date_trunc('month', {{ as_of_date() }}::timestamp) - interval '1 month',
-        interval '1 month'
-    ) as months (month_start)
+    cross join
+        lateral generate_series(
+            date_trunc('month', first_periods.first_start),
+            date_trunc('month', {{ as_of_date() }}::timestamp) - interval '1 month',
+            interval '1 month'
+        ) as months (month_start)
     where forms.period_kind = 'month'
 ),
 
@@ -51,7 +52,7 @@ semester_periods as (
     inner join first_periods on forms.form_code = first_periods.form_code
     inner join semesters
         on
-            semesters.start_date >= first_periods.first_start
+            first_periods.first_start <= semesters.start_date
             and semesters.end_date < {{ as_of_date() }}
     where forms.period_kind = 'semester'
 ),
@@ -74,7 +75,7 @@ final as (
     inner join forms on periods.form_code = forms.form_code
     inner join units
         on
-            units.valid_from <= periods.period_end
+            periods.period_end >= units.valid_from
             and coalesce(units.valid_to, date '9999-12-31') >= periods.period_end
             and (
                 units.unit_type = any(string_to_array(forms.submitter_unit_types, '|'))

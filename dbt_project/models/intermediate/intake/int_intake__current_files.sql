@@ -6,7 +6,18 @@ files as (
 ),
 
 final as (
-    select *
+    select
+        file_id,
+        org_unit_id,
+        form_code,
+        period,
+        period_kind,
+        period_month,
+        period_start,
+        period_end,
+        arrived_at,
+        arrived_date,
+        version
     from files
     where status = 'accepted' and is_current
 )

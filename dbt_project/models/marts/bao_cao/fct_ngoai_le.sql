@@ -71,7 +71,7 @@ scored as (
                 then 0.6745 * (deviations.value - deviations.median_value) / spreads.mad
             when spreads.mean_abs_deviation > 0
                 then (deviations.value - deviations.median_value)
-                / (1.253314 * spreads.mean_abs_deviation)
+                    / (1.253314 * spreads.mean_abs_deviation)
         end as modified_z
     from deviations
     inner join spreads

@@ -19,11 +19,18 @@
 with
 
 dossiers as (
-    select * from {{ ref('stg_agency__ho_so') }}
+    select changed.* from {{ ref('stg_agency__ho_so') }} as changed
     {% if is_incremental() %}
         where
-            _loaded_at > (select coalesce(max(_loaded_at), '-infinity') from {{ this }})
-            or ma_ho_so in (select ma_ho_so from {{ this }} where not is_finished)
+            changed._loaded_at > (
+                select coalesce(max(earlier._loaded_at), '-infinity')
+                from {{ this }} as earlier
+            )
+            or changed.ma_ho_so in (
+                select still_open.ma_ho_so
+                from {{ this }} as still_open
+                where not still_open.is_finished
+            )
     {% endif %}
 ),
 
@@ -108,10 +115,10 @@ final as (
         case
             when placed.finished_at is not null
                 then greatest(
-                    finished_day.working_day_seq - received_day.working_day_seq
-                    - placed.so_ngay_bo_sung,
-                    0
-                )
+                        finished_day.working_day_seq - received_day.working_day_seq
+                        - placed.so_ngay_bo_sung,
+                        0
+                    )
         end::int as working_days_to_resolve,
         {{ as_of_date() }}::date as status_as_of,
         placed.cap_nhat_luc::timestamptz as cap_nhat_luc,

@@ -70,6 +70,24 @@ matched as (
             and reported.linh_vuc_key = system_rows.linh_vuc_key
 ),
 
+measure_names as (
+    select *
+    from (
+        values
+        (1, 'received_total', 'Tổng số hồ sơ nhận'),
+        (2, 'carried_over', 'Kỳ trước chuyển qua'),
+        (3, 'received_online', 'Mới tiếp nhận trực tuyến'),
+        (4, 'received_direct', 'Mới tiếp nhận trực tiếp, bưu chính'),
+        (5, 'resolved_total', 'Đã giải quyết'),
+        (6, 'resolved_early', 'Đã giải quyết trước hạn'),
+        (7, 'resolved_on_time', 'Đã giải quyết đúng hạn'),
+        (8, 'resolved_late', 'Đã giải quyết quá hạn'),
+        (9, 'pending_total', 'Đang giải quyết'),
+        (10, 'pending_in_time', 'Đang giải quyết trong hạn'),
+        (11, 'pending_late', 'Đang giải quyết quá hạn')
+    ) as names (measure_order, measure, measure_name)
+),
+
 measures as (
     select
         matched.org_unit_id,
@@ -78,26 +96,28 @@ measures as (
         matched.file_id,
         matched.in_report,
         matched.in_system,
-        m.measure_order,
-        m.measure,
-        m.measure_name,
-        coalesce(m.system_value, 0) as system_value,
-        coalesce(m.reported_value, 0) as reported_value
+        measure_names.measure_order,
+        measure_names.measure,
+        measure_names.measure_name,
+        coalesce(pairs.system_value, 0) as system_value,
+        coalesce(pairs.reported_value, 0) as reported_value
     from matched
-    cross join lateral (
-        values
-        (1, 'received_total', 'Tổng số hồ sơ nhận', matched.s_received_total, matched.r_received_total),
-        (2, 'carried_over', 'Kỳ trước chuyển qua', matched.s_carried_over, matched.r_carried_over),
-        (3, 'received_online', 'Mới tiếp nhận trực tuyến', matched.s_received_online, matched.r_received_online),
-        (4, 'received_direct', 'Mới tiếp nhận trực tiếp, bưu chính', matched.s_received_direct, matched.r_received_direct),
-        (5, 'resolved_total', 'Đã giải quyết', matched.s_resolved_total, matched.r_resolved_total),
-        (6, 'resolved_early', 'Đã giải quyết trước hạn', matched.s_resolved_early, matched.r_resolved_early),
-        (7, 'resolved_on_time', 'Đã giải quyết đúng hạn', matched.s_resolved_on_time, matched.r_resolved_on_time),
-        (8, 'resolved_late', 'Đã giải quyết quá hạn', matched.s_resolved_late, matched.r_resolved_late),
-        (9, 'pending_total', 'Đang giải quyết', matched.s_pending_total, matched.r_pending_total),
-        (10, 'pending_in_time', 'Đang giải quyết trong hạn', matched.s_pending_in_time, matched.r_pending_in_time),
-        (11, 'pending_late', 'Đang giải quyết quá hạn', matched.s_pending_late, matched.r_pending_late)
-    ) as m (measure_order, measure, measure_name, system_value, reported_value)
+    cross join
+        lateral (
+            values
+            ('received_total', matched.s_received_total, matched.r_received_total),
+            ('carried_over', matched.s_carried_over, matched.r_carried_over),
+            ('received_online', matched.s_received_online, matched.r_received_online),
+            ('received_direct', matched.s_received_direct, matched.r_received_direct),
+            ('resolved_total', matched.s_resolved_total, matched.r_resolved_total),
+            ('resolved_early', matched.s_resolved_early, matched.r_resolved_early),
+            ('resolved_on_time', matched.s_resolved_on_time, matched.r_resolved_on_time),
+            ('resolved_late', matched.s_resolved_late, matched.r_resolved_late),
+            ('pending_total', matched.s_pending_total, matched.r_pending_total),
+            ('pending_in_time', matched.s_pending_in_time, matched.r_pending_in_time),
+            ('pending_late', matched.s_pending_late, matched.r_pending_late)
+        ) as pairs (measure, system_value, reported_value)
+    inner join measure_names on pairs.measure = measure_names.measure
 ),
 
 final as (

@@ -22,13 +22,13 @@ with_ytd as (
         case
             when indicators.kind = 'flow'
                 then sum(reported.value) over (
-                    partition by
-                        reported.org_unit_id,
-                        reported.indicator_code,
-                        date_trunc('year', reported.period_month)
-                    order by reported.period_month
-                    rows between unbounded preceding and current row
-                )
+                        partition by
+                            reported.org_unit_id,
+                            reported.indicator_code,
+                            date_trunc('year', reported.period_month)
+                        order by reported.period_month
+                        rows between unbounded preceding and current row
+                    )
             else reported.value
         end as ytd_value
     from reported

@@ -43,13 +43,13 @@ with_ytd as (
         case
             when indicators.kind = 'flow'
                 then sum(mapped.value) over (
-                    partition by
-                        mapped.org_unit_id,
-                        mapped.indicator_code,
-                        date_trunc('year', mapped.period_month)
-                    order by mapped.period_month
-                    rows between unbounded preceding and current row
-                )
+                        partition by
+                            mapped.org_unit_id,
+                            mapped.indicator_code,
+                            date_trunc('year', mapped.period_month)
+                        order by mapped.period_month
+                        rows between unbounded preceding and current row
+                    )
             else mapped.value
         end as ytd_value
     from mapped

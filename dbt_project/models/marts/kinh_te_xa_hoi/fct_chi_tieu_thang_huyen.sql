@@ -65,14 +65,14 @@ latest_plans as (
             and district_months.indicator_code = reported.indicator_code
             and date_trunc('year', reported.period_month)
             = date_trunc('year', district_months.period_month)
-            and reported.period_month <= district_months.period_month
+            and district_months.period_month >= reported.period_month
             and reported.plan_year is not null
             and reported.area_rollup = 'sum'
     order by
-        district_months.district_id,
-        district_months.period_month,
-        district_months.indicator_code,
-        reported.org_unit_id,
+        district_months.district_id asc,
+        district_months.period_month asc,
+        district_months.indicator_code asc,
+        reported.org_unit_id asc,
         reported.period_month desc
 ),
 
@@ -94,13 +94,13 @@ with_ytd as (
         case
             when indicators.kind = 'flow'
                 then sum(district_months.value) over (
-                    partition by
-                        district_months.district_id,
-                        district_months.indicator_code,
-                        date_trunc('year', district_months.period_month)
-                    order by district_months.period_month
-                    rows between unbounded preceding and current row
-                )
+                        partition by
+                            district_months.district_id,
+                            district_months.indicator_code,
+                            date_trunc('year', district_months.period_month)
+                        order by district_months.period_month
+                        rows between unbounded preceding and current row
+                    )
             else district_months.value
         end as ytd_value
     from district_months

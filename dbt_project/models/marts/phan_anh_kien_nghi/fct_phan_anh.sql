@@ -15,11 +15,18 @@
 with
 
 feedback as (
-    select * from {{ ref('stg_agency__phan_anh') }}
+    select changed.* from {{ ref('stg_agency__phan_anh') }} as changed
     {% if is_incremental() %}
         where
-            _loaded_at > (select coalesce(max(_loaded_at), '-infinity') from {{ this }})
-            or ma_phan_anh in (select ma_phan_anh from {{ this }} where not is_closed)
+            changed._loaded_at > (
+                select coalesce(max(earlier._loaded_at), '-infinity')
+                from {{ this }} as earlier
+            )
+            or changed.ma_phan_anh in (
+                select still_open.ma_phan_anh
+                from {{ this }} as still_open
+                where not still_open.is_closed
+            )
     {% endif %}
 ),
 

@@ -25,11 +25,12 @@ item_months as (
         months.month_start::date as month_start
     from feedback
     cross join clock
-    cross join lateral generate_series(
-        feedback.period_month,
-        least(coalesce(feedback.closed_month, clock.last_month), clock.last_month),
-        interval '1 month'
-    ) as months (month_start)
+    cross join
+        lateral generate_series(
+            feedback.period_month,
+            least(coalesce(feedback.closed_month, clock.last_month), clock.last_month),
+            interval '1 month'
+        ) as months (month_start)
     where feedback.period_month <= clock.last_month
 ),
 
@@ -51,8 +52,8 @@ counted as (
         count(*) filter (where closed_month is null or closed_month > month_start) as open_end,
         count(*) filter (
             where
-                (closed_month is null or closed_month > month_start)
-                and deadline_date < (month_start + interval '1 month')::date
+            (closed_month is null or closed_month > month_start)
+            and deadline_date < (month_start + interval '1 month')::date
         ) as open_past_deadline,
         coalesce(
             sum(working_days_to_resolve) filter (

@@ -16,11 +16,18 @@
 with
 
 documents as (
-    select * from {{ ref('stg_agency__van_ban') }}
+    select changed.* from {{ ref('stg_agency__van_ban') }} as changed
     {% if is_incremental() %}
         where
-            _loaded_at > (select coalesce(max(_loaded_at), '-infinity') from {{ this }})
-            or ma_van_ban in (select ma_van_ban from {{ this }} where not is_completed)
+            changed._loaded_at > (
+                select coalesce(max(earlier._loaded_at), '-infinity')
+                from {{ this }} as earlier
+            )
+            or changed.ma_van_ban in (
+                select still_open.ma_van_ban
+                from {{ this }} as still_open
+                where not still_open.is_completed
+            )
     {% endif %}
 ),
 

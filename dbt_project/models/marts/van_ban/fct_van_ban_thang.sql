@@ -25,11 +25,12 @@ incoming_months as (
         months.month_start::date as month_start
     from documents
     cross join clock
-    cross join lateral generate_series(
-        documents.period_month,
-        least(coalesce(documents.completed_month, clock.last_month), clock.last_month),
-        interval '1 month'
-    ) as months (month_start)
+    cross join
+        lateral generate_series(
+            documents.period_month,
+            least(coalesce(documents.completed_month, clock.last_month), clock.last_month),
+            interval '1 month'
+        ) as months (month_start)
     where documents.chieu = 'den' and documents.period_month <= clock.last_month
 ),
 
@@ -53,14 +54,14 @@ incoming as (
         ) as incoming_open,
         count(*) filter (
             where
-                (completed_month is null or completed_month > month_start)
-                and han_xu_ly < (month_start + interval '1 month')::date
+            (completed_month is null or completed_month > month_start)
+            and han_xu_ly < (month_start + interval '1 month')::date
         ) as incoming_open_past_deadline,
         count(*) filter (
             where
-                (completed_month is null or completed_month > month_start)
-                and han_xu_ly >= (month_start + interval '1 month')::date
-                and han_xu_ly < (month_start + interval '1 month')::date + 7
+            (completed_month is null or completed_month > month_start)
+            and han_xu_ly >= (month_start + interval '1 month')::date
+            and han_xu_ly < (month_start + interval '1 month')::date + 7
         ) as incoming_open_due_7_days,
         coalesce(
             sum(working_days_to_handle) filter (where completed_month = month_start), 0

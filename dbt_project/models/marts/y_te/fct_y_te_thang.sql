@@ -47,12 +47,12 @@ pivoted as (
 with_ytd as (
     select
         pivoted.*,
-        sum(fully_immunised) over year_to_date as fully_immunised_ytd,
-        sum(births) over year_to_date as births_ytd,
-        sum(antenatal_4_visits) over year_to_date as antenatal_4_visits_ytd,
-        sum(dengue_cases) over year_to_date as dengue_cases_ytd,
-        sum(hfmd_cases) over year_to_date as hfmd_cases_ytd,
-        sum(deaths) over year_to_date as deaths_ytd
+        sum(pivoted.fully_immunised) over year_to_date as fully_immunised_ytd,
+        sum(pivoted.births) over year_to_date as births_ytd,
+        sum(pivoted.antenatal_4_visits) over year_to_date as antenatal_4_visits_ytd,
+        sum(pivoted.dengue_cases) over year_to_date as dengue_cases_ytd,
+        sum(pivoted.hfmd_cases) over year_to_date as hfmd_cases_ytd,
+        sum(pivoted.deaths) over year_to_date as deaths_ytd
     from pivoted
     window year_to_date as (
         partition by org_unit_id, date_trunc('year', period_month)
