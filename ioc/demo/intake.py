@@ -83,7 +83,7 @@ DEFECT_TEXT = {
     "wrong_extension": "định dạng tệp không được chấp nhận",
     "unrecognised_form": "không nhận ra biểu mẫu",
 }
-RATES = {"late_upland": 0.12, "late": 0.05, "correction": 0.04, "duplicate": 0.01,
+RATES = {"late_upland": 0.08, "late": 0.03, "correction": 0.04, "duplicate": 0.01,
          "defect": 0.012, "misreport": 0.04, "stray": 0.004}
 FORM_WORD = {"KTXH-01": ("KTXH", "KT-XH"), "YT-01": ("YT", "y tế"), "HCC-06": ("HCC06", "TTHC"),
              "GD-01": ("GD01", "trường học")}
