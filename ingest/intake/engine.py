@@ -307,7 +307,9 @@ def _ingest_one(conn, data: bytes, path: Path, intake_root: Path | None, archive
         def history(contract: Contract, unit: str, period: Period):
             return store.prior_month_sums(conn, contract, unit, period)
 
-        outcome = _judge(data, path, intake_root, now, history)
+        # "Has the period ended?" is asked at arrival: history loaded in bulk with its true
+        # arrival times is judged as it would have been on the day it came.
+        outcome = _judge(data, path, intake_root, min(now, arrived), history)
         accepted_before = store.earlier_file(conn, digest, "accepted")
         if outcome.accepted and accepted_before is not None:
             first = store.manifest_row(conn, accepted_before)

@@ -7,7 +7,7 @@ dagster-dbt names the dbt sources, so lineage runs from files to marts.
 
 import csv
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -69,12 +69,20 @@ def intake_files(
     engine.ensure_tables(conninfo)
     waiting = engine.scan_intake(root, conninfo=conninfo)
     context.log.info(f"{len(waiting)} file(s) waiting in {root}")
+    arrivals = bulk_arrivals(root)
+    if arrivals:  # history in arrival order, so versions and duplicates come out as they did
+        waiting.sort(
+            key=lambda p: (
+                arrivals.get(str(p.absolute()), datetime.max.replace(tzinfo=UTC)),
+                str(p),
+            )
+        )
     results = engine.ingest_paths(
         waiting,
         conninfo=conninfo,
         archive_dir=intake.archive_path(),
         intake_root=root,
-        arrived_at=bulk_arrivals(root),
+        arrived_at=arrivals,
     )
     statuses = Counter(r.status for r in results)
     by_form = Counter(r.form for r in results if r.status == "accepted")
