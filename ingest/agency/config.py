@@ -10,6 +10,8 @@
 - `IOC_AGENCY_TIMEOUT` (60 s per page), `IOC_AGENCY_MAX_ATTEMPTS` (6 tries per page on
   5xx/timeouts), `IOC_AGENCY_BACKOFF` / `IOC_AGENCY_BACKOFF_MAX` (1 s doubling up to 60 s),
   `IOC_AGENCY_MAX_THROTTLED` (30 answers 429 per page), `IOC_AGENCY_RETRY_AFTER_MAX` (300 s).
+- `IOC_AGENCY_PERSONAL_RETENTION_DAYS`: delete personal rows of records unchanged for this many
+  days (default 0: keep; docs/privacy.md).
 - `IOC_AGENCY_PERSONAL_DATA`: `store` (default), `hash` or `drop` (docs/privacy.md);
   `IOC_AGENCY_PERSONAL_KEY`: the secret of `hash` mode (default: generated once into
   `$IOC_HOME/agency-personal-key`).
@@ -69,6 +71,8 @@ class AgencyConfig:
     max_requests: int = 1_000_000
     personal_mode: str = "store"
     personal_key: bytes | None = field(default=None, repr=False)
+    personal_retention: timedelta | None = None
+    """Personal rows not changed for this long are deleted (None: kept; docs/privacy.md)."""
 
     def source(self, resource: str) -> SourceConfig:
         if resource not in self.sources:
@@ -120,6 +124,7 @@ def load(base_url: str | None = None, token: str | None = None, *,
         commit_every=int(_number(env, "IOC_AGENCY_COMMIT_EVERY", 20_000, 1)),
         personal_mode=mode,
         personal_key=_personal_key(env) if mode == "hash" else None,
+        personal_retention=_retention(env),
     )
     return replace(config, **options) if options else config
 
@@ -136,6 +141,11 @@ def _number(env: AnyMapping[str, str], name: str, default: float,
     if minimum is not None and value < minimum:
         raise ConfigError(f"{name} phải >= {minimum:g} (must be at least {minimum:g})")
     return value
+
+
+def _retention(env: AnyMapping[str, str]) -> timedelta | None:
+    days = _number(env, "IOC_AGENCY_PERSONAL_RETENTION_DAYS", 0, 0)
+    return timedelta(days=days) if days else None
 
 
 def _personal_key(env: AnyMapping[str, str]) -> bytes:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
 
@@ -70,10 +70,12 @@ def _safe(exc: psycopg.Error, doing: str) -> LoadError:
 class Store:
     """The warehouse side of one resource's run, on one autocommit connection."""
 
-    def __init__(self, conn: psycopg.Connection, resource: str, table: str) -> None:
+    def __init__(self, conn: psycopg.Connection, resource: str, table: str,
+                 personal_retention: timedelta | None = None) -> None:
         self.conn = conn
         self.resource = resource
         self.table = table
+        self.personal_retention = personal_retention
         self._prepared: RecordConverter | None = None
 
     # ------------------------------------------------------------------ before the run
@@ -173,11 +175,25 @@ class Store:
             for row in rows:
                 copy.write_row(row)
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in cols if c != key)
+        expired = "where cap_nhat_luc >= now() - %s " if self.personal_retention else ""
         cur.execute(
             f"insert into restricted.{self.table}_ca_nhan as t ({names}) "
-            f"select distinct on ({key}) {names} from {tmp} order by {key}, cap_nhat_luc desc "
+            f"select * from (select distinct on ({key}) {names} from {tmp} "
+            f"order by {key}, cap_nhat_luc desc) newest {expired}"
             f"on conflict ({key}) do update set {updates} "
-            "where excluded.cap_nhat_luc > t.cap_nhat_luc")
+            "where excluded.cap_nhat_luc > t.cap_nhat_luc",
+            (self.personal_retention,) if self.personal_retention else None)
+        return cur.rowcount
+
+    def purge_personal(self, retention: timedelta) -> int:
+        """Delete personal rows of records that have not changed for `retention` (and, at
+        write time, `_write_personal` never stores rows already that old)."""
+        try:
+            cur = self.conn.execute(
+                f"delete from restricted.{self.table}_ca_nhan where cap_nhat_luc < now() - %s",
+                (retention,))
+        except psycopg.Error as exc:
+            raise _safe(exc, "xoá dữ liệu cá nhân hết hạn (purging personal data)") from None
         return cur.rowcount
 
     def _rejects(self, rejects: list[tuple]) -> None:

@@ -51,6 +51,7 @@ class PullStats:
     unchanged: int = 0
     history_added: int = 0
     personal_written: int = 0
+    personal_purged: int = 0
     rejected: int = 0
     batches: int = 0
     throttled: int = 0
@@ -118,7 +119,7 @@ def sync_resource(resource: str, *, conninfo: str, config: AgencyConfig,
             first = (str(exc).strip().splitlines() or ["?"])[0]
             raise LoadError(f"Không kết nối được kho dữ liệu (cannot reach the warehouse: "
                             f"{first})") from None
-        store = Store(conn, resource, rmap.table)
+        store = Store(conn, resource, rmap.table, config.personal_retention)
         store.lock()
         converter = bind(
             rmap, store.column_types("raw_agency", rmap.table),
@@ -146,6 +147,8 @@ def sync_resource(resource: str, *, conninfo: str, config: AgencyConfig,
                 stats.timeouts, stats.connection_errors = f.timeouts, f.connection_errors
                 stats.waited_seconds = round(f.waited, 3)
                 stats.unmapped_fields = ",".join(sorted(converter.unmapped))
+        if config.personal_retention and converter.personal_columns:
+            stats.personal_purged = store.purge_personal(config.personal_retention)
         new_watermark = store.watermark()
         stats.watermark_after = (new_watermark.astimezone(VN_TZ).isoformat()
                                  if new_watermark else "")

@@ -7,6 +7,8 @@ dlt's normaliser produces, so a dlt-based loader and these tables agree. Each re
     (key, cap_nhat_luc), for status-change times;
 and its personal data (`chuHoSo`, `nguoiPhanAnh`, `noiDung`) lives only in
 `restricted.<resource>_ca_nhan`, which neither dbt's marts nor Superset's role can read.
+`raw_agency.sync_state` holds each resource's watermark and last run; `raw_agency.sync_rejects`
+the records the connector could not store (field and problem, never the value).
 """
 
 from __future__ import annotations

@@ -273,3 +273,49 @@ def test_overlap_reasks_from_the_watermark_minus_the_window(admin, config,
     truth = server_truth(admin, "van-ban")
     window = [k for k, t in truth.items() if t >= parse_time(s2.since)]
     assert s2.fetched >= len(window) > 1 and s2.written == 0
+
+
+def test_the_dagster_asset_runs_the_same_pull(api, admin, fresh_db_url) -> None:
+    import dagster as dg
+
+    from orchestration.agency.assets import agency_assets
+    from orchestration.resources import AgencyApiResource, WarehouseResource
+    from tests.agency.conftest import TOKEN
+
+    asset = next(a for a in agency_assets if a.node_def.name == "agency_phan_anh")
+    result = dg.materialize([asset], resources={
+        "warehouse": WarehouseResource(url=fresh_db_url),
+        "agency_api": AgencyApiResource(base_url=api.url, token=TOKEN)})
+    assert result.success
+    materialized = result.asset_materializations_for_node("agency_phan_anh")
+    assert {m.asset_key.to_user_string() for m in materialized} == {
+        "raw_agency/phan_anh", "raw_agency/phan_anh_history"}
+    meta = materialized[0].metadata
+    assert meta["status"].value == "ok" and meta["inserted"].value > 200
+    assert_exact(admin, fresh_db_url, ["phan-anh"])
+
+
+def test_personal_rows_past_retention_are_not_kept(admin, config, fresh_db_url) -> None:
+    """Retention: personal rows of records unchanged for longer are neither written nor kept;
+    the raw tables keep every record."""
+    with psycopg.connect(fresh_db_url) as conn:
+        now = conn.execute("select now()").fetchone()[0]
+    truth = server_truth(admin, "ho-so")
+
+    def personal() -> list:
+        with psycopg.connect(fresh_db_url) as conn:
+            return [c for (c,) in conn.execute(
+                "select cap_nhat_luc from restricted.ho_so_ca_nhan")]
+
+    cut = parse_time("2025-01-20T00:00:00+07:00")
+    keep = config.with_options(personal_retention=now - cut)
+    stats = pull(["ho-so"], conninfo=fresh_db_url, config=keep)["ho-so"]
+    kept = personal()
+    newer = [t for t in truth.values() if t >= cut + timedelta(minutes=5)]
+    assert len(newer) <= len(kept) <= sum(t >= cut for t in truth.values()) < len(truth)
+    assert all(c >= cut for c in kept) and stats.personal_written == len(kept)
+    assert len(warehouse_truth(fresh_db_url, "ho-so")) == len(truth)
+    later = parse_time("2025-01-28T00:00:00+07:00")
+    stats = pull(["ho-so"], conninfo=fresh_db_url,
+                 config=keep.with_options(personal_retention=now - later))["ho-so"]
+    assert stats.personal_purged > 0 and all(c >= later for c in personal())
