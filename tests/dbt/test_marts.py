@@ -1,0 +1,468 @@
+"""The warehouse model end to end: raw tables from their real DDL, a small hand-made world
+(tests/dbt/dataset.py), `dbt build` (models, data tests and every KPI unit test), and the
+KPI values in the marts checked against numbers computed by hand.
+
+One database for the module: dbt runs once for the build (≈ 40 s on two cores), again for
+the incremental step and for the docs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from ingest.agency import schema as agency_schema
+from ingest.intake import engine as intake_engine
+from ioc import warehouse
+from ioc.dbt_runner import run_dbt
+from tests.dbt import dataset
+
+MART_SCHEMAS = [
+    "mart_dung_chung",
+    "mart_hanh_chinh_cong",
+    "mart_van_ban",
+    "mart_kinh_te_xa_hoi",
+    "mart_y_te",
+    "mart_giao_duc",
+    "mart_phan_anh_kien_nghi",
+    "mart_bao_cao",
+    "mart_tong_quan",
+]
+
+
+@dataclasses.dataclass
+class World:
+    url: str
+    settings: object
+    target: Path
+
+    def dbt(self, *args: str) -> int:
+        return run_dbt(
+            [
+                *args,
+                "--target-path",
+                str(self.target),
+                "--log-path",
+                str(self.target / "logs"),
+                "--vars",
+                json.dumps({"as_of_date": dataset.AS_OF}),
+            ],
+            settings=self.settings,
+            check=False,
+        )
+
+    def rows(self, query: str, *params) -> list[tuple]:
+        with psycopg.connect(self.url) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def one(self, query: str, *params) -> tuple:
+        rows = self.rows(query, *params)
+        assert len(rows) == 1, f"expected one row, got {rows}"
+        return rows[0]
+
+
+@pytest.fixture(scope="module")
+def world(warehouse_settings, tmp_path_factory) -> Iterator[World]:
+    """A fresh database with the raw tables, the hand-made world, and one `dbt build`."""
+    name = f"t_dbt_{uuid.uuid4().hex[:10]}"
+    admin = warehouse.url(warehouse_settings, "postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = warehouse.url(warehouse_settings, name)
+    try:
+        agency_schema.ensure_tables(url)
+        intake_engine.ensure_tables(url)
+        with psycopg.connect(url) as conn:
+            dataset.load(conn)
+        built = World(
+            url,
+            dataclasses.replace(warehouse_settings, warehouse_url=url),
+            tmp_path_factory.mktemp("dbt-target"),
+        )
+        assert built.dbt("build") == 0, "dbt build failed (models, data tests or unit tests)"
+        yield built
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+
+
+def d(text: str) -> Decimal:
+    return Decimal(text)
+
+
+# --- units and the merger ---------------------------------------------------------------------
+
+
+def test_merged_communes_map_to_que_tan(world: World) -> None:
+    mapped = dict(
+        world.rows(
+            "select org_unit_id, latest_org_unit_id from mart_dung_chung.dim_don_vi "
+            "where org_unit_id in ('xa-hiep-hoa', 'xa-hiep-thuan', 'xa-que-tan', 'tt-tan-an')"
+        )
+    )
+    assert mapped == {
+        "xa-hiep-hoa": "xa-que-tan",
+        "xa-hiep-thuan": "xa-que-tan",
+        "xa-que-tan": "xa-que-tan",
+        "tt-tan-an": "tt-tan-binh",
+    }
+    # On the latest structure, Quế Tân's 2024 is Hiệp Hòa + Hiệp Thuận.
+    got = {
+        (str(m), code): (v, ytd)
+        for m, code, v, ytd in world.rows(
+            "select period_month, indicator_code, value, ytd_value "
+            "from mart_kinh_te_xa_hoi.fct_chi_tieu_thang_cau_truc_moi "
+            "where org_unit_id = 'xa-que-tan'"
+        )
+    }
+    assert got[("2024-11-01", "KT01")] == (160, 160)
+    assert got[("2024-12-01", "KT01")] == (70, 230)  # corrected December: 40 + 30
+    assert got[("2024-12-01", "XH02")] == (1100, 1100)  # a stock: never summed over months
+    assert got[("2024-12-01", "XH06")] == (None, None)  # criteria met cannot be added
+    assert got[("2025-01-01", "KT01")] == (70, 70)
+    assert got[("2025-01-01", "XH06")] == (16, 16)
+
+
+def test_working_days_know_tet(world: World) -> None:
+    off = world.rows(
+        "select date_day::text from mart_dung_chung.dim_ngay "
+        "where date_day between '2025-01-25' and '2025-02-02' and is_working_day"
+    )
+    assert off == []
+    assert world.one(
+        "select count(*) from mart_dung_chung.dim_ngay "
+        "where is_working_day and date_day between '2025-01-20' and '2025-02-17'"
+    ) == (15 + 1,)
+
+
+# --- administrative procedures ----------------------------------------------------------------
+
+
+def test_dossier_cases(world: World) -> None:
+    cases = {
+        k: rest
+        for k, *rest in world.rows(
+            "select ma_ho_so, org_unit_id, deadline_status, working_days_to_resolve "
+            "from mart_hanh_chinh_cong.fct_ho_so"
+        )
+    }
+    # paused 3 working days: promised day moved to 19 Dec, done 18 Dec: early; 7 − 3 = 4 days
+    assert cases["HS2"] == ["xa-binh-lam", "truoc_han", 4]
+    assert cases["HS3"] == ["xa-binh-lam", "qua_han", 3]
+    assert cases["HS4"] == ["xa-binh-lam", "dang_qua_han", None]
+    # received Fri 24 Jan 2025, done Tue 4 Feb: Tết and weekends do not count → 2 days
+    assert cases["HS5"] == ["xa-binh-lam", "truoc_han", 2]
+    # api_code 20755 is Tân Bình after 2020-02-01 (Tân An before)
+    assert cases["HS7"] == ["tt-tan-binh", "dung_han", 0]
+
+
+def test_dossier_month_late_rate(world: World) -> None:
+    rows = {
+        str(m): rest
+        for m, *rest in world.rows(
+            "select period_month, received_total, carried_over, resolved_late, pending_late, "
+            "late_total, late_rate, on_time_rate, online_share, avg_working_days_to_resolve "
+            "from mart_hanh_chinh_cong.fct_ho_so_thang where org_unit_id = 'xa-binh-lam'"
+        )
+    }
+    assert rows["2024-12-01"] == [4, 0, 1, 1, 2, d("50.00"), d("50.00"), d("25.00"), d("3.00")]
+    assert rows["2025-01-01"] == [3, 1, 0, 1, 1, d("33.33"), d("66.67"), d("100.00"), d("0.00")]
+    assert rows["2025-02-01"] == [2, 2, 0, 1, 1, d("50.00"), d("50.00"), None, d("2.00")]
+
+
+def test_hcc06_system_vs_reported(world: World) -> None:
+    rows = {
+        (f, m): rest
+        for f, m, *rest in world.rows(
+            "select linh_vuc, measure, system_value, reported_value, difference, match_status "
+            "from mart_hanh_chinh_cong.fct_so_sanh_hcc06 "
+            "where org_unit_id = 'xa-binh-lam' and period_month = '2024-12-01'"
+        )
+    }
+    assert len(rows) == 22
+    assert {r[3] for (f, _), r in rows.items() if f == "Hộ tịch"} == {"khop"}
+    assert rows[("Chứng thực", "received_total")] == [0, 1, 1, "chi_co_trong_bao_cao"]
+    assert rows[("Chứng thực", "carried_over")] == [0, 0, 0, "khop"]
+
+
+# --- socio-economic indicators ----------------------------------------------------------------
+
+
+def test_ytd_flow_vs_stock_and_correction(world: World) -> None:
+    rows = {
+        (str(m), c): rest
+        for m, c, *rest in world.rows(
+            "select period_month, indicator_code, value, ytd_value, pct_of_plan, file_id "
+            "from mart_kinh_te_xa_hoi.fct_chi_tieu_thang where org_unit_id = 'xa-hiep-hoa'"
+        )
+    }
+    assert rows[("2024-11-01", "KT01")] == [100, 100, d("10.0"), 1]
+    # the correction (file 4) is in force: 40, not the first version's 999
+    assert rows[("2024-12-01", "KT01")] == [40, 140, d("14.0"), 4]
+    assert rows[("2024-12-01", "XH02")][:2] == [1000, 1000]
+
+
+def test_poor_household_rate_rolls_up_sum_over_sum(world: World) -> None:
+    communes = dict(
+        world.rows(
+            "select org_unit_id, poor_rate from mart_kinh_te_xa_hoi.fct_ty_le_xa_hoi_thang "
+            "where period_month = '2024-12-01'"
+        )
+    )
+    assert communes == {"xa-hiep-hoa": d("9.00"), "xa-hiep-thuan": d("50.00")}
+    poor, households, rate = world.one(
+        "select poor_households, households, poor_rate "
+        "from mart_kinh_te_xa_hoi.fct_ty_le_xa_hoi_huyen "
+        "where org_unit_id = 'huyen-hiep-duc' and period_month = '2024-12-01'"
+    )
+    assert (poor, households, rate) == (140, 1100, d("12.73"))
+    assert rate != (communes["xa-hiep-hoa"] + communes["xa-hiep-thuan"]) / 2  # 29.5 is wrong
+    kpi = world.one(
+        "select numerator, denominator, value from mart_tong_quan.fct_kpi_thang "
+        "where org_unit_id = 'huyen-hiep-duc' and unit_level = 'huyen' "
+        "and period_month = '2024-12-01' and kpi_code = 'ktxh_ty_le_ho_ngheo'"
+    )
+    assert kpi == (140, 1100, d("12.73"))
+
+
+def test_district_indicator_totals_honour_area_rollup(world: World) -> None:
+    rows = {
+        c: rest
+        for c, *rest in world.rows(
+            "select indicator_code, value, ytd_value, plan_year, pct_of_plan, communes_reported, "
+            "communes_expected from mart_kinh_te_xa_hoi.fct_chi_tieu_thang_huyen "
+            "where org_unit_id = 'huyen-hiep-duc' and period_month = '2024-12-01'"
+        )
+    }
+    assert rows["KT01"] == [70, 230, 1600, d("14.4"), 2, 11]
+    assert rows["XH06"] == [None, None, None, None, 2, 11]
+
+
+# --- health, education ------------------------------------------------------------------------
+
+
+def test_health_rates(world: World) -> None:
+    row = world.one(
+        "select insured_visit_share, immunisation_coverage, antenatal_4_share, population, "
+        "dengue_per_100k from mart_y_te.fct_y_te_thang "
+        "where org_unit_id = 'xa-hiep-thuan' and period_month = '2024-12-01'"
+    )
+    assert row == (d("75.00"), d("25.00"), d("75.00"), 500, d("400.00"))
+
+
+def test_education_rates(world: World) -> None:
+    rows = {
+        u: rest
+        for u, *rest in world.rows(
+            "select org_unit_id, schools, minority_share, dropout_rate, pupils_per_teacher, "
+            "national_standard_share from mart_giao_duc.fct_giao_duc_hoc_ky "
+            "where semester_period = '2024-HK1' and school_level = 'Tiểu học'"
+        )
+    }
+    assert rows["xa-hiep-thuan"] == [1, d("10.00"), d("1.00"), d("20.00"), d("100.00")]
+    assert rows["xa-binh-lam"] == [1, d("50.00"), d("1.00"), d("20.00"), d("0.00")]
+
+
+# --- documents, feedback ----------------------------------------------------------------------
+
+
+def test_documents_month(world: World) -> None:
+    rows = {
+        str(m): rest
+        for m, *rest in world.rows(
+            "select period_month, incoming_received, incoming_completed_on_time, "
+            "incoming_completed_late, incoming_open_past_deadline, incoming_open_due_7_days, "
+            "on_time_rate, digital_signature_share from mart_van_ban.fct_van_ban_thang "
+            "where org_unit_id = 'xa-que-tho'"
+        )
+    }
+    assert rows["2025-01-01"] == [3, 1, 1, 0, 1, d("50.00"), d("50.00")]
+    assert rows["2025-02-01"] == [1, 0, 0, 1, 0, None, None]
+
+
+def test_feedback_default_deadline_across_tet(world: World) -> None:
+    cases = {
+        k: rest
+        for k, *rest in world.rows(
+            "select ma_phan_anh, org_unit_id, deadline_date::text, deadline_status "
+            "from mart_phan_anh_kien_nghi.fct_phan_anh"
+        )
+    }
+    # 15 working days after Mon 20 Jan 2025, skipping Tết: Mon 17 Feb (not 10 Feb)
+    assert cases["PA1"] == ["xa-que-tan", "2025-02-17", "truoc_han"]
+    assert cases["PA2"] == ["xa-que-tan", "2025-01-24", "qua_han"]
+    assert cases["PA3"][2] == "tu_choi"
+    feb = world.one(
+        "select resolved, on_time_rate, satisfaction_rate, mean_rating, published_share, "
+        "avg_working_days_to_resolve from mart_phan_anh_kien_nghi.fct_phan_anh_thang "
+        "where org_unit_id = 'xa-que-tan' and period_month = '2025-02-01'"
+    )
+    assert feb == (2, d("50.00"), d("50.00"), d("3.50"), d("50.00"), d("9.50"))
+
+
+# --- reporting and data quality ---------------------------------------------------------------
+
+
+def test_report_submissions(world: World) -> None:
+    rows = {
+        (u, p): rest
+        for u, p, *rest in world.rows(
+            "select org_unit_id, period, submission_status, refused_attempts, accepted_versions, "
+            "current_version, current_file_id from mart_bao_cao.fct_nop_bao_cao "
+            "where form_code = 'KTXH-01'"
+        )
+    }
+    assert rows[("xa-hiep-hoa", "2024-11")][0] == "dung_han"
+    assert rows[("xa-hiep-thuan", "2024-11")][0] == "tre_han"  # 6 December > the 5th
+    assert rows[("xa-hiep-hoa", "2024-12")] == ["dung_han", 0, 2, 2, 4]
+    assert rows[("xa-hiep-thuan", "2024-12")] == ["dung_han", 1, 1, 1, 6]
+    assert rows[("xa-que-tan", "2025-02")][0] == "chua_nop"
+    assert ("xa-hiep-hoa", "2025-01") not in rows  # merged away: owes nothing in 2025
+    gd = world.one(
+        "select submission_status from mart_bao_cao.fct_nop_bao_cao "
+        "where form_code = 'GD-01' and org_unit_id = 'phong-gddt'"
+    )
+    assert gd == ("dung_han",)
+
+
+def test_reporting_rates(world: World) -> None:
+    rows = {
+        p: rest
+        for p, *rest in world.rows(
+            "select period, units_owing, expected, received, on_time, reporting_rate, "
+            "on_time_reporting_rate from mart_bao_cao.fct_nop_bao_cao_huyen "
+            "where form_code = 'KTXH-01'"
+        )
+    }
+    assert rows["2024-11"] == [11, 11, 2, 1, d("18.18"), d("9.09")]
+    assert rows["2025-01"] == [10, 10, 1, 1, d("10.00"), d("10.00")]
+    assert rows["2025-02"] == [10, 10, 0, 0, d("0.00"), d("0.00")]
+    # the overview's December reporting rate covers the three monthly forms: 4 of 33
+    assert world.one(
+        "select numerator, denominator, value from mart_tong_quan.fct_kpi_thang "
+        "where unit_level = 'huyen' and period_month = '2024-12-01' and kpi_code = 'bc_ty_le_nop'"
+    ) == (4, 33, d("12.12"))
+
+
+def test_refusals_by_reason(world: World) -> None:
+    rows = {
+        (u, g): rest
+        for u, g, *rest in world.rows(
+            "select org_unit_id, reason_group, refused_files, problems "
+            "from mart_bao_cao.fct_tu_choi_theo_ly_do"
+        )
+    }
+    assert rows == {
+        ("xa-hiep-thuan", "sai_rang_buoc"): [1, 1],
+        ("xa-hiep-thuan", "so_lieu_khong_hop_le"): [1, 1],
+        ("(không xác định)", "tep_khong_doc_duoc"): [1, 1],
+    }
+
+
+def test_no_outliers_without_history(world: World) -> None:
+    assert world.one("select count(*) from mart_bao_cao.fct_ngoai_le") == (0,)
+
+
+# --- contracts, privacy, grants ---------------------------------------------------------------
+
+
+def test_every_mart_schema_has_tables_with_rows(world: World) -> None:
+    for schema in MART_SCHEMAS:
+        tables = [
+            t
+            for (t,) in world.rows(
+                "select table_name from information_schema.tables where table_schema = %s", schema
+            )
+        ]
+        assert tables, f"{schema} has no tables"
+        filled = [
+            t
+            for t in tables
+            if world.one(
+                sql.SQL("select count(*) from {}").format(sql.Identifier(schema, t)).as_string()
+            )[0]
+            > 0
+        ]
+        assert filled, f"{schema}: every table is empty"
+
+
+def test_no_personal_data_in_marts(world: World) -> None:
+    personal = world.rows(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_schema like 'mart\\_%%' and column_name in "
+        "('ho_ten', 'so_dien_thoai', 'so_cccd', 'noi_dung')"
+    )
+    assert personal == []
+    text_columns = world.rows(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_schema like 'mart\\_%%' and data_type = 'text'"
+    )
+    for schema, table, column in text_columns:
+        hits = world.one(
+            sql.SQL("select count(*) from {} where {} like %s")
+            .format(sql.Identifier(schema, table), sql.Identifier(column))
+            .as_string(),
+            f"%{dataset.PERSONAL_NAME}%",
+        )
+        assert hits == (0,), f"personal data in {schema}.{table}.{column}"
+
+
+def test_mart_columns_are_documented(world: World) -> None:
+    undocumented = world.rows(
+        "select c.table_schema, c.table_name, c.column_name "
+        "from information_schema.columns c "
+        "join pg_class t on t.relname = c.table_name "
+        "join pg_namespace n on n.oid = t.relnamespace and n.nspname = c.table_schema "
+        "where c.table_schema like 'mart\\_%%' "
+        "and coalesce(col_description(t.oid, c.ordinal_position), '') = ''"
+    )
+    assert undocumented == []
+
+
+def test_bi_role_may_read_marts(world: World) -> None:
+    if not world.rows("select 1 from pg_roles where rolname = 'ioc_bi'"):
+        pytest.skip("no ioc_bi role on this server")
+    assert world.one(
+        "select has_table_privilege('ioc_bi', 'mart_tong_quan.fct_kpi_thang', 'select')"
+    ) == (True,)
+    assert world.one("select has_schema_privilege('ioc_bi', 'staging', 'usage')") == (False,)
+
+
+# --- incremental and docs (they run dbt again: keep them last) ---------------------------------
+
+
+def test_incremental_run_updates_changed_and_open_dossiers(world: World) -> None:
+    with psycopg.connect(world.url) as conn:
+        conn.execute(
+            "update raw_agency.ho_so set trang_thai = 'da_xu_ly', ngay_ket_thuc_xu_ly = %s, "
+            "cap_nhat_luc = %s, _loaded_at = now() where ma_ho_so = 'HS4'",
+            (dataset.at("2025-02-20 10:00"), dataset.at("2025-02-20 10:00")),
+        )
+    assert world.dbt("run", "--select", "fct_ho_so", "fct_ho_so_thang") == 0
+    assert world.one("select count(*) from mart_hanh_chinh_cong.fct_ho_so") == (7,)
+    assert world.one(
+        "select deadline_status from mart_hanh_chinh_cong.fct_ho_so where ma_ho_so = 'HS4'"
+    ) == ("qua_han",)
+    feb = world.one(
+        "select received_total, resolved_late, pending_total, late_rate "
+        "from mart_hanh_chinh_cong.fct_ho_so_thang "
+        "where org_unit_id = 'xa-binh-lam' and period_month = '2025-02-01'"
+    )
+    assert feb == (2, 1, 0, d("50.00"))
+
+
+def test_docs_generate(world: World) -> None:
+    assert world.dbt("docs", "generate") == 0
+    catalog = json.loads((world.target / "catalog.json").read_text(encoding="utf-8"))
+    node = catalog["nodes"]["model.ioc.fct_kpi_thang"]
+    assert "Tử số" in node["columns"]["numerator"]["comment"]
