@@ -63,7 +63,11 @@ class PagePlan:
             self.exhausted = True
             return None
         if newest is None:
-            raise ValueError("a full page must have a newest cursor")
+            # a full page without one readable cursor (every record refused): `since` cannot
+            # move, so step on by page number
+            self._page += 1
+            self.requests += 1
+            return PageRequest(self.since, self._page, self.since_text)
         if self.since is None or newest > self.since:
             if self._block is not None and self._block not in self._verified:
                 return self._reread_block()

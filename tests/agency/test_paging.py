@@ -137,3 +137,11 @@ def test_max_requests_stops_and_says_so() -> None:
     plan = PagePlan(None, 10, max_requests=3)
     seen = run(plan, records, [])
     assert plan.exhausted and plan.requests == 3 and len(seen) < 100
+
+
+def test_a_full_page_without_readable_cursors_steps_on_by_number() -> None:
+    plan = PagePlan(None, 2)
+    plan.first()
+    request = plan.next(2, None, None, 3)
+    assert request is not None and request.page == 2 and request.since is None
+    assert plan.next(1, None, None, 3) is None
