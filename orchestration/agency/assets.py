@@ -43,9 +43,14 @@ def _build(resource: str, table: str, description: str) -> dg.AssetsDefinition:
         schema.ensure_tables(conninfo)
         metadata: dict = {}
         if agency_api.configured(resource):
+            from ingest.agency.errors import AuthError, ConfigError
             from ingest.agency.pull import pull
 
-            stats = pull([resource], conninfo=conninfo, config=agency_api.config())[resource]
+            try:
+                stats = pull([resource], conninfo=conninfo, config=agency_api.config())[resource]
+            except (AuthError, ConfigError) as exc:
+                # A wrong token or setting does not heal by retrying: fail at once, clearly.
+                raise dg.Failure(description=str(exc), allow_retries=False) from exc
             metadata = {k: v for k, v in vars(stats).items() if isinstance(v, int | float | str)}
             context.log.info(f"{resource}: {metadata}")
         else:

@@ -102,8 +102,7 @@ def test_agency_records_and_every_mart_have_rows(demo_run) -> None:
             ]
             assert tables, f"{schema} has no tables"
             total = sum(
-                conn.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0]
-                for t in tables
+                conn.execute(f'select count(*) from "{schema}"."{t}"').fetchone()[0] for t in tables
             )
             assert total > 0, f"{schema} is empty"
 
@@ -118,3 +117,41 @@ def test_a_second_run_loads_nothing_again(demo_run) -> None:
     with psycopg.connect(url) as conn:
         after = conn.execute("select count(*) from raw_intake.file_manifest").fetchone()[0]
     assert before == after
+
+
+def test_completeness_check_names_the_late_and_missing_units(demo_run) -> None:
+    from datetime import date, datetime, time, timedelta
+
+    from orchestration.quality.reporting import units_not_on_time
+
+    world, url = demo_run
+    month, rows = units_not_on_time(url, date(2025, 3, 1))  # Jan due 5 Feb; Feb due 5 Mar
+    assert str(month) == "2025-01-01"
+    with open(world / "manifest.csv", encoding="utf-8") as fh:
+        files = [r for r in csv.DictReader(fh) if r["period"] == "2025-01"]
+    accepted = {
+        (r["org_unit_id"], r["form_code"]) for r in files if r["expected_status"] == "accepted"
+    }
+
+    def first_arrival(unit: str, form: str) -> datetime:
+        return min(
+            datetime.fromisoformat(r["arrived_at"])
+            for r in files
+            if (r["org_unit_id"], r["form_code"]) == (unit, form)
+            and r["expected_status"] == "accepted"
+        )
+
+    for unit, form, status in rows:
+        if status == "thiếu":
+            assert (unit, form) not in accepted
+        else:
+            due = date(2025, 2, 5)
+            deadline = datetime.combine(
+                due + timedelta(days=1), time(0), tzinfo=first_arrival(unit, form).tzinfo
+            )
+            assert first_arrival(unit, form) >= deadline, (unit, form)
+    flagged = {(u, f) for u, f, _ in rows}
+    communes_forms = {(r["org_unit_id"], r["form_code"]) for r in files}
+    on_time = accepted - flagged
+    assert on_time, "most communes report on time"
+    assert communes_forms  # the month has files at all
