@@ -43,14 +43,17 @@ def _build(resource: str, table: str, description: str) -> dg.AssetsDefinition:
         schema.ensure_tables(conninfo)
         metadata: dict = {}
         if agency_api.configured(resource):
-            from ingest.agency.errors import AuthError, ConfigError
+            from ingest.agency.errors import AuthError, ConfigError, PullFailed
             from ingest.agency.pull import pull
 
             try:
                 stats = pull([resource], conninfo=conninfo, config=agency_api.config())[resource]
-            except (AuthError, ConfigError) as exc:
-                # A wrong token or setting does not heal by retrying: fail at once, clearly.
-                raise dg.Failure(description=str(exc), allow_retries=False) from exc
+            except (PullFailed, ConfigError) as exc:
+                causes = exc.errors.values() if isinstance(exc, PullFailed) else [exc]
+                if any(isinstance(c, AuthError | ConfigError) for c in causes):
+                    # A wrong token or setting does not heal by retrying: fail now, clearly.
+                    raise dg.Failure(description=str(exc), allow_retries=False) from exc
+                raise
             metadata = {k: v for k, v in vars(stats).items() if isinstance(v, int | float | str)}
             context.log.info(f"{resource}: {metadata}")
         else:
