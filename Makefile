@@ -59,7 +59,10 @@ pipeline: install ## run the nightly job once against the configured warehouse
 
 # --- quality ------------------------------------------------------------------------------
 test: install browser ## every test (own throwaway warehouse), dbt build included
-	$(VENV)/bin/pytest -ra
+	$(VENV)/bin/pytest -ra -m "not faults"
+
+faults: install browser ## the slow fault-injection and fuzz suites
+	$(VENV)/bin/pytest -ra -m faults
 
 lint: install ## ruff and sqlfluff
 	$(VENV)/bin/ruff check .
