@@ -1,26 +1,25 @@
 """Registry of `ioc` subcommands contributed by other modules.
 
-Each registrar takes the argparse sub-parsers object and adds its subcommand(s); keep the
-imports inside the registrars so `ioc --help` does not import Dagster or pandas.
+Each module listed here has a `register(subparsers)` function that adds its subcommand(s);
+modules are imported only when the parser is built, so `ioc warehouse` stays fast.
 """
 
 from __future__ import annotations
 
+import importlib
 
-def _dbt(sub) -> None:
-    from ioc import dbt_runner
-
-    dbt_runner.register(sub)
-
-
-def _pipeline(sub) -> None:
-    from ioc import pipeline
-
-    pipeline.register(sub)
+COMMAND_MODULES = [
+    "ioc.dbt_runner",  # ioc dbt
+    "ioc.pipeline",  # ioc pipeline | up | down | serve | demo-setup
+    "ingest.intake.cli",  # ioc check | ingest
+    "ingest.agency.cli",  # ioc pull
+    "ioc.bi.cli",  # ioc superset ...
+    "ioc.demo.cli",  # ioc demo-data | demo-api
+]
 
 
-REGISTRARS: list = [_dbt, _pipeline]
-REGISTRARS.append(lambda sub: __import__("ingest.intake.cli", fromlist=["cli"]).register(sub))  # intake
-REGISTRARS.append(lambda sub: __import__("ioc.bi.cli", fromlist=["cli"]).register(sub))  # superset
-REGISTRARS.append(lambda sub: __import__("ioc.demo.cli", fromlist=["cli"]).register(sub))  # demo
-REGISTRARS.append(lambda sub: __import__("ingest.agency.cli", fromlist=["cli"]).register(sub))
+def _registrar(module: str):
+    return lambda sub: importlib.import_module(module).register(sub)
+
+
+REGISTRARS: list = [_registrar(m) for m in COMMAND_MODULES]
