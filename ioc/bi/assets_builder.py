@@ -10,10 +10,11 @@ Spec files hold three mappings, merged across files (keys must be unique):
 
 - `datasets.<key>`: `schema`, `table`, `columns` (name -> type, label, ...), `metrics`
   (name -> label, sql, format), `time_column`.
-- `charts.<key>`: `title`, `dataset`, `type` (table, bar, line, big_number, pie), `metrics`,
-  `groupby`, `x`, `filters`, ... (see `CHART_BUILDERS`).
+- `charts.<key>`: `title`, `dataset`, `type` (table, bar, line, big_number, big_number_trend,
+  pie), `metrics`, `groupby`, `x`, `filters`, ... (see `CHART_BUILDERS`).
 - `dashboards.<slug>`: `title`, `layout` (rows of `{chart|markdown, width, height}`),
-  `filters` (time / select).
+  `filters` (time / select; a select may name a `parent` filter, whose choice then narrows
+  its options: district -> commune).
 
 Every chart gets the `query_context` its viz would save from Explore, so
 `GET /api/v1/chart/<pk>/data/` answers for imported charts too.
@@ -98,8 +99,10 @@ def validate(spec: Spec) -> None:
         used = _as_list(chart.get("groupby")) + _as_list(chart.get("columns"))
         used += [f["column"] for f in chart.get("filters") or []]
         used += [c for c, _ in chart.get("order_by") or []]
-        if chart.get("x"):
-            used.append(chart["x"])
+        used += [rule["column"] for rule in chart.get("conditional_formatting") or []]
+        for name in ("x", "time_column"):
+            if chart.get(name):
+                used.append(chart[name])
         for col in used:
             if col not in cols and col not in (ds.get("metrics") or {}):
                 errors.append(f"chart {key}: dataset {chart['dataset']} has no column {col}")
@@ -108,11 +111,14 @@ def validate(spec: Spec) -> None:
             for item in row:
                 if "chart" in item and item["chart"] not in spec.charts:
                     errors.append(f"dashboard {slug}: unknown chart {item['chart']}")
+        names = [flt.get("name") for flt in dash.get("filters") or []]
         for flt in dash.get("filters") or []:
             if flt.get("type") == "select":
                 ds = spec.datasets.get(flt.get("dataset"))
                 if ds is None or flt.get("column") not in (ds.get("columns") or {}):
                     errors.append(f"dashboard {slug}: filter {flt.get('name')} has no target")
+            if flt.get("parent") and flt["parent"] not in names:
+                errors.append(f"dashboard {slug}: filter {flt.get('name')} has no parent")
     if errors:
         raise SpecError("\n".join(errors))
 
@@ -232,6 +238,21 @@ def dataset_doc(ds: dict) -> dict:
 # --- charts -----------------------------------------------------------------------------
 
 
+# Explore's names of the simple filter operators (operatorId in saved adhoc filters).
+OPERATOR_IDS = {
+    "==": "EQUALS",
+    "!=": "NOT_EQUALS",
+    "IN": "IN",
+    "NOT IN": "NOT_IN",
+    "<": "LESS_THAN",
+    ">": "GREATER_THAN",
+    "<=": "LESS_THAN_OR_EQUAL",
+    ">=": "GREATER_THAN_OR_EQUAL",
+    "IS NULL": "IS_NULL",
+    "IS NOT NULL": "IS_NOT_NULL",
+}
+
+
 def _option_name(*parts: str) -> str:
     return "filter_" + hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
@@ -256,13 +277,13 @@ def _adhoc_filters(ds: dict, chart: dict) -> list[dict]:
         filters.append(
             {
                 "clause": "WHERE",
-                "comparator": flt["value"],
+                "comparator": flt.get("value"),
                 "expressionType": "SIMPLE",
-                "filterOptionName": _option_name(flt["column"], op, str(flt["value"])),
+                "filterOptionName": _option_name(flt["column"], op, str(flt.get("value"))),
                 "isExtra": False,
                 "isNew": False,
                 "operator": op,
-                "operatorId": {"==": "EQUALS", "!=": "NOT_EQUALS", "IN": "IN"}.get(op, op),
+                "operatorId": OPERATOR_IDS.get(op, op),
                 "sqlExpression": None,
                 "subject": flt["column"],
             }
@@ -276,37 +297,44 @@ def _query_filters(adhoc: list[dict]) -> list[dict]:
     for flt in adhoc:
         op = flt["operator"]
         entry = {"col": flt["subject"], "op": op}
-        if op == "TEMPORAL_RANGE":
-            entry["val"] = flt["comparator"]
-        else:
+        if op not in ("IS NULL", "IS NOT NULL"):
             entry["val"] = flt["comparator"]
         out.append(entry)
     return out
 
 
-def _axis_column(col: str, grain: str | None) -> dict:
-    return {
+def _axis_column(col: str, grain: str | None, reference: bool = True) -> dict:
+    column = {
         "columnType": "BASE_AXIS",
         "expressionType": "SQL",
         "label": col,
         "sqlExpression": col,
         "timeGrain": grain,
     }
+    if reference:  # the ECharts plugins mark their x axis so; the table does not
+        column["isColumnReference"] = True
+    return column
 
 
-def _base_query(adhoc: list[dict], row_limit: int) -> dict:
-    return {
+def _base_query(adhoc: list[dict], row_limit: int | None, grain: str | None = "P1M") -> dict:
+    """The query object fields every viz's buildQuery sends (Superset 6.1's frontend)."""
+    query = {
         "annotation_layers": [],
         "applied_time_extras": {},
         "custom_form_data": {},
         "custom_params": {},
         "extras": {"having": "", "where": ""},
         "filters": _query_filters(adhoc),
+        "group_others_when_limit_reached": False,
         "order_desc": True,
-        "row_limit": row_limit,
         "series_limit": 0,
         "url_params": {},
     }
+    if grain:
+        query["extras"]["time_grain_sqla"] = grain
+    if row_limit is not None:
+        query["row_limit"] = row_limit
+    return query
 
 
 def _query_context(ds: dict, form_data: dict, queries: list[dict]) -> str:
@@ -320,6 +348,15 @@ def _query_context(ds: dict, form_data: dict, queries: list[dict]) -> str:
         "result_type": "full",
     }
     return dumps_json(context)
+
+
+def _metric_label(ds: dict, metric: str) -> str:
+    """A saved metric's name is its label in query results (what `x_axis_sort` names)."""
+    return metric
+
+
+def _metric_format(ds: dict, metric: str) -> str:
+    return (ds.get("metrics") or {}).get(metric, {}).get("format", NUMBER_FORMAT)
 
 
 def _common_params(ds: dict, chart: dict, viz: str) -> dict:
@@ -352,6 +389,19 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         col = (ds.get("columns") or {}).get(name, {})
         if col.get("type") in ("NUMERIC", "INTEGER", "BIGINT", "DOUBLE PRECISION"):
             column_config[name] = {"d3NumberFormat": col.get("format", NUMBER_FORMAT)}
+        elif col.get("time_format"):
+            column_config[name] = {"d3TimeFormat": col["time_format"]}
+    # Cells to colour, e.g. on-time rates below 80 % in red: [{column, op, value, color}]
+    # with color one of Superset's tokens (colorError, colorWarning, colorSuccess).
+    conditional = [
+        {
+            "colorScheme": rule.get("color", "colorError"),
+            "column": rule["column"],
+            "operator": rule.get("op", "<"),
+            "targetValue": rule["value"],
+        }
+        for rule in chart.get("conditional_formatting") or []
+    ]
     params = {
         **_common_params(ds, chart, "table"),
         "all_columns": cols if raw else [],
@@ -361,7 +411,7 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         "column_config": column_config,
         "comparison_color_scheme": "Green",
         "comparison_type": "values",
-        "conditional_formatting": [],
+        "conditional_formatting": conditional,
         "groupby": [] if raw else cols,
         "include_search": True,
         "metrics": metrics,
@@ -370,32 +420,54 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         "percent_metrics": [],
         "query_mode": "raw" if raw else "aggregate",
         "row_limit": row_limit,
+        "page_length": int(chart.get("page_length", 10)),
         "server_page_length": int(chart.get("page_length", 10)),
+        "server_pagination": bool(chart.get("server_pagination", False)),
         "show_cell_bars": False,
         "show_totals": False,
-        "table_timestamp_format": MONTH_FORMAT,
+        "table_timestamp_format": chart.get("time_format", MONTH_FORMAT),
         "temporal_columns_lookup": {c: True for c in cols if c in temporal},
         "time_grain_sqla": grain,
     }
     if not raw and metrics:
-        order_by = [[metrics[0], False]]
+        # Explore orders an aggregate table by its first metric, largest first; a chart of
+        # "units that need attention" asks for the smallest first (`sort_ascending`).
+        ascending = bool(chart.get("sort_ascending", False))
+        params["order_desc"] = not ascending
+        order_by = [[metrics[0], ascending]]
     query = {
-        **_base_query(params["adhoc_filters"], row_limit),
-        "columns": [_axis_column(c, grain) if c in temporal else c for c in cols],
-        # no metrics at all (not an empty list) is what makes the query ungrouped
-        "metrics": None if raw else metrics,
+        **_base_query(params["adhoc_filters"], row_limit, grain),
+        # a raw table's columns as they are; an aggregate one's months at the table's grain
+        "columns": [
+            _axis_column(c, grain, reference=False) if c in temporal and not raw else c
+            for c in cols
+        ],
+        "order_desc": params["order_desc"],
         "orderby": order_by,
         "post_processing": [],
         "time_offsets": [],
     }
+    if not raw:  # no metrics key at all is what makes the query ungrouped
+        query["metrics"] = metrics
+    if params["server_pagination"]:
+        # One page of rows, and the row count for the pager (what the table plugin asks for
+        # with server pagination on, e.g. a list of every dossier).
+        page = {**query, "row_limit": params["server_page_length"], "row_offset": 0}
+        count = {**query, "is_rowcount": True, "row_offset": 0}
+        return "table", params, [page, count]
     return "table", params, [query]
 
 
 def _timeseries(viz: str):
     def build(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
-        """Bar/line over a time axis, one series per `groupby` value (Explore's buildQuery:
-        query by axis + series, then pivot and flatten)."""
+        """Bar/line over an axis, one series per `groupby` value (Explore's buildQuery:
+        query by axis + series, then pivot and flatten).
+
+        The axis is a month (`x` a temporal column) or a category such as the commune
+        (`x: org_unit_name`, then `sort_by_metric: true` ranks the bars and
+        `orientation: horizontal` lays them out for long names)."""
         x = chart["x"]
+        temporal = bool((ds.get("columns") or {}).get(x, {}).get("temporal"))
         groupby = _as_list(chart.get("groupby"))
         metrics = _as_list(chart.get("metrics"))
         grain = chart.get("time_grain", "P1M")
@@ -420,20 +492,25 @@ def _timeseries(viz: str):
             "tooltipTimeFormat": MONTH_FORMAT,
             "truncate_metric": True,
             "x_axis": x,
-            "x_axis_sort_asc": True,
+            "x_axis_sort_asc": bool(chart.get("sort_ascending", True)),
             "x_axis_time_format": MONTH_FORMAT,
             "x_axis_title_margin": 15,
             "y_axis_bounds": [None, None],
-            "y_axis_format": chart.get("format", NUMBER_FORMAT),
+            "y_axis_format": chart.get(
+                "format", _metric_format(ds, metrics[0]) if metrics else NUMBER_FORMAT
+            ),
             "y_axis_title": chart.get("y_title", ""),
             "y_axis_title_margin": 45 if chart.get("y_title") else 15,
             "y_axis_title_position": "Left",
             "zoomable": False,
         }
+        if not temporal and chart.get("sort_by_metric") and metrics:
+            params["x_axis_sort"] = _metric_label(ds, metrics[0])
+            params["x_axis_sort_series_type"] = "sum"
         if viz == "echarts_timeseries_bar":
-            params["orientation"] = "vertical"
+            params["orientation"] = chart.get("orientation", "vertical")
             params["stack"] = "Stack" if chart.get("stacked") else None
-            params["show_value"] = False
+            params["show_value"] = bool(chart.get("show_value", False))
         else:
             params["markerEnabled"] = True
             params["markerSize"] = 6
@@ -456,9 +533,19 @@ def _timeseries(viz: str):
                     "options": {"columns": {metrics[0]: None}, "inplace": True, "level": 0},
                 }
             )
+        if not temporal and params.get("x_axis_sort"):
+            post.append(
+                {
+                    "operation": "sort",
+                    "options": {
+                        "by": params["x_axis_sort"],
+                        "ascending": params["x_axis_sort_asc"],
+                    },
+                }
+            )
         post.append({"operation": "flatten"})
         query = {
-            **_base_query(params["adhoc_filters"], row_limit),
+            **_base_query(params["adhoc_filters"], row_limit, grain),
             "columns": [_axis_column(x, grain), *groupby],
             "metrics": metrics,
             "orderby": [[metrics[0], False]] if metrics else [],
@@ -481,7 +568,7 @@ def _big_number(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         "subheader": chart.get("subtitle", ""),
         "subheader_font_size": 0.15,
         "time_format": "smart_date",
-        "y_axis_format": chart.get("format", NUMBER_FORMAT),
+        "y_axis_format": chart.get("format", _metric_format(ds, metric)),
     }
     query = {
         **_base_query(params["adhoc_filters"], 10000),
@@ -492,6 +579,55 @@ def _big_number(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         "time_offsets": [],
     }
     return "big_number_total", params, [query]
+
+
+def _big_number_trend(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
+    """The latest month's value with the months before it as a trend line.
+
+    This is how a headline KPI honours "stocks are not summed over months": the metric is
+    computed per month (`x`, grain `P1M`) and the number shown is the last month's, e.g. the
+    poor-household rate of the latest month in the selected period, not a sum over months.
+    """
+    metric = chart["metric"]
+    x = chart.get("x") or chart.get("time_column") or ds.get("time_column")
+    grain = chart.get("time_grain", "P1M")
+    params = {
+        **_common_params(ds, chart, "big_number"),
+        "aggregation": "LAST_VALUE",
+        "color_picker": {"a": 1, "b": 135, "g": 122, "r": 0},
+        "compare_lag": chart.get("compare_lag"),
+        "compare_suffix": chart.get("compare_suffix", ""),
+        "header_font_size": 0.4,
+        "metric": metric,
+        "rolling_type": "None",
+        "show_timestamp": True,
+        "show_trend_line": True,
+        "start_y_axis_at_zero": bool(chart.get("start_at_zero", True)),
+        "subheader": chart.get("subtitle", ""),
+        "subheader_font_size": 0.15,
+        "time_format": chart.get("time_format", MONTH_FORMAT),
+        "time_grain_sqla": grain,
+        "x_axis": x,
+        "y_axis_format": chart.get("format", _metric_format(ds, metric)),
+    }
+    query = {
+        **_base_query(params["adhoc_filters"], None, grain),
+        "columns": [_axis_column(x, grain)],
+        "metrics": [metric],
+        "post_processing": [
+            {
+                "operation": "pivot",
+                "options": {
+                    "aggregates": {metric: {"operator": "mean"}},
+                    "columns": [],
+                    "drop_missing_columns": True,
+                    "index": [x],
+                },
+            },
+            {"operation": "flatten"},
+        ],
+    }
+    return "big_number", params, [query]
 
 
 def _pie(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
@@ -531,6 +667,7 @@ CHART_BUILDERS = {
     "bar": _timeseries("echarts_timeseries_bar"),
     "line": _timeseries("echarts_timeseries_line"),
     "big_number": _big_number,
+    "big_number_trend": _big_number_trend,
     "pie": _pie,
 }
 
@@ -555,10 +692,14 @@ def chart_doc(key: str, chart: dict, ds: dict) -> dict:
 # --- dashboards -------------------------------------------------------------------------
 
 
+def _filter_id(slug: str, name: str) -> str:
+    return "NATIVE_FILTER-" + hashlib.sha1(f"{slug}|{name}".encode()).hexdigest()[:20]
+
+
 def _native_filter(slug: str, flt: dict, spec: Spec) -> dict:
-    fid = "NATIVE_FILTER-" + hashlib.sha1(f"{slug}|{flt['name']}".encode()).hexdigest()[:20]
+    fid = _filter_id(slug, flt["name"])
     base = {
-        "cascadeParentIds": [],
+        "cascadeParentIds": [_filter_id(slug, flt["parent"])] if flt.get("parent") else [],
         "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
         "description": flt.get("description", ""),
         "id": fid,
