@@ -67,7 +67,7 @@ faults: install browser ## the slow fault-injection and fuzz suites
 lint: install ## ruff and sqlfluff
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models
+	$(VENV)/bin/python dbt_project/scripts/sqlfluff.py lint models
 
 bench: install ## benchmarks (minutes); writes bench/results/latest.json
 	$(VENV)/bin/python -m bench.run
