@@ -66,7 +66,6 @@ faults: install browser ## the slow fault-injection and fuzz suites
 
 lint: install ## ruff and sqlfluff
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python dbt_project/scripts/sqlfluff.py lint models
 
 bench: install ## benchmarks (minutes); writes bench/results/latest.json
