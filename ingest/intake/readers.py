@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+from ingest.intake import zipguard
 from ingest.intake.text import clean_text, is_blank
 
 ACCEPTED_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".csv")
@@ -133,6 +134,7 @@ def _read_xlsx(data: bytes) -> Book:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if sum(i.file_size for i in zf.infolist()) > MAX_UNCOMPRESSED:
                 raise Unreadable("too_large", "Tệp quá lớn khi giải nén, không xử lý được.")
+            zipguard.check_workbook(data, zf, MAX_UNCOMPRESSED)  # lying bombs, huge ranges
             hidden = _hidden_rows_by_sheet(zf)
     except Unreadable:
         raise
