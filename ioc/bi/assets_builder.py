@@ -652,12 +652,17 @@ def _pie(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         "sort_by_metric": True,
     }
     query = {
-        **_base_query(params["adhoc_filters"], row_limit),
+        **_base_query(params["adhoc_filters"], row_limit, None),
         "columns": groupby,
         "metrics": [metric],
         "orderby": [[metric, False]],
-        "post_processing": [],
-        "time_offsets": [],
+        # each slice's share, for the labels
+        "post_processing": [
+            {
+                "operation": "contribution",
+                "options": {"columns": [metric], "rename_columns": [f"{metric}__contribution"]},
+            }
+        ],
     }
     return "pie", params, [query]
 
