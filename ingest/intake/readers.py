@@ -240,6 +240,8 @@ def _read_xls(data: bytes) -> Book:
         raise _corrupt() from exc
     sheets = []
     for sh in wb.sheets():
+        if sh.nrows * sh.ncols > zipguard.MAX_SHEET_CELLS:  # xlrd pads rows to the width
+            raise zipguard.sheet_too_large(sh.nrows, sh.ncols)
         rows = []
         for r in range(sh.nrows):
             rows.append([_xls_value(wb, cell) for cell in sh.row(r)])
@@ -302,6 +304,9 @@ def _sniff_delimiter(lines: list[str]) -> str:
 def _read_csv(data: bytes) -> Book:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _corrupt()
+    # every cell ends in a delimiter or a line break: an upper bound, counted before decoding
+    if sum(data.count(c) for c in (b",", b";", b"\t", b"\n")) > zipguard.MAX_SHEET_CELLS:
+        raise zipguard.too_large("Tệp CSV có quá nhiều ô, không xử lý được.")
     text = decode_text(data)
     lines = text.splitlines()
     delim = _sniff_delimiter(lines[:30])

@@ -1,4 +1,4 @@
-"""Bounds on an .xlsx/.xlsm container, checked before any parser sees it.
+"""Bounds on a workbook, checked before any parser materialises it.
 
 A workbook is a zip of XML parts, and both layers can be made to explode:
 - a member whose deflate stream inflates far beyond what its header declares (a zip bomb
@@ -11,6 +11,8 @@ A workbook is a zip of XML parts, and both layers can be made to explode:
 `check_workbook` inflates every member once, in 1 MiB steps, counting what comes out, and
 measures each sheet's used range the way calamine computes it. It raises `Unreadable`
 (`too_large` / `corrupt_file`) with a reason for the staff; it never holds more than a chunk.
+`readers` applies the same cell limit to .xls sheets (xlrd pads every row to the sheet's
+width: one cell at IV65536 is 16.7M cells) and, counted on the bytes, to CSV files.
 Cost: proportional to the inflated size (~5 ms per MB of sheet XML: ~0.25 s for a
 100,000-row sheet, well under a millisecond for a real report).
 """
@@ -44,7 +46,7 @@ def _errors():
     return readers
 
 
-def _too_large(reason: str) -> Unreadable:
+def too_large(reason: str) -> Unreadable:
     return _errors().Unreadable(
         "too_large", reason,
         "Biểu mẫu chỉ cần phần bảng số liệu: xóa các dòng, cột và trang tính thừa (kể cả ô "
@@ -198,7 +200,7 @@ def check_workbook(data: bytes, zf: zipfile.ZipFile, max_total: int) -> None:
     a sheet spanning more than `MAX_SHEET_CELLS` cells; otherwise return quietly."""
     infos = zf.infolist()
     if sum(i.file_size for i in infos) > max_total:
-        raise _too_large("Tệp quá lớn khi giải nén, không xử lý được.")
+        raise too_large("Tệp quá lớn khi giải nén, không xử lý được.")
     total = 0
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
@@ -211,7 +213,7 @@ def check_workbook(data: bytes, zf: zipfile.ZipFile, max_total: int) -> None:
             produced += len(chunk)
             total += len(chunk)
             if produced > info.file_size or total > max_total:
-                raise _too_large("Tệp bị làm sai để phình to khi giải nén (zip bomb), "
+                raise too_large("Tệp bị làm sai để phình to khi giải nén (zip bomb), "
                                  "không xử lý được.")
             if extent:
                 extent.feed(chunk)
@@ -220,12 +222,16 @@ def check_workbook(data: bytes, zf: zipfile.ZipFile, max_total: int) -> None:
         extent.feed(b"", final=True)
         rows, cols, cells = extent.max_row, extent.max_col, extent.cells
         if cells > MAX_SHEET_CELLS:
-            raise _too_large(f"Trang tính có quá nhiều ô ({_vn(cells)} ô), không xử lý được.")
+            raise too_large(f"Trang tính có quá nhiều ô ({_vn(cells)} ô), không xử lý được.")
         if cells > extent.refs:  # some positions are implied by order: follow them exactly
             rows, cols, _ = _exact_extent(_member_stream(data, info))
         if rows * cols > MAX_SHEET_CELLS:
-            raise _too_large(f"Trang tính có vùng dữ liệu quá lớn ({_vn(rows)} dòng × "
-                             f"{_vn(cols)} cột), không xử lý được.")
+            raise sheet_too_large(rows, cols)
+
+
+def sheet_too_large(rows: int, cols: int) -> Unreadable:
+    return too_large(f"Trang tính có vùng dữ liệu quá lớn ({_vn(rows)} dòng × {_vn(cols)} cột), "
+                     "không xử lý được.")
 
 
 def _vn(n: int) -> str:
