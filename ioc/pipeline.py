@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 from ioc import services
 from ioc import settings as settings_mod
@@ -128,7 +129,43 @@ def demo_setup(force: bool = False) -> int:
         return 0
     shutil.copytree(out / "intake", intake, dirs_exist_ok=True)
     print(f"demo intake files copied into {intake}")
+    added = add_example_reports(out / "manifest.csv", intake)
+    print(f"{added} example reports added as the newest versions of their periods")
     return 0
+
+
+def add_example_reports(manifest: Path, intake: Path) -> int:
+    """Put the example files staff produced (tests/fixtures/examples) into the demo intake,
+    each as a correction arriving one hour after the demo's last accepted version of the same
+    unit, form and period, so the dashboards show exactly their values.
+    """
+    import csv
+    import shutil
+    from datetime import datetime, timedelta
+
+    from ioc.settings import PROJECT_ROOT
+
+    with open(manifest, encoding="utf-8") as fh:
+        latest: dict[tuple[str, str, str], datetime] = {}
+        for row in csv.DictReader(fh):
+            if row["expected_status"] != "accepted":
+                continue
+            key = (row["org_unit_id"], row["form_code"], row["period"])
+            arrived = datetime.fromisoformat(row["arrived_at"])
+            latest[key] = max(arrived, latest.get(key, arrived))
+    rows = []
+    for src in sorted((PROJECT_ROOT / "tests" / "fixtures" / "examples").iterdir()):
+        form, unit, period = src.stem.split("_")[:3]
+        if (unit, form, period) not in latest:
+            continue
+        dest = intake / unit / f"mau-{src.name}"
+        shutil.copy2(src, dest)
+        arrived = latest[(unit, form, period)] + timedelta(hours=1)
+        rows.append({"file": f"{unit}/{dest.name}", "arrived_at": arrived.isoformat()})
+    sidecar = intake / "_arrivals.csv"
+    with open(sidecar, "a", encoding="utf-8", newline="") as fh:
+        csv.DictWriter(fh, fieldnames=["file", "arrived_at"]).writerows(rows)
+    return len(rows)
 
 
 def _demo_setup(args) -> int:
