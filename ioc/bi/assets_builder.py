@@ -571,12 +571,9 @@ def _big_number(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         "y_axis_format": chart.get("format", _metric_format(ds, metric)),
     }
     query = {
-        **_base_query(params["adhoc_filters"], 10000),
+        **_base_query(params["adhoc_filters"], None, None),
         "columns": [],
         "metrics": [metric],
-        "orderby": [],
-        "post_processing": [],
-        "time_offsets": [],
     }
     return "big_number_total", params, [query]
 
