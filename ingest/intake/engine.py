@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.intake import archive, store
+from ingest.intake import paths as _paths
 from ingest.intake.contracts import Contract, load_contracts
 from ingest.intake.feedback import FEEDBACK_DIR, write_feedback
 from ingest.intake.periods import Period
@@ -107,7 +108,11 @@ def _judge(data: bytes, path: Path, intake_root: Path | None, now: datetime,
            history=None) -> Outcome:
     """`check_bytes`, with an unexpected failure turned into a refusal (never a crash)."""
     try:
-        return check_bytes(data, context_for(path, intake_root), now=now, history=history)
+        out = check_bytes(data, context_for(path, intake_root), now=now, history=history)
+        misplaced = _paths.folder_problem(path, intake_root)  # e.g. a look-alike unit folder
+        if misplaced:
+            out.problems.items.insert(0, misplaced)
+        return out
     except Exception:  # a bug must not stop the other files, nor load half a file
         log.exception("intake: unexpected failure while checking %s", path)
         out = Outcome()
@@ -137,7 +142,7 @@ def expand_paths(paths: Iterable[str | Path], intake_root: Path | None = None
     out: list[tuple[Path, Path | None]] = []
     units = org_units()
     for raw in paths:
-        path = Path(raw).absolute()
+        path = _paths.normalise(raw)  # intake/a/../b/f.xlsx is a file of b
         if path.is_dir():
             root = intake_root or (path.parent if path.name in units else path)
             for found in sorted(p for p in path.rglob("*") if p.is_file()):
@@ -198,7 +203,7 @@ def scan_intake(intake_root: str | Path, *, conninfo: str | None = None,
     waiting = []
     for p in candidates:
         hashes = known.get(str(p))
-        if hashes and archive.sha256(p.read_bytes()) in hashes:
+        if hashes and _paths.fingerprint(p) in hashes:  # a link: its own hash, never followed
             continue
         waiting.append(p)
     return waiting
@@ -213,6 +218,10 @@ def check_paths(paths: Iterable[str | Path], *, intake_root: str | Path | None =
     root = Path(intake_root).absolute() if intake_root else None
     results = []
     for path, file_root in expand_paths(paths, root):
+        if _paths.is_link(path, file_root):
+            results.append(FileResult(str(path), "rejected",
+                                      errors=[_paths.link_problem().to_json()]))
+            continue
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -268,12 +277,17 @@ def ingest_paths(paths: Iterable[str | Path], *, conninfo: str, archive_dir: str
     with psycopg.connect(conninfo) as conn:
         store.ensure_tables(conn, contracts)
         for path, file_root in expand_paths(paths, root):
+            arrived = _arrival(arrived_at, path, now)
+            if _paths.is_link(path, file_root):  # never followed: refused, sender told
+                result = _refuse_link(conn, path, file_root, arrived)
+                _answer(result, file_root, feedback)
+                results.append(result)
+                continue
             try:
                 data = path.read_bytes()
             except OSError as exc:  # gone, or not readable yet: the next look retries
                 log.warning("intake: cannot read %s (%s); skipped", path, exc)
                 continue
-            arrived = _arrival(arrived_at, path, now)
             try:
                 result = _ingest_one(conn, data, path, file_root, archive_root, now, arrived,
                                      contracts)
@@ -282,13 +296,33 @@ def ingest_paths(paths: Iterable[str | Path], *, conninfo: str, archive_dir: str
                 # The transaction rolled back (nothing loaded); record the file as refused.
                 log.exception("intake: the warehouse refused values of %s", path)
                 result = _refuse_after_load_error(conn, data, path, archive_root, arrived)
-            if feedback:
-                try:
-                    result.feedback_path = str(write_feedback(result, file_root))
-                except OSError as exc:
-                    log.warning("intake: could not write feedback for %s: %s", path, exc)
+            _answer(result, file_root, feedback)
             results.append(result)
     return results
+
+
+def _answer(result: FileResult, file_root: Path | None, feedback: bool) -> None:
+    if feedback:
+        try:
+            result.feedback_path = str(write_feedback(result, file_root))
+        except OSError as exc:
+            log.warning("intake: could not write feedback for %s: %s", result.file, exc)
+
+
+def _refuse_link(conn, path: Path, file_root: Path | None, arrived: datetime) -> FileResult:
+    """A symbolic link: recorded as refused under the link's own hash, nothing read or
+    archived (so the next scan knows it, and a link to /etc/shadow copies nothing)."""
+    digest = _paths.fingerprint(path)
+    unit = context_for(path, file_root).folder_unit
+    problem = _paths.link_problem()
+    result = FileResult(str(path), "rejected", org_unit_id=unit, errors=[problem.to_json()],
+                        sha256=digest, size_bytes=0, archive_path="", arrived_at=arrived)
+    with conn.transaction():
+        result.file_id = store.insert_manifest(
+            conn, sha256=digest, original_path=str(path), original_name=path.name,
+            archive_path="", size_bytes=0, arrived_at=arrived, org_unit_id=unit,
+            status="rejected", errors=result.errors)
+    return result
 
 
 def _ingest_one(conn, data: bytes, path: Path, intake_root: Path | None, archive_root: Path,

@@ -5,6 +5,7 @@ an accepted one. Pure text building (`report_text`) apart from `write_feedback`.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,10 +118,25 @@ def write_feedback(result: FileResult, intake_root: Path | None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     suffix = REFUSED_SUFFIX if result.status == "rejected" else ACCEPTED_SUFFIX
     stale = ACCEPTED_SUFFIX if result.status == "rejected" else REFUSED_SUFFIX
-    target = folder / f"{path.name}{suffix}"
+    target = folder / answer_name(path.name, suffix)
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(report_text(result), encoding="utf-8-sig", newline="\r\n")
     tmp.replace(target)
     if result.status != "duplicate":
-        (folder / f"{path.name}{stale}").unlink(missing_ok=True)
+        (folder / answer_name(path.name, stale)).unlink(missing_ok=True)
     return target
+
+
+_NAME_MAX = 255 - len(".") - len(".tmp")  # bytes; the temporary answer is ".<name>.tmp"
+
+
+def answer_name(name: str, suffix: str) -> str:
+    """`<file name><suffix>`, shortened (with a hash of the full name) when it would not fit
+    in a file name: a 255-byte report name would otherwise get no answer at all."""
+    full = f"{name}{suffix}"
+    if len(full.encode()) <= _NAME_MAX:
+        return full
+    tag = "~" + hashlib.sha256(name.encode()).hexdigest()[:8]
+    room = _NAME_MAX - len(suffix.encode()) - len(tag)
+    short = name.encode()[:room].decode("utf-8", "ignore")
+    return f"{short}{tag}{suffix}"
