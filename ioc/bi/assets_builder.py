@@ -253,6 +253,10 @@ OPERATOR_IDS = {
 }
 
 
+# The table's conditional formatting names its comparisons with these signs.
+FORMATTING_OPERATORS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠"}
+
+
 def _option_name(*parts: str) -> str:
     return "filter_" + hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
 
@@ -397,7 +401,7 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         {
             "colorScheme": rule.get("color", "colorError"),
             "column": rule["column"],
-            "operator": rule.get("op", "<"),
+            "operator": FORMATTING_OPERATORS.get(rule.get("op", "<"), rule.get("op", "<")),
             "targetValue": rule["value"],
         }
         for rule in chart.get("conditional_formatting") or []
