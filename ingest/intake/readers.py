@@ -14,15 +14,31 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import unicodedata
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from ingest.intake import zipguard
+from ingest.intake.columnar import (
+    Body,
+    Column,
+    LazyRows,
+    body_from_rows,
+    clean_strings,
+    column_from_values,
+    safe_mask,
+)
 from ingest.intake.text import clean_text, is_blank
 
 ACCEPTED_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".csv")
@@ -30,6 +46,11 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_UNCOMPRESSED = 512 * 1024 * 1024  # a zip bomb is refused, not expanded
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+# Large sheets: the first HEAD_ROWS rows stay Python lists (header block and header search),
+# the rest becomes columns (see columnar.py) once there are at least COLUMNAR_MIN_ROWS of them.
+# (The environment variables exist for the tests, which run every case through both paths.)
+HEAD_ROWS = int(os.environ.get("IOC_INTAKE_HEAD_ROWS", "40"))
+COLUMNAR_MIN_ROWS = int(os.environ.get("IOC_INTAKE_COLUMNAR_MIN_ROWS", "2000"))
 
 
 class Unreadable(Exception):
@@ -47,7 +68,7 @@ class Sheet:
     """Cell values of one sheet; `rows[i]` is Excel row i+1, `None` for an empty cell."""
 
     name: str
-    rows: list[list[Any]]
+    rows: list[list[Any]] | LazyRows
     visible: bool = True
     hidden_rows: frozenset[int] = frozenset()  # Excel row numbers
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based, inclusive
@@ -60,7 +81,18 @@ class Sheet:
 
     @cached_property
     def width(self) -> int:
+        if isinstance(self.rows, LazyRows):
+            return self.rows.width
         return max((len(r) for r in self.rows), default=0)
+
+    @property
+    def body(self) -> Body | None:
+        """The rows held as columns (large sheets only), after `head_rows` Python rows."""
+        return self.rows.body if isinstance(self.rows, LazyRows) else None
+
+    @property
+    def head_rows(self) -> int:
+        return len(self.rows.head) if isinstance(self.rows, LazyRows) else len(self.rows)
 
 
 @dataclass
@@ -125,6 +157,49 @@ def _corrupt() -> Unreadable:
     )
 
 
+def _clean_rows(raw: list[list[Any]]) -> list[list[Any]] | LazyRows:
+    """`_clean` of every cell; a large sheet's body is cleaned column by column."""
+    if len(raw) <= HEAD_ROWS or len(raw) < HEAD_ROWS + COLUMNAR_MIN_ROWS:
+        return [[_clean(v) for v in row] for row in raw]
+    head = [[_clean(v) for v in row] for row in raw[:HEAD_ROWS]]
+    body = raw[HEAD_ROWS:]
+    lengths = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
+    width = int(lengths.max())
+    if int(lengths.min()) != width:
+        body = [list(r) + [""] * (width - len(r)) for r in body]
+    columns = [_clean_column(col) for col in zip(*body, strict=True)]
+    return LazyRows(head, Body(HEAD_ROWS, columns, lengths))
+
+
+def _clean_column(values: tuple[Any, ...]) -> Column:
+    """`_clean` of one column's cells, vectorised for text and numbers (calamine gives ""
+    for an empty cell)."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return Column.of_strings(clean_python_strings(values))
+    if kinds <= {float, str} and all(_clean(v) is None for v in {v for v in values
+                                                                   if type(v) is str}):
+        floats = np.array([v if type(v) is float else np.nan for v in values], dtype=np.float64)
+        return Column.of_floats(floats, ~np.isnan(floats))
+    return column_from_values([_clean(v) for v in values])
+
+
+def clean_python_strings(values: Any) -> pa.Array:
+    """`_clean` of text cells: vectorised where a cell holds only printable ASCII and
+    Vietnamese letters (already NFC, nothing to replace: a strip of spaces), `_clean`
+    itself for every other cell."""
+    arr = pa.array(values, pa.string())
+    safe = safe_mask(arr)
+    out = clean_strings(arr)
+    todo = ~safe & np.asarray(pc.is_valid(arr).to_numpy(zero_copy_only=False), dtype=bool)
+    positions = np.flatnonzero(todo)
+    if len(positions):
+        done = pa.array([_clean(v) for v in arr.take(pa.array(positions)).to_pylist()],
+                        pa.string())
+        out = pc.replace_with_mask(out, pa.array(todo), done)
+    return out
+
+
 # --- xlsx / xlsm -----------------------------------------------------------------------------
 
 def _read_xlsx(data: bytes) -> Book:
@@ -153,7 +228,7 @@ def _read_xlsx(data: bytes) -> Book:
             if str(meta.typ) not in ("SheetTypeEnum.WorkSheet",):
                 continue
             sheet = wb.get_sheet_by_name(meta.name)
-            rows = [[_clean(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+            rows = _clean_rows(sheet.to_python(skip_empty_area=False))
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
             sheets.append(
                 Sheet(
@@ -249,6 +324,8 @@ def _read_xls(data: bytes) -> Book:
             r + 1 for r, info in getattr(sh, "rowinfo_map", {}).items() if info.hidden
         )
         merged = [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in sh.merged_cells]
+        if len(rows) > HEAD_ROWS and len(rows) >= HEAD_ROWS + COLUMNAR_MIN_ROWS:
+            rows = LazyRows(rows[:HEAD_ROWS], body_from_rows(rows[HEAD_ROWS:], HEAD_ROWS))
         sheets.append(
             Sheet(clean_text(sh.name), rows, visible=sh.visibility == 0,
                   hidden_rows=hidden, merged=merged)
@@ -301,6 +378,16 @@ def _sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
+def _first_lines(text: str, n: int) -> list[str]:
+    """`text.splitlines()[:n]` without splitting a large file."""
+    end = 8192
+    while True:
+        lines = text[:end].splitlines()
+        if len(lines) > n or end >= len(text):
+            return lines[:n]
+        end *= 4
+
+
 def _read_csv(data: bytes) -> Book:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _corrupt()
@@ -308,11 +395,127 @@ def _read_csv(data: bytes) -> Book:
     if sum(data.count(c) for c in (b",", b";", b"\t", b"\n")) > zipguard.MAX_SHEET_CELLS:
         raise zipguard.too_large("Tệp CSV có quá nhiều ô, không xử lý được.")
     text = decode_text(data)
-    lines = text.splitlines()
-    delim = _sniff_delimiter(lines[:30])
+    delim = _sniff_delimiter(_first_lines(text, 30))
+    book = _read_csv_columnar(text, delim)
+    if book is not None:
+        return book
     try:
         rows = [[_clean(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""),
                                                                 delimiter=delim)]
     except csv.Error as exc:
         raise _corrupt() from exc
     return Book("csv", [Sheet("CSV", rows)])
+
+
+_EOL = re.compile(r"\r\n|\r|\n")
+MAX_HEAD_LINES = 5000  # quotes further down: the whole file goes through the csv module
+# NFC turns U+037E (Greek question mark) into ";": such text is split cell by cell instead.
+_NFC_MAKES_DELIMITER = "\u037e"
+
+
+def _read_csv_columnar(text: str, delim: str) -> Book | None:
+    """A large CSV with its body parsed by Arrow; None when the csv module must read it.
+
+    Cells equal what `csv.reader` + `_clean` give: the text is normalised as a whole (NFC,
+    no-break spaces, NUL — each commutes with splitting at the delimiters and line breaks),
+    the first rows and any row up to the last quote character go through `csv.reader`, and
+    the rest, free of quotes, is split by Arrow's CSV parser (or by line and delimiter when
+    its rows have unequal lengths).
+    """
+    if len(text) < 64 * (HEAD_ROWS + COLUMNAR_MIN_ROWS) or _NFC_MAKES_DELIMITER in text:
+        return None
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    if "\xa0" in text:
+        text = text.replace("\xa0", " ")
+    if "\x00" in text:
+        return None  # NUL counts in csv's field-size limit: keep the exact reader
+    last_quote = text.rfind('"')
+    consumed = 0
+
+    def lines() -> Iterator[str]:
+        nonlocal consumed
+        pos = 0
+        while pos < len(text):
+            m = _EOL.search(text, pos)
+            end = m.end() if m else len(text)
+            consumed = end
+            yield text[pos:end]
+            pos = end
+
+    head: list[list[str]] = []
+    reader = csv.reader(lines(), delimiter=delim)
+    try:
+        for row in reader:
+            head.append(row)
+            if len(head) >= HEAD_ROWS and consumed > last_quote:
+                break
+            if len(head) > MAX_HEAD_LINES:
+                return None
+    except csv.Error as exc:
+        raise _corrupt() from exc
+    body_text = text[consumed:]
+    if len(head) < HEAD_ROWS or not body_text:
+        return None
+    parsed = _arrow_csv(body_text, delim) or _arrow_split(body_text, delim)
+    if parsed is None:
+        return None
+    columns, lengths = parsed
+    if len(lengths) < COLUMNAR_MIN_ROWS:
+        return None
+    limit = csv.field_size_limit()
+    if any((pc.max(pc.utf8_length(c)).as_py() or 0) > limit for c in columns):
+        return None  # csv.reader refuses such a field: let it say so
+    body = Body(len(head), [Column.of_strings(clean_strings(c)) for c in columns], lengths)
+    rows = LazyRows([[_clean(c) for c in row] for row in head], body)
+    return Book("csv", [Sheet("CSV", rows)])
+
+
+def _arrow_csv(body: str, delim: str) -> tuple[list[pa.Array], np.ndarray] | None:
+    """Arrow's CSV parser, when every non-empty row has as many cells as the first one."""
+    import pyarrow.csv as pa_csv
+
+    first = next((ln for ln in _EOL.split(body[:65536]) if ln), None)
+    if first is None:
+        return None
+    width = first.count(delim) + 1
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 22),
+            parse_options=pa_csv.ParseOptions(delimiter=delim, quote_char=False,
+                                              escape_char=False, newlines_in_values=False,
+                                              ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                null_values=[], quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    columns = [c.combine_chunks() for c in table.columns]
+    return columns, np.full(table.num_rows, width, dtype=np.int64)
+
+
+def _arrow_split(body: str, delim: str) -> tuple[list[pa.Array], np.ndarray] | None:
+    """Split by line breaks and delimiter (rows of any length; no quotes in `body`)."""
+    if len(body) > 1_500_000_000:
+        return None
+    whole = pa.array([body], pa.string())
+    pieces = (pc.split_pattern_regex(whole, r"\r\n|\r|\n") if "\r" in body
+              else pc.split_pattern(whole, "\n")).flatten()
+    if _EOL.match(body[-1]):
+        pieces = pieces.slice(0, len(pieces) - 1)
+    fields = pc.split_pattern(pieces, delim)
+    lengths = np.asarray(pc.list_value_length(fields).to_numpy(zero_copy_only=False),
+                         dtype=np.int64)
+    lengths[np.asarray(pc.equal(pc.utf8_length(pieces), 0).to_numpy(
+        zero_copy_only=False), dtype=bool)] = 0
+    width = int(lengths.max()) if len(lengths) else 0
+    if not width:
+        return None
+    flat = pc.list_slice(fields, 0, width, return_fixed_size_list=True).flatten()
+    n = len(pieces)
+    columns = [flat.take(pa.array(np.arange(i, n * width, width))) for i in range(width)]
+    # cells beyond a row's length are empty (None), like the padding of a short row
+    return [pc.if_else(pa.array(lengths > i), c, pa.scalar(None, pa.string()))
+            for i, c in enumerate(columns)], lengths
