@@ -141,26 +141,6 @@ def test_warehouse_killed_mid_load_then_restarted(big_world, killable, tmp_path)
     _rerun_and_compare(url, intake, archive, reference)
 
 
-def _dbt(url: str, *args: str) -> subprocess.Popen:
-    import os
-
-    from ioc import dbt_runner
-    from ioc.settings import load
-
-    env = {**os.environ, "IOC_WAREHOUSE_URL": url}
-    settings = load().__class__(**{**vars(load()), "warehouse_url": url})
-    env.update(dbt_runner.dbt_env(settings))
-    return subprocess.Popen([dbt_runner.dbt_executable(), *args], cwd=dbt_runner.DBT_PROJECT_DIR,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def dbt_run(url: str, *args: str) -> str:
-    proc = _dbt(url, *args)
-    out, _ = proc.communicate(timeout=900)
-    assert proc.returncode == 0, out[-3000:]
-    return out
-
-
 def load_everything(url: str, world_dir: Path, intake: Path, archive: Path, api_url: str,
                     token: str) -> None:
     """Intake and agency sources into `url`, as the nightly job's source steps do."""
@@ -189,8 +169,8 @@ def mart_reference(faults_world, agency_api, databases, tmp_path_factory) -> dic
     url = databases.new("t_ref_marts")
     load_everything(url, faults_world, world.copy_intake(faults_world, tmp / "intake"),
                     tmp / "archive", agency_api.url, "faults-token")
-    dbt_run(url, "seed", "--quiet")
-    dbt_run(url, "run", "--quiet")
+    world.dbt_run(url, "seed", "--quiet")
+    world.dbt_run(url, "run", "--quiet")
     marts = world.mart_fingerprints(url)
     assert len(marts) > 20 and sum(n for n, _ in marts.values()) > 1000
     return marts
@@ -216,8 +196,8 @@ def test_warehouse_killed_mid_dbt_run(faults_world, agency_api, killable, mart_r
     url = killable.url()
     load_everything(url, faults_world, world.copy_intake(faults_world, tmp_path / "intake"),
                     tmp_path / "archive", agency_api.url, "faults-token")
-    dbt_run(url, "seed", "--quiet")
-    proc = _dbt(url, "run", "--threads", "1")
+    world.dbt_run(url, "seed", "--quiet")
+    proc = world.dbt_process(url, "run", "--threads", "1")
     lines = _kill_when_models_done(proc, 12, killable.kill)
     proc.communicate(timeout=300)
     assert proc.returncode != 0, "dbt finished before the server was killed"
@@ -225,7 +205,7 @@ def test_warehouse_killed_mid_dbt_run(faults_world, agency_api, killable, mart_r
     LEDGER.fault("warehouse server SIGKILLed mid dbt run")
     killable.wait_down()
     killable.start()
-    dbt_run(url, "run", "--quiet")
+    world.dbt_run(url, "run", "--quiet")
     assert world.mart_differences(mart_reference, world.mart_fingerprints(url)) == []
 
 
@@ -241,16 +221,16 @@ def test_dbt_killed_mid_run_then_rerun(faults_world, agency_api, databases, mart
     url = databases.new()
     load_everything(url, faults_world, world.copy_intake(faults_world, tmp_path / "intake"),
                     tmp_path / "archive", agency_api.url, "faults-token")
-    dbt_run(url, "seed", "--quiet")
-    dbt_run(url, "run", "--quiet")  # yesterday's marts
+    world.dbt_run(url, "seed", "--quiet")
+    world.dbt_run(url, "run", "--quiet")  # yesterday's marts
     before = world.mart_fingerprints(url)
-    proc = _dbt(url, "run", "--threads", "1")
+    proc = world.dbt_process(url, "run", "--threads", "1")
     _kill_when_models_done(proc, 15, lambda: os.kill(proc.pid, signal.SIGKILL))
     proc.wait(60)
     LEDGER.fault("dbt process SIGKILLed mid run")
     # every mart is still there as a whole table (yesterday's or today's), none half-built
     assert set(world.mart_fingerprints(url)) == set(before)
-    dbt_run(url, "run", "--quiet")
+    world.dbt_run(url, "run", "--quiet")
     assert world.mart_differences(mart_reference, world.mart_fingerprints(url)) == []
     with psycopg.connect(url) as conn:
         assert conn.execute(

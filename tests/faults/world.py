@@ -16,7 +16,9 @@ the warehouse with a fault-free load of the same world (the reference):
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -250,3 +252,23 @@ def mart_fingerprints(url: str, ignore: frozenset[str] = frozenset()) -> dict[st
 def mart_differences(reference: dict[str, tuple], got: dict[str, tuple]) -> list[str]:
     return [f"{t}: {reference.get(t)} vs {got.get(t)}" for t in sorted(set(reference) | set(got))
             if reference.get(t) != got.get(t)]
+
+
+# --- dbt ----------------------------------------------------------------------------------------
+
+def dbt_process(url: str, *args: str) -> subprocess.Popen:
+    """`dbt <args>` against database `url`, as `ioc dbt` runs it, output readable by line."""
+    from ioc import dbt_runner
+    from ioc.settings import load
+
+    settings = load().__class__(**{**vars(load()), "warehouse_url": url})
+    env = {**os.environ, "IOC_WAREHOUSE_URL": url, **dbt_runner.dbt_env(settings)}
+    return subprocess.Popen([dbt_runner.dbt_executable(), *args], cwd=dbt_runner.DBT_PROJECT_DIR,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def dbt_run(url: str, *args: str) -> str:
+    proc = dbt_process(url, *args)
+    out, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, out[-3000:]
+    return out
