@@ -436,8 +436,11 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
     if not raw and metrics:
         # Explore orders an aggregate table by its first metric, largest first; a chart of
         # "units that need attention" asks for the smallest first (`sort_ascending`).
+        # The table plugin honours the direction only with an explicit sort metric.
         ascending = bool(chart.get("sort_ascending", False))
         params["order_desc"] = not ascending
+        if ascending:
+            params["timeseries_limit_metric"] = metrics[0]
         order_by = [[metrics[0], ascending]]
     query = {
         **_base_query(params["adhoc_filters"], row_limit, grain),
@@ -453,6 +456,8 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
     }
     if not raw:  # no metrics key at all is what makes the query ungrouped
         query["metrics"] = metrics
+    if params.get("timeseries_limit_metric"):
+        query["series_limit_metric"] = params["timeseries_limit_metric"]
     if params["server_pagination"]:
         # One page of rows, and the row count for the pager (what the table plugin asks for
         # with server pagination on, e.g. a list of every dossier).
