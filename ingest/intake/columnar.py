@@ -41,6 +41,7 @@ def _re2_class(chars: str) -> str:
     return "".join(f"\\x{{{ord(c):04x}}}" for c in chars)
 
 
+SAFE_ALPHABET = "".join(map(chr, range(0x20, 0x7F))) + VIETNAMESE_LETTERS
 SAFE_TEXT = f"^[\\x20-\\x7e{_re2_class(VIETNAMESE_LETTERS)}]*$"
 # A whitespace character other than the plain space, or two spaces: `" ".join(s.split())`
 # would change the text.
@@ -62,7 +63,7 @@ def clean_strings(arr: pa.Array) -> pa.Array:
 
 def safe_mask(arr: pa.Array) -> np.ndarray:
     """True where a (non-null) cell holds only printable ASCII and Vietnamese letters."""
-    return _mask(pc.match_substring_regex(arr, SAFE_TEXT))
+    return _mask(pc.match_substring_regex(pc.cast(arr, pa.string()), SAFE_TEXT))
 
 
 def _python_where(arr: pa.Array, todo: np.ndarray, func) -> pa.Array:
@@ -98,7 +99,7 @@ def fold_strings(arr: pa.Array) -> pa.Array:
 
 def unsplit_mask(arr: pa.Array) -> np.ndarray:
     """True where `" ".join(cell.split())` differs from the (stripped) cell."""
-    return _mask(pc.match_substring_regex(arr, _UNSPLIT))
+    return _mask(pc.match_substring_regex(pc.cast(arr, pa.string()), _UNSPLIT))
 
 
 # --- columns ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ These functions are pure: a `Sheet` in, records and `Problems` out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -358,26 +358,54 @@ def _choice(column: Column, text: str) -> str | None:
 def read_rows(
     sheet: Sheet, match: HeaderMatch, contract: Contract, problems: Problems,
     period_start: date | None, period_end: date | None, seen_keys: dict[str, tuple[str, int]],
-) -> list[dict[str, Any]]:
-    """Entity rows of one sheet: typed, per-row rules, unique key, total row checked."""
-    records: list[dict[str, Any]] = []
-    totals: list[tuple[DataRow, _Cells]] = []
-    numeric = {n for n, c in contract.columns.items()
-               if c.type in ("number", "integer") and n in match.columns}
-    mapped = [n for n in match.columns if n != "stt"]
+) -> Sequence[dict[str, Any]]:
+    """Entity rows of one sheet: typed, per-row rules, unique key, total row checked.
+
+    A large sheet (held as columns, see columnar.py) is checked column by column in
+    fastrows.py, with the same outcome: every row that could raise a problem goes through
+    `RowReader.row` below.
+    """
+    if sheet.body is not None:
+        from ingest.intake.fastrows import read_rows_columnar
+
+        return read_rows_columnar(sheet, match, contract, problems, period_start, period_end,
+                                  seen_keys)
+    reader = RowReader(sheet, match, contract, problems, period_start, period_end, seen_keys)
     for row in data_rows(sheet, match, contract):
-        filled = [n for n in mapped if not is_blank(row.cells[n])]
+        reader.row(row)
+    return reader.finish()
+
+
+class RowReader:
+    """The checks of the rows layout, one row at a time (`row`), then the total rows
+    (`finish`). Records go to `self.records`: a list, or a `RecordsBuilder`."""
+
+    def __init__(self, sheet: Sheet, match: HeaderMatch, contract: Contract, problems: Problems,
+                 period_start: date | None, period_end: date | None,
+                 seen_keys: MutableMapping[str, tuple[str, int]], records: Any = None):
+        self.sheet, self.match, self.contract, self.problems = sheet, match, contract, problems
+        self.period_start, self.period_end, self.seen_keys = period_start, period_end, seen_keys
+        self.records = [] if records is None else records
+        self.totals: list[tuple[DataRow, _Cells]] = []
+        self.numeric = {n for n, c in contract.columns.items()
+                        if c.type in ("number", "integer") and n in match.columns}
+        self.mapped = [n for n in match.columns if n != "stt"]
+
+    def row(self, row: DataRow) -> None:
+        contract, match, problems = self.contract, self.match, self.problems
+        filled = [n for n in self.mapped if not is_blank(row.cells[n])]
         if not filled:
-            continue
+            return
         cells = _Cells(problems, contract, match, row)
         if _is_total(row, contract):
-            totals.append((row, cells))
-            continue
-        if len(filled) <= 1 and not numeric.intersection(filled):
-            continue  # a section heading ("I. MẦM NON") inside the table
+            self.totals.append((row, cells))
+            return
+        if len(filled) <= 1 and not self.numeric.intersection(filled):
+            return  # a section heading ("I. MẦM NON") inside the table
         record: dict[str, Any] = {}
         for name in contract.load:
-            record[name] = _typed(cells, contract, match, name, sheet, period_start, period_end)
+            record[name] = _typed(cells, contract, match, name, self.sheet, self.period_start,
+                                  self.period_end)
         for rule in contract.rules:
             if evaluate(rule, record) is False:
                 first = rule.names[0]
@@ -387,6 +415,7 @@ def read_rows(
                     value=", ".join(f"{contract.columns[n].label}={display(record[n])}"
                                     for n in rule.names),
                     hint="Kiểm tra lại các số liệu trên dòng này.")
+        seen_keys = self.seen_keys
         if contract.key and record.get(contract.key) is not None:
             key = fold(record[contract.key])
             if key in seen_keys:
@@ -400,21 +429,26 @@ def read_rows(
             else:
                 seen_keys[key] = (row.sheet, row.row)
         record["source_sheet"], record["source_row"] = row.sheet, row.row
-        records.append(record)
-    for row, cells in totals:
-        for name in contract.total_sums:
-            if name not in match.columns:
-                continue
-            stated = cells.number(name)
-            summed = sum((r[name] or 0) for r in records)
-            if stated is not None and stated != summed:
-                problems.error(
-                    "total_mismatch",
-                    f"Dòng tổng cộng ghi {display(stated)} nhưng cộng các dòng được "
-                    f"{display(summed)}.",
-                    hint="Sửa dòng tổng cộng hoặc số liệu các dòng cho khớp.",
-                    **cells.where(name, row.cells.get(name)))
-    return records
+        self.records.append(record)
+
+    def column_sum(self, name: str) -> Any:
+        return sum((r[name] or 0) for r in self.records)
+
+    def finish(self) -> Any:
+        for row, cells in self.totals:
+            for name in self.contract.total_sums:
+                if name not in self.match.columns:
+                    continue
+                stated = cells.number(name)
+                summed = self.column_sum(name)
+                if stated is not None and stated != summed:
+                    self.problems.error(
+                        "total_mismatch",
+                        f"Dòng tổng cộng ghi {display(stated)} nhưng cộng các dòng được "
+                        f"{display(summed)}.",
+                        hint="Sửa dòng tổng cộng hoặc số liệu các dòng cho khớp.",
+                        **cells.where(name, row.cells.get(name)))
+        return self.records
 
 
 def _is_total(row: DataRow, contract: Contract) -> bool:

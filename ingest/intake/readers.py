@@ -422,7 +422,7 @@ def _read_csv_columnar(text: str, delim: str) -> Book | None:
     the rest, free of quotes, is split by Arrow's CSV parser (or by line and delimiter when
     its rows have unequal lengths).
     """
-    if len(text) < 64 * (HEAD_ROWS + COLUMNAR_MIN_ROWS) or _NFC_MAKES_DELIMITER in text:
+    if len(text) < 32 * COLUMNAR_MIN_ROWS or _NFC_MAKES_DELIMITER in text:
         return None
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)

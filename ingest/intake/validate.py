@@ -8,7 +8,7 @@ Nothing here touches the disk or the warehouse, so every rule is testable on its
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -22,6 +22,7 @@ from ingest.intake.layouts import check_indicators, read_indicators, read_rows
 from ingest.intake.periods import Period
 from ingest.intake.problems import Problems
 from ingest.intake.readers import Book, Sheet, Unreadable, read_book
+from ingest.intake.records import KeyRegistry, Records
 from ingest.intake.reference import indicators_of, org_units, units_named_in
 from ingest.intake.text import display, fold
 
@@ -46,7 +47,7 @@ class Outcome:
     org_unit_id: str | None = None
     period: str | None = None
     table: str | None = None
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: Sequence[dict[str, Any]] = field(default_factory=list)  # list or Records
     problems: Problems = field(default_factory=Problems)
 
     @property
@@ -291,12 +292,17 @@ def _guess_from_path(ctx: FileContext, contracts: dict[str, Contract]) -> Outcom
 
 # --- the whole file -----------------------------------------------------------------------------
 
-def _hidden_warning(sheets: list[Sheet], records: list[dict[str, Any]],
+def _hidden_warning(sheets: list[Sheet], records: Sequence[dict[str, Any]],
                     problems: Problems) -> None:
     """Hidden rows are read like any other (Excel's own sums include them): say so."""
     for sheet in sheets:
-        rows = sorted({r["source_row"] for r in records if r.get("source_sheet") == sheet.name}
-                      & sheet.hidden_rows)
+        if not sheet.hidden_rows:
+            continue
+        if isinstance(records, Records):
+            read = records.source_rows(sheet.name)
+        else:
+            read = {r["source_row"] for r in records if r.get("source_sheet") == sheet.name}
+        rows = sorted(read & sheet.hidden_rows)
         if rows:
             problems.warn(
                 "hidden_rows",
@@ -381,11 +387,14 @@ def check_bytes(data: bytes, ctx: FileContext, *, now: datetime,
             prior = history(contract, unit, period)
         out.records = check_indicators(found, contract, problems, matches, prior)
     else:
-        seen: dict[str, tuple[str, int]] = {}
+        seen = KeyRegistry()
+        parts = []
         for sheet, match in used:
-            out.records.extend(read_rows(sheet, match, contract, problems,
-                                         period.start if period else None,
-                                         period.end if period else None, seen))
+            parts.append(read_rows(sheet, match, contract, problems,
+                                   period.start if period else None,
+                                   period.end if period else None, seen))
+        out.records = (Records.concat(parts) if any(isinstance(p, Records) for p in parts)
+                       else [r for p in parts for r in p])
         if len(out.records) < contract.min_rows:
             problems.error("no_data", "Biểu không có dòng số liệu nào.",
                            hint="Nhập số liệu vào biểu rồi gửi lại.")
