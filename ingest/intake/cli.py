@@ -1,7 +1,9 @@
 """`ioc check` and `ioc ingest`: the intake engine from the command line.
 
 Exit status: 0 when every file is accepted (or a duplicate), 1 when any is refused, 2 on a
-usage error (no such path, nothing to read). `--json` prints one JSON array of results.
+usage error (no such path, nothing to read), 3 when the archive cannot be written (disk full,
+read-only): the run stops there, files before it are loaded, none is half-loaded.
+`--json` prints one JSON array of results.
 """
 
 from __future__ import annotations
@@ -99,9 +101,15 @@ def _ingest(args: argparse.Namespace) -> int:
     except (ValueError, OSError, KeyError) as exc:
         print(f"ioc ingest: bad arrival times: {exc}", file=sys.stderr)
         return 2
-    results = ingest_paths(paths, conninfo=warehouse.url(), archive_dir=default_archive_dir(),
-                           intake_root=args.intake_root, now=now, arrived_at=arrived_at,
-                           feedback=not args.no_feedback)
+    try:
+        results = ingest_paths(paths, conninfo=warehouse.url(),
+                               archive_dir=default_archive_dir(), intake_root=args.intake_root,
+                               now=now, arrived_at=arrived_at, feedback=not args.no_feedback)
+    except OSError as exc:  # the archive's disk full or read-only: files before it are loaded
+        print(f"ioc ingest: stopped, cannot write {exc.filename or 'the archive'}: "
+              f"{exc.strerror or exc}. Files already loaded stay loaded; the others were not "
+              "touched and will be read again by the next run.", file=sys.stderr)
+        return 3
     if not results:
         print("ioc ingest: no files found", file=sys.stderr)
         return 2

@@ -120,8 +120,12 @@ def write_feedback(result: FileResult, intake_root: Path | None) -> Path:
     stale = ACCEPTED_SUFFIX if result.status == "rejected" else REFUSED_SUFFIX
     target = folder / answer_name(path.name, suffix)
     tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(report_text(result), encoding="utf-8-sig", newline="\r\n")
-    tmp.replace(target)
+    try:
+        tmp.write_text(report_text(result), encoding="utf-8-sig", newline="\r\n")
+        tmp.replace(target)
+    except BaseException:  # disk full, read-only: no half-written answer left behind
+        tmp.unlink(missing_ok=True)
+        raise
     if result.status != "duplicate":
         (folder / answer_name(path.name, stale)).unlink(missing_ok=True)
     return target
