@@ -3,9 +3,10 @@ on demand, to inject network faults into real runs (no mocks):
 
 - `refuse_first`: the first N connections are closed at once (a server not up yet);
 - `refuse = True`: every new connection is closed at once until set back (a server down);
-- `cut_after(n_bytes, direction)`: the next connection that carries more than `n_bytes`
-  in `direction` ("up": client → server, e.g. a COPY; "down": server → client, e.g. a page
-  of JSON) is cut right there, mid-stream, both ways (a server killed mid-load);
+- `cut_after(n_bytes, direction, then_refuse=False)`: the next connection that carries more
+  than `n_bytes` in `direction` ("up": client → server, e.g. a COPY; "down": server →
+  client, e.g. a page of JSON) is cut right there, mid-stream, both ways (a server killed
+  mid-load); with `then_refuse`, new connections are refused from that moment (it stays down);
 - `cut_all()`: every open connection is cut now.
 Later connections are forwarded byte for byte. `cuts` counts the connections cut.
 """
@@ -28,7 +29,7 @@ class FlakyProxy:
         self.connections = 0
         self.cuts = 0
         self.bytes = {"up": 0, "down": 0}
-        self._cut_rule: tuple[int, str] | None = None
+        self._cut_rule: tuple[int, str, bool] | None = None
         self._open: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         proxy = self
@@ -82,10 +83,10 @@ class FlakyProxy:
         userinfo = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
         return urlunsplit(parts._replace(netloc=f"{userinfo}127.0.0.1:{self.port}"))
 
-    def cut_after(self, n_bytes: int, direction: str = "up") -> None:
+    def cut_after(self, n_bytes: int, direction: str = "up", then_refuse: bool = False) -> None:
         """Cut the next connection carrying more than `n_bytes` in `direction`."""
         with self._lock:
-            self._cut_rule = (n_bytes, direction)
+            self._cut_rule = (n_bytes, direction, then_refuse)
 
     def cut_all(self, count: bool = True) -> int:
         """Cut every open connection now; returns how many were cut."""
@@ -109,6 +110,7 @@ class FlakyProxy:
                     if cut:
                         self._cut_rule = None
                         self.cuts += 1
+                        self.refuse = self.refuse or rule[2]
                 if cut:  # forward part of this packet, then drop the connection mid-stream
                     keep = len(data) - (moved[direction] - rule[0])
                     with contextlib.suppress(OSError):
