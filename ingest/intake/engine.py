@@ -406,13 +406,16 @@ def default_archive_dir() -> Path:
 
 
 def sidecar_arrivals(csv_path: str | Path) -> dict[str, datetime]:
-    """Arrival times from a CSV with columns `file` (path or name) and `arrived_at` (ISO 8601)."""
+    """Arrival times from a CSV with columns `file` (a path relative to the CSV's own folder,
+    as in an intake root's `_arrivals.csv`, an absolute path, or a bare file name) and
+    `arrived_at` (ISO 8601)."""
     import csv
 
+    base = os.path.dirname(os.path.abspath(csv_path))
     out: dict[str, datetime] = {}
     with open(csv_path, encoding="utf-8-sig", newline="") as fh:
         for row in csv.DictReader(fh):
             ts = datetime.fromisoformat(row["arrived_at"])
             key = row["file"]
-            out[os.path.abspath(key) if os.sep in key else key] = ts
+            out[os.path.normpath(os.path.join(base, key)) if os.sep in key else key] = ts
     return out
