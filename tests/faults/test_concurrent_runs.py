@@ -1,0 +1,105 @@
+"""Two runs started at once on the same files: two `ioc ingest` processes, two materialisations
+of the Dagster intake asset. Advisory locks (per content hash, per unit × form × period)
+serialise them: every report loaded once, one current version each, the same rows as one run.
+A file both saw is recorded a second time as a `duplicate` of itself (nothing loaded); in
+production Dagster's queue (one run at a time) keeps even that from happening.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+
+from ioc.settings import PROJECT_ROOT
+from tests.faults import world
+from tests.faults.ledger import LEDGER
+
+
+def _extra_rows_are_self_duplicates(url: str) -> int:
+    """Manifest rows beyond one per (path, bytes): each must be a `duplicate` (or a second
+    refusal) of the same path and bytes, loading nothing."""
+    with psycopg.connect(url) as conn:
+        extra = conn.execute("""
+            select m.status, m.row_count, first.status
+            from raw_intake.file_manifest m
+            join lateral (select f.status from raw_intake.file_manifest f
+                          where f.original_path = m.original_path and f.sha256 = m.sha256
+                          order by f.file_id limit 1) first on true
+            where m.file_id <> (select min(f.file_id) from raw_intake.file_manifest f
+                                where f.original_path = m.original_path
+                                  and f.sha256 = m.sha256)""").fetchall()
+    for status, _rows, first in extra:
+        assert (status, first) in {("duplicate", "accepted"), ("duplicate", "duplicate"),
+                                   ("rejected", "rejected")}, extra
+    return len(extra)
+
+
+def test_two_ingest_processes_on_the_same_files(faults_world, intake_reference, databases,
+                                                tmp_path: Path) -> None:
+    intake = world.copy_intake(faults_world, tmp_path / "intake")
+    url = databases.new()
+    env = {**os.environ, "IOC_WAREHOUSE_URL": url, "IOC_ARCHIVE_DIR": str(tmp_path / "archive")}
+    argv = [str(Path(sys.executable).parent / "ioc"), "ingest", str(intake), "--arrivals",
+            str(intake / "_arrivals.csv"), "--now", world.NOW.isoformat(), "--no-feedback"]
+    procs = [subprocess.Popen(argv, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode in (0, 1), err[-2000:]  # 1: some files are refused, as planted
+    LEDGER.fault("two `ioc ingest` processes on the same folder at once")
+    assert world.intake_violations(url, intake) == []
+    got = world.compare(intake_reference, world.intake_snapshot(url, relative_to=intake))
+    LEDGER.checked(got, sum(intake_reference.rows.values()))
+    assert got.ok, got
+    assert _extra_rows_are_self_duplicates(url) > 0  # they really raced
+
+
+def test_two_intake_materialisations_at_once(faults_world, databases, tmp_path: Path) -> None:
+    """Two processes materialising `intake_files` together (what two Dagster runs would do
+    without the queue). The reference is the asset run alone: it judges with the real clock."""
+    def materialize(url: str, root: Path, archive: Path) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "tests.faults.materialize_intake", url,
+                                 str(root), str(archive)], cwd=PROJECT_ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def done(proc: subprocess.Popen) -> None:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+
+    ref_intake = world.copy_intake(faults_world, tmp_path / "ref")
+    ref_url = databases.new("t_ref_asset")
+    done(materialize(ref_url, ref_intake, tmp_path / "ref-archive"))
+    reference = world.intake_snapshot(ref_url, relative_to=ref_intake)
+
+    intake = world.copy_intake(faults_world, tmp_path / "intake")
+    url = databases.new()
+    both = [materialize(url, intake, tmp_path / "archive") for _ in range(2)]
+    for proc in both:
+        done(proc)
+    LEDGER.fault("two intake_files materialisations at once")
+    assert world.intake_violations(url, intake) == []
+    got = world.compare(reference, world.intake_snapshot(url, relative_to=intake))
+    LEDGER.checked(got, sum(reference.rows.values()))
+    assert got.ok, got
+    _extra_rows_are_self_duplicates(url)
+
+
+def test_dagster_runs_one_at_a_time(tmp_path: Path, monkeypatch) -> None:
+    """The instance `ioc up` and `ioc pipeline` use queues runs: at most one runs at once."""
+    from dagster import DagsterInstance
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+
+    from ioc import services
+    from ioc.settings import load
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("IOC_HOME", str(tmp_path))
+    home = services.dagster_home(load())
+    with DagsterInstance.from_config(str(home)) as instance:
+        coordinator = instance.run_coordinator
+        assert isinstance(coordinator, QueuedRunCoordinator)
+        assert coordinator.get_run_queue_config().max_concurrent_runs == 1
