@@ -162,12 +162,25 @@ class Column:
         return self.objects[i]
 
     def take(self, positions: np.ndarray) -> Column:
+        if len(positions) and positions[-1] - positions[0] == len(positions) - 1:
+            return self.slice(int(positions[0]), int(positions[0]) + len(positions))
         if self.kind == "str":
             return Column.of_strings(self.strings.take(pa.array(positions, pa.int64())))
         if self.kind == "float":
             return Column.of_floats(self.floats[positions], self.valid[positions])
         objects = self.objects
         return Column.of_objects([objects[p] for p in positions.tolist()])
+
+
+    def slice(self, start: int, stop: int) -> Column:
+        """Cells start…stop-1 (positions sorted and contiguous: no copy)."""
+        if self.kind == "str":
+            return Column("str", stop - start, strings=self.strings.slice(start, stop - start),
+                          valid=self.valid[start:stop])
+        if self.kind == "float":
+            return Column.of_floats(self.floats[start:stop], self.valid[start:stop])
+        return Column("obj", stop - start, objects=self.objects[start:stop],
+                      valid=self.valid[start:stop])
 
 
 def column_from_values(values: Sequence[Any]) -> Column:

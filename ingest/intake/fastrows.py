@@ -275,9 +275,7 @@ class _ColumnarReader(RowReader):
         handled_values: pa.Array | None = None
         if column.type == "integer" and col.kind in ("str", "float"):
             if col.kind == "str":
-                ok = _mask(pc.match_substring_regex(col.strings, "^[0-9]{1,15}$"))
-                ints = np.asarray(pc.cast(pc.if_else(pa.array(ok), col.strings, "0"),
-                                          pa.int64()).to_numpy(zero_copy_only=False))
+                ok, ints = _digits(col)
             else:
                 f = col.floats
                 with np.errstate(invalid="ignore"):
@@ -395,6 +393,24 @@ class _ColumnarReader(RowReader):
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+def _digits(col: Column) -> tuple[np.ndarray, np.ndarray]:
+    """Cells that are plain integers, and their values.
+
+    Arrow's cast reads what `parse_number` reads as a plain integer (digits, an optional
+    sign, leading zeros), and refuses anything else; a refused column is read again with a
+    digits-only pattern. Negative and too long numbers are left to `_within` and the per-value
+    path, which word their problems.
+    """
+    try:
+        ints = pc.cast(col.strings, pa.int64())
+        ok = col.valid.copy()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        ok = _mask(pc.match_substring_regex(col.strings, "^[0-9]{1,15}$"))
+        ints = pc.cast(pc.if_else(pa.array(ok), col.strings, "0"), pa.int64())
+    values = np.asarray(pc.fill_null(ints, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return ok & (np.abs(values) < 10**15), values
+
 
 def _within(column: Any, ints: np.ndarray) -> np.ndarray:
     """Integer cells that `_Cells.number` accepts: not negative unless the minimum allows

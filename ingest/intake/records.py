@@ -96,8 +96,10 @@ def _copy_column(col: pa.Array | list[Any]) -> pa.Array:
         text = pc.if_else(col, "t", "f")
     elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         text = col
-        for char, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):
-            text = pc.replace_substring(text, char, escaped)
+        if pc.any(pc.match_substring_regex(col, r"[\\\t\n\r]")).as_py():
+            for char, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"),
+                                  ("\r", "\\r")):
+                text = pc.replace_substring(text, char, escaped)
     elif pa.types.is_null(col.type):
         return pa.array(np.full(len(col), _NULL, dtype=object), pa.string())
     else:

@@ -306,3 +306,21 @@ def test_gd01_header_row_in_the_body(monkeypatch) -> None:
 
 def test_gd_header_constant() -> None:  # the generator above follows the builders' header
     assert len(GD_HEADER) == 12
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.from_regex(r"[-+]?[0-9]{0,20}", fullmatch=True),
+                          st.text(alphabet="0123456789-+ .,()٣", max_size=8)), max_size=30))
+def test_plain_integers_read_as_parse_number(texts: list[str | None]) -> None:
+    from ingest.intake.columnar import Column
+    from ingest.intake.fastrows import _digits
+    from ingest.intake.text import NotANumber, parse_number
+
+    cells = [t.strip() or None if t is not None else None for t in texts]
+    ok, values = _digits(Column.of_strings(pa.array(cells, pa.string())))
+    for cell, good, value in zip(cells, ok.tolist(), values.tolist(), strict=True):
+        if good:
+            try:
+                assert parse_number(cell) == value
+            except NotANumber:
+                raise AssertionError(cell) from None
