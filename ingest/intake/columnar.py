@@ -89,6 +89,9 @@ def strip_accents_strings(arr: pa.Array) -> pa.Array:
 def fold_strings(arr: pa.Array) -> pa.Array:
     """`text.fold` of every cell; a null cell folds to "" as `fold(None)` does."""
     arr = pc.cast(arr, pa.string())
+    if pc.all(pc.string_is_ascii(arr)).as_py() is not False:  # codes: lower case is enough
+        folded = pc.replace_substring_regex(pc.ascii_lower(arr), "[^0-9a-z]+", " ")
+        return pc.fill_null(pc.utf8_trim(folded, " "), "")
     safe = safe_mask(arr)
     out = strip_accents_strings(arr)
     out = pc.utf8_trim(pc.replace_substring_regex(out, "[^0-9a-z]+", " "), " ")

@@ -177,6 +177,9 @@ def _clean_column(values: tuple[Any, ...]) -> Column:
     kinds = set(map(type, values))
     if kinds == {str}:
         return Column.of_strings(clean_python_strings(values))
+    if kinds == {float}:
+        floats = np.array(values, dtype=np.float64)
+        return Column.of_floats(floats, ~np.isnan(floats))
     if kinds <= {float, str} and all(_clean(v) is None for v in {v for v in values
                                                                    if type(v) is str}):
         floats = np.array([v if type(v) is float else np.nan for v in values], dtype=np.float64)
@@ -209,8 +212,8 @@ def _read_xlsx(data: bytes) -> Book:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if sum(i.file_size for i in zf.infolist()) > MAX_UNCOMPRESSED:
                 raise Unreadable("too_large", "Tệp quá lớn khi giải nén, không xử lý được.")
-            zipguard.check_workbook(data, zf, MAX_UNCOMPRESSED)  # lying bombs, huge ranges
-            hidden = _hidden_rows_by_sheet(zf)
+            marks = zipguard.check_workbook(data, zf, MAX_UNCOMPRESSED)  # bombs, huge ranges
+            hidden = _hidden_rows_by_sheet(zf, marks)
     except Unreadable:
         raise
     except Exception as exc:  # zipfile/zlib raise many types on damaged archives
@@ -251,15 +254,17 @@ _ATTR_R = re.compile(rb'\br="(\d+)"')
 _ATTR_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
 
 
-def _hidden_rows_by_sheet(zf: zipfile.ZipFile) -> dict[str, set[int]]:
-    """Hidden Excel row numbers per sheet name, from the workbook's XML (best effort)."""
+def _hidden_rows_by_sheet(zf: zipfile.ZipFile, marks: dict[str, bool] | None = None
+                          ) -> dict[str, set[int]]:
+    """Hidden Excel row numbers per sheet name, from the workbook's XML (best effort).
+    `marks`: sheet parts already inflated, and whether they hold a hidden mark at all."""
     try:
-        return _scan_hidden_rows(zf)
+        return _scan_hidden_rows(zf, marks or {})
     except Exception:  # damaged parts: calamine decides whether the workbook is readable
         return {}
 
 
-def _scan_hidden_rows(zf: zipfile.ZipFile) -> dict[str, set[int]]:
+def _scan_hidden_rows(zf: zipfile.ZipFile, marks: dict[str, bool]) -> dict[str, set[int]]:
     from defusedxml import ElementTree as ET
 
     names = set(zf.namelist())
@@ -278,8 +283,8 @@ def _scan_hidden_rows(zf: zipfile.ZipFile) -> dict[str, set[int]]:
         rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
         target = targets.get(rid, "")
         path = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        if path not in names:
-            continue
+        if path not in names or marks.get(path) is False:
+            continue  # (no hidden mark anywhere in that sheet's XML)
         xml = zf.read(path)
         if b'hidden="1"' not in xml and b'hidden="true"' not in xml:
             continue

@@ -195,9 +195,17 @@ def _exact_extent(stream: Iterator[bytes]) -> tuple[int, int, int]:
     return max_row, max_col, cells
 
 
-def check_workbook(data: bytes, zf: zipfile.ZipFile, max_total: int) -> None:
+_HIDDEN_MARKS = (b'hidden="1"', b'hidden="true"')
+
+
+def check_workbook(data: bytes, zf: zipfile.ZipFile, max_total: int
+                   ) -> dict[str, bool]:
     """Refuse a workbook whose parts inflate beyond their headers or `max_total` bytes, or
-    a sheet spanning more than `MAX_SHEET_CELLS` cells; otherwise return quietly."""
+    a sheet spanning more than `MAX_SHEET_CELLS` cells.
+
+    Returns, for every sheet part inflated here, whether its XML holds a `hidden="1"` (or
+    `"true"`) mark, so the hidden-row scan need not inflate the sheets that have none."""
+    marks: dict[str, bool] = {}
     infos = zf.infolist()
     if sum(i.file_size for i in infos) > max_total:
         raise too_large("Tệp quá lớn khi giải nén, không xử lý được.")
@@ -209,6 +217,7 @@ def check_workbook(data: bytes, zf: zipfile.ZipFile, max_total: int) -> None:
         sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
         extent = _SheetExtent() if sheet else None
         produced = 0
+        marked, tail = False, b""
         for chunk in _member_stream(data, info):
             produced += len(chunk)
             total += len(chunk)
@@ -217,8 +226,13 @@ def check_workbook(data: bytes, zf: zipfile.ZipFile, max_total: int) -> None:
                                  "không xử lý được.")
             if extent:
                 extent.feed(chunk)
+                if not marked:
+                    window = tail + chunk
+                    marked = any(m in window for m in _HIDDEN_MARKS)
+                    tail = window[-16:]
         if extent is None:
             continue
+        marks[name] = marked
         extent.feed(b"", final=True)
         rows, cols, cells = extent.max_row, extent.max_col, extent.cells
         if cells > MAX_SHEET_CELLS:
@@ -227,6 +241,7 @@ def check_workbook(data: bytes, zf: zipfile.ZipFile, max_total: int) -> None:
             rows, cols, _ = _exact_extent(_member_stream(data, info))
         if rows * cols > MAX_SHEET_CELLS:
             raise sheet_too_large(rows, cols)
+    return marks
 
 
 def sheet_too_large(rows: int, cols: int) -> Unreadable:

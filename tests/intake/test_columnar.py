@@ -72,6 +72,8 @@ def test_fold_and_strip_accents_on_every_character() -> None:
     assert fold_strings(pa.array(every)).to_pylist() == [fold(c) for c in every]
     assert strip_accents_strings(pa.array(every)).to_pylist() == [strip_accents(c)
                                                                   for c in every]
+    ascii_chars = [chr(c) for c in range(128)] + ["A-b_C 1.2", " x\ty "]  # the ASCII shortcut
+    assert fold_strings(pa.array(ascii_chars)).to_pylist() == [fold(c) for c in ascii_chars]
     # a character of the safe alphabet folds to at most one letter or digit (totals prefilter)
     assert all(len(fold(c)) <= 1 for c in SAFE_ALPHABET)
 
