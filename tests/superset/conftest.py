@@ -1,9 +1,12 @@
-"""Superset fixtures: one real, bootstrapped Superset for the whole session.
+"""Superset fixtures: one real, bootstrapped Superset for the whole session, reading marts
+that the real pipeline built from a short demo world.
 
+- `mart_world`: the demo world (May–December 2024 of Hiệp Đức) generated, ingested, pulled
+  from the demo agency API and built by dbt into the session warehouse (`demo_world.py`);
+  its timings go to `test-artifacts/superset/demo-world-timings.json`.
 - `superset_server`: `ioc.bi.testing.SupersetServer` (url, admin username/password,
   `client()`), bootstrapped against the session test warehouse; reusable from an end-to-end
   test through `ioc.bi.testing.running_superset(settings)` as well.
-- `slice_mart`: the KTXH-01 slice mart table with rows (see `slice_data.py`).
 - `admin`: a logged-in admin REST client.
 - `commune_user` / `leader_user` / `data_team_user`: (username, password) of users with the
   roles `Xã Hiệp Thuận`, `Lãnh đạo huyện`, `Nhóm dữ liệu`.
@@ -11,31 +14,41 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ioc import warehouse
 from ioc.bi import users
 from ioc.bi.client import SupersetClient
 from ioc.bi.testing import SupersetServer
+from ioc.settings import PROJECT_ROOT
 
 sys.path.insert(0, str(Path(__file__).parent))
-import slice_data
+import demo_world
+
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "superset"
 
 
 @pytest.fixture(scope="session")
-def slice_mart(warehouse_settings) -> bool:
-    """True when the known rows of `slice_data.rows()` are the table's content."""
-    with warehouse.connect(warehouse_settings) as conn:
-        return slice_data.create(conn)
+def mart_world(warehouse_settings, tmp_path_factory) -> demo_world.LoadedWorld:
+    """Every mart the dashboards read, built for real from the demo world."""
+    loaded = demo_world.load(warehouse_settings, tmp_path_factory.mktemp("superset-world"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "demo-world-timings.json").write_text(
+        json.dumps(
+            {"seconds": loaded.timings, "files": loaded.files, "records": loaded.pulled},
+            indent=1,
+        )
+    )
+    return loaded
 
 
 @pytest.fixture(scope="session")
-def superset_server(slice_mart, superset_server) -> Iterator[SupersetServer]:
-    """The session's Superset (tests/conftest.py), with the slice mart's rows in place."""
+def superset_server(mart_world, superset_server) -> Iterator[SupersetServer]:
+    """The session's Superset (tests/conftest.py), with the demo world's marts in place."""
     return superset_server
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 
 import yaml
@@ -11,8 +12,11 @@ from ioc.bi import assets_builder, assets_format, bundle, policies
 from ioc.settings import PROJECT_ROOT
 
 
+@functools.cache
 def _docs() -> dict[str, dict]:
-    return {rel: yaml.safe_load(text) for rel, text in bundle.read_dir().items()}
+    """The committed documents, parsed once (read only)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return {rel: yaml.load(text, Loader=loader) for rel, text in bundle.read_dir().items()}
 
 
 def test_assets_yaml_is_what_the_spec_generates():
@@ -129,3 +133,74 @@ def test_canonical_form_replaces_install_ids_with_uuid_derived_ones():
             doc["sqlalchemy_uri"] = "postgresql+psycopg2://ioc_bi:XXXXXXXXXX@10.0.0.5:5432/ioc"
         shifted[f"export_root/{rel.replace('.yaml', '_17.yaml')}"] = doc
     assert assets_format.canonical_files(shifted) == files
+
+
+def _mart_contracts() -> dict[tuple[str, str], set[str]]:
+    """(schema, table) -> columns declared in the dbt contracts of the marts."""
+    out = {}
+    for path in (PROJECT_ROOT / "dbt_project" / "models" / "marts").glob("*/*.yml"):
+        schema = f"mart_{path.parent.name}"
+        for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models") or []:
+            out[(schema, model["name"])] = {c["name"] for c in model.get("columns") or []}
+    return out
+
+
+def test_datasets_are_physical_mart_tables_with_contract_columns():
+    """RLS and the BI role's grants rely on physical tables of mart_* schemas; a column the
+    contract does not declare could vanish in the next dbt change (calculated columns, with
+    an `expression`, are computed from declared ones)."""
+    contracts = _mart_contracts()
+    datasets = [d for rel, d in _docs().items() if rel.startswith("datasets/")]
+    assert len(datasets) >= 17
+    for ds in datasets:
+        key = (ds["schema"], ds["table_name"])
+        assert ds["sql"] is None, f"{key}: virtual datasets bypass RLS and grants"
+        assert ds["schema"].startswith("mart_") and key in contracts, key
+        physical = {c["column_name"] for c in ds["columns"] if not c["expression"]}
+        assert physical <= contracts[key], (key, physical - contracts[key])
+        assert "org_unit_id" in physical, f"{key}: no unit column for row-level security"
+
+
+def test_rates_are_ratios_of_sums_never_averages():
+    for rel, ds in _docs().items():
+        if not rel.startswith("datasets/"):
+            continue
+        for metric in ds["metrics"]:
+            sql = " ".join(metric["expression"].upper().split())
+            assert "AVG(" not in sql, (ds["table_name"], metric["metric_name"])
+            if "/" in sql:
+                assert "NULLIF(" in sql, (ds["table_name"], metric["metric_name"])
+
+
+def test_every_dashboard_filters_period_and_unit_with_district_first():
+    dashboards = [d for rel, d in _docs().items() if rel.startswith("dashboards/")]
+    assert {d["dashboard_title"] for d in dashboards} >= {
+        "Tổng quan IOC",
+        "Hành chính công",
+        "Quản lý văn bản",
+        "Kinh tế - Xã hội",
+        "Y tế",
+        "Giáo dục",
+        "Phản ánh kiến nghị",
+        "Tình hình nộp báo cáo",
+    }
+    for dash in dashboards:
+        meta = dash["metadata"]
+        assert meta["cross_filters_enabled"] is True
+        filters = meta["native_filter_configuration"]
+        by_column = {t["column"]["name"]: f for f in filters for t in f["targets"] if "column" in t}
+        assert any(f["filterType"] == "filter_time" for f in filters), dash["slug"]
+        district, unit = by_column["district_id"], by_column["org_unit_name"]
+        assert unit["cascadeParentIds"] == [district["id"]], dash["slug"]
+        assert district["name"] == "Huyện"
+
+
+def test_charts_format_numbers_and_months_the_vietnamese_way():
+    for rel, chart in _docs().items():
+        if not rel.startswith("charts/"):
+            continue
+        params = chart["params"]
+        for key in ("x_axis_time_format", "table_timestamp_format", "time_format"):
+            if key in params and chart["viz_type"] != "big_number_total":
+                assert "%m" in params[key] and "%Y" in params[key], (chart["slice_name"], key)
+        assert "$" not in params.get("y_axis_format", ""), chart["slice_name"]

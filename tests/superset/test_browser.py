@@ -15,10 +15,13 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
 import yaml
+from support import charts, vn_number
 
+from ioc import warehouse
 from ioc.bi import bundle
 from ioc.bi.client import SupersetClient
 from ioc.bi.testing import SupersetServer
@@ -41,6 +44,8 @@ TIMEOUT_MS = 90_000
 # Superset's footer loads a telemetry pixel from a third-party origin; our CSP blocks it on
 # purpose (no internet, no telemetry). That console error is expected, nothing else is.
 EXPECTED_CONSOLE = re.compile(r"scarf\.sh.*violates the following Content Security Policy", re.S)
+# What a rendered chart shows: an ECharts canvas, table rows, or a big number.
+CHART_OUTPUT = "canvas, table tbody tr, .superset-legacy-chart-big-number"
 CHART_ERROR = (
     '[data-test="chart-grid-component"] .alert-danger, '
     '[data-test="chart-grid-component"] [role="alert"], '
@@ -62,14 +67,38 @@ def browser() -> Iterator:
             chromium.close()
 
 
-def _login(browser, url: str, username: str, password: str):
+def _login(browser, url: str, username: str, password: str, then: str = "/health"):
+    """A new page, logged in, on `then` (not the welcome page, which costs seconds)."""
     page = browser.new_page(viewport={"width": 1600, "height": 1300})
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(f"{url}/login/")
+    page.goto(f"{url}/login/?next={quote(then)}")
     page.locator('[data-test="username-input"]').fill(username)
     page.locator('[data-test="password-input"]').fill(password)
     page.locator('[data-test="login-button"]').click()
     page.wait_for_url(lambda u: "/login" not in u)
+    return page
+
+
+def _dashboard_path(slug: str) -> str:
+    return f"/superset/dashboard/{slug}/"
+
+
+@pytest.fixture(scope="module")
+def admin_session(browser, superset_server: SupersetServer) -> dict:
+    """The admin's logged-in cookies, to open pages without logging in each time."""
+    page = _login(browser, superset_server.url, superset_server.username, superset_server.password)
+    state = page.context.storage_state()
+    page.context.close()
+    return state
+
+
+def _admin_page(browser, admin_session: dict, url: str, path: str):
+    context = browser.new_context(
+        viewport={"width": 1600, "height": 1300}, storage_state=admin_session
+    )
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{url}{path}")
     return page
 
 
@@ -83,20 +112,24 @@ def _dashboards(client: SupersetClient) -> list[dict]:
     return client.list_all("dashboard", ["id", "slug", "dashboard_title"])
 
 
-def _open_dashboard(page, url: str, dash: dict, chart_ids: list[int]) -> dict[int, int]:
-    """Open the dashboard; return {chart id: status of its /api/v1/chart/data POST}."""
-    statuses: dict[int, int] = {}
+def _slice_id(request_url: str) -> int | None:
+    match = re.search(r"form_data=([^&]+)", request_url)
+    if not match:
+        return None
+    slice_id = json.loads(unquote(match.group(1))).get("slice_id")
+    return slice_id if isinstance(slice_id, int) else None
+
+
+def _open_dashboard(page, url: str, dash: dict, chart_ids: list[int]) -> dict[int, tuple]:
+    """Open the dashboard; return {chart id: (status, request body) of its data request}."""
+    seen: dict[int, tuple] = {}
 
     def on_response(response) -> None:
         if response.request.method != "POST" or "/api/v1/chart/data" not in response.url:
             return
-        match = re.search(r"form_data=([^&]+)", response.url)
-        if match:
-            from urllib.parse import unquote
-
-            slice_id = json.loads(unquote(match.group(1))).get("slice_id")
-            if isinstance(slice_id, int):
-                statuses[slice_id] = response.status
+        slice_id = _slice_id(response.url)
+        if slice_id is not None:
+            seen[slice_id] = (response.status, json.loads(response.request.post_data))
 
     page.on("response", on_response)
     page.goto(f"{url}/superset/dashboard/{dash['slug'] or dash['id']}/")
@@ -105,48 +138,63 @@ def _open_dashboard(page, url: str, dash: dict, chart_ids: list[int]) -> dict[in
         chart = page.locator(f'[data-test="chart-grid-component"][data-test-chart-id="{chart_id}"]')
         chart.wait_for(state="visible")
         # the chart's own output, not just its frame
-        chart.locator("canvas, table tbody tr").first.wait_for(state="visible")
+        chart.locator(CHART_OUTPUT).first.wait_for(state="visible")
     page.remove_listener("response", on_response)
-    return statuses
+    return seen
 
 
 def test_every_dashboard_renders_every_chart(
-    browser, superset_server: SupersetServer, admin: SupersetClient
+    browser, superset_server: SupersetServer, admin: SupersetClient, admin_session
 ):
+    """...and asks for exactly the query its saved query context holds, so what the API
+    answers for a chart is what the dashboard shows."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     console: list[str] = []
-    page = _login(browser, superset_server.url, superset_server.username, superset_server.password)
+    page = _admin_page(browser, admin_session, superset_server.url, "/health")
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: console.append(f"page error: {e}"))
+    saved = {c.id: c for c in charts(admin)}
     dashboards = _dashboards(admin)
-    assert dashboards
+    assert len(dashboards) >= 8
     for dash in dashboards:
-        charts = admin.get(f"/api/v1/dashboard/{dash['id']}/charts")["result"]
-        chart_ids = [c["id"] for c in charts]
+        on_dash = admin.get(f"/api/v1/dashboard/{dash['id']}/charts")["result"]
+        chart_ids = [c["id"] for c in on_dash]
         assert chart_ids, f"{dash['dashboard_title']} has no charts"
-        statuses = _open_dashboard(page, superset_server.url, dash, chart_ids)
+        seen = _open_dashboard(page, superset_server.url, dash, chart_ids)
         page.screenshot(path=str(ARTIFACTS / f"{dash['slug'] or dash['id']}.png"), full_page=True)
         assert page.locator(CHART_ERROR).count() == 0, page.locator(CHART_ERROR).first.inner_text()
         for chart_id in chart_ids:
-            assert statuses.get(chart_id) in (200, 202), (dash["dashboard_title"], chart_id)
+            status, body = seen.get(chart_id, (None, None))
+            assert status in (200, 202), (dash["dashboard_title"], chart_id)
+            assert body["queries"] == saved[chart_id].query_context["queries"], (
+                f"{saved[chart_id].title}: the saved query context is not what the "
+                "dashboard asks for"
+            )
     unexpected = [m for m in console if not EXPECTED_CONSOLE.search(m)]
     assert not unexpected, unexpected
-    page.close()
+    page.context.close()
 
 
-def test_numbers_use_vietnamese_format(browser, superset_server: SupersetServer, slice_mart):
-    if not slice_mart:
-        pytest.skip("the mart holds other data than slice_data.rows()")
-    page = _login(browser, superset_server.url, superset_server.username, superset_server.password)
-    page.goto(f"{superset_server.url}/superset/dashboard/kinh-te-xa-hoi/")
+def test_numbers_and_months_use_vietnamese_format(
+    browser, superset_server: SupersetServer, warehouse_settings, mart_world, admin_session
+):
+    """1.234,5 and 12/2024 on the screen, for values computed from the warehouse."""
+    with warehouse.connect(warehouse_settings) as conn:
+        latest, poor_rate = conn.execute(
+            """select period_month, value from mart_tong_quan.fct_kpi_thang
+               where unit_level = 'huyen' and kpi_code = 'ktxh_ty_le_ho_ngheo'
+               order by period_month desc limit 1"""
+        ).fetchone()
+        (visits,) = conn.execute("select sum(visits) from mart_y_te.fct_y_te_thang").fetchone()
+    assert visits >= 1000  # so the thousands separator shows
+    page = _admin_page(browser, admin_session, superset_server.url, _dashboard_path("tong-quan"))
     _wait_for_charts(page)
-    rows = page.locator('[data-test="chart-grid-component"] table tbody tr')
-    rows.first.wait_for(state="visible")
-    text = "\n".join(rows.all_inner_texts())
-    assert "1.234,5" in text  # Quế Thọ, KT01, 02/2025: 1234.5 with . thousands and , decimals
-    assert "4.000" in text
-    assert "02/2025" in text  # month format %m/%Y
-    page.close()
+    page.get_by_text(vn_number(float(poor_rate), 2), exact=True).first.wait_for(state="visible")
+    page.get_by_text(latest.strftime("%m/%Y")).first.wait_for(state="visible")
+    page.goto(f"{superset_server.url}/superset/dashboard/y-te/")
+    _wait_for_charts(page)
+    page.get_by_text(vn_number(float(visits), 0), exact=True).first.wait_for(state="visible")
+    page.context.close()
 
 
 def _filter_id(slug: str, name: str) -> str:
@@ -159,11 +207,14 @@ def _filter_id(slug: str, name: str) -> str:
     raise KeyError(name)
 
 
-def test_unit_filter_applies_to_every_chart(browser, superset_server: SupersetServer, admin):
+def test_unit_filter_applies_to_every_chart(
+    browser, superset_server: SupersetServer, admin, admin_session
+):
     (dash,) = [d for d in _dashboards(admin) if d["slug"] == "kinh-te-xa-hoi"]
     chart_count = len(admin.get(f"/api/v1/dashboard/{dash['id']}/charts")["result"])
-    page = _login(browser, superset_server.url, superset_server.username, superset_server.password)
-    page.goto(f"{superset_server.url}/superset/dashboard/kinh-te-xa-hoi/")
+    page = _admin_page(
+        browser, admin_session, superset_server.url, _dashboard_path("kinh-te-xa-hoi")
+    )
     _wait_for_charts(page)
     queries: list[dict] = []
     page.on(
@@ -187,18 +238,78 @@ def test_unit_filter_applies_to_every_chart(browser, superset_server: SupersetSe
     ]
     assert len(filtered) >= chart_count, queries
     page.screenshot(path=str(ARTIFACTS / "kinh-te-xa-hoi-que-tho.png"), full_page=True)
-    page.close()
+    page.context.close()
+
+
+def _data_requests(page) -> list[dict]:
+    bodies: list[dict] = []
+    page.on(
+        "request",
+        lambda r: (
+            bodies.append({"url": r.url, **json.loads(r.post_data)})
+            if r.method == "POST" and "/api/v1/chart/data" in r.url
+            else None
+        ),
+    )
+    return bodies
+
+
+def test_unit_filter_depends_on_the_district_filter(
+    browser, superset_server: SupersetServer, admin_session
+):
+    """Choosing a district narrows the unit filter's choices (cascading native filters)."""
+    page = _admin_page(
+        browser, admin_session, superset_server.url, _dashboard_path("hanh-chinh-cong")
+    )
+    _wait_for_charts(page)
+    bodies = _data_requests(page)
+    page.locator(f'[data-test="{_filter_id("hanh-chinh-cong", "Huyện")}"]').click()
+    page.get_by_title("huyen-hiep-duc").first.click()
+    page.keyboard.press("Escape")
+    page.locator(f'[data-test="{_filter_id("hanh-chinh-cong", "Đơn vị")}"]').click()
+    page.wait_for_timeout(1500)
+    wanted = {"col": "district_id", "op": "IN", "val": ["huyen-hiep-duc"]}
+    options = [
+        b
+        for b in bodies
+        if b.get("form_data", {}).get("viz_type") == "filter_select"
+        and b["queries"][0].get("columns") == ["org_unit_name"]
+    ]
+    assert options and any(wanted in b["queries"][0]["filters"] for b in options), options
+    page.context.close()
+
+
+def test_clicking_a_table_row_cross_filters_the_dashboard(
+    browser, superset_server: SupersetServer, admin_session
+):
+    """A field in the HCC field table filters the other charts (cross-filtering)."""
+    page = _admin_page(
+        browser, admin_session, superset_server.url, _dashboard_path("hanh-chinh-cong")
+    )
+    _wait_for_charts(page)
+    page.locator("table tbody tr").first.wait_for(state="visible")
+    bodies = _data_requests(page)
+    table = page.locator('[data-test="chart-grid-component"]').filter(
+        has_text="Tình hình giải quyết theo lĩnh vực"
+    )
+    table.locator("td", has_text="Đất đai").first.click()
+    page.wait_for_timeout(2000)
+    _wait_for_charts(page)
+    wanted = {"col": "linh_vuc", "op": "IN", "val": ["Đất đai"]}
+    crossed = [b for b in bodies if wanted in b["queries"][0]["filters"]]
+    assert len(crossed) >= 5, [b["queries"][0]["filters"] for b in bodies]
+    page.screenshot(path=str(ARTIFACTS / "hanh-chinh-cong-dat-dai.png"), full_page=True)
+    page.context.close()
 
 
 def test_commune_user_dashboard_shows_only_its_commune(
     browser, superset_server: SupersetServer, commune_user
 ):
-    page = _login(browser, superset_server.url, *commune_user)
-    page.goto(f"{superset_server.url}/superset/dashboard/kinh-te-xa-hoi/")
+    page = _login(browser, superset_server.url, *commune_user, _dashboard_path("kinh-te-xa-hoi"))
     _wait_for_charts(page)
     rows = page.locator('[data-test="chart-grid-component"] table tbody tr')
     rows.first.wait_for(state="visible")
     names = {cell.strip() for cell in rows.locator("td:nth-child(2)").all_inner_texts()}
     assert names == {"Xã Hiệp Thuận"}
     page.screenshot(path=str(ARTIFACTS / "kinh-te-xa-hoi-xa-hiep-thuan.png"), full_page=True)
-    page.close()
+    page.context.close()

@@ -1,133 +1,210 @@
-"""Every chart's saved query answers through the API, with the warehouse's numbers."""
+"""Every chart's saved query answers through the API with rows, and the numbers are the
+warehouse's: rates are ratios of sums (never averages), stocks are the latest month's, and
+the headline KPIs equal the district figures dbt computes on its own."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import psycopg
 import pytest
-import slice_data
+from support import chart, chart_data, charts, month, saved_filter
 
 from ioc import warehouse
 from ioc.bi.client import SupersetClient
 
 pytestmark = pytest.mark.superset
 
-
-def _charts(client: SupersetClient) -> list[dict]:
-    return client.list_all("chart", ["id", "uuid", "slice_name", "viz_type"])
+KTXH = "mart_kinh_te_xa_hoi.fct_chi_tieu_thang"
 
 
-def _month(ms: float) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m")
-
-
-def _series_from_sql(conn: psycopg.Connection, indicator: str, where: str = "") -> dict:
-    """{(month, commune name): SUM(value)} straight from the mart."""
-    rows = conn.execute(
-        f"""select to_char(period_month, 'YYYY-MM'), org_unit_name, sum(value)
-            from {slice_data.SCHEMA}.{slice_data.TABLE}
-            where indicator_code = %s {where}
-            group by 1, 2""",
-        (indicator,),
-    ).fetchall()
-    return {(m, n): float(v) for m, n, v in rows}
-
-
-def _series_from_chart(result: dict) -> dict:
-    out = {}
-    for row in result["data"]:
-        month = _month(row["period_month"])
-        for name, value in row.items():
-            if name != "period_month" and value is not None:
-                out[(month, name)] = float(value)
-    return out
-
-
-def _saved_filter(client: SupersetClient, chart_id: int) -> str:
-    """The indicator code a timeseries chart is saved with (its SIMPLE == filter)."""
-    params = json.loads(client.get(f"/api/v1/chart/{chart_id}")["result"]["params"])
-    (code,) = [
-        f["comparator"]
-        for f in params["adhoc_filters"]
-        if f.get("subject") == "indicator_code" and f.get("operator") == "=="
-    ]
-    return code
+@pytest.fixture(scope="module")
+def db(warehouse_settings, mart_world) -> psycopg.Connection:
+    with warehouse.connect(warehouse_settings) as conn:
+        yield conn
 
 
 def test_every_chart_returns_rows(admin: SupersetClient):
-    charts = _charts(admin)
-    assert charts
-    for chart in charts:
-        body = admin.chart_data(chart["id"])
-        (result,) = body["result"]
-        assert result["status"] == "success", chart["slice_name"]
-        assert result["rowcount"] > 0, f"{chart['slice_name']} returned no rows"
+    found = charts(admin)
+    assert len(found) >= 80
+    empty = []
+    for c in found:
+        results = chart_data(admin, c.id)
+        assert results and all(r["status"] == "success" for r in results), c.title
+        # a server-paginated table answers with a page of rows and then its row count
+        if results[0]["rowcount"] == 0:
+            empty.append(c.title)
+    assert empty == [], f"charts without rows: {empty}"
 
 
-def test_timeseries_charts_match_the_warehouse(admin: SupersetClient, warehouse_settings):
+def _series(result: dict, axis: str = "period_month") -> dict:
+    out = {}
+    for row in result["data"]:
+        for name, value in row.items():
+            if name != axis and value is not None:
+                out[(month(row[axis]), name)] = float(value)
+    return out
+
+
+def test_ktxh_timeseries_match_the_warehouse(admin: SupersetClient, db):
     checked = 0
-    with warehouse.connect(warehouse_settings) as conn:
-        for chart in _charts(admin):
-            if not chart["viz_type"].startswith("echarts_timeseries"):
-                continue
-            code = _saved_filter(admin, chart["id"])
-            (result,) = admin.chart_data(chart["id"])["result"]
-            assert _series_from_chart(result) == _series_from_sql(conn, code)
-            checked += 1
+    for c in charts(admin):
+        if c.table != "fct_chi_tieu_thang" or not c.viz.startswith("echarts_timeseries"):
+            continue
+        code = saved_filter(c, "indicator_code")
+        (result,) = chart_data(admin, c.id)
+        rows = db.execute(
+            f"""select to_char(period_month, 'YYYY-MM'), org_unit_name, sum(value)
+                from {KTXH} where indicator_code = %s group by 1, 2""",
+            (code,),
+        ).fetchall()
+        assert _series(result) == {(m, n): float(v) for m, n, v in rows}, c.title
+        checked += 1
     assert checked >= 2
 
 
-def test_table_chart_matches_the_warehouse_row_for_row(admin: SupersetClient, warehouse_settings):
-    (table,) = [c for c in _charts(admin) if c["viz_type"] == "table"]
-    (result,) = admin.chart_data(table["id"])["result"]
-    with warehouse.connect(warehouse_settings) as conn:
-        expected = conn.execute(
-            f"""select to_char(period_month, 'YYYY-MM'), org_unit_name, indicator_name, value,
-                       ytd_value, plan_year, pct_of_plan
-                from {slice_data.SCHEMA}.{slice_data.TABLE}
-                order by period_month desc, org_unit_name, indicator_code"""
-        ).fetchall()
+def test_ktxh_table_matches_the_warehouse_row_for_row(admin: SupersetClient, db):
+    (result,) = chart_data(admin, chart(admin, "Chỉ tiêu theo xã và tháng").id)
+    expected = db.execute(
+        f"""select to_char(period_month, 'YYYY-MM'), org_unit_name, indicator_name, value,
+                   ytd_value, plan_year, pct_of_plan
+            from {KTXH} order by period_month desc, org_unit_name, indicator_code"""
+    ).fetchall()
 
     def num(v):
         return None if v is None else float(v)
 
     got = [
         (
-            _month(r["period_month"]),
+            month(r["period_month"]),
             r["org_unit_name"],
             r["indicator_name"],
-            num(r["value"]),
-            num(r["ytd_value"]),
-            num(r["plan_year"]),
-            num(r["pct_of_plan"]),
+            *(num(r[k]) for k in ("value", "ytd_value", "plan_year", "pct_of_plan")),
         )
         for r in result["data"]
     ]
     assert got == [(m, n, i, *map(num, rest)) for m, n, i, *rest in expected]
 
 
-def test_known_values_when_the_suite_owns_the_data(admin: SupersetClient, slice_mart: bool):
-    if not slice_mart:
-        pytest.skip("the mart was already built (e.g. by dbt); checked against SQL above")
-    (bar,) = [c for c in _charts(admin) if c["viz_type"] == "echarts_timeseries_bar"]
-    (result,) = admin.chart_data(bar["id"])["result"]
-    series = _series_from_chart(result)
-    assert series[("2025-02", "Xã Quế Thọ")] == 1234.5
-    assert series[("2025-01", "Xã Hiệp Thuận")] == 120.5
-    assert ("2025-01", "Xã Bình Lâm") not in series  # no report that month
-    known = {
-        (r["org_unit_id"], r["period_month"].month, r["indicator_code"]): r
-        for r in slice_data.rows()
+def _last(result: dict, metric: str) -> tuple[str, float]:
+    row = max(result["data"], key=lambda r: r["period_month"])
+    return month(row["period_month"]), row[metric]
+
+
+def test_headline_kpis_equal_the_district_rows_dbt_computes(admin: SupersetClient, db):
+    """The overview's big numbers are sum(numerator) / sum(denominator) over the units' rows
+    in Superset; dbt writes the district's own row (unit_level = huyen) in SQL. The latest
+    month of each must agree (dbt rounds to 2 decimals)."""
+    checked = 0
+    for c in charts(admin):
+        if c.table != "fct_kpi_thang" or c.viz != "big_number":
+            continue
+        code = saved_filter(c, "kpi_code")
+        (result,) = chart_data(admin, c.id)
+        got_month, got = _last(result, c.params["metric"])
+        want_month, want = db.execute(
+            """select to_char(period_month, 'YYYY-MM'), value from mart_tong_quan.fct_kpi_thang
+               where unit_level = 'huyen' and kpi_code = %s and value is not null
+               order by period_month desc limit 1""",
+            (code,),
+        ).fetchone()
+        assert got_month == want_month, c.title
+        assert got == pytest.approx(float(want), abs=0.006), c.title
+        checked += 1
+    assert checked >= 11
+
+
+def test_rates_are_ratios_of_sums_not_averages_of_rates(admin: SupersetClient, db):
+    """HCC-06 on-time rate per month: (handled − late) / handled over every unit and field,
+    which differs from the mean of the units' own rates (the wrong way) in some month."""
+    c = chart(admin, "Tỷ lệ đúng hạn, trực tuyến, số hóa theo tháng (%)")
+    (result,) = chart_data(admin, c.id)
+    got = {month(r["period_month"]): r["ty_le_dung_han_hcc06"] for r in result["data"]}
+    rows = db.execute(
+        """with units as (
+               select period_month, org_unit_id,
+                      sum(received_total - late_total) as num, sum(received_total) as den
+               from mart_hanh_chinh_cong.fct_ho_so_thang group by 1, 2)
+           select to_char(period_month, 'YYYY-MM'),
+                  100.0 * sum(num) / nullif(sum(den), 0),
+                  avg(100.0 * num / nullif(den, 0))
+           from units group by 1"""
+    ).fetchall()
+    assert set(got) == {m for m, _, _ in rows}
+    for m, ratio, _ in rows:
+        assert got[m] == pytest.approx(float(ratio), rel=1e-9), m
+    assert any(abs(float(r) - float(a)) > 0.1 for _, r, a in rows if r is not None)
+
+
+@pytest.mark.parametrize(
+    ("title", "metric", "sql"),
+    [
+        (
+            "Hồ sơ đang quá hạn (cuối tháng gần nhất)",
+            "hs_dang_qua_han",
+            "select period_month, sum(pending_late) from mart_hanh_chinh_cong.fct_ho_so_thang",
+        ),
+        (
+            "Văn bản tồn quá hạn (cuối tháng gần nhất)",
+            "vb_ton_qua_han",
+            "select period_month, sum(incoming_open_past_deadline) "
+            "from mart_van_ban.fct_van_ban_thang",
+        ),
+        (
+            "Tỷ lệ hộ nghèo (tháng gần nhất)",
+            "ty_le_ho_ngheo",
+            "select period_month, 100.0 * sum(poor_households) / nullif(sum(households), 0) "
+            "from mart_kinh_te_xa_hoi.fct_ty_le_xa_hoi_thang",
+        ),
+    ],
+)
+def test_stocks_show_the_latest_month_never_a_sum_over_months(
+    admin: SupersetClient, db, title: str, metric: str, sql: str
+):
+    (result,) = chart_data(admin, chart(admin, title).id)
+    got_month, got = _last(result, metric)
+    by_month = dict(db.execute(sql + " group by 1 order by 1").fetchall())
+    latest = max(by_month)
+    assert got_month == latest.strftime("%Y-%m")
+    assert got == pytest.approx(float(by_month[latest]), rel=1e-9)
+    assert len(by_month) > 1 and got < float(sum(v for v in by_month.values() if v))
+
+
+def test_flow_totals_add_up_over_the_period(admin: SupersetClient, db):
+    (result,) = chart_data(admin, chart(admin, "Lượt khám chữa bệnh (cả kỳ)").id)
+    (total,) = db.execute("select sum(visits) from mart_y_te.fct_y_te_thang").fetchone()
+    assert result["data"][0]["luot_kham"] == float(total) and total > 0
+
+
+def test_case_tables_list_the_cases_with_their_deadline_status(admin: SupersetClient, db):
+    """Drill-through tables hold the marts' own cases: every late dossier, no other."""
+    (result,) = chart_data(admin, chart(admin, "Hồ sơ trễ hạn (xem từng hồ sơ)").id)
+    want = {
+        r[0]
+        for r in db.execute(
+            "select ma_ho_so from mart_hanh_chinh_cong.fct_ho_so "
+            "where deadline_status in ('qua_han', 'dang_qua_han')"
+        )
     }
-    assert known[("xa-que-tho", 2, "KT01")]["pct_of_plan"] == Decimal("38.4")
+    assert {r["ma_ho_so"] for r in result["data"]} == want and want
+    assert {r["tinh_trang_han"] for r in result["data"]} == {"Xong quá hạn", "Đang quá hạn"}
+    page, count = chart_data(admin, chart(admin, "Danh sách hồ sơ").id)
+    (n,) = db.execute("select count(*) from mart_hanh_chinh_cong.fct_ho_so").fetchone()
+    assert page["rowcount"] == 20 and count["data"][0]["rowcount"] == n
 
 
-def test_explicit_query_through_chart_data_endpoint(admin: SupersetClient):
-    """POST /api/v1/chart/data works for any dataset (how the lead's e2e test can ask)."""
-    (ds,) = admin.list_all("dataset", ["id", "table_name"], table_name=slice_data.TABLE)
+def test_every_chart_is_on_a_dashboard_and_every_dashboard_has_charts(admin: SupersetClient):
+    on_dashboards: set[int] = set()
+    for dash in admin.list_all("dashboard", ["id", "slug"]):
+        ids = {c["id"] for c in admin.get(f"/api/v1/dashboard/{dash['id']}/charts")["result"]}
+        assert ids, dash["slug"]
+        on_dashboards |= ids
+    assert {c.id for c in charts(admin)} <= on_dashboards
+
+
+def test_explicit_query_through_chart_data_endpoint(admin: SupersetClient, db):
+    """POST /api/v1/chart/data works for any dataset with its saved metrics."""
+    (ds,) = admin.list_all("dataset", ["id", "table_name"], table_name="fct_chi_tieu_thang")
     body = admin.query(
         {
             "datasource": {"id": ds["id"], "type": "table"},
@@ -145,4 +222,10 @@ def test_explicit_query_through_chart_data_endpoint(admin: SupersetClient):
         }
     )
     rows = body["result"][0]["data"]
+    want = dict(
+        db.execute(
+            f"select org_unit_id, sum(value) from {KTXH} where indicator_code = 'KT01' group by 1"
+        ).fetchall()
+    )
     assert rows and all(r["so_xa_bao_cao"] == 1 for r in rows)
+    assert {r["org_unit_id"]: Decimal(str(r["thuc_hien"])) for r in rows} == want

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import psycopg
 import pytest
-import slice_data
+from support import chart, chart_data, charts, committed
 
 from ioc import warehouse
 from ioc.bi import policies
@@ -13,6 +13,11 @@ from ioc.bi.client import SupersetClient, SupersetError
 from ioc.bi.testing import SupersetServer
 
 pytestmark = pytest.mark.superset
+
+KTXH_SCHEMA, KTXH_TABLE = "mart_kinh_te_xa_hoi", "fct_chi_tieu_thang"
+KTXH = f"{KTXH_SCHEMA}.{KTXH_TABLE}"
+# Tables the BI role must never read: raw intake, raw agency records, personal data.
+FORBIDDEN = ["raw_intake.file_manifest", "raw_agency.ho_so", "restricted.ho_so_ca_nhan"]
 
 
 def _login(ss: SupersetServer, user: tuple[str, str]) -> SupersetClient:
@@ -25,8 +30,18 @@ def _warehouse_db_id(client: SupersetClient) -> int:
 
 
 def _table_rows(client: SupersetClient) -> list[dict]:
-    (table,) = [c for c in client.list_all("chart", ["id", "viz_type"]) if c["viz_type"] == "table"]
-    return client.chart_data(table["id"])["result"][0]["data"]
+    """Rows of the KTXH indicator table (one row per commune, month and indicator)."""
+    table_id = chart(client, "Chỉ tiêu theo xã và tháng").id
+    return chart_data(client, table_id)[0]["data"]
+
+
+def _datasets_with_units() -> set[str]:
+    return {
+        d["table_name"]
+        for rel, d in committed().items()
+        if rel.startswith("datasets/")
+        and any(c["column_name"] == "org_unit_id" for c in d["columns"])
+    }
 
 
 def test_roles_and_rls_rules_exist(admin: SupersetClient):
@@ -42,7 +57,9 @@ def test_roles_and_rls_rules_exist(admin: SupersetClient):
         name = f"{policies.RLS_PREFIX}{rule['org_unit_id']}"
         assert rls[name]["clause"] == rule["clause"]
         assert rls[name]["filter_type"] == "Regular"
-        assert slice_data.TABLE in [t["table_name"] for t in rls[name]["tables"]]
+        # every dataset with a unit column, on every dashboard, carries every commune's rule
+        assert _datasets_with_units() <= {t["table_name"] for t in rls[name]["tables"]}
+    assert len(_datasets_with_units()) >= 17
 
 
 def test_commune_user_sees_only_its_rows(
@@ -50,31 +67,35 @@ def test_commune_user_sees_only_its_rows(
 ):
     with warehouse.connect(warehouse_settings) as conn:
         own = conn.execute(
-            f"select count(*) from {slice_data.SCHEMA}.{slice_data.TABLE} "
-            "where org_unit_id = 'xa-hiep-thuan'"
+            f"select count(*) from {KTXH} where org_unit_id = 'xa-hiep-thuan'"
         ).fetchone()[0]
-        total = conn.execute(
-            f"select count(*) from {slice_data.SCHEMA}.{slice_data.TABLE}"
-        ).fetchone()[0]
+        total = conn.execute(f"select count(*) from {KTXH}").fetchone()[0]
     assert 0 < own < total, "the test data needs rows of Hiệp Thuận and of other communes"
     with _login(superset_server, commune_user) as client:
         rows = _table_rows(client)
         assert len(rows) == own
         assert {r["org_unit_name"] for r in rows} == {"Xã Hiệp Thuận"}
-        for chart in client.list_all("chart", ["id", "viz_type"]):
-            (result,) = client.chart_data(chart["id"])["result"]
-            if chart["viz_type"].startswith("echarts_timeseries"):
-                communes = set(result["colnames"]) - {"period_month"}
-                assert communes <= {"Xã Hiệp Thuận"}
-            sql = client.chart_data(chart["id"], result_type="query")["result"][0]["query"]
-            assert "org_unit_id = 'xa-hiep-thuan'" in sql
+        seen = 0
+        for c in charts(client):
+            for result in chart_data(client, c.id):
+                for row in result["data"]:
+                    assert row.get("org_unit_name", "Xã Hiệp Thuận") == "Xã Hiệp Thuận", c.title
+                    assert row.get("org_unit_id", "xa-hiep-thuan") == "xa-hiep-thuan", c.title
+                if c.viz.startswith("echarts_timeseries") and "org_unit_name" in (
+                    c.params.get("groupby") or []
+                ):
+                    assert set(result["colnames"]) - {"period_month"} <= {"Xã Hiệp Thuận"}
+            sql = chart_data(client, c.id, result_type="query")[0]["query"]
+            assert "org_unit_id = 'xa-hiep-thuan'" in sql, c.title
+            seen += 1
+        assert seen >= 80
 
 
 def test_commune_user_cannot_bypass_rls_with_an_ad_hoc_query(
     superset_server: SupersetServer, commune_user
 ):
     with _login(superset_server, commune_user) as client:
-        (ds,) = client.list_all("dataset", ["id", "table_name"], table_name=slice_data.TABLE)
+        (ds,) = client.list_all("dataset", ["id", "table_name"], table_name=KTXH_TABLE)
         body = client.query(
             {
                 "datasource": {"id": ds["id"], "type": "table"},
@@ -108,7 +129,7 @@ def test_commune_user_has_no_sql_lab(superset_server: SupersetServer, commune_us
                 "/api/v1/sqllab/execute/",
                 {
                     "database_id": db_id,
-                    "sql": f"select * from {slice_data.SCHEMA}.{slice_data.TABLE}",
+                    "sql": f"select * from {KTXH}",
                 },
             )
         assert exc.value.status in (401, 403)
@@ -123,36 +144,29 @@ def test_data_team_uses_sql_lab_on_marts_only(
             "/api/v1/sqllab/execute/",
             {
                 "database_id": db_id,
-                "sql": f"select count(*) as n from {slice_data.SCHEMA}.{slice_data.TABLE}",
+                "sql": f"select count(*) as n from {KTXH}",
                 "runAsync": False,
             },
         )
         assert body["data"][0]["n"] > 0
-        with pytest.raises(SupersetError) as exc:
-            client.post(
-                "/api/v1/sqllab/execute/",
-                {
-                    "database_id": db_id,
-                    "sql": f"select * from {slice_data.RAW_PROBE}",
-                    "runAsync": False,
-                },
-            )
-        assert "permission denied" in str(exc.value.body).lower()
+        for table in FORBIDDEN:
+            with pytest.raises(SupersetError) as exc:
+                client.post(
+                    "/api/v1/sqllab/execute/",
+                    {"database_id": db_id, "sql": f"select * from {table}", "runAsync": False},
+                )
+            assert "permission denied" in str(exc.value.body).lower(), table
 
 
-def test_bi_role_cannot_read_raw_tables(warehouse_settings, slice_mart):
+def test_bi_role_cannot_read_raw_tables(warehouse_settings, mart_world):
     with psycopg.connect(warehouse.bi_url(warehouse_settings)) as conn:
-        assert (
-            conn.execute(f"select count(*) from {slice_data.SCHEMA}.{slice_data.TABLE}").fetchone()[
-                0
-            ]
-            > 0
-        )
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute(f"select * from {slice_data.RAW_PROBE}")
-        conn.rollback()
+        assert conn.execute(f"select count(*) from {KTXH}").fetchone()[0] > 0
+        for table in FORBIDDEN:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select * from {table} limit 1")
+            conn.rollback()
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-            conn.execute(f"delete from {slice_data.SCHEMA}.{slice_data.TABLE}")
+            conn.execute(f"delete from {KTXH}")
 
 
 def test_csrf_and_talisman_are_on(superset_server: SupersetServer, admin: SupersetClient):

@@ -1,0 +1,89 @@
+"""Helpers shared by the Superset tests: the committed assets joined with the live ids, chart
+data that bypasses Superset's cache, and numbers written the Vietnamese way."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import yaml
+
+from ioc.bi import bundle
+from ioc.bi.client import SupersetClient
+
+
+@dataclass
+class Chart:
+    id: int
+    uuid: str
+    title: str
+    viz: str
+    params: dict
+    query_context: dict
+    table: str  # the dataset's table
+    schema: str
+
+
+@functools.cache
+def committed() -> dict[str, dict]:
+    """The committed asset documents (path -> parsed YAML), parsed once; read only."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return {rel: yaml.load(text, Loader=loader) for rel, text in bundle.read_dir().items()}
+
+
+def charts(client: SupersetClient) -> list[Chart]:
+    """Every chart in Superset, with what the committed YAML says about it."""
+    docs = committed()
+    datasets = {d["uuid"]: d for rel, d in docs.items() if rel.startswith("datasets/")}
+    by_uuid = {d["uuid"]: d for rel, d in docs.items() if rel.startswith("charts/")}
+    out = []
+    for row in client.list_all("chart", ["id", "uuid", "slice_name", "viz_type"]):
+        doc = by_uuid[str(row["uuid"])]
+        ds = datasets[doc["dataset_uuid"]]
+        out.append(
+            Chart(
+                id=row["id"],
+                uuid=str(row["uuid"]),
+                title=row["slice_name"],
+                viz=row["viz_type"],
+                params=doc["params"],
+                query_context=json.loads(doc["query_context"]),
+                table=ds["table_name"],
+                schema=ds["schema"],
+            )
+        )
+    return out
+
+
+def chart(client: SupersetClient, title: str) -> Chart:
+    (found,) = [c for c in charts(client) if c.title == title]
+    return found
+
+
+def chart_data(client: SupersetClient, chart_id: int, result_type: str = "full") -> list[dict]:
+    """The saved chart's results, computed now (`force`): Superset caches chart data for ten
+    minutes, and an earlier suite of the session may have asked before the marts changed."""
+    return client.get(f"/api/v1/chart/{chart_id}/data/", type=result_type, force="true")["result"]
+
+
+def saved_filter(chart: Chart, column: str, op: str = "==") -> object:
+    """The value of the chart's saved simple filter on `column`."""
+    (value,) = [
+        f["comparator"]
+        for f in chart.params["adhoc_filters"]
+        if f.get("subject") == column and f.get("operator") == op
+    ]
+    return value
+
+
+def month(ms: float) -> str:
+    """Superset returns dates as epoch milliseconds (UTC midnight)."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m")
+
+
+def vn_number(value: float, decimals: int) -> str:
+    """1234.5 -> '1.234,5' (with `decimals` digits): how D3_FORMAT vi shows ',.Nf'."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
