@@ -76,3 +76,30 @@ def intake_reference(faults_world, databases, tmp_path_factory) -> world.IntakeS
     snap = world.intake_snapshot(url, relative_to=intake)
     assert sum(snap.rows.values()) > 500 and len(snap.files) > 80
     return snap
+
+
+
+
+
+@pytest.fixture(scope="session")
+def agency_api(faults_world):
+    """The demo agency API serving the world's records (in a thread of this process)."""
+    from ioc.demo.api_server import serve_in_thread
+
+    handle = serve_in_thread(faults_world, token=world.API_TOKEN)
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="session")
+def mart_reference(faults_world, agency_api, databases, tmp_path_factory) -> dict:
+    """Marts of the world built without faults (`dbt seed` + `dbt run`)."""
+    tmp = tmp_path_factory.mktemp("mart-ref")
+    url = databases.new("t_ref_marts")
+    world.load_everything(url, world.copy_intake(faults_world, tmp / "intake"), tmp / "archive",
+                          agency_api.url, world.API_TOKEN)
+    world.dbt_run(url, "seed", "--quiet")
+    world.dbt_run(url, "run", "--quiet")
+    marts = world.mart_fingerprints(url)
+    assert len(marts) > 20 and sum(n for n, _ in marts.values()) > 1000
+    return marts

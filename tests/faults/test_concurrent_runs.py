@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from ioc.settings import PROJECT_ROOT
 from tests.faults import world
@@ -43,8 +44,10 @@ def test_two_ingest_processes_on_the_same_files(faults_world, intake_reference, 
     intake = world.copy_intake(faults_world, tmp_path / "intake")
     url = databases.new()
     env = {**os.environ, "IOC_WAREHOUSE_URL": url, "IOC_ARCHIVE_DIR": str(tmp_path / "archive")}
-    argv = [str(Path(sys.executable).parent / "ioc"), "ingest", str(intake), "--arrivals",
-            str(intake / "_arrivals.csv"), "--now", world.NOW.isoformat(), "--no-feedback"]
+    files = world.in_arrival_order([Path(p) for p in world.submissions(intake)], intake)
+    argv = [str(Path(sys.executable).parent / "ioc"), "ingest", *map(str, files),
+            "--intake-root", str(intake), "--arrivals", str(intake / "_arrivals.csv"),
+            "--now", world.NOW.isoformat(), "--no-feedback"]
     procs = [subprocess.Popen(argv, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     for p in procs:
@@ -58,6 +61,7 @@ def test_two_ingest_processes_on_the_same_files(faults_world, intake_reference, 
     assert _extra_rows_are_self_duplicates(url) > 0  # they really raced
 
 
+@pytest.mark.faults
 def test_two_intake_materialisations_at_once(faults_world, databases, tmp_path: Path) -> None:
     """Two processes materialising `intake_files` together (what two Dagster runs would do
     without the queue). The reference is the asset run alone: it judges with the real clock."""

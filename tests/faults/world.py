@@ -30,6 +30,7 @@ from ioc.demo.calendar import Month
 
 SPAN = (Month(2024, 10), Month(2024, 11))
 SEED = 5
+API_TOKEN = "faults-token"  # the demo agency API of the fault tests (a throwaway server)
 NOW = datetime(2025, 3, 1, 3, 0, tzinfo=UTC)  # every period of the world has ended
 FORM_TABLES = ("ktxh01_value", "yt01_value", "hcc06_row", "gd01_school")
 # columns that depend on load order or load time, not on the data
@@ -55,13 +56,21 @@ def arrivals(intake_root: Path) -> dict[str, datetime] | None:
     return bulk_arrivals(intake_root)
 
 
+def in_arrival_order(files: list[Path], intake_root: Path) -> list[Path]:
+    """The order the Dagster asset ingests history in (which of two identical files is the
+    original and which the duplicate depends on it)."""
+    known = arrivals(intake_root) or {}
+    latest = datetime.max.replace(tzinfo=UTC)
+    return sorted(files, key=lambda p: (known.get(str(p.absolute()), latest), str(p)))
+
+
 def ingest(url: str, intake_root: Path, archive: Path, *, feedback: bool = True,
            files: list[Path] | None = None):
-    """What the Dagster asset does: scan what is waiting, ingest it in order."""
+    """What the Dagster asset does: scan what is waiting, ingest it in arrival order."""
     from ingest.intake import engine
 
-    waiting = files if files is not None else engine.scan_intake(intake_root, conninfo=url,
-                                                                 settle_seconds=0)
+    waiting = files if files is not None else in_arrival_order(
+        engine.scan_intake(intake_root, conninfo=url, settle_seconds=0), intake_root)
     return engine.ingest_paths(waiting, conninfo=url, archive_dir=archive,
                                intake_root=intake_root, arrived_at=arrivals(intake_root),
                                now=NOW, feedback=feedback)
@@ -99,6 +108,17 @@ def big_school_file(intake_root: Path, rows: int) -> Path:
                         (i * 7) % (pupils // 3), i % 5, 5 + i % 50, i % 30,
                         "Có" if i % 4 else "Không"])
     return path
+
+
+def load_everything(url: str, intake: Path, archive: Path, api_url: str, token: str) -> None:
+    """Intake and agency sources into `url`, as the nightly job's source steps do."""
+    from ingest.agency import schema
+    from ingest.agency.config import load
+    from ingest.agency.pull import pull
+
+    ingest(url, intake, archive)
+    schema.ensure_tables(url)
+    pull(None, conninfo=url, config=load(api_url, token, env={}))
 
 
 # --- invariants ---------------------------------------------------------------------------------
