@@ -142,13 +142,22 @@ def test_warehouse_killed_mid_load_then_restarted(big_world, killable, tmp_path)
     _rerun_and_compare(url, intake, archive, reference)
 
 
-def _kill_when_models_done(proc: subprocess.Popen, models: int, kill) -> list[str]:
-    """Read dbt's log until `models` models finished, then `kill()`; returns the lines."""
+def _unreadable_by_bi(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [t for (t,) in conn.execute(
+            "select c.oid::regclass::text from pg_class c "
+            "where c.relnamespace::regnamespace::text like 'mart\\_%' and c.relkind = 'r' "
+            "and not has_table_privilege('ioc_bi', c.oid, 'select')")]
+
+
+def _kill_when_models_done(proc: subprocess.Popen, models: int, kill,
+                           marker: str = " OK created ") -> list[str]:
+    """Read dbt's log until `models` lines hold `marker`, then `kill()`; returns the lines."""
     lines: list[str] = []
     done = 0
     for line in proc.stdout:
         lines.append(line)
-        if " OK created " in line:
+        if " OK created " in line and marker in line:
             done += 1
             if done >= models:
                 kill()
@@ -191,11 +200,16 @@ def test_dbt_killed_mid_run_then_rerun(faults_world, agency_api, databases, mart
     world.dbt_run(url, "run", "--quiet")  # yesterday's marts
     before = world.mart_fingerprints(url)
     proc = world.dbt_process(url, "run", "--threads", "1")
-    _kill_when_models_done(proc, 15, lambda: os.kill(proc.pid, signal.SIGKILL))
+    lines = _kill_when_models_done(proc, 5, lambda: os.kill(proc.pid, signal.SIGKILL),
+                                   marker="table model mart_")
+    rebuilt = [line for line in lines if " OK created " in line and "table model mart_" in line]
+    assert len(rebuilt) == 5  # marts were rebuilt before the kill
     proc.wait(60)
     LEDGER.fault("dbt process SIGKILLed mid run")
-    # every mart is still there as a whole table (yesterday's or today's), none half-built
+    # every mart is still there as a whole table (yesterday's or today's), none half-built,
+    # and Superset's role can read each one (the rebuilt ones too: default privileges)
     assert set(world.mart_fingerprints(url)) == set(before)
+    assert _unreadable_by_bi(url) == []
     world.dbt_run(url, "run", "--quiet")
     assert world.mart_differences(mart_reference, world.mart_fingerprints(url)) == []
     with psycopg.connect(url) as conn:
