@@ -51,6 +51,7 @@ ASSETS_DIR = PROJECT_ROOT / "superset" / "assets"
 GENERATED_LIST = "generated.txt"
 
 NUMBER_FORMAT = ",.2~f"  # with D3_FORMAT vi: 1.234,5
+NUMERIC_TYPES = ("NUMERIC", "INTEGER", "BIGINT", "DOUBLE PRECISION")
 MONTH_FORMAT = "%m/%Y"
 COLOR_SCHEME = "supersetColors"
 
@@ -184,7 +185,9 @@ def dataset_doc(ds: dict) -> dict:
                 "is_active": True,
                 "type": col["type"],
                 "advanced_data_type": None,
-                "groupby": col.get("groupby", True),
+                # measures are not dimensions: keep counts and rates out of the "Drill by" and
+                # group-by menus unless the spec says otherwise (year, month, a 1-5 rating)
+                "groupby": col.get("groupby", col["type"] not in NUMERIC_TYPES),
                 "filterable": col.get("filterable", True),
                 "expression": col.get("sql"),
                 "description": col.get("description"),
@@ -391,7 +394,7 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
     column_config = {}
     for name in cols:
         col = (ds.get("columns") or {}).get(name, {})
-        if col.get("type") in ("NUMERIC", "INTEGER", "BIGINT", "DOUBLE PRECISION"):
+        if col.get("type") in NUMERIC_TYPES:
             column_config[name] = {"d3NumberFormat": col.get("format", NUMBER_FORMAT)}
         elif col.get("time_format"):
             column_config[name] = {"d3TimeFormat": col["time_format"]}

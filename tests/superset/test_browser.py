@@ -279,10 +279,11 @@ def test_unit_filter_depends_on_the_district_filter(
     page.context.close()
 
 
-def test_clicking_a_table_row_cross_filters_the_dashboard(
+def test_a_table_row_cross_filters_the_dashboard_and_drills_by_unit(
     browser, superset_server: SupersetServer, admin_session
 ):
-    """A field in the HCC field table filters the other charts (cross-filtering)."""
+    """A field in the HCC field table filters the other charts (cross-filtering), and its
+    context menu drills by unit: the same measures for that field, per unit."""
     page = _admin_page(
         browser, admin_session, superset_server.url, _dashboard_path("hanh-chinh-cong")
     )
@@ -299,6 +300,23 @@ def test_clicking_a_table_row_cross_filters_the_dashboard(
     crossed = [b for b in bodies if wanted in b["queries"][0]["filters"]]
     assert len(crossed) >= 5, [b["queries"][0]["filters"] for b in bodies]
     page.screenshot(path=str(ARTIFACTS / "hanh-chinh-cong-dat-dai.png"), full_page=True)
+
+    bodies.clear()
+    table.locator("td", has_text="Đất đai").first.click(button="right")
+    page.get_by_role("menuitem", name="Drill by").first.hover()
+    submenu = page.locator('[data-test="drill-by-submenu"]')
+    if submenu.locator("input").count():  # a long list is virtual: search, then choose
+        submenu.locator("input").fill("Đơn vị")
+    submenu.get_by_text("Đơn vị", exact=True).first.click()
+    page.wait_for_timeout(2000)
+    drilled = [
+        b
+        for b in bodies
+        if b["queries"][0].get("columns") == ["org_unit_name"]
+        and {"col": "linh_vuc", "op": "==", "val": "Đất đai"} in b["queries"][0]["filters"]
+    ]
+    assert drilled, [b["queries"][0] for b in bodies]
+    page.screenshot(path=str(ARTIFACTS / "hanh-chinh-cong-drill-by-don-vi.png"))
     page.context.close()
 
 
