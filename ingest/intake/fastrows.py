@@ -471,6 +471,10 @@ def _merge(m: int, handled: np.ndarray, handled_values: pa.Array | None, rest: n
 
 
 def _take(col: pa.Array | list[Any], idx: np.ndarray) -> pa.Array | list[Any]:
+    if len(idx) and idx[-1] - idx[0] == len(idx) - 1:  # a run of rows: no copy
+        start = int(idx[0])
+        return col.slice(start, len(idx)) if isinstance(col, pa.Array) else \
+            col[start:start + len(idx)]
     if isinstance(col, pa.Array):
         return col.take(pa.array(idx, pa.int64()))
     return [col[i] for i in idx.tolist()]

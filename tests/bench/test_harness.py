@@ -1,0 +1,73 @@
+"""The benchmark harness's own logic (no database, no timing): chart queries become the SQL
+Superset would send, the staging baseline inlines every mart, the report renders."""
+
+from __future__ import annotations
+
+import json
+
+from bench.common import percentile
+from bench.dashboards import Dataset, build_sql, chart_queries, staging_sql
+from bench.dashboards import materialised_models as models_of
+from bench.report import BEGIN, END, render
+
+DS = Dataset("mart_y_te", "fct_y_te_thang", None,
+             {"luot_kham": "SUM(visits)", "ty_le": "SUM(a) / NULLIF(SUM(b), 0)"})
+
+
+def test_chart_query_sql() -> None:
+    query = {
+        "columns": [{"sqlExpression": "period_month", "isColumnReference": True,
+                     "timeGrain": "P1M", "label": "period_month"}, "org_unit_name"],
+        "metrics": ["luot_kham"],
+        "filters": [{"col": "period_month", "op": "TEMPORAL_RANGE", "val": "No filter"},
+                    {"col": "unit_level", "op": "==", "val": "xa"},
+                    {"col": "kpi_code", "op": "IN", "val": ["a", "b'c"]}],
+        "orderby": [["luot_kham", False]], "row_limit": 100, "extras": {"where": ""},
+    }
+    assert build_sql(query, DS) == (
+        'SELECT DATE_TRUNC(\'month\', "period_month") AS "period_month", "org_unit_name" AS '
+        '"org_unit_name", SUM(visits) AS "luot_kham" FROM "mart_y_te"."fct_y_te_thang" WHERE '
+        "\"unit_level\" = 'xa' AND \"kpi_code\" IN ('a', 'b''c') GROUP BY DATE_TRUNC('month', "
+        '"period_month"), "org_unit_name" ORDER BY SUM(visits) DESC LIMIT 100')
+    count = build_sql({"columns": ["a"], "is_rowcount": True, "row_limit": 5}, DS)
+    assert count.startswith("SELECT COUNT(*) AS rowcount FROM (SELECT")
+
+
+def test_every_committed_chart_has_sql() -> None:
+    queries = chart_queries()
+    assert queries and all(q.sql for q in queries), [q.problem for q in queries if not q.sql]
+
+
+def test_staging_baseline_inlines_marts_recursively() -> None:
+    manifest = {"nodes": {
+        "model.ioc.fct_y_te_thang": {
+            "resource_type": "model", "unique_id": "model.ioc.fct_y_te_thang",
+            "name": "fct_y_te_thang", "schema": "mart_y_te", "config": {"materialized": "table"},
+            "relation_name": '"db"."mart_y_te"."fct_y_te_thang"',
+            "compiled_code": 'select * from "db"."mart_dung_chung"."dim_xa" join '
+                             '"db"."staging"."stg_yt" using (x);'},
+        "model.ioc.dim_xa": {
+            "resource_type": "model", "unique_id": "model.ioc.dim_xa", "name": "dim_xa",
+            "schema": "mart_dung_chung", "config": {"materialized": "table"},
+            "relation_name": '"db"."mart_dung_chung"."dim_xa"',
+            "compiled_code": 'select * from "db"."seeds"."org_units"'},
+        "model.ioc.stg_yt": {
+            "resource_type": "model", "unique_id": "model.ioc.stg_yt", "name": "stg_yt",
+            "schema": "staging", "config": {"materialized": "view"},
+            "relation_name": '"db"."staging"."stg_yt"', "compiled_code": "select 1"},
+    }}
+    sql = staging_sql('SELECT 1 FROM "mart_y_te"."fct_y_te_thang"', models_of(manifest))
+    assert sql.index("__dim_xa AS") < sql.index("__fct_y_te_thang AS")
+    assert 'FROM __fct_y_te_thang' in sql and "from __dim_xa join" in sql
+    assert '"staging"."stg_yt"' in sql and '"mart_' not in sql
+
+
+def test_percentile_and_report() -> None:
+    assert percentile([1, 2, 3, 4, 5], 50) == 3 and percentile([10], 95) == 10
+    results = {"machine": {"cpus": 2}, "targets": {"xlsx_vs_naive": {
+        "target": 5.0, "measured": 9.4, "met": True}}, "ingest": {"csv": {"by_rows": {
+            "100000": {"rows_per_s": 131160, "copy_floor_rows_per_s": 594966,
+                       "vs_copy_floor": 0.22}}}}}
+    text = render(json.loads(json.dumps(results)))
+    assert text.startswith(BEGIN) and text.rstrip().endswith(END)
+    assert "| 100 000 | .csv | 131 160 |" in text and "| met |" in text
