@@ -162,7 +162,7 @@ def run_scale(server: BenchServer, scale: str, opts: argparse.Namespace, load: L
     copy = pipeline_mod.project_copy(world, tmp / "project")
     db = server.create(f"pipe_{scale}")
     env = {**server.env(), "PYTHONPATH": str(copy), "IOC_WAREHOUSE_URL": db}
-    api = pipeline_mod.DemoApi(world, datetime.fromisoformat(cut), log=log)
+    api = pipeline_mod.DemoApi(world, datetime.fromisoformat(cut), log=RESULTS / "demo-api.log")
     dash = None
     try:
         pipe = _stage(load, f"pipeline {scale}", run_child, "bench.pipeline",

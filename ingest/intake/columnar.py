@@ -57,7 +57,7 @@ def clean_strings(arr: pa.Array) -> pa.Array:
     """`readers._clean` on text cells that are already NFC, without NUL and no-break spaces:
     stripped of Python whitespace, empty → null."""
     trimmed = pc.utf8_trim(arr, PY_WHITESPACE)
-    return pc.if_else(pc.equal(pc.utf8_length(trimmed), 0), pa.scalar(None, pa.string()),
+    return pc.if_else(pc.equal(pc.binary_length(trimmed), 0), pa.scalar(None, pa.string()),
                       trimmed)
 
 

@@ -468,8 +468,9 @@ def _read_csv_columnar(text: str, delim: str) -> Book | None:
     columns, lengths = parsed
     if len(lengths) < COLUMNAR_MIN_ROWS:
         return None
-    limit = csv.field_size_limit()
-    if any((pc.max(pc.utf8_length(c)).as_py() or 0) > limit for c in columns):
+    limit = csv.field_size_limit()  # (bytes bound characters: count them only if needed)
+    if any((pc.max(pc.binary_length(c)).as_py() or 0) > limit and
+           (pc.max(pc.utf8_length(c)).as_py() or 0) > limit for c in columns):
         return None  # csv.reader refuses such a field: let it say so
     body = Body(len(head), [Column.of_strings(clean_strings(c)) for c in columns], lengths)
     rows = LazyRows([[_clean(c) for c in row] for row in head], body)

@@ -96,7 +96,9 @@ def _copy_column(col: pa.Array | list[Any]) -> pa.Array:
         text = pc.if_else(col, "t", "f")
     elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         text = col
-        if pc.any(pc.match_substring_regex(col, r"[\\\t\n\r]")).as_py():
+        data = col.buffers()[2]  # all the text (a superset if sliced): any character to escape?
+        raw = data.to_pybytes() if data is not None else b""
+        if any(ch in raw for ch in (b"\\", b"\t", b"\n", b"\r")):
             for char, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"),
                                   ("\r", "\\r")):
                 text = pc.replace_substring(text, char, escaped)
