@@ -131,7 +131,8 @@ def test_no_module_writes_a_spreadsheet_or_csv_back() -> None:
 
 
 @pytest.mark.superset
-def test_superset_escapes_formula_text_in_csv_and_excel_exports(superset_server) -> None:
+def test_superset_escapes_formula_text_in_csv_and_excel_exports(superset_server,
+                                                               slice_rows) -> None:
     """Any text a chart exports that starts with =, +, -, @ gets a leading quote (Superset's
     CSV and Excel exports), so a commune's '=HYPERLINK(...)' never runs on a leader's PC."""
     import io

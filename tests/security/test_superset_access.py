@@ -25,20 +25,6 @@ OWN_NAME = "Xã Hiệp Thuận"
 
 
 @pytest.fixture(scope="module")
-def slice_rows(warehouse_settings) -> dict[str, int]:
-    """The KTXH mart table has rows of Hiệp Thuận and of other communes: count per unit."""
-    from tests.superset import slice_data
-
-    with warehouse.connect(warehouse_settings) as conn:
-        slice_data.create(conn)
-        counts = dict(conn.execute(
-            f"select org_unit_id, count(*) from {slice_data.SCHEMA}.{slice_data.TABLE} "
-            "group by 1").fetchall())
-    assert counts.get(OWN) and len(counts) > 1, counts
-    return counts
-
-
-@pytest.fixture(scope="module")
 def admin(superset_server, slice_rows):
     with superset_server.client() as client:
         yield client
