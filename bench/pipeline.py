@@ -199,6 +199,7 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
     intake = run_dir / "intake"
     intake.mkdir(parents=True, exist_ok=True)
     (run_dir / "dagster").mkdir(exist_ok=True)
+    (run_dir / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     os.environ.update({
         "IOC_WAREHOUSE_URL": args["db"], "IOC_INTAKE_DIR": str(intake),
         "IOC_ARCHIVE_DIR": str(run_dir / "archive"), "IOC_AGENCY_API_URL": args["api"],

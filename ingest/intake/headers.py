@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ingest.intake.contracts import Contract
 from ingest.intake.readers import Sheet
@@ -109,6 +110,7 @@ def _paths(sheet: Sheet, row: int, depth: int) -> dict[int, tuple[str, ...]]:
     return paths
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and asked again for every row, depth and contract
 def _fits(alias: tuple[str, ...], path: tuple[str, ...]) -> bool:
     if " ".join(alias) == " ".join(path):
         return True
@@ -118,6 +120,7 @@ def _fits(alias: tuple[str, ...], path: tuple[str, ...]) -> bool:
     return all(part in it for part in alias)
 
 
+@lru_cache(maxsize=1 << 16)
 def _prefix_fits(alias: tuple[str, ...], path: tuple[str, ...]) -> bool:
     joined_alias, joined_path = " ".join(alias), " ".join(path)
     return len(joined_alias.split()) >= 2 and (
@@ -161,8 +164,25 @@ def find_header(sheet: Sheet, contract: Contract, search_rows: int = HEADER_SEAR
     """The best header for `contract` in the first `search_rows` rows, or None.
 
     Best = most contract columns matched; a complete match (every required column) beats an
-    incomplete one; on a tie the single-row header and the earlier row win.
+    incomplete one; on a tie the single-row header and the earlier row win. Remembered on
+    the sheet: recognising the form asks it for every contract, judging asks it again.
     """
+    cache = sheet.__dict__.setdefault("_headers", {})
+    key = (id(contract), contract.form, search_rows)
+    if key not in cache:
+        cache[key] = _find_header(sheet, contract, search_rows)
+    return cache[key]
+
+
+def _sheet_paths(sheet: Sheet, row: int, depth: int) -> dict[int, tuple[str, ...]]:
+    """`_paths`, once per sheet, row and depth (the same for every contract tried)."""
+    cache = sheet.__dict__.setdefault("_label_paths", {})
+    if (row, depth) not in cache:
+        cache[(row, depth)] = _paths(sheet, row, depth)
+    return cache[(row, depth)]
+
+
+def _find_header(sheet: Sheet, contract: Contract, search_rows: int) -> HeaderMatch | None:
     best: HeaderMatch | None = None
     best_key: tuple = ()
     for row in range(min(search_rows, len(sheet.rows))):
@@ -171,7 +191,7 @@ def find_header(sheet: Sheet, contract: Contract, search_rows: int = HEADER_SEAR
         for depth in (1, 2):
             if depth == 2 and row + 1 >= len(sheet.rows):
                 continue
-            paths = _paths(sheet, row, depth)
+            paths = _sheet_paths(sheet, row, depth)
             columns = match_columns(contract, paths)
             if len(columns) < 2:
                 continue
