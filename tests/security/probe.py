@@ -19,6 +19,19 @@ from pathlib import Path
 NOW = datetime(2025, 3, 1, 3, 0, tzinfo=UTC)
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process image, in MB.
+
+    `VmHWM` belongs to the address space made at exec, so it is this judge's own peak.
+    `ru_maxrss` is not: Linux carries it across fork and exec, so a judge started from a
+    pytest process holding 850 MB would report 850 MB whatever it read.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main(argv: list[str]) -> int:
     path, root, limit_mb = Path(argv[0]), Path(argv[1]), int(argv[2])
     limit = limit_mb * 1024 * 1024
@@ -28,7 +41,7 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     results = check_paths([path], intake_root=root, now=NOW)
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_rss_mb()
     out = [{
         "file": r.file,
         "status": r.status,
