@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -31,7 +32,9 @@ from bench.common import CACHE, PROJECT_ROOT, RssSampler, child_args, emit, medi
 
 COPIED = ("ioc", "ingest", "orchestration", "dbt_project")
 SKIPPED = ("target", "logs", "dbt_packages", "__pycache__", ".ioc")
-TOKEN = "bench-token"
+# The demo API's bearer for this run: made up per run and handed to the child processes
+# through the environment (they import this module again), never written in the repository.
+TOKEN = os.environ.setdefault("IOC_BENCH_API_TOKEN", secrets.token_urlsafe(16))
 # National scale: one month (June 2025; ~11,000 files); its reports arrive in early July.
 CUT_NATIONAL = "2025-07-02T00:00:00+07:00"
 
