@@ -83,9 +83,13 @@ def test_filter_values_show_only_the_communes_own(commune, admin, dataset) -> No
 
 
 def test_row_level_data_shows_only_the_communes_rows(commune, dataset, slice_rows) -> None:
-    """Raw rows (what drill-to-detail and table charts ask for) of the whole dataset."""
+    """Raw rows (what drill-to-detail and table charts ask for) of the whole dataset.
+
+    The columns hold the table's key: with `metrics: []` Superset groups by the columns,
+    so two rows of the same unit and value would come back as one."""
     body = {"datasource": {"id": dataset["id"], "type": "table"},
-            "queries": [{"columns": ["org_unit_id", "value"], "metrics": [],
+            "queries": [{"columns": ["org_unit_id", "period_month", "indicator_code", "value"],
+                         "metrics": [],
                          "row_limit": 10_000}]}
     rows = commune.query(body)["result"][0]["data"]
     LEDGER.hostile("commune user: every row of the dataset")
