@@ -92,13 +92,15 @@ def admin_session(browser, superset_server: SupersetServer) -> dict:
     return state
 
 
-def _admin_page(browser, admin_session: dict, url: str, path: str):
+def _admin_page(browser, admin_session: dict, url: str, path: str | None = None):
+    """A page with the admin's cookies, on `path` (or blank: nothing loaded yet)."""
     context = browser.new_context(
         viewport={"width": 1600, "height": 1300}, storage_state=admin_session
     )
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(f"{url}{path}")
+    if path:
+        page.goto(f"{url}{path}")
     return page
 
 
@@ -150,7 +152,7 @@ def test_every_dashboard_renders_every_chart(
     answers for a chart is what the dashboard shows."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     console: list[str] = []
-    page = _admin_page(browser, admin_session, superset_server.url, "/health")
+    page = _admin_page(browser, admin_session, superset_server.url)
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: console.append(f"page error: {e}"))
     saved = {c.id: c for c in charts(admin)}
@@ -303,11 +305,28 @@ def test_a_table_row_cross_filters_the_dashboard_and_drills_by_unit(
 
     bodies.clear()
     table.locator("td", has_text="Đất đai").first.click(button="right")
-    page.get_by_role("menuitem", name="Drill by").first.hover()
+    drill_by = page.get_by_role("menuitem", name="Drill by").first
+    drill_by.hover()
     submenu = page.locator('[data-test="drill-by-submenu"]')
+    try:  # the submenu opens on hover; when the pointer's move was missed, a click opens it
+        submenu.wait_for(state="visible", timeout=5_000)
+    except Exception:
+        drill_by.click()
+        submenu.wait_for(state="visible", timeout=20_000)
     if submenu.locator("input").count():  # a long list is virtual: search, then choose
         submenu.locator("input").fill("Đơn vị")
-    submenu.get_by_text("Đơn vị", exact=True).first.click()
+    choice = submenu.get_by_text("Đơn vị", exact=True).first
+    try:
+        choice.wait_for(state="visible", timeout=20_000)
+    except Exception as err:
+        page.screenshot(path=str(ARTIFACTS / "hanh-chinh-cong-drill-by-menu.png"))
+        menus = page.locator(".ant-dropdown-menu, [role=menu]").all_inner_texts()
+        raise AssertionError(
+            f"no 'Đơn vị' in Drill by: {submenu.all_inner_texts()!r} (menus: {menus!r})"
+        ) from err
+    # A click event on the item itself: the submenu opens beside a menu that sits at the
+    # bottom of the viewport, and moving the pointer there crosses table cells that close it.
+    choice.dispatch_event("click")
     page.wait_for_timeout(2000)
     drilled = [
         b
