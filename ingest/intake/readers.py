@@ -359,14 +359,21 @@ def _xls_value(wb: Any, cell: Any) -> Any:
 
 def decode_text(data: bytes) -> str:
     """UTF-8 (BOM or not) when it decodes, else Windows-1258 (Excel's CSV on Vietnamese Windows)."""
+    return _decode(data)[0]
+
+
+def _decode(data: bytes) -> tuple[str, int | None]:
+    """`decode_text`, and where in `data` the text's exact UTF-8 bytes begin (None when
+    `data` does not hold them: another encoding, or bytes replaced by U+FFFD)."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
+        text = data[3:].decode("utf-8", errors="replace")
+        return text, (3 if "\ufffd" not in text else None)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
+        return data.decode("utf-16", errors="replace"), None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), 0
     except UnicodeDecodeError:
-        return data.decode("cp1258", errors="replace")
+        return data.decode("cp1258", errors="replace"), None
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
@@ -397,11 +404,12 @@ def _read_csv(data: bytes) -> Book:
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise _corrupt()
     # every cell ends in a delimiter or a line break: an upper bound, counted before decoding
-    if sum(data.count(c) for c in (b",", b";", b"\t", b"\n")) > zipguard.MAX_SHEET_CELLS:
+    # (one pass: the bytes left after deleting the four are the ones not counted)
+    if len(data) - len(data.translate(None, b",;\t\n")) > zipguard.MAX_SHEET_CELLS:
         raise zipguard.too_large("Tệp CSV có quá nhiều ô, không xử lý được.")
-    text = decode_text(data)
+    text, utf8_start = _decode(data)
     delim = _sniff_delimiter(_first_lines(text, 30))
-    book = _read_csv_columnar(text, delim)
+    book = _read_csv_columnar(text, delim, None if utf8_start is None else (data, utf8_start))
     if book is not None:
         return book
     try:
@@ -418,21 +426,26 @@ MAX_HEAD_LINES = 5000  # quotes further down: the whole file goes through the cs
 _NFC_MAKES_DELIMITER = "\u037e"
 
 
-def _read_csv_columnar(text: str, delim: str) -> Book | None:
+def _read_csv_columnar(text: str, delim: str, utf8: tuple[bytes, int] | None = None
+                       ) -> Book | None:
     """A large CSV with its body parsed by Arrow; None when the csv module must read it.
 
     Cells equal what `csv.reader` + `_clean` give: the text is normalised as a whole (NFC,
     no-break spaces, NUL — each commutes with splitting at the delimiters and line breaks),
     the first rows and any row up to the last quote character go through `csv.reader`, and
     the rest, free of quotes, is split by Arrow's CSV parser (or by line and delimiter when
-    its rows have unequal lengths).
+    its rows have unequal lengths). `utf8`: the file's bytes and where `text`'s exact UTF-8
+    encoding starts in them, when it does: Arrow then reads the body from those bytes
+    (unless the normalising changed the text), without encoding it again.
     """
     if len(text) < 32 * COLUMNAR_MIN_ROWS or _NFC_MAKES_DELIMITER in text:
         return None
     if not unicodedata.is_normalized("NFC", text):
         text = unicodedata.normalize("NFC", text)
+        utf8 = None
     if "\xa0" in text:
         text = text.replace("\xa0", " ")
+        utf8 = None
     if "\x00" in text:
         return None  # NUL counts in csv's field-size limit: keep the exact reader
     last_quote = text.rfind('"')
@@ -459,10 +472,15 @@ def _read_csv_columnar(text: str, delim: str) -> Book | None:
                 return None
     except csv.Error as exc:
         raise _corrupt() from exc
-    body_text = text[consumed:]
-    if len(head) < HEAD_ROWS or not body_text:
+    if len(head) < HEAD_ROWS or consumed >= len(text):
         return None
-    parsed = _arrow_csv(body_text, delim) or _arrow_split(body_text, delim)
+    if utf8 is not None:  # the body's bytes as they are in the file (the head is short)
+        data, start = utf8
+        encoded = pa.py_buffer(data).slice(start + len(text[:consumed].encode("utf-8")))
+        parsed = _arrow_csv(text[consumed:consumed + _FIRST_LINE_CHARS], delim, encoded)
+    else:
+        parsed = _arrow_csv(text[consumed:], delim)
+    parsed = parsed or _arrow_split(text[consumed:], delim)
     if parsed is None:
         return None
     columns, lengths = parsed
@@ -477,18 +495,24 @@ def _read_csv_columnar(text: str, delim: str) -> Book | None:
     return Book("csv", [Sheet("CSV", rows)])
 
 
-def _arrow_csv(body: str, delim: str) -> tuple[list[pa.Array], np.ndarray] | None:
-    """Arrow's CSV parser, when every non-empty row has as many cells as the first one."""
+_FIRST_LINE_CHARS = 65536  # (of the body, to count the cells of its first row)
+
+
+def _arrow_csv(body: str, delim: str, encoded: pa.Buffer | None = None
+               ) -> tuple[list[pa.Array], np.ndarray] | None:
+    """Arrow's CSV parser, when every non-empty row has as many cells as the first one.
+    `encoded`: the UTF-8 bytes of the body when at hand (`body` may then be only its first
+    `_FIRST_LINE_CHARS` characters)."""
     import pyarrow.csv as pa_csv
 
-    first = next((ln for ln in _EOL.split(body[:65536]) if ln), None)
+    first = next((ln for ln in _EOL.split(body[:_FIRST_LINE_CHARS]) if ln), None)
     if first is None:
         return None
     width = first.count(delim) + 1
     names = [f"c{i}" for i in range(width)]
     try:
         table = pa_csv.read_csv(
-            io.BytesIO(body.encode("utf-8")),
+            pa.BufferReader(encoded) if encoded is not None else io.BytesIO(body.encode("utf-8")),
             read_options=pa_csv.ReadOptions(column_names=names, block_size=1 << 22),
             parse_options=pa_csv.ParseOptions(delimiter=delim, quote_char=False,
                                               escape_char=False, newlines_in_values=False,

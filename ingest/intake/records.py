@@ -65,13 +65,14 @@ class ColumnBlock:
     def copy_text(self, file_id: int, load: Sequence[str]) -> pa.Array:
         """One COPY text line per record (`file_id, source_sheet, source_row, *load`),
         each ending in a newline, exactly as `store._copy_text` writes them."""
-        n = len(self)
-        fields = [pa.array(np.full(n, str(file_id), dtype=object), pa.string()),
-                  _copy_column(pa.array(np.full(n, self.sheet, dtype=object), pa.string())),
+        # the same text on every line (file_id, sheet) is one scalar, repeated by the join;
+        # the newline is appended to the last field (short) rather than to the whole line
+        sheet = _copy_column(pa.array([self.sheet], pa.string()))[0]
+        fields = [pa.scalar(str(file_id), pa.string()), sheet,
                   pc.cast(pa.array(self.source_rows), pa.string())]
         fields.extend(_copy_column(self.columns[name]) for name in load)
-        line = pc.binary_join_element_wise(*fields, "\t")
-        return pc.binary_join_element_wise(line, pa.scalar(""), "\n")
+        fields[-1] = pc.binary_join_element_wise(fields[-1], pa.scalar(""), "\n")
+        return pc.binary_join_element_wise(*fields, "\t")
 
 
 def _value(col: pa.Array | list[Any], i: int) -> Any:
@@ -86,6 +87,18 @@ def _slice(col: pa.Array | list[Any], start: int, stop: int) -> pa.Array | list[
     return col.slice(start, stop - start) if isinstance(col, pa.Array) else col[start:stop]
 
 
+def _text_bytes(col: pa.Array) -> bytes:
+    """The text of a string array's values, end to end: of its own slice only (the data
+    buffer of a slice is the whole array's, and the COPY writes a large block in slices)."""
+    data = col.buffers()[2]
+    if data is None or not len(col):
+        return b""
+    kind = np.int64 if pa.types.is_large_string(col.type) else np.int32
+    offsets = np.frombuffer(col.buffers()[1], dtype=kind)
+    first, last = int(offsets[col.offset]), int(offsets[col.offset + len(col)])
+    return data.slice(first, last - first).to_pybytes()
+
+
 def _copy_column(col: pa.Array | list[Any]) -> pa.Array:
     """A typed column as COPY text fields (`\\N` for null)."""
     if not isinstance(col, pa.Array):
@@ -96,8 +109,7 @@ def _copy_column(col: pa.Array | list[Any]) -> pa.Array:
         text = pc.if_else(col, "t", "f")
     elif pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         text = col
-        data = col.buffers()[2]  # all the text (a superset if sliced): any character to escape?
-        raw = data.to_pybytes() if data is not None else b""
+        raw = _text_bytes(col)  # any character to escape?
         if any(ch in raw for ch in (b"\\", b"\t", b"\n", b"\r")):
             for char, escaped in (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"),
                                   ("\r", "\\r")):

@@ -304,7 +304,8 @@ def _copy_text(value: Any) -> str:
     return text
 
 
-COPY_BLOCK_ROWS = 100_000  # rows of a column block turned into COPY text at a time
+COPY_BLOCK_ROWS = 10_000  # rows of a column block turned into COPY text at a time: small
+# enough that the writer thread sends one block while the next is being written
 
 
 def copy_rows(conn: psycopg.Connection, contract: Contract, file_id: int,

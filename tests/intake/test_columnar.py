@@ -143,6 +143,46 @@ def test_csv_body_read_as_by_csv_module(rows, delimiter, ending, encoding, head,
         assert _rows_equal(got, expected)
 
 
+def test_decode_says_where_the_utf8_text_is() -> None:
+    assert readers._decode("Trường;ạ\r\n".encode()) == ("Trường;ạ\r\n", 0)
+    assert readers._decode(b"\xef\xbb\xbfa;\xc3\xa9") == ("a;é", 3)
+    assert readers._decode(b"\xef\xbb\xbfa;\xff") == ("a;\ufffd", None)  # bytes replaced
+    assert readers._decode("a;ư".encode("cp1258"))[1] is None
+    assert readers._decode("a;b".encode("utf-16"))[1] is None
+
+
+@pytest.mark.parametrize("variant", ["utf-8", "utf-8-sig", "bad-byte", "nfd", "nbsp", "cp1258"])
+def test_csv_body_from_the_file_bytes(variant, monkeypatch) -> None:
+    """The body goes to Arrow as the file's own bytes when they are the text's UTF-8; every
+    other case (replaced bytes, text changed by the normalising, another encoding) encodes
+    the normalised text: the rows are those of the csv module either way."""
+    rows = [[f"S{i}", "Trường số " + str(i), "Mầm non", str(i)] for i in range(60)]
+    if variant == "nfd":
+        rows[50][1] = unicodedata.normalize("NFD", rows[50][1])
+    if variant == "nbsp":
+        rows[55][2] = "Mầm\u00a0non"
+    text = "".join(";".join(r) + "\r\n" for r in rows)
+    data = text.encode("cp1258", errors="replace") if variant == "cp1258" else text.encode()
+    if variant != "utf-8":
+        data = b"\xef\xbb\xbf" + data if variant != "cp1258" else data
+    if variant == "bad-byte":
+        data = data.replace(b"S57;", b"S5\xff;")
+    seen = []
+    arrow_csv = readers._arrow_csv
+    monkeypatch.setattr(readers, "_arrow_csv", lambda body, delim, encoded=None: (
+        seen.append(encoded is not None), arrow_csv(body, delim, encoded))[1])
+    monkeypatch.setattr(readers, "COLUMNAR_MIN_ROWS", 10**9)
+    expected = readers.read_book(data, ".csv").sheets[0].rows
+    monkeypatch.setattr(readers, "HEAD_ROWS", 3)
+    monkeypatch.setattr(readers, "COLUMNAR_MIN_ROWS", 0)
+    sheet = readers.read_book(data, ".csv").sheets[0]
+    assert sheet.body is not None
+    assert seen == [variant in ("utf-8", "utf-8-sig")]
+    assert _rows_equal(list(sheet.rows), expected)
+    if variant == "bad-byte":
+        assert sheet.rows[57][0] == "S5\ufffd"
+
+
 # --- whole files, judged both ways -------------------------------------------------------------
 
 COMMUNES = ["Hiệp Thuận", "xã Hiệp Hòa", "TT Tân Bình", "Quế Thọ", "Bình Lâm", "Sông Trà",
@@ -290,6 +330,25 @@ def test_copy_text_of_every_type() -> None:
     assert bytes(_string_buffer(block.copy_text(3, ["a", "b", "c", "d", "e"]))) == \
         b"".join(expected.parts)
     assert Records([block]) == block.dicts() and Records([block])[2]["d"] == Decimal(0)
+
+
+def test_copy_text_of_slices() -> None:
+    """The store writes a column block's COPY text slice by slice: each slice's text is that
+    of its own rows (escapes found in the slice, not elsewhere in the column), and the
+    slices end to end are the whole block's text."""
+    texts = ["plain", "x\ty", None, "back\\slash", "", "ok", "line\nbreak", "z"] * 5
+    sheet_name = "Trang\t1"
+    block = ColumnBlock(("a", "n"), {"a": pa.array(texts), "n": pa.array(range(len(texts)))},
+                        sheet_name, __import__("numpy").arange(10, 10 + len(texts)))
+    expected = _CopyBuffer()
+    _copy_dicts(expected, block.dicts(), 5, ["a", "n"], 1)
+    for step in (1, 2, 3, 7, len(texts)):
+        parts = [bytes(_string_buffer(block.slice(i, min(i + step, len(block)))
+                                      .copy_text(5, ["a", "n"])))
+                 for i in range(0, len(block), step)]
+        assert b"".join(parts) == b"".join(expected.parts)
+        if step == 1:
+            assert parts == expected.parts
 
 
 def test_records_sequence() -> None:
