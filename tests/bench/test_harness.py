@@ -11,7 +11,8 @@ from bench.dashboards import materialised_models as models_of
 from bench.report import BEGIN, END, render
 
 DS = Dataset("mart_y_te", "fct_y_te_thang", None,
-             {"luot_kham": "SUM(visits)", "ty_le": "SUM(a) / NULLIF(SUM(b), 0)"})
+             {"luot_kham": "SUM(visits)", "ty_le": "SUM(a) / NULLIF(SUM(b), 0)"},
+             {"thang_vn": "to_char(period_month, 'MM/YYYY')"}, frozenset({"period_month"}))
 
 
 def test_chart_query_sql() -> None:
@@ -31,6 +32,25 @@ def test_chart_query_sql() -> None:
         '"period_month"), "org_unit_name" ORDER BY SUM(visits) DESC LIMIT 100')
     count = build_sql({"columns": ["a"], "is_rowcount": True, "row_limit": 5}, DS)
     assert count.startswith("SELECT COUNT(*) AS rowcount FROM (SELECT")
+
+
+def test_calculated_columns_and_time_grains_as_superset_sends_them() -> None:
+    """A calculated column is its expression wherever it is used; a time grain applies to
+    temporal columns only (a bar chart's unit axis may carry one, Superset ignores it)."""
+    query = {
+        "columns": [{"sqlExpression": "org_unit_name", "isColumnReference": True,
+                     "timeGrain": "P1M", "label": "org_unit_name"}, "thang_vn"],
+        "metrics": [{"expressionType": "SIMPLE", "aggregate": "MAX",
+                     "column": {"column_name": "thang_vn"}, "label": "m"}],
+        "filters": [{"col": "thang_vn", "op": "==", "val": "01/2025"}],
+        "orderby": [["thang_vn", True]], "row_limit": 10,
+    }
+    assert build_sql(query, DS) == (
+        'SELECT "org_unit_name" AS "org_unit_name", (to_char(period_month, \'MM/YYYY\')) AS '
+        '"thang_vn", MAX((to_char(period_month, \'MM/YYYY\'))) AS "m" FROM '
+        '"mart_y_te"."fct_y_te_thang" WHERE (to_char(period_month, \'MM/YYYY\')) = \'01/2025\' '
+        'GROUP BY "org_unit_name", (to_char(period_month, \'MM/YYYY\')) ORDER BY '
+        "(to_char(period_month, 'MM/YYYY')) ASC LIMIT 10")
 
 
 def test_every_committed_chart_has_sql() -> None:
