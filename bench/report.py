@@ -167,6 +167,8 @@ def _pipeline(pipeline: dict[str, Any] | None, dashboards: dict[str, Any] | None
             base = _n(d.get("p95_ms_baseline_max"))
             if d.get("baseline_timeouts"):
                 base = f"≥ {base} ({d['baseline_timeouts']} timed out)"
+            if d.get("baseline_sample") == "per_dataset":
+                base += f" ({d.get('baseline_measured')} baselines: first chart of each dataset)"
             lines.append(f"| {scale} | {d.get('measured')}/{d.get('queries')} | "
                          f"{_n(d.get('p50_ms_max'), 1)} ms | {_n(d.get('p95_ms_max'), 1)} ms | "
                          f"{base} ms | {slow} |")
