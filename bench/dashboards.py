@@ -176,11 +176,11 @@ def build_sql(query: dict[str, Any], ds: Dataset) -> str:
         order.append(f"{expr} {'ASC' if ascending else 'DESC'}")
     if order:
         sql += " ORDER BY " + ", ".join(order)
-    if query.get("is_rowcount"):
-        return f"SELECT COUNT(*) AS rowcount FROM ({sql}) AS rowcount_qry"
     sql += f" LIMIT {int(query.get('row_limit') or 10000)}"
     if query.get("row_offset"):
         sql += f" OFFSET {int(query['row_offset'])}"
+    if query.get("is_rowcount"):  # as Superset wraps it: the limited query, counted
+        return f"SELECT COUNT(*) AS rowcount FROM ({sql}) AS rowcount_qry"
     return sql
 
 

@@ -182,7 +182,10 @@ def run_scale(server: BenchServer, scale: str, opts: argparse.Namespace, load: L
                           env=env, cwd=copy, log=log)
     finally:
         api.stop()
-        server.drop(db)
+        if opts.keep and not server.embedded:
+            _log(f"{scale}: database kept for profiling: {db}")
+        else:
+            server.drop(db)
         shutil.rmtree(tmp, ignore_errors=True)
     return pipe, dash
 
@@ -245,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="nightly runs after the first load (one more day each)")
     parser.add_argument("--chart-runs", type=int, default=20, help="runs of each chart query")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep each scale's database (only with IOC_WAREHOUSE_URL)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     opts = parser.parse_args(argv)
     if opts.quick:

@@ -30,8 +30,11 @@ def test_chart_query_sql() -> None:
         '"org_unit_name", SUM(visits) AS "luot_kham" FROM "mart_y_te"."fct_y_te_thang" WHERE '
         "\"unit_level\" = 'xa' AND \"kpi_code\" IN ('a', 'b''c') GROUP BY DATE_TRUNC('month', "
         '"period_month"), "org_unit_name" ORDER BY SUM(visits) DESC LIMIT 100')
-    count = build_sql({"columns": ["a"], "is_rowcount": True, "row_limit": 5}, DS)
-    assert count.startswith("SELECT COUNT(*) AS rowcount FROM (SELECT")
+    # Superset counts the limited query (helpers.get_sqla_query: limit, then the wrapper)
+    count = build_sql({"columns": ["a"], "is_rowcount": True, "row_limit": 5,
+                       "orderby": [["a", False]]}, DS)
+    assert count == ('SELECT COUNT(*) AS rowcount FROM (SELECT "a" AS "a" FROM '
+                     '"mart_y_te"."fct_y_te_thang" ORDER BY "a" DESC LIMIT 5) AS rowcount_qry')
 
 
 def test_calculated_columns_and_time_grains_as_superset_sends_them() -> None:
