@@ -107,15 +107,34 @@ def indicators_of(form: str) -> dict[str, Indicator]:
 
 
 def units_named_in(text: str, types_excluded: tuple[str, ...] = ("tinh", "huyen")) -> set[str]:
-    """Org units whose written name appears in `text` (as whole words, diacritics ignored)."""
-    folded = f" {fold(text)} "
-    found = set()
-    for unit in org_units().values():
-        if unit.unit_type in types_excluded:
-            continue
-        if any(f" {name} " in folded for name in unit.written_names):
-            found.add(unit.org_unit_id)
-    return found
+    """Org units whose written name appears in `text` (as whole words, diacritics ignored).
+
+    Only names whose first word is a word of the text are compared: a country's ten thousand
+    communes are not all tried against every header cell of every file."""
+    folded = fold(text)  # words separated by one space
+    padded = f" {folded} "
+    index = _names_by_first_word(types_excluded)
+    return {unit_id for word in set(folded.split(" ")) for name, unit_id in index.get(word, ())
+            if f" {name} " in padded}
+
+
+_NAME_INDEX: dict[tuple[str, ...], tuple[dict, dict[str, tuple[tuple[str, str], ...]]]] = {}
+
+
+def _names_by_first_word(types_excluded: tuple[str, ...]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Written names (with their unit) by first word, rebuilt when the unit list is reloaded."""
+    units = org_units()
+    cached = _NAME_INDEX.get(types_excluded)
+    if cached is not None and cached[0] is units:
+        return cached[1]
+    index: dict[str, list[tuple[str, str]]] = {}
+    for unit in units.values():
+        if unit.unit_type not in types_excluded:
+            for name in unit.written_names:
+                index.setdefault(name.split(" ", 1)[0], []).append((name, unit.org_unit_id))
+    built = {word: tuple(names) for word, names in index.items()}
+    _NAME_INDEX[types_excluded] = (units, built)
+    return built
 
 
 _COMMUNE_PREFIX = re.compile(r"^(?:xa|thi tran|tt|phuong)\s+")

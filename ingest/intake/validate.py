@@ -152,9 +152,32 @@ def _block_cells(sheet: Sheet, match: HeaderMatch | None) -> list[str]:
     return [display(v) for row in sheet.rows[:stop] for v in row if isinstance(v, str)]
 
 
+_ID_RUN = re.compile(r"[a-z0-9-]+")
+
+
 def _ids_in_name(name: str) -> set[str]:
+    """Unit ids written in a file name, not as part of a longer run of `[a-z0-9-]`.
+
+    An id made of those characters only occurs that way exactly when it is a whole run, so
+    runs are looked up in the unit list (one regex per unit per file does not scale to a
+    country); any other id is still searched for."""
     low = name.lower()
-    return {u for u in org_units() if re.search(rf"(?<![a-z0-9-]){re.escape(u)}(?![a-z0-9-])", low)}
+    units = org_units()
+    found = {run for run in _ID_RUN.findall(low) if run in units}
+    for unit_id in _other_ids(units):
+        if re.search(rf"(?<![a-z0-9-]){re.escape(unit_id)}(?![a-z0-9-])", low):
+            found.add(unit_id)
+    return found
+
+
+_OTHER_IDS: list[tuple[dict, tuple[str, ...]]] = []
+
+
+def _other_ids(units: dict) -> tuple[str, ...]:
+    """Ids not made of `[a-z0-9-]` only (none in the seeds), per loaded unit list."""
+    if not _OTHER_IDS or _OTHER_IDS[0][0] is not units:
+        _OTHER_IDS[:] = [(units, tuple(u for u in units if not _ID_RUN.fullmatch(u)))]
+    return _OTHER_IDS[0][1]
 
 
 def _unit_label(unit_id: str) -> str:
