@@ -1,3 +1,7 @@
+{#- Indexed by api_code: every agency record finds its unit through `org_unit_at`, a lateral
+    lookup per record (one seq scan of the units per record without it: minutes for a
+    country's 700,000 dossiers). -#}
+{{ config(indexes=[{'columns': ['api_code', 'valid_from']}]) }}
 -- Units (đơn vị): one row per unit of org_units.csv, effective-dated (valid_from/valid_to),
 -- with its place in the hierarchy (province → district → commune/agency) and the unit it
 -- became in the latest structure, following successors (Hiệp Hòa, Hiệp Thuận → Quế Tân).
