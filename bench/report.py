@@ -123,8 +123,9 @@ def _pipeline(pipeline: dict[str, Any] | None, dashboards: dict[str, Any] | None
     if pipeline:
         lines += [
             "", "### Pipeline (Dagster `nightly_job` on the demo world)", "",
-            "Full first load: every file that arrived up to 2025-06-03 and the agency API's "
-            "records as of then, `dbt build`, asset checks. Nightly: one more day of files and "
+            "Full first load: every file that arrived up to the cut (2025-06-03; national: "
+            "one month, cut 2025-07-02) and the agency API's records as of then, `dbt build`, "
+            "asset checks. Nightly: one more day of files and "
             "agency changes each night (median of the nights). Peak RSS: the Dagster process / "
             "the largest dbt process.", "",
             "| scale | files (first load) | full first load | nightly (median) | nights | "
