@@ -118,23 +118,15 @@ def units_named_in(text: str, types_excluded: tuple[str, ...] = ("tinh", "huyen"
             if f" {name} " in padded}
 
 
-_NAME_INDEX: dict[tuple[str, ...], tuple[dict, dict[str, tuple[tuple[str, str], ...]]]] = {}
-
-
+@cache
 def _names_by_first_word(types_excluded: tuple[str, ...]) -> dict[str, tuple[tuple[str, str], ...]]:
-    """Written names (with their unit) by first word, rebuilt when the unit list is reloaded."""
-    units = org_units()
-    cached = _NAME_INDEX.get(types_excluded)
-    if cached is not None and cached[0] is units:
-        return cached[1]
+    """Written names (with their unit) by first word; cached like the unit list itself."""
     index: dict[str, list[tuple[str, str]]] = {}
-    for unit in units.values():
+    for unit in org_units().values():
         if unit.unit_type not in types_excluded:
             for name in unit.written_names:
                 index.setdefault(name.split(" ", 1)[0], []).append((name, unit.org_unit_id))
-    built = {word: tuple(names) for word, names in index.items()}
-    _NAME_INDEX[types_excluded] = (units, built)
-    return built
+    return {word: tuple(names) for word, names in index.items()}
 
 
 _COMMUNE_PREFIX = re.compile(r"^(?:xa|thi tran|tt|phuong)\s+")

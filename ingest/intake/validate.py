@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import PurePath
 from typing import Any
 
@@ -162,22 +163,17 @@ def _ids_in_name(name: str) -> set[str]:
     runs are looked up in the unit list (one regex per unit per file does not scale to a
     country); any other id is still searched for."""
     low = name.lower()
-    units = org_units()
-    found = {run for run in _ID_RUN.findall(low) if run in units}
-    for unit_id in _other_ids(units):
+    found = {run for run in _ID_RUN.findall(low) if run in org_units()}
+    for unit_id in _other_ids():
         if re.search(rf"(?<![a-z0-9-]){re.escape(unit_id)}(?![a-z0-9-])", low):
             found.add(unit_id)
     return found
 
 
-_OTHER_IDS: list[tuple[dict, tuple[str, ...]]] = []
-
-
-def _other_ids(units: dict) -> tuple[str, ...]:
-    """Ids not made of `[a-z0-9-]` only (none in the seeds), per loaded unit list."""
-    if not _OTHER_IDS or _OTHER_IDS[0][0] is not units:
-        _OTHER_IDS[:] = [(units, tuple(u for u in units if not _ID_RUN.fullmatch(u)))]
-    return _OTHER_IDS[0][1]
+@cache
+def _other_ids() -> tuple[str, ...]:
+    """Ids not made of `[a-z0-9-]` only (none in the seeds); cached like the unit list."""
+    return tuple(u for u in org_units() if not _ID_RUN.fullmatch(u))
 
 
 def _unit_label(unit_id: str) -> str:
