@@ -10,12 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ioc import warehouse
-from ioc.settings import PROJECT_ROOT, Settings, load
+from ioc.settings import PROJECT_ROOT, Settings, load, tool
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -40,8 +38,9 @@ def export_dbt_env(settings: Settings | None = None) -> None:
 
 
 def dbt_executable() -> str:
-    candidate = Path(sys.executable).parent / "dbt"
-    return str(candidate) if candidate.exists() else "dbt"
+    """dbt of this environment by its full path: a PATH without the virtualenv must not
+    leave Dagster's code location unloadable ("The dbt executable 'dbt' was not found")."""
+    return str(tool("dbt"))
 
 
 def run_dbt(args: list[str], settings: Settings | None = None, check: bool = True) -> int:

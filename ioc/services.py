@@ -11,14 +11,13 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from ioc import settings as settings_mod
-from ioc.settings import PROJECT_ROOT, Settings
+from ioc.settings import PROJECT_ROOT, Settings, child_path, tool
 
 
 def dagster_home(settings: Settings) -> Path:
@@ -33,6 +32,7 @@ def dagster_home(settings: Settings) -> Path:
     text = (
         "# Written by ioc.services from the environment; edit IOC_DAGSTER_PG_URL instead.\n"
         "telemetry:\n  enabled: false\n"
+        "nux:\n  enabled: false\n"
         "run_coordinator:\n  module: dagster.core.run_coordinator\n"
         "  class: QueuedRunCoordinator\n  config:\n    max_concurrent_runs: 1\n" + storage
     )
@@ -71,17 +71,24 @@ def running_pid(settings: Settings, name: str) -> int | None:
 def start_process(
     settings: Settings, name: str, argv: list[str], env: dict[str, str] | None = None
 ) -> int:
-    """Start `argv` in the background unless it already runs; return its pid."""
+    """Start `argv` in the background unless it already runs; return its pid.
+
+    The child's PATH starts with this environment's `bin/`, so whatever it starts in turn
+    (Dagster's code servers and run workers, dbt) finds the project's tools even when the
+    user's shell has no virtualenv on PATH.
+    """
     pid = running_pid(settings, name)
     if pid:
         return pid
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    child_env = {**os.environ, **(env or {})}
+    child_env["PATH"] = child_path(child_env.get("PATH", ""))
     with open(logs / f"{name}.log", "ab") as log:
         proc = subprocess.Popen(
             argv,
             cwd=PROJECT_ROOT,
-            env={**os.environ, **(env or {})},
+            env=child_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -124,11 +131,10 @@ def wait_http(url: str, timeout_s: float = 120.0) -> None:
 
 def start_dagster(settings: Settings) -> str:
     home = dagster_home(settings)
-    bin_dir = Path(sys.executable).parent
     start_process(
         settings,
         "dagster",
-        [str(bin_dir / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(settings.dagster_port)],
+        [str(tool("dagster")), "dev", "-h", "127.0.0.1", "-p", str(settings.dagster_port)],
         env={"DAGSTER_HOME": str(home)},
     )
     url = f"http://127.0.0.1:{settings.dagster_port}"

@@ -9,10 +9,35 @@ from __future__ import annotations
 
 import os
 import secrets
+import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Where a system's administration tools live even when a user's PATH leaves them out.
+SYSTEM_TOOL_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
+def scripts_dir() -> Path:
+    """The `bin/` folder of the environment this process runs in (`.venv/bin` for `ioc`).
+
+    Every tool the platform starts (dbt, dagster, ioc itself) is taken from here by its full
+    path, never looked up on the caller's PATH, which may lack the virtualenv.
+    """
+    return Path(sysconfig.get_path("scripts"))
+
+
+def tool(name: str) -> Path:
+    """Full path of one of this environment's console scripts (`dbt`, `dagster`, `ioc`)."""
+    return scripts_dir() / name
+
+
+def child_path(path: str | None = None) -> str:
+    """PATH for processes the platform starts: this environment's scripts first, then the
+    caller's PATH, then the usual system folders (a PATH without them must not break us)."""
+    parts = [str(scripts_dir()), *(path if path is not None else os.environ.get("PATH", ""))
+             .split(os.pathsep), *SYSTEM_TOOL_DIRS]
+    return os.pathsep.join(dict.fromkeys(p for p in parts if p))
 
 
 def _path(var: str, default: Path) -> Path:

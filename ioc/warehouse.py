@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from ioc.settings import Settings, load, read_or_create_secret
+from ioc.settings import Settings, child_path, load, read_or_create_secret
 
 SYSTEM_USER = "ioc-postgres"
 OWNER_ROLE = "ioc"
@@ -53,8 +53,13 @@ def _ensure_system_user() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(SYSTEM_USER)
     except KeyError:
+        useradd = shutil.which("useradd", path=child_path())
+        if useradd is None:
+            raise WarehouseError(
+                "`useradd` not found: cannot create the PostgreSQL system user"
+            ) from None
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "-s", "/usr/sbin/nologin", SYSTEM_USER],
+            [useradd, "--system", "--no-create-home", "-s", "/usr/sbin/nologin", SYSTEM_USER],
             check=True,
             capture_output=True,
         )

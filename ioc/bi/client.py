@@ -61,13 +61,49 @@ def rison(value: dict) -> str:
     return _rison_value(value)
 
 
+# Answers of a server that is (re)starting a worker, not of a request that was judged.
+TRANSIENT_STATUS = {502, 503, 504}
+
+
+class _RetryingTransport(httpx.HTTPTransport):
+    """Retries a request whose connection was refused or reset, or that got a gateway
+    error, for up to `budget_s` seconds: Superset's gunicorn answers /health from its first
+    worker while the others are still booting, and a call that lands on one of those is
+    reset ("Connection reset by peer"). Every call we make is safe to repeat (reads, and
+    imports and updates that overwrite)."""
+
+    def __init__(self, budget_s: float = 90.0, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.budget_s = budget_s
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = time.monotonic() + self.budget_s
+        delay = 0.25
+        request.read()  # the body in memory, so that it can be sent again
+        while True:
+            try:
+                response = super().handle_request(request)
+            except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError,
+                    httpx.WriteError):
+                if time.monotonic() + delay > deadline:
+                    raise
+            else:
+                if response.status_code not in TRANSIENT_STATUS or (
+                        time.monotonic() + delay > deadline):
+                    return response
+                response.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 4.0)
+
+
 class SupersetClient:
     """One logged-in session. Use as a context manager, or call `close()`."""
 
     def __init__(self, url: str, username: str, password: str, timeout: float = 60.0):
         self.url = url.rstrip("/")
         self.username = username
-        self.http = httpx.Client(base_url=self.url, timeout=timeout)
+        self.http = httpx.Client(base_url=self.url, timeout=timeout,
+                                 transport=_RetryingTransport())
         self._csrf: str | None = None
         self.login(username, password)
 

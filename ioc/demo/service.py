@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 from ioc import services
-from ioc.settings import Settings, read_or_create_secret
+from ioc.settings import Settings, read_or_create_secret, tool
 
 NAME = "demo-api"
 
@@ -36,7 +35,7 @@ def service_up(settings: Settings) -> dict[str, str]:
         settings,
         NAME,
         [
-            str(Path(sys.executable).parent / "ioc"),
+            str(tool("ioc")),
             "demo-api",
             "--data",
             str(demo_dir(settings)),

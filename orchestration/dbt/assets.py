@@ -1,14 +1,56 @@
-"""dbt models as assets. The manifest is built by `make dbt-manifest` (dbt parse) or, under
-`dagster dev`, by `prepare_if_dev()`; a missing manifest is the most common dagster-dbt failure,
-so the Makefile prepares it before anything loads these definitions."""
+"""dbt models as assets.
+
+The manifest is built by `make dbt-manifest` (dbt parse) before anything loads these
+definitions; when it is missing or older than the project's files (a model edited under
+`dagster dev`), `IocDbtPreparer` parses again — with this environment's dbt by its full path,
+never a `dbt` looked up on PATH (a code location that cannot find dbt never loads: no sensor,
+no schedule), and only when something changed, so a run's worker does not pay a parse.
+"""
+
+from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject, dbt_assets
 
 from ioc.dbt_runner import DBT_PROJECT_DIR, dbt_executable, export_dbt_env
 
+_SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml")
+
+
+def _newest_source(project_dir: Path) -> float:
+    newest = 0.0
+    for name in _SOURCES:
+        path = project_dir / name
+        files = [path] if path.is_file() else (p for p in path.rglob("*") if p.is_file())
+        for f in files:
+            newest = max(newest, f.stat().st_mtime)
+    return newest
+
+
+class IocDbtPreparer(DagsterDbtProjectPreparer):
+    """Parse the project when its manifest is missing or stale, with our dbt executable."""
+
+    def prepare_if_dev(self, project: DbtProject) -> None:
+        manifest = project.manifest_path
+        if manifest.exists() and manifest.stat().st_mtime >= _newest_source(project.project_dir):
+            return
+        self.prepare(project)
+
+    def _prepare_manifest(self, project: DbtProject) -> None:
+        export_dbt_env()
+        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            self._prepare_project_cli_args, target_path=project.target_path
+        ).wait()
+
+    def _prepare_packages(self, project: DbtProject) -> None:
+        export_dbt_env()
+        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            ["deps", "--quiet"], target_path=project.target_path
+        ).wait()
+
+
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
+IocDbtPreparer().prepare_if_dev(dbt_project)
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
