@@ -101,8 +101,7 @@ def prepare_floor(rows: int, source: Path) -> dict[str, Path]:
 
     from ingest.intake import zipguard
     from ingest.intake.contracts import load_contracts
-    from ingest.intake.records import ColumnBlock
-    from ingest.intake.store import _copy_text, _string_buffer
+    from ingest.intake.store import _copy_text
     from ingest.intake.validate import check_bytes, context_for
 
     zipguard.MAX_SHEET_CELLS = 10**9
@@ -110,14 +109,10 @@ def prepare_floor(rows: int, source: Path) -> dict[str, Path]:
     assert outcome.accepted, outcome.problems.errors[:3]
     load = list(load_contracts()["GD-01"].load)
     with out["text"].open("wb") as fh:
-        for block in outcome.records.blocks:
-            if isinstance(block, ColumnBlock):
-                fh.write(_string_buffer(block.copy_text(1, load)))
-            else:
-                for rec in block:
-                    fields = [_copy_text(v) for v in (1, rec["source_sheet"], rec["source_row"],
-                                                      *(rec[n] for n in load))]
-                    fh.write(("\t".join(fields) + "\n").encode())
+        for rec in outcome.records:
+            fields = [_copy_text(v) for v in (1, rec["source_sheet"], rec["source_row"],
+                                              *(rec[n] for n in load))]
+            fh.write(("\t".join(fields) + "\n").encode())
     columns: dict[str, list[Any]] = {"file_id": [], "source_sheet": [], "source_row": []}
     columns.update({n: [] for n in load})
     for rec in outcome.records:

@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "ioc.dbt_runner",  # ioc dbt
     "ioc.pipeline",  # ioc pipeline | up | down | serve | demo-setup
     "ingest.intake.cli",  # ioc check | ingest
+    "orchestration.intake.watcher",  # ioc watch
     "ingest.agency.cli",  # ioc pull
     "ioc.bi.cli",  # ioc superset ...
     "ioc.demo.cli",  # ioc demo-data | demo-api

@@ -142,8 +142,19 @@ def start_dagster(settings: Settings) -> str:
     return url
 
 
-def up(settings: Settings | None = None) -> dict[str, str]:
-    """Warehouse, demo agency API (when configured), Superset and Dagster, in the background."""
+WATCHER = "intake-watcher"
+
+
+def start_watcher(settings: Settings) -> None:
+    """The resident intake worker (`ioc watch`): answers a dropped report within seconds and
+    reports each pass to the Dagster instance the UI shows."""
+    start_process(settings, WATCHER, [str(tool("ioc")), "watch"],
+                  env={"DAGSTER_HOME": str(dagster_home(settings))})
+
+
+def up(settings: Settings | None = None, *, watcher: bool = True) -> dict[str, str]:
+    """Warehouse, demo agency API (when configured), Superset, Dagster and the intake
+    watcher, in the background."""
     from ioc import warehouse
 
     settings = settings or settings_mod.load()
@@ -151,6 +162,8 @@ def up(settings: Settings | None = None) -> dict[str, str]:
     for hook in SERVICE_HOOKS:
         urls.update(hook.up(settings))
     urls["dagster"] = start_dagster(settings)
+    if watcher:
+        start_watcher(settings)
     return urls
 
 
@@ -159,6 +172,8 @@ def down(settings: Settings | None = None) -> list[str]:
 
     settings = settings or settings_mod.load()
     stopped = []
+    if stop_process(settings, WATCHER):
+        stopped.append(WATCHER)
     if stop_process(settings, "dagster"):
         stopped.append("dagster")
     for hook in reversed(SERVICE_HOOKS):

@@ -12,7 +12,12 @@ from orchestration.agency.assets import agency_assets
 from orchestration.alerts.sensors import run_failure_alert
 from orchestration.dbt.assets import dbt_resource, ioc_dbt_assets
 from orchestration.intake.assets import intake_files
-from orchestration.intake.sensors import intake_job, intake_sensor
+from orchestration.intake.sensors import (
+    intake_job,
+    intake_marts_job,
+    intake_marts_sensor,
+    intake_sensor,
+)
 from orchestration.quality.form_rules import form_rule_checks
 from orchestration.quality.freshness import freshness_checks, freshness_sensor
 from orchestration.quality.reporting import reporting_checks
@@ -22,9 +27,9 @@ from orchestration.schedules import nightly_job, nightly_schedule
 defs = dg.Definitions(
     assets=[intake_files, *agency_assets, ioc_dbt_assets],
     asset_checks=[*form_rule_checks, *reporting_checks, *freshness_checks],
-    jobs=[nightly_job, intake_job],
+    jobs=[nightly_job, intake_job, intake_marts_job],
     schedules=[nightly_schedule],
-    sensors=[intake_sensor, run_failure_alert, freshness_sensor],
+    sensors=[intake_sensor, intake_marts_sensor, run_failure_alert, freshness_sensor],
     resources={
         "warehouse": WarehouseResource(),
         "intake": IntakeResource(),

@@ -88,6 +88,7 @@ class Contract:
     ytd_tolerance: Decimal = Decimal("0.01")
     # rows layout
     key: str | None = None
+    row_label: tuple[str, ...] = ()  # columns naming a row in answers (default: the key)
     total_labels: tuple[str, ...] = ()
     total_label_columns: tuple[str, ...] = ()
     total_sums: tuple[str, ...] = ()
@@ -208,6 +209,7 @@ def _load_one(path: Path, common: dict[str, Any]) -> Contract:
         total = spec.get("total_row") or {}
         kwargs.update(
             key=spec.get("key"),
+            row_label=tuple(spec.get("row_label") or ([spec["key"]] if spec.get("key") else [])),
             total_labels=tuple(fold(x) for x in total.get("labels", [])),
             total_label_columns=tuple(total.get("label_columns", [])),
             total_sums=tuple(total.get("sums", [])),

@@ -20,14 +20,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ingest.intake import archive, store
+from ingest.intake import archive, sandbox, store
 from ingest.intake import paths as _paths
 from ingest.intake.contracts import Contract, load_contracts
 from ingest.intake.feedback import FEEDBACK_DIR, write_feedback
-from ingest.intake.periods import Period
 from ingest.intake.problems import Problem
-from ingest.intake.reference import org_units
-from ingest.intake.validate import Outcome, check_bytes, context_for
+from ingest.intake.reference import org_units, unit_label
+from ingest.intake.validate import Outcome, context_for
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +55,8 @@ class FileResult:
     archive_path: str | None = None
     arrived_at: datetime | None = None
     feedback_path: str | None = None
+    is_current: bool | None = None  # an accepted version that is not the newest arrival: no
+    resent_version: int | None = None  # the earlier version whose bytes were sent again
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -105,14 +106,18 @@ def _result(path: Path, outcome: Outcome, status: str | None = None) -> FileResu
 
 
 def _judge(data: bytes, path: Path, intake_root: Path | None, now: datetime,
-           history=None) -> Outcome:
-    """`check_bytes`, with an unexpected failure turned into a refusal (never a crash)."""
+           conninfo: str | None = None) -> Outcome:
+    """`check_bytes` in the memory-capped reader process (`sandbox`), with an unexpected
+    failure turned into a refusal (never a crash). With `conninfo`, earlier months are read
+    from the warehouse for the year-to-date check."""
     try:
-        out = check_bytes(data, context_for(path, intake_root), now=now, history=history)
+        out = sandbox.judge(data, context_for(path, intake_root), now=now, conninfo=conninfo)
         misplaced = _paths.folder_problem(path, intake_root)  # e.g. a look-alike unit folder
         if misplaced:
             out.problems.items.insert(0, misplaced)
         return out
+    except sandbox.SandboxUnavailable:
+        raise  # nothing was judged: the file waits for the next pass
     except Exception:  # a bug must not stop the other files, nor load half a file
         log.exception("intake: unexpected failure while checking %s", path)
         out = Outcome()
@@ -260,12 +265,19 @@ def ensure_tables(conninfo: str) -> None:
 
 def ingest_paths(paths: Iterable[str | Path], *, conninfo: str, archive_dir: str | Path,
                  intake_root: str | Path | None = None, now: datetime | None = None,
-                 arrived_at: ArrivedAt = None, feedback: bool = True) -> list[FileResult]:
+                 arrived_at: ArrivedAt = None, feedback: bool = True,
+                 on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
     """Archive, judge and load each file (one transaction per file); answer the staff.
 
     `now` is the clock for "has the period ended" and the default arrival time;
     `arrived_at` overrides arrival per run (a datetime), per file (a mapping from path or
     file name), or through a function — for history loaded in bulk with known arrival times.
+    `on_result` is called after each file (its answer written), as it happens.
+
+    A file never stops the others: one that cannot be judged or loaded is refused (kept in
+    the archive, its sender told). What stops the run is what would stop every file: the
+    warehouse unreachable (psycopg.OperationalError) or the archive not writable (OSError);
+    the files not yet done stay waiting.
     """
     import psycopg
 
@@ -280,24 +292,30 @@ def ingest_paths(paths: Iterable[str | Path], *, conninfo: str, archive_dir: str
             arrived = _arrival(arrived_at, path, now)
             if _paths.is_link(path, file_root):  # never followed: refused, sender told
                 result = _refuse_link(conn, path, file_root, arrived)
-                _answer(result, file_root, feedback)
-                results.append(result)
-                continue
-            try:
-                data = path.read_bytes()
-            except OSError as exc:  # gone, or not readable yet: the next look retries
-                log.warning("intake: cannot read %s (%s); skipped", path, exc)
-                continue
-            try:
-                result = _ingest_one(conn, data, path, file_root, archive_root, now, arrived,
-                                     contracts)
-            except psycopg.errors.DataError:
-                # The warehouse refused a value the checks let through: a bug on our side.
-                # The transaction rolled back (nothing loaded); record the file as refused.
-                log.exception("intake: the warehouse refused values of %s", path)
-                result = _refuse_after_load_error(conn, data, path, archive_root, arrived)
+            else:
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:  # gone, or not readable yet: the next look retries
+                    log.warning("intake: cannot read %s (%s); skipped", path, exc)
+                    continue
+                stored = archive.archive_bytes(data, archive.sha256(data), path.suffix,
+                                               archive_root)  # before anything else
+                try:
+                    result = _ingest_one(conn, data, path, file_root, stored, now, arrived,
+                                         contracts, conninfo)
+                except (psycopg.OperationalError, psycopg.InterfaceError,
+                        sandbox.SandboxUnavailable):
+                    raise  # the warehouse or the reader itself: every file would fail alike
+                except Exception:
+                    # A value the warehouse refused, or a bug on our side: the file's
+                    # transaction rolled back (nothing loaded); it is recorded as refused.
+                    log.exception("intake: could not load %s", path)
+                    result = _refuse_after_load_error(conn, data, path, file_root, stored,
+                                                      arrived)
             _answer(result, file_root, feedback)
             results.append(result)
+            if on_result is not None:
+                on_result(result)
     return results
 
 
@@ -325,10 +343,10 @@ def _refuse_link(conn, path: Path, file_root: Path | None, arrived: datetime) ->
     return result
 
 
-def _ingest_one(conn, data: bytes, path: Path, intake_root: Path | None, archive_root: Path,
-                now: datetime, arrived: datetime, contracts: dict[str, Contract]) -> FileResult:
+def _ingest_one(conn, data: bytes, path: Path, intake_root: Path | None, stored: Path,
+                now: datetime, arrived: datetime, contracts: dict[str, Contract],
+                conninfo: str | None = None) -> FileResult:
     digest = archive.sha256(data)
-    stored = archive.archive_bytes(data, digest, path.suffix, archive_root)  # before anything
     base = {"sha256": digest, "original_path": str(path), "original_name": path.name,
             "archive_path": str(stored), "size_bytes": len(data), "arrived_at": arrived}
     with conn.transaction():
@@ -336,31 +354,42 @@ def _ingest_one(conn, data: bytes, path: Path, intake_root: Path | None, archive
         # Every file is judged, even bytes seen before: a copy of another commune's accepted
         # report dropped in the wrong folder must be refused (unit mismatch), not waved
         # through as a duplicate; and bytes refused before may pass now (the period ended,
-        # a contract was fixed). Same bytes as an accepted file of the same unit × form ×
-        # period: a duplicate, nothing loaded again.
-        def history(contract: Contract, unit: str, period: Period):
-            return store.prior_month_sums(conn, contract, unit, period)
-
+        # a contract was fixed).
         # "Has the period ended?" is asked at arrival: history loaded in bulk with its true
         # arrival times is judged as it would have been on the day it came.
-        outcome = _judge(data, path, intake_root, min(now, arrived), history)
+        outcome = _judge(data, path, intake_root, min(now, arrived), conninfo)
         accepted_before = store.earlier_file(conn, digest, "accepted")
+        resent_version: int | None = None
         if outcome.accepted and accepted_before is not None:
             first = store.manifest_row(conn, accepted_before)
             key = (first["org_unit_id"], first["form_code"], first["period"])
-            if key == (outcome.org_unit_id, outcome.form, outcome.period):
-                file_id = store.insert_manifest(
-                    conn, **base, org_unit_id=key[0], form_code=key[1], period=key[2],
-                    status="duplicate", duplicate_of=accepted_before)
-                return FileResult(str(path), "duplicate", key[1], key[0], key[2],
-                                  sha256=digest, size_bytes=len(data), file_id=file_id,
-                                  duplicate_of=accepted_before, archive_path=str(stored),
-                                  arrived_at=arrived)
-            outcome.problems.error(
-                "same_file_other_report",
-                f"Tệp này giống hệt báo cáo {key[1]} kỳ {key[2]} của {key[0]} đã nhận trước đó.",
-                hint="Kiểm tra lại: có thể đã chép nhầm tệp của đơn vị hoặc kỳ khác.",
-                value=key[0])
+            if key != (outcome.org_unit_id, outcome.form, outcome.period):
+                outcome.problems.error(
+                    "same_file_other_report",
+                    f"Tệp này giống hệt báo cáo {key[1]} kỳ {key[2]} của "
+                    f"{unit_label(key[0])} đã nhận trước đó.",
+                    hint="Kiểm tra lại: có thể đã chép nhầm tệp của đơn vị hoặc kỳ khác.",
+                    value=key[0])
+            else:
+                store.lock_key(conn, *key)
+                current = store.current_file(conn, *key)
+                same_as_current = current is not None and store.manifest_row(
+                    conn, current)["sha256"] == digest
+                seen_here = store.earlier_submission(conn, str(path), digest)
+                if same_as_current or current is None or seen_here is not None:
+                    # The version in force already has these bytes, or this very file (path
+                    # and bytes) was taken before: nothing to load again.
+                    original = current if same_as_current else (seen_here or accepted_before)
+                    file_id = store.insert_manifest(
+                        conn, **base, org_unit_id=key[0], form_code=key[1], period=key[2],
+                        status="duplicate", duplicate_of=original)
+                    return FileResult(str(path), "duplicate", key[1], key[0], key[2],
+                                      sha256=digest, size_bytes=len(data), file_id=file_id,
+                                      duplicate_of=original, archive_path=str(stored),
+                                      arrived_at=arrived)
+                # An earlier version sent again after a correction: the commune goes back
+                # to it. It becomes a new version, the one in force.
+                resent_version = store.manifest_row(conn, accepted_before)["version"]
         result = _result(path, outcome)
         result.sha256, result.size_bytes = digest, len(data)
         result.archive_path, result.arrived_at = str(stored), arrived
@@ -377,25 +406,27 @@ def _ingest_one(conn, data: bytes, path: Path, intake_root: Path | None, archive
         store.copy_rows(conn, contracts[outcome.form], file_id, outcome.records)
         store.renumber_versions(conn, outcome.org_unit_id, outcome.form, outcome.period)
         result.file_id = file_id
-        result.version = conn.execute(
-            "select version from raw_intake.file_manifest where file_id = %s", (file_id,)
-        ).fetchone()[0]
+        result.version, result.is_current = conn.execute(
+            "select version, is_current from raw_intake.file_manifest where file_id = %s",
+            (file_id,)).fetchone()
+        result.resent_version = resent_version
         return result
 
 
-def _refuse_after_load_error(conn, data: bytes, path: Path, archive_root: Path,
-                             arrived: datetime) -> FileResult:
+def _refuse_after_load_error(conn, data: bytes, path: Path, file_root: Path | None,
+                             stored: Path, arrived: datetime) -> FileResult:
     digest = archive.sha256(data)
-    stored = archive.archive_path(archive_root, digest, path.suffix)
     problem = Problem("internal_error", "Hệ thống không lưu được số liệu của tệp này.",
                       hint="Bộ phận kỹ thuật đã được báo; anh/chị không cần làm gì thêm lúc này.")
-    result = FileResult(str(path), "rejected", errors=[problem.to_json()], sha256=digest,
-                        size_bytes=len(data), archive_path=str(stored), arrived_at=arrived)
+    unit = context_for(path, file_root).folder_unit
+    result = FileResult(str(path), "rejected", org_unit_id=unit, errors=[problem.to_json()],
+                        sha256=digest, size_bytes=len(data), archive_path=str(stored),
+                        arrived_at=arrived)
     with conn.transaction():
         result.file_id = store.insert_manifest(
             conn, sha256=digest, original_path=str(path), original_name=path.name,
             archive_path=str(stored), size_bytes=len(data), arrived_at=arrived,
-            status="rejected", errors=result.errors)
+            org_unit_id=unit, status="rejected", errors=result.errors)
     return result
 
 

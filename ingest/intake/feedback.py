@@ -5,12 +5,18 @@ an accepted one. Pure text building (`report_text`) apart from `write_feedback`.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
+import os
+import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ingest.intake.contracts import load_contracts
 from ingest.intake.periods import LOCAL_TZ
+from ingest.intake.reference import unit_label
 
 if TYPE_CHECKING:
     from ingest.intake.engine import FileResult
@@ -18,12 +24,14 @@ if TYPE_CHECKING:
 FEEDBACK_DIR = "_phan_hoi"
 REFUSED_SUFFIX = ".loi.txt"
 ACCEPTED_SUFFIX = ".da-nhan.txt"
-FORM_NAMES = {
-    "KTXH-01": "Báo cáo tình hình thực hiện chỉ tiêu kinh tế - xã hội",
-    "YT-01": "Báo cáo hoạt động trạm y tế",
-    "HCC-06": "Tình hình, kết quả giải quyết thủ tục hành chính",
-    "GD-01": "Báo cáo thống kê trường học",
-}
+
+
+def form_label(form: str | None) -> str:
+    """`KTXH-01 - Báo cáo tình hình thực hiện chỉ tiêu kinh tế - xã hội`, from the contract."""
+    if not form:
+        return "(không nhận ra)"
+    contract = load_contracts().get(form)
+    return f"{form} - {contract.title}" if contract else form
 
 
 def _period_text(period: str | None) -> str:
@@ -47,6 +55,7 @@ def _problem_lines(problems: list[dict], numbered: bool = True) -> list[str]:
             f'Trang tính "{p["sheet"]}"' if p.get("sheet") else "",
             f"dòng {p['row']}" if p.get("row") else "",
             f"cột {p['column']}" if p.get("column") else "",
+            p.get("key") or "",
         ) if x)
         head = f"{i}. " if numbered else "- "
         lines.append(head + (f"{where}: " if where else "") + p["message"])
@@ -62,9 +71,8 @@ def report_text(result: FileResult) -> str:
     name = Path(result.file).name
     head = [
         f"Tệp: {name}",
-        f"Biểu mẫu: {result.form} - {FORM_NAMES.get(result.form or '', '')}" if result.form
-        else "Biểu mẫu: (không nhận ra)",
-        f"Đơn vị: {result.org_unit_id or '(chưa xác định)'}",
+        f"Biểu mẫu: {form_label(result.form)}",
+        f"Đơn vị: {unit_label(result.org_unit_id)}",
         f"Kỳ báo cáo: {_period_text(result.period)}",
         f"Thời điểm tiếp nhận: {_when(result.arrived_at)}",
         "",
@@ -91,7 +99,12 @@ def report_text(result: FileResult) -> str:
         body = [
             f"KẾT QUẢ: ĐÃ TIẾP NHẬN{version}. Đã nạp {len(result.records)} dòng số liệu.",
         ]
-        if result.version and result.version > 1:
+        if result.is_current is False:
+            body.append("Lưu ý: một bản nộp sau bản này cho cùng kỳ báo cáo đang có hiệu lực.")
+        elif result.resent_version:
+            body.append(f"Bản này giống hệt bản nộp lần thứ {result.resent_version}; từ nay "
+                        "bản này là bản có hiệu lực cho kỳ báo cáo.")
+        elif later:
             body.append("Bản này thay thế bản đã nộp trước cho cùng kỳ báo cáo.")
     if result.warnings:
         body += ["", "Lưu ý (không làm tệp bị từ chối, nhưng nên kiểm tra):", "",
@@ -99,39 +112,86 @@ def report_text(result: FileResult) -> str:
     return "\n".join(head + body) + "\n"
 
 
-def feedback_dir(path: Path, intake_root: Path | None, org_unit_id: str | None) -> Path:
-    """`<intake root>/<unit folder>/_phan_hoi`, else `_phan_hoi` beside the file."""
+class UnsafeFolder(OSError):
+    """A folder on the way to the answer is a symbolic link (or not a folder)."""
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _open_folder(base: Path, parts: tuple[str, ...]) -> int:
+    """A descriptor of `base/parts…`, each part opened without following a link (and created
+    when missing), so nothing planted in the unit's folder can redirect the answer."""
+    fd = os.open(base, _DIR_FLAGS)
+    try:
+        for part in parts:
+            try:
+                child = os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o775, dir_fd=fd)
+                child = os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    raise UnsafeFolder(exc.errno, "not a plain folder (a link?)",
+                                       str(base.joinpath(*parts))) from exc
+                raise
+            os.close(fd)
+            fd = child
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _folder_parts(path: Path, intake_root: Path | None) -> tuple[Path, tuple[str, ...]]:
+    """The trusted base (the intake root, or the folder the file was given in) and the
+    folders below it that lead to the answers."""
     if intake_root is not None:
         try:
             rel = path.relative_to(intake_root)
             if len(rel.parts) > 1:
-                return intake_root / rel.parts[0] / FEEDBACK_DIR
+                return intake_root, (rel.parts[0], FEEDBACK_DIR)
         except ValueError:
             pass
-    return path.parent / FEEDBACK_DIR
+    return path.parent, (FEEDBACK_DIR,)
 
 
 def write_feedback(result: FileResult, intake_root: Path | None) -> Path:
-    """Write the answer file (replacing an older answer to a file of the same name)."""
+    """Write the answer file (replacing an older answer to a file of the same name).
+
+    Written without following links anywhere below the intake root: a `_phan_hoi` that is a
+    link, or a link planted under the answer's name or a temporary name, cannot make the
+    service write outside the unit's folder (a link in the way is replaced, not followed).
+    """
     path = Path(result.file)
-    folder = feedback_dir(path, intake_root, result.org_unit_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    base, parts = _folder_parts(path, intake_root)
     suffix = REFUSED_SUFFIX if result.status == "rejected" else ACCEPTED_SUFFIX
     stale = ACCEPTED_SUFFIX if result.status == "rejected" else REFUSED_SUFFIX
-    target = folder / answer_name(path.name, suffix)
-    tmp = target.with_name(f".{target.name}.tmp")
+    name = answer_name(path.name, suffix)
+    text = report_text(result).replace("\n", "\r\n").encode("utf-8-sig")
+    fd = _open_folder(base, parts)
     try:
-        tmp.write_text(report_text(result), encoding="utf-8-sig", newline="\r\n")
-        tmp.replace(target)
-    except BaseException:  # disk full, read-only: no half-written answer left behind
-        tmp.unlink(missing_ok=True)
-        raise
-    if result.status != "duplicate":
-        (folder / answer_name(path.name, stale)).unlink(missing_ok=True)
-    return target
+        tmp = f".phan-hoi-{secrets.token_hex(8)}.tmp"  # unguessable: nothing can be planted
+        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                      0o664, dir_fd=fd)
+        try:
+            with os.fdopen(out, "wb") as fh:
+                fh.write(text)
+            os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+        except BaseException:  # disk full, read-only: no half-written answer left behind
+            with contextlib.suppress(OSError):
+                os.unlink(tmp, dir_fd=fd)
+            raise
+        if result.status != "duplicate":
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(answer_name(path.name, stale), dir_fd=fd)
+    finally:
+        os.close(fd)
+    return base.joinpath(*parts, name)
 
 
-_NAME_MAX = 255 - len(".") - len(".tmp")  # bytes; the temporary answer is ".<name>.tmp"
+_NAME_MAX = 255 - len(".") - len(".tmp")  # bytes (kept from when the temp name derived from it)
 
 
 def answer_name(name: str, suffix: str) -> str:

@@ -100,12 +100,13 @@ class _Cells:
     def __init__(self, problems: Problems, contract: Contract, match: HeaderMatch, row: DataRow):
         self.problems, self.contract, self.match, self.row = problems, contract, match, row
         self.subject = ""  # "KT02 (Chi ngân sách xã): " once the row's indicator is known
+        self.key: str | None = None  # the row as staff know it, in every problem of the row
 
     def say(self, text: str) -> str:
         return f"{self.subject}{text[0].lower()}{text[1:]}" if self.subject else text
 
     def where(self, name: str, value: Any) -> dict[str, Any]:
-        return {"sheet": self.row.sheet, "row": self.row.row,
+        return {"sheet": self.row.sheet, "row": self.row.row, "key": self.key,
                 "column": column_name(self.match, self.contract, name), "value": display(value)}
 
     def number(self, name: str) -> Decimal | None:
@@ -238,6 +239,7 @@ def read_indicators(
         values: dict[str, Any] = {}
         indicator = catalogue[code]
         cells.subject = f"{code} ({indicator.name}): "
+        cells.key = indicator_key(indicator)
         for name in numeric:
             if name in match.columns:
                 values[name] = _indicator_number(cells, name, indicator, contract)
@@ -247,6 +249,21 @@ def read_indicators(
             values[name] = cells.text(name) if name in match.columns else None
         out.append(IndicatorValue(code, row.sheet, row.row, values))
     return out
+
+
+def indicator_key(indicator: Indicator) -> str:
+    return f"Chỉ tiêu {indicator.code} ({indicator.name})"
+
+
+def row_key(row: DataRow, contract: Contract) -> str | None:
+    """`Lĩnh vực: Đất đai`, `Mã trường: TH001 (Trường TH Hiệp Thuận)`: what names the row."""
+    values = [(name, " ".join(display(row.cells.get(name)).split()))
+              for name in contract.row_label if not is_blank(row.cells.get(name))]
+    if not values:
+        return None
+    (first, text), rest = values[0], [v for _, v in values[1:]]
+    label = contract.columns[first].label
+    return f"{label}: {text}" + (f" ({', '.join(rest)})" if rest else "")
 
 
 def _indicator_number(cells: _Cells, name: str, indicator: Indicator, contract: Contract
@@ -289,7 +306,7 @@ def check_indicators(
             f"Chỉ tiêu {item.code} xuất hiện hai lần (dòng {seen.row} và dòng {item.row})"
             + (" với số liệu khác nhau." if differs else " với cùng số liệu; chỉ lấy một lần."),
             hint="Mỗi chỉ tiêu chỉ ghi một dòng." if differs else None,
-            sheet=item.sheet, row=item.row,
+            sheet=item.sheet, row=item.row, key=indicator_key(catalogue[item.code]),
             column=column_name(match, contract, value_col) if value_col in match.columns else None,
             value=display(item.values.get(value_col)))
     for code, indicator in catalogue.items():
@@ -300,14 +317,15 @@ def check_indicators(
             problems.error(
                 "missing_indicator",
                 f"Thiếu chỉ tiêu bắt buộc {code} ({indicator.name}).",
-                hint="Thêm dòng chỉ tiêu này vào biểu và ghi số liệu (ghi 0 nếu không phát sinh).")
+                hint="Thêm dòng chỉ tiêu này vào biểu và ghi số liệu (ghi 0 nếu không phát sinh).",
+                key=indicator_key(indicator))
         elif item.values.get(value_col) is None and _cell_was_empty(item, value_col, problems):
             match = match_by_sheet[item.sheet]
             problems.error(
                 "empty_required",
                 f"Chỉ tiêu bắt buộc {code} ({indicator.name}) chưa có số liệu.",
                 hint="Ghi số liệu của tháng (ghi 0 nếu không phát sinh).",
-                sheet=item.sheet, row=item.row,
+                sheet=item.sheet, row=item.row, key=indicator_key(indicator),
                 column=column_name(match, contract, value_col), value="")
     values = {code: item.values.get(value_col) for code, item in first.items()}
     for rule in contract.rules:
@@ -316,6 +334,7 @@ def check_indicators(
             match = match_by_sheet[anchor.sheet]
             problems.error(
                 "rule_broken", rule.message, sheet=anchor.sheet, row=anchor.row,
+                key=indicator_key(catalogue[anchor.code]),
                 column=column_name(match, contract, value_col),
                 value=", ".join(f"{n}={display(values[n])}" for n in rule.names),
                 hint="Kiểm tra lại các số liệu liên quan.")
@@ -333,7 +352,7 @@ def check_indicators(
                     f"{code}: lũy kế từ đầu năm {display(ytd)} khác tổng các tháng đã nhận "
                     f"(kể cả tháng này) là {display(expected)}.",
                     hint="Kiểm tra lại số lũy kế hoặc số liệu các tháng trước.",
-                    sheet=item.sheet, row=item.row,
+                    sheet=item.sheet, row=item.row, key=indicator_key(indicator),
                     column=column_name(match, contract, contract.ytd_column),
                     value=display(ytd))
     return [
@@ -359,17 +378,7 @@ def read_rows(
     sheet: Sheet, match: HeaderMatch, contract: Contract, problems: Problems,
     period_start: date | None, period_end: date | None, seen_keys: dict[str, tuple[str, int]],
 ) -> Sequence[dict[str, Any]]:
-    """Entity rows of one sheet: typed, per-row rules, unique key, total row checked.
-
-    A large sheet (held as columns, see columnar.py) is checked column by column in
-    fastrows.py, with the same outcome: every row that could raise a problem goes through
-    `RowReader.row` below.
-    """
-    if sheet.body is not None:
-        from ingest.intake.fastrows import read_rows_columnar
-
-        return read_rows_columnar(sheet, match, contract, problems, period_start, period_end,
-                                  seen_keys)
+    """Entity rows of one sheet: typed, per-row rules, unique key, total row checked."""
     reader = RowReader(sheet, match, contract, problems, period_start, period_end, seen_keys)
     for row in data_rows(sheet, match, contract):
         reader.row(row)
@@ -378,14 +387,14 @@ def read_rows(
 
 class RowReader:
     """The checks of the rows layout, one row at a time (`row`), then the total rows
-    (`finish`). Records go to `self.records`: a list, or a `RecordsBuilder`."""
+    (`finish`). Records go to `self.records`."""
 
     def __init__(self, sheet: Sheet, match: HeaderMatch, contract: Contract, problems: Problems,
                  period_start: date | None, period_end: date | None,
-                 seen_keys: MutableMapping[str, tuple[str, int]], records: Any = None):
+                 seen_keys: MutableMapping[str, tuple[str, int]]):
         self.sheet, self.match, self.contract, self.problems = sheet, match, contract, problems
         self.period_start, self.period_end, self.seen_keys = period_start, period_end, seen_keys
-        self.records = [] if records is None else records
+        self.records: list[dict[str, Any]] = []
         self.totals: list[tuple[DataRow, _Cells]] = []
         self.numeric = {n for n, c in contract.columns.items()
                         if c.type in ("number", "integer") and n in match.columns}
@@ -398,8 +407,10 @@ class RowReader:
             return
         cells = _Cells(problems, contract, match, row)
         if _is_total(row, contract):
+            cells.key = "Dòng tổng cộng"
             self.totals.append((row, cells))
             return
+        cells.key = row_key(row, contract)
         if len(filled) <= 1 and not self.numeric.intersection(filled):
             return  # a section heading ("I. MẦM NON") inside the table
         record: dict[str, Any] = {}
@@ -412,6 +423,7 @@ class RowReader:
                 col = column_name(match, contract, first) if first in match.columns else None
                 problems.error(
                     "rule_broken", rule.message, sheet=row.sheet, row=row.row, column=col,
+                    key=cells.key,
                     value=", ".join(f"{contract.columns[n].label}={display(record[n])}"
                                     for n in rule.names),
                     hint="Kiểm tra lại các số liệu trên dòng này.")

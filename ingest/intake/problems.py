@@ -26,6 +26,7 @@ class Problem:
     column: str | None = None
     value: str | None = None
     hint: str | None = None
+    key: str | None = None  # the row as staff know it: "Lĩnh vực: Đất đai"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -36,6 +37,7 @@ class Problem:
             "message": self.message,
             "hint": self.hint,
             "code": self.code,
+            "key": self.key,
         }
 
     def where(self) -> str:

@@ -144,3 +144,11 @@ def commune_by_name(text: str, start: date, end: date) -> OrgUnit | None:
         if u.unit_type in COMMUNE_TYPES and u.bare_name == key and u.overlaps(start, end)
     ]
     return matches[0] if len(matches) == 1 else None
+
+
+def unit_label(unit_id: str | None) -> str:
+    """`Xã Hiệp Thuận (xa-hiep-thuan)`: a unit as staff read it, with its folder name."""
+    if not unit_id:
+        return "(chưa xác định)"
+    unit = org_units().get(unit_id)
+    return f"{unit.name} ({unit_id})" if unit else unit_id

@@ -14,11 +14,9 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.copy import QueuedLibpqWriter
 
 from ingest.intake.contracts import Contract, load_contracts
 from ingest.intake.periods import Period
-from ingest.intake.records import ColumnBlock, Records
 
 SCHEMA = "raw_intake"
 _DDL_LOCK = 7_301_000_001  # advisory lock key serialising DDL of concurrent first runs
@@ -279,6 +277,24 @@ def earlier_file(conn: psycopg.Connection, sha256: str, status: str) -> int | No
     return row[0] if row else None
 
 
+def earlier_submission(conn: psycopg.Connection, original_path: str, sha256: str
+                       ) -> int | None:
+    """An accepted file with this path and these bytes: the same submission, seen again."""
+    row = conn.execute(
+        f"select file_id from {SCHEMA}.file_manifest where original_path = %s and sha256 = %s "
+        "and status = 'accepted' order by file_id limit 1", (original_path, sha256)).fetchone()
+    return row[0] if row else None
+
+
+def current_file(conn: psycopg.Connection, org_unit_id: str, form: str, period: str
+                 ) -> int | None:
+    """The version in force for a unit × form × period, if any."""
+    row = conn.execute(
+        f"select file_id from {SCHEMA}.file_manifest where org_unit_id = %s and form_code = %s "
+        "and period = %s and is_current", (org_unit_id, form, period)).fetchone()
+    return row[0] if row else None
+
+
 def insert_manifest(conn: psycopg.Connection, **row: Any) -> int:
     row = {**row, "errors": json.dumps(row.get("errors", []), ensure_ascii=False),
            "warnings": json.dumps(row.get("warnings", []), ensure_ascii=False)}
@@ -304,62 +320,28 @@ def _copy_text(value: Any) -> str:
     return text
 
 
-COPY_BLOCK_ROWS = 10_000  # rows of a column block turned into COPY text at a time: small
-# enough that the writer thread sends one block while the next is being written
-
-
 def copy_rows(conn: psycopg.Connection, contract: Contract, file_id: int,
               records: Iterable[dict[str, Any]], chunk_rows: int = 20_000) -> int:
-    """Bulk-load `records` with COPY (text format, written in chunks); returns the row count.
-
-    Records held as columns (`Records` of a large sheet) are written by Arrow, a block of
-    rows at a time, while a writer thread sends the previous block: the text is the same.
-    """
+    """Bulk-load `records` with COPY (text format, written in chunks); returns the row count."""
     names = list(contract.load)
     columns = ["file_id", "source_sheet", "source_row"] + [c for c, _ in value_columns(contract)]
     query = sql.SQL("copy {} ({}) from stdin").format(
         sql.Identifier(SCHEMA, contract.table), sql.SQL(", ").join(map(sql.Identifier, columns)))
-    blocks = records.blocks if isinstance(records, Records) else [records]
-    columnar = any(isinstance(b, ColumnBlock) for b in blocks)
-    count = 0
-    with conn.cursor() as cur, cur.copy(
-            query, writer=QueuedLibpqWriter(cur) if columnar else None) as copy:
-        for block in blocks:
-            if isinstance(block, ColumnBlock):
-                for start in range(0, len(block), COPY_BLOCK_ROWS):
-                    part = block.slice(start, min(start + COPY_BLOCK_ROWS, len(block)))
-                    copy.write(_string_buffer(part.copy_text(file_id, names)))
-                    count += len(part)
-            else:
-                count += _copy_dicts(copy, block, file_id, names, chunk_rows)
-    return count
-
-
-def _copy_dicts(copy: Any, records: Iterable[dict[str, Any]], file_id: int, names: list[str],
-                chunk_rows: int) -> int:
     prefix = f"{file_id}\t"
     count = 0
     buffer: list[str] = []
-    for rec in records:
-        fields = [_copy_text(rec.get("source_sheet")), _copy_text(rec.get("source_row"))]
-        fields.extend(_copy_text(rec.get(n)) for n in names)
-        buffer.append(prefix + "\t".join(fields) + "\n")
-        count += 1
-        if len(buffer) >= chunk_rows:
+    with conn.cursor() as cur, cur.copy(query) as copy:
+        for rec in records:
+            fields = [_copy_text(rec.get("source_sheet")), _copy_text(rec.get("source_row"))]
+            fields.extend(_copy_text(rec.get(n)) for n in names)
+            buffer.append(prefix + "\t".join(fields) + "\n")
+            count += 1
+            if len(buffer) >= chunk_rows:
+                copy.write("".join(buffer).encode("utf-8"))
+                buffer.clear()
+        if buffer:
             copy.write("".join(buffer).encode("utf-8"))
-            buffer.clear()
-    if buffer:
-        copy.write("".join(buffer).encode("utf-8"))
     return count
-
-
-def _string_buffer(lines: Any) -> memoryview:
-    """The bytes of an Arrow string array, all values end to end (no copy of the text)."""
-    import numpy as np
-
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
-    first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    return memoryview(lines.buffers()[2])[first:last]
 
 
 def renumber_versions(conn: psycopg.Connection, org_unit_id: str, form: str, period: str) -> None:

@@ -23,7 +23,6 @@ from ingest.intake.layouts import check_indicators, read_indicators, read_rows
 from ingest.intake.periods import Period
 from ingest.intake.problems import Problems
 from ingest.intake.readers import Book, Sheet, Unreadable, read_book
-from ingest.intake.records import KeyRegistry, Records
 from ingest.intake.reference import indicators_of, org_units, units_named_in
 from ingest.intake.text import display, fold
 
@@ -48,7 +47,7 @@ class Outcome:
     org_unit_id: str | None = None
     period: str | None = None
     table: str | None = None
-    records: Sequence[dict[str, Any]] = field(default_factory=list)  # list or Records
+    records: Sequence[dict[str, Any]] = field(default_factory=list)
     problems: Problems = field(default_factory=Problems)
 
     @property
@@ -317,10 +316,7 @@ def _hidden_warning(sheets: list[Sheet], records: Sequence[dict[str, Any]],
     for sheet in sheets:
         if not sheet.hidden_rows:
             continue
-        if isinstance(records, Records):
-            read = records.source_rows(sheet.name)
-        else:
-            read = {r["source_row"] for r in records if r.get("source_sheet") == sheet.name}
+        read = {r["source_row"] for r in records if r.get("source_sheet") == sheet.name}
         rows = sorted(read & sheet.hidden_rows)
         if rows:
             problems.warn(
@@ -406,14 +402,13 @@ def check_bytes(data: bytes, ctx: FileContext, *, now: datetime,
             prior = history(contract, unit, period)
         out.records = check_indicators(found, contract, problems, matches, prior)
     else:
-        seen = KeyRegistry()
+        seen: dict[str, tuple[str, int]] = {}
         parts = []
         for sheet, match in used:
             parts.append(read_rows(sheet, match, contract, problems,
                                    period.start if period else None,
                                    period.end if period else None, seen))
-        out.records = (Records.concat(parts) if any(isinstance(p, Records) for p in parts)
-                       else [r for p in parts for r in p])
+        out.records = [r for p in parts for r in p]
         if len(out.records) < contract.min_rows:
             problems.error("no_data", "Biểu không có dòng số liệu nào.",
                            hint="Nhập số liệu vào biểu rồi gửi lại.")

@@ -3,15 +3,19 @@
 One step reads every waiting file of every form, because a file's form is only known once it
 is read; each raw table is its own asset key (`raw_intake/<table>`), which is also how
 dagster-dbt names the dbt sources, so lineage runs from files to marts.
+
+Files are normally taken within seconds by the resident watcher (`ioc watch`, see
+`orchestration/intake/watcher.py`), which reports each pass to Dagster as a materialization
+of these same assets; this asset is the same pass (`ingest.intake.watch.process_waiting`)
+run inside Dagster: in the nightly job, and by the fallback sensor when no watcher runs.
 """
 
-import csv
 from collections import Counter
-from datetime import UTC, datetime
-from pathlib import Path
 
 import dagster as dg
 
+from ingest.intake.watch import IntakeState
+from ioc import settings as settings_mod
 from orchestration.resources import IntakeResource, WarehouseResource
 
 RAW_INTAKE_TABLES = {
@@ -21,25 +25,14 @@ RAW_INTAKE_TABLES = {
     "hcc06_row": "HCC-06: administrative procedure results per field, as the commune reported.",
     "gd01_school": "GD-01: one row per school and semester.",
 }
-
-ARRIVALS_SIDECAR = "_arrivals.csv"
-
-
-def bulk_arrivals(root: Path) -> dict[str, datetime] | None:
-    """Arrival times of history loaded in bulk (e.g. the demo world), from
-    `<root>/_arrivals.csv` (`file` relative to the root, `arrived_at` ISO 8601).
-
-    Files not listed there arrive "now", when the platform first sees them.
-    """
-    sidecar = root / ARRIVALS_SIDECAR
-    if not sidecar.exists():
-        return None
-    with open(sidecar, encoding="utf-8-sig", newline="") as fh:
-        return {
-            str((root / row["file"]).absolute()): datetime.fromisoformat(row["arrived_at"])
-            for row in csv.DictReader(fh)
-        }
-
+FORM_TABLES = {
+    "KTXH-01": "ktxh01_value",
+    "YT-01": "yt01_value",
+    "HCC-06": "hcc06_row",
+    "GD-01": "gd01_school",
+}
+MANIFEST_KEY = dg.AssetKey(["raw_intake", "file_manifest"])
+INTAKE_KEYS = [dg.AssetKey(["raw_intake", table]) for table in RAW_INTAKE_TABLES]
 
 INTAKE_SPECS = [
     dg.AssetSpec(
@@ -52,6 +45,41 @@ INTAKE_SPECS = [
 ]
 
 
+def intake_state() -> IntakeState:
+    return IntakeState.for_home(settings_mod.load().home)
+
+
+def pass_events(results) -> list[dg.AssetMaterialization]:
+    """What one intake pass did, as materializations of the raw intake assets: the manifest
+    (counts and every file with its outcome) and each form's table that received rows."""
+    statuses = Counter(r.status for r in results)
+    by_form = Counter(r.form for r in results if r.status == "accepted")
+    files = [
+        {"file": r.file, "status": r.status, "form": r.form, "unit": r.org_unit_id,
+         "period": r.period, "errors": len(r.errors)}
+        for r in results
+    ]
+    events = [
+        dg.AssetMaterialization(
+            asset_key=MANIFEST_KEY,
+            metadata={
+                "files_seen": len(results),
+                "accepted": statuses.get("accepted", 0),
+                "rejected": statuses.get("rejected", 0),
+                "duplicate": statuses.get("duplicate", 0),
+                "files": dg.MetadataValue.json(files[:200]),
+            },
+        )
+    ]
+    for form, table in FORM_TABLES.items():
+        if by_form.get(form):
+            events.append(dg.AssetMaterialization(
+                asset_key=dg.AssetKey(["raw_intake", table]),
+                metadata={"files_loaded": by_form[form]},
+            ))
+    return events
+
+
 @dg.multi_asset(
     specs=INTAKE_SPECS,
     name="intake_files",
@@ -61,51 +89,23 @@ INTAKE_SPECS = [
 def intake_files(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, intake: IntakeResource
 ):
-    from ingest.intake import engine
+    from ingest.intake.watch import process_waiting
 
     root = intake.intake_path()
     root.mkdir(parents=True, exist_ok=True)
-    conninfo = warehouse.conninfo()
-    engine.ensure_tables(conninfo)
-    waiting = engine.scan_intake(root, conninfo=conninfo)
-    context.log.info(f"{len(waiting)} file(s) waiting in {root}")
-    arrivals = bulk_arrivals(root)
-    if arrivals:  # history in arrival order, so versions and duplicates come out as they did
-        waiting.sort(
-            key=lambda p: (
-                arrivals.get(str(p.absolute()), datetime.max.replace(tzinfo=UTC)),
-                str(p),
-            )
-        )
-    results = engine.ingest_paths(
-        waiting,
-        conninfo=conninfo,
-        archive_dir=intake.archive_path(),
-        intake_root=root,
-        arrived_at=arrivals,
-    )
-    statuses = Counter(r.status for r in results)
-    by_form = Counter(r.form for r in results if r.status == "accepted")
+    state = intake_state()
+    try:
+        # Two looks: a file still being copied (its size or time changes) waits.
+        results = process_waiting(root, conninfo=warehouse.conninfo(),
+                                  archive_dir=intake.archive_path(), state=state, looks=2)
+    finally:
+        state.close()
+    context.log.info(f"{len(results)} file(s) taken from {root}")
     for r in results:
         if r.status == "rejected":
             context.log.warning(f"refused {r.file}: {len(r.errors)} problem(s)")
-    form_tables = {
-        "KTXH-01": "ktxh01_value",
-        "YT-01": "yt01_value",
-        "HCC-06": "hcc06_row",
-        "GD-01": "gd01_school",
-    }
-    yield dg.MaterializeResult(
-        asset_key=dg.AssetKey(["raw_intake", "file_manifest"]),
-        metadata={
-            "files_seen": len(results),
-            "accepted": statuses.get("accepted", 0),
-            "rejected": statuses.get("rejected", 0),
-            "duplicate": statuses.get("duplicate", 0),
-        },
-    )
-    for form, table in form_tables.items():
-        yield dg.MaterializeResult(
-            asset_key=dg.AssetKey(["raw_intake", table]),
-            metadata={"files_loaded": by_form.get(form, 0)},
-        )
+    events = {e.asset_key: e.metadata for e in pass_events(results)}
+    for spec in INTAKE_SPECS:
+        metadata = events.get(spec.key) or (
+            {"files_loaded": 0} if spec.key != MANIFEST_KEY else {"files_seen": 0})
+        yield dg.MaterializeResult(asset_key=spec.key, metadata=metadata)

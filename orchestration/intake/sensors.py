@@ -1,17 +1,24 @@
-"""Start an intake run when new files are complete in the intake folders.
+"""Sensors of the intake path.
 
-A file counts as complete when its size is the same on two consecutive ticks (staff copy
-large files over slow links); a file still growing waits for the next tick.
+- `intake_marts_sensor`: when the resident watcher (`ioc watch`) has taken files — it reports
+  each pass as a materialization of `raw_intake/*` outside any run — start `intake_marts_job`,
+  the dbt models downstream of the raw intake tables, so the marts follow within a minute.
+  Passes that land while a run is queued or running are taken together by the next run.
+- `intake_sensor`: the fallback when no watcher runs (Dagster started on its own, the watcher
+  stopped): looks at the intake folders every tick and starts `intake_job` for complete new
+  files. A file's arrival is the first look that saw it complete, kept per file in the
+  intake state, not the time its run happened to start.
 """
-
-import json
 
 import dagster as dg
 
-from orchestration.intake.assets import intake_files
+from ingest.intake.watch import look
+from orchestration.intake.assets import INTAKE_KEYS, MANIFEST_KEY, intake_files, intake_state
 from orchestration.resources import IntakeResource
 
-INTAKE_SENSOR_INTERVAL_S = 30
+INTAKE_SENSOR_INTERVAL_S = 10
+SENSOR_SETTLE_S = 1.0  # same stat on two ticks at least this far apart: complete
+MARTS_SENSOR_INTERVAL_S = 5
 
 intake_job = dg.define_asset_job(
     "intake_job",
@@ -19,34 +26,60 @@ intake_job = dg.define_asset_job(
     description="Nạp các tệp mới trong thư mục tiếp nhận và làm mới các bảng phụ thuộc.",
 )
 
+intake_marts_job = dg.define_asset_job(
+    "intake_marts_job",
+    selection=dg.AssetSelection.assets(*INTAKE_KEYS).downstream(include_self=False),
+    description="Làm mới các bảng dữ liệu dựng từ báo cáo vừa nạp (sau mỗi lượt tiếp nhận).",
+)
 
-def stable_files(previous: dict[str, int], current: dict[str, int]) -> list[str]:
-    """Files whose size did not change since the previous look."""
-    return sorted(p for p, size in current.items() if previous.get(p) == size)
+
+@dg.sensor(
+    job=intake_marts_job,
+    minimum_interval_seconds=MARTS_SENSOR_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Sau mỗi lượt tiếp nhận tệp của ioc watch, dựng lại các bảng liên quan.",
+)
+def intake_marts_sensor(context: dg.SensorEvaluationContext):
+    after = int(context.cursor) if context.cursor else None
+    if after is None:  # first evaluation: start from now, not from the whole history
+        latest = context.instance.fetch_materializations(MANIFEST_KEY, limit=1).records
+        context.update_cursor(str(latest[0].storage_id if latest else 0))
+        return dg.SkipReason("cursor initialised")
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=MANIFEST_KEY, after_storage_id=after),
+        limit=1000, ascending=True,
+    ).records
+    if not records:
+        return dg.SkipReason("no new intake pass")
+    newest = max(r.storage_id for r in records)
+    context.update_cursor(str(newest))
+    # Passes inside a run (nightly, intake_job) are followed by the run's own dbt steps.
+    outside = [r for r in records if not r.event_log_entry.run_id]
+    if not outside:
+        return dg.SkipReason("intake passes of runs only")
+    return dg.RunRequest(run_key=f"intake-marts:{newest}",
+                         tags={"ioc/intake_passes": str(len(outside))})
 
 
 @dg.sensor(
     job=intake_job,
     minimum_interval_seconds=INTAKE_SENSOR_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Theo dõi thư mục tiếp nhận; chạy nạp khi có tệp mới đã chép xong.",
+    description="Dự phòng khi ioc watch không chạy: theo dõi thư mục tiếp nhận, chạy nạp khi "
+                "có tệp mới đã chép xong.",
 )
 def intake_sensor(context: dg.SensorEvaluationContext, intake: IntakeResource):
-    from ingest.intake import engine
-
     root = intake.intake_path()
     if not root.exists():
         return dg.SkipReason(f"{root} does not exist")
-    previous = json.loads(context.cursor) if context.cursor else {}
-    current = {}
-    for path in engine.scan_intake(root, settle_seconds=0):  # size compared across ticks
-        try:
-            current[str(path)] = path.stat().st_size
-        except FileNotFoundError:
-            continue
-    ready = stable_files(previous, current)
-    context.update_cursor(json.dumps(current))
+    state = intake_state()
+    try:
+        if state.alive():
+            return dg.SkipReason("ioc watch is taking the files")
+        ready = state.observe(root, look(root), settle_s=SENSOR_SETTLE_S)
+    finally:
+        state.close()
     if not ready:
         return dg.SkipReason("no complete new files")
-    run_key = "intake:" + ",".join(f"{p}:{current[p]}" for p in ready)
+    run_key = "intake:" + ",".join(f"{s.path}:{s.key[0]}:{s.key[1]}" for s in ready)
     return dg.RunRequest(run_key=run_key, tags={"ioc/files": str(len(ready))})

@@ -51,7 +51,7 @@ def copy_intake(world: Path, dest: Path) -> Path:
 
 
 def arrivals(intake_root: Path) -> dict[str, datetime] | None:
-    from orchestration.intake.assets import bulk_arrivals
+    from ingest.intake.watch import bulk_arrivals
 
     return bulk_arrivals(intake_root)
 

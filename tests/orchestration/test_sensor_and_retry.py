@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import time
 from urllib.parse import urlsplit
 
 import dagster as dg
 import psycopg
 
 from orchestration.intake.assets import intake_files
-from orchestration.intake.sensors import intake_sensor
+from orchestration.intake.sensors import SENSOR_SETTLE_S, intake_sensor
 from orchestration.resources import IntakeResource, WarehouseResource
 from tests.conftest import FIXTURES
 from tests.support.flaky_proxy import FlakyProxy
@@ -17,7 +18,9 @@ from tests.support.flaky_proxy import FlakyProxy
 EXAMPLE = FIXTURES / "examples" / "KTXH-01_xa-hiep-thuan_2024-10.xlsx"
 
 
-def _tick(intake_dir, cursor):
+def _tick(intake_dir, cursor, wait: bool = True):
+    if wait:  # ticks are at least the settle time apart, as the daemon spaces them
+        time.sleep(SENSOR_SETTLE_S + 0.1)
     context = dg.build_sensor_context(
         cursor=cursor, resources={"intake": IntakeResource(intake_dir=str(intake_dir))}
     )
@@ -34,7 +37,7 @@ def test_sensor_starts_a_run_for_a_dropped_file_and_waits_for_a_growing_one(
     growing = unit / "dang-chep.xlsx"
     growing.write_bytes(b"PK\x03\x04" + b"\0" * 100)
 
-    first, cursor = _tick(tmp_path, None)
+    first, cursor = _tick(tmp_path, None, wait=False)
     assert isinstance(first, dg.SkipReason), "nothing is started on the first look"
 
     with growing.open("ab") as fh:  # still being copied between the two looks
@@ -54,7 +57,7 @@ def test_sensor_ignores_feedback_and_temporary_files(tmp_path, warehouse_setting
     (unit / "_phan_hoi").mkdir(parents=True)
     (unit / "_phan_hoi" / "a.loi.txt").write_text("x")
     (unit / "~$bao-cao.xlsx").write_bytes(b"lock")
-    _, cursor = _tick(tmp_path, None)
+    _, cursor = _tick(tmp_path, None, wait=False)
     result, _ = _tick(tmp_path, cursor)
     assert isinstance(result, dg.SkipReason)
 

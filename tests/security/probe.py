@@ -36,7 +36,13 @@ def main(argv: list[str]) -> int:
     path, root, limit_mb = Path(argv[0]), Path(argv[1]), int(argv[2])
     limit = limit_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    from ingest.intake import sandbox
     from ingest.intake.engine import check_paths
+
+    # Judge here, in this capped process, so that its peak is the reader's own (the service
+    # judges in a capped worker process; tests/intake/test_sandbox.py covers that worker).
+    sandbox.judge = lambda data, ctx, *, now, conninfo=None: sandbox.judge_here(
+        data, ctx, now, conninfo)
 
     t0 = time.perf_counter()
     results = check_paths([path], intake_root=root, now=NOW)
