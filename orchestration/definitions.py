@@ -19,7 +19,11 @@ from orchestration.intake.sensors import (
     intake_sensor,
 )
 from orchestration.quality.form_rules import form_rule_checks
-from orchestration.quality.freshness import freshness_checks, freshness_sensor
+from orchestration.quality.freshness import (
+    freshness_checks,
+    freshness_job,
+    freshness_schedule,
+)
 from orchestration.quality.reporting import reporting_checks
 from orchestration.resources import AgencyApiResource, IntakeResource, WarehouseResource
 from orchestration.schedules import nightly_job, nightly_schedule
@@ -27,9 +31,9 @@ from orchestration.schedules import nightly_job, nightly_schedule
 defs = dg.Definitions(
     assets=[intake_files, *agency_assets, ioc_dbt_assets],
     asset_checks=[*form_rule_checks, *reporting_checks, *freshness_checks],
-    jobs=[nightly_job, intake_job, intake_marts_job],
-    schedules=[nightly_schedule],
-    sensors=[intake_sensor, intake_marts_sensor, run_failure_alert, freshness_sensor],
+    jobs=[nightly_job, intake_job, intake_marts_job, freshness_job],
+    schedules=[nightly_schedule, freshness_schedule],
+    sensors=[intake_sensor, intake_marts_sensor, run_failure_alert],
     resources={
         "warehouse": WarehouseResource(),
         "intake": IntakeResource(),

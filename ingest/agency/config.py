@@ -67,6 +67,9 @@ class AgencyConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     page_size: int = 1000
     overlap: timedelta = timedelta(minutes=10)
+    future_skew: timedelta = timedelta(minutes=5)
+    """A record dated later than now + this is "in the future": stored, counted, alerted,
+    and never lets the watermark pass now + this (it would silently stop every later pull)."""
     commit_every: int = 20_000
     max_requests: int = 1_000_000
     personal_mode: str = "store"
@@ -121,6 +124,7 @@ def load(base_url: str | None = None, token: str | None = None, *,
     config = AgencyConfig(
         sources=sources, mapping=mapping, retry=retry, page_size=page_size,
         overlap=timedelta(minutes=_number(env, "IOC_AGENCY_OVERLAP_MINUTES", 10, 0)),
+        future_skew=timedelta(minutes=_number(env, "IOC_AGENCY_FUTURE_SKEW_MINUTES", 5, 0)),
         commit_every=int(_number(env, "IOC_AGENCY_COMMIT_EVERY", 20_000, 1)),
         personal_mode=mode,
         personal_key=_personal_key(env) if mode == "hash" else None,

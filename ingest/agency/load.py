@@ -11,7 +11,9 @@ Per batch:
   replayed page never overwrites a newer one, and a re-read of an unchanged record writes
   nothing;
 - restricted.<table>_ca_nhan: the personal values, under the same newest-wins rule;
-- sync_state: watermark = greatest(old, newest cursor of the batch).
+- sync_state: watermark = greatest(old, newest cursor of the batch), never beyond now plus
+  the allowed clock skew: one record dated in the future must not move it past records
+  still to come (every later pull would ask for changes "since next year").
 
 psycopg errors are re-raised as `LoadError` naming only the SQLSTATE: their messages can
 quote the values of a failing row.
@@ -114,8 +116,9 @@ class Store:
                     f"from restricted.{self.table}_ca_nhan with no data")
 
     # ------------------------------------------------------------------------- a batch
-    def commit(self, batch: Batch, *, status: str = "running") -> BatchResult:
-        """Write one batch and move the watermark, atomically."""
+    def commit(self, batch: Batch, *, status: str = "running",
+               skew: timedelta = timedelta(minutes=5)) -> BatchResult:
+        """Write one batch and move the watermark (at most to now + `skew`), atomically."""
         converter = self._prepared
         assert converter is not None, "prepare() first"
         try:
@@ -125,12 +128,13 @@ class Store:
                     self._rejects(batch.rejects)
                 self.conn.execute(
                     "insert into raw_agency.sync_state as s (resource, watermark, last_run_at, "
-                    "last_status, records_total) values (%s, %s, now(), %s, %s) "
-                    "on conflict (resource) do update set "
-                    "watermark = greatest(s.watermark, excluded.watermark), "
+                    "last_status, records_total) values (%s, least(%s, now() + %s), now(), %s, "
+                    "%s) on conflict (resource) do update set "
+                    "watermark = least(greatest(s.watermark, excluded.watermark), "
+                    "now() + %s), "
                     "last_run_at = now(), last_status = excluded.last_status, "
                     "records_total = coalesce(s.records_total, 0) + excluded.records_total",
-                    (self.resource, batch.newest, status, result.inserted))
+                    (self.resource, batch.newest, skew, status, result.inserted, skew))
         except psycopg.Error as exc:
             raise _safe(exc, f"nạp lô {self.resource} (loading a batch)") from None
         return result

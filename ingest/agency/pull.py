@@ -17,7 +17,7 @@ import logging
 import time
 import traceback
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -61,6 +61,8 @@ class PullStats:
     waited_seconds: float = 0.0
     seconds: float = 0.0
     unmapped_fields: str = ""
+    future_dated: int = 0  # records dated after now + the allowed skew (alerted)
+    future_keys: str = ""  # their keys (up to 20), to find them at the source
     error: str = ""
 
     @property
@@ -181,6 +183,7 @@ def _run(plan: PagePlan, client: AgencyClient, converter, store: Store,
          config: AgencyConfig, stats: PullStats) -> None:
     rmap = converter.mapping
     batch = Batch()
+    future: list[str] = []
     request = plan.first()
     while request is not None:
         page = client.page(request.since, request.page, config.page_size, request.since_text)
@@ -201,22 +204,31 @@ def _run(plan: PagePlan, client: AgencyClient, converter, store: Store,
                     newest, newest_text = cursor, _raw_cursor(record, rmap.cursor)
                 continue
             batch.add(item)
+            if item.cursor > datetime.now(UTC) + config.future_skew:
+                stats.future_dated += 1
+                key, _ = _identity(record, rmap.key, rmap.cursor)
+                future.append(key or "?")
             if newest is None or item.cursor > newest:
                 newest, newest_text = item.cursor, _raw_cursor(record, rmap.cursor)
         log.debug("%s: trang %d từ %s: %d bản ghi (%.2f s)", client.resource, request.page,
                   request.since_text or "đầu", len(page.records), page.seconds)
         if len(batch) >= config.commit_every:
-            _commit(store, batch, stats)
+            _commit(store, batch, stats, config.future_skew)
             batch = Batch()
         request = plan.next(len(page.records), newest, newest_text, page.pages)
-    _commit(store, batch, stats)
+    _commit(store, batch, stats, config.future_skew)
+    if future:
+        stats.future_keys = ",".join(future[:20])
+        log.warning("%s: %d bản ghi ghi ngày ở tương lai (records dated in the future), "
+                    "ví dụ %s; watermark giữ ở hiện tại", client.resource, len(future),
+                    stats.future_keys)
     if plan.exhausted:
         log.warning("%s: dừng sau %d yêu cầu (max_requests); lần sau chạy tiếp", client.resource,
                     plan.requests)
 
 
-def _commit(store: Store, batch: Batch, stats: PullStats) -> None:
-    result = store.commit(batch)
+def _commit(store: Store, batch: Batch, stats: PullStats, skew: timedelta) -> None:
+    result = store.commit(batch, skew=skew)
     stats.batches += 1
     stats.inserted += result.inserted
     stats.updated += result.updated

@@ -177,6 +177,15 @@ _lock = threading.Lock()
 _worker: _Worker | None = None
 
 
+def reset() -> None:
+    """Stop the worker (the next file starts a new one, with the settings of that moment)."""
+    global _worker
+    with _lock:
+        if _worker is not None:
+            _worker.kill()
+            _worker = None
+
+
 def _refusal(code: str, message: str, hint: str) -> Outcome:
     out = Outcome()
     out.problems.error(code, message, hint=hint)

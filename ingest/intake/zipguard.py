@@ -9,7 +9,11 @@ A workbook is a zip of XML parts, and both layers can be made to explode:
   that fails — a 6 KB file killed the intake run before these checks.
 
 `check_workbook` inflates every member once, in 1 MiB steps, counting what comes out, and
-measures each sheet's used range the way calamine computes it. It raises `Unreadable`
+measures the used range of every part the way calamine computes it — every part, not only
+those named `xl/worksheets/*.xml`: a workbook's relationships may send the reader to a sheet
+stored under any name. Cells are recognised whatever the spelling XML allows (a tab or a
+line break before an attribute, single quotes, spaces around `=`, a namespace prefix): a part
+that does not use Excel's own spelling is measured by the exact parser. It raises `Unreadable`
 (`too_large` / `corrupt_file`) with a reason for the staff; it never holds more than a chunk.
 `readers` applies the same cell limit to .xls sheets (xlrd pads every row to the sheet's
 width: one cell at IV65536 is 16.7M cells) and, counted on the bytes, to CSV files.
@@ -25,6 +29,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+from xml.parsers.expat import XML_PARAM_ENTITY_PARSING_NEVER, ExpatError, ParserCreate
 
 if TYPE_CHECKING:
     from ingest.intake.readers import Unreadable
@@ -32,12 +37,12 @@ if TYPE_CHECKING:
 MAX_SHEET_CELLS = 3_000_000  # rows × columns of a sheet's used range (a report has < 10,000)
 _CHUNK = 1 << 20
 _LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
-# digits -> "0", capital letters -> "A": cell references become shapes like ' r="AA000"'
-_SMALL = 256 << 10  # sheets below this are measured with regexes (numpy pays off above)
-_CELL_OPEN = re.compile(rb"[<:]c[ >]")
-_CELL_REF = re.compile(rb' r="([A-Z]{1,3})(\d{1,8})"[^>]*?(/?)>')
-_TAG = re.compile(rb"<(?:\w{1,16}:)?(row|c)\b([^>]*)>")
-_ATTR_R = re.compile(rb'\sr="([A-Z]{0,3})(\d{0,7})"')
+# any cell element: `<c>`, `<c/>`, `<c r=…>`, `<x:c\tr=…>`
+_CELL_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,31}:)?c[\s/>]")
+# a cell as Excel writes it: `<c r="B12" s="3" t="s">` or `<c r="B12" s="3"/>`
+_PLAIN_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: (?!r=)[a-zA-Z]{1,16}="[^"<>]*")*[ ]?(/>|>)')
+_REF_VALUE = re.compile(r"\s*([A-Za-z]{0,3})(\d{0,7})\s*")
 
 
 def _errors():
@@ -83,116 +88,160 @@ def _member_stream(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
         raise _errors()._corrupt() from exc
 
 
-class _SheetExtent:
-    """The used range of a sheet's XML, fed chunk by chunk. Small sheets (every real report)
-    go through two regexes; large ones through numpy over the bytes (a Python loop over the
-    cells of a 100,000-row sheet costs seconds, numpy ~0.2 s).
+class _Extent:
+    """The used range of one part's XML, as calamine computes it: a cell's position is its
+    reference, else the next column of the current row; a row's number is its `r`, else
+    the previous row's + 1; cells without content (`<c r="Z9"/>`) do not count.
 
-    Counts `<c>` tags and cell references (` r="B12"`), and the largest row and column
-    among the references of cells that hold something (`<c r="Z9" s="1"/>` does not).
-    """
-
-    _OVERLAP = 16  # a reference (' r="XFD1048576"') and its tag fit in this
+    One streaming pass (`feed`) counts every cell element (any spelling XML allows) and the
+    cells written exactly as Excel writes them (`<c r="B12" s="1">`, double quotes, single
+    spaces, no `<` or `>` in a value), and takes the extent of the latter with C-speed
+    regexes. When the two counts agree every cell is of that shape and the extent is exact;
+    otherwise `measure_exactly` reads the part with expat, so tabs, line breaks, single
+    quotes, `>` inside a value or prefixes are understood as a parser understands them. A
+    part expat cannot read, a document type declaration (entities) or a reference that is
+    not letters and digits makes the file unreadable: no report needs any of them."""
 
     def __init__(self) -> None:
-        self.cells = 0
-        self.refs = 0
-        self.max_row = 0
-        self.max_col = 0
+        self.cells = 0  # every cell element
+        self.plain = 0  # cells in Excel's own spelling
+        self.max_row = self.max_col = 0
         self._carry = b""
-        self._big = False
+        self._letters: set[bytes] = set()
 
     def feed(self, chunk: bytes, final: bool = False) -> None:
         buf = self._carry + chunk
-        if not self._big and len(buf) < _SMALL:
-            if final:  # a real report's sheet: a regex over a few kilobytes, no numpy
-                self._carry = b""
-                self._feed_small(buf)
-            else:
-                self._carry = buf
-            return
-        self._big = True
-        cut = len(buf) if final else max(0, len(buf) - self._OVERLAP)
+        cut = len(buf) if final else buf.rfind(b"<")  # no cell tag spans a "<"
+        if cut <= 0:
+            cut = 0 if len(buf) < _CHUNK else len(buf)  # (no tag at all in a whole chunk)
+        self.cells += len(_CELL_OPEN.findall(buf, 0, cut))
+        plain = _PLAIN_CELL.findall(buf, 0, cut)
+        self.plain += len(plain)
+        rows = [digits for letters, digits, end in plain if end == b">"]
+        if rows:
+            self.max_row = max(self.max_row, max(map(int, rows)))
+            self._letters.update(letters for letters, _, end in plain if end == b">")
         self._carry = buf[cut:]
-        if cut:
-            self._feed_big(buf, cut)
 
-    def _feed_small(self, part: bytes) -> None:
-        self.cells += len(_CELL_OPEN.findall(part))
-        for letters, digits, slash in _CELL_REF.findall(part):
-            self.refs += 1
-            if slash:
-                continue
-            col = 0
-            for ch in letters:
-                col = col * 26 + ch - 64
-            self.max_row, self.max_col = max(self.max_row, int(digits)), max(self.max_col, col)
+    def finish(self) -> None:
+        self.feed(b"", final=True)
+        for letters in self._letters:
+            self.max_col = max(self.max_col, _column_number(letters.decode()))
 
-    def _feed_big(self, buf: bytes, n: int) -> None:
-        import numpy as np
-
-        a = np.frombuffer(buf + b" " * self._OVERLAP, np.uint8)  # padding: windows stay inside
-        nxt, nxt2 = a[1:n + 1], a[2:n + 2]
-        opens = (a[:n] == 60) | (a[:n] == 58)  # "<c " or a prefixed ":c "
-        self.cells += int(np.count_nonzero(opens & (nxt == 99) & ((nxt2 == 32) | (nxt2 == 62))))
-        hit = (a[:n] == 32) & (nxt == 114) & (nxt2 == 61) & (a[3:n + 3] == 34)
-        p = np.flatnonzero(hit) + 4
-        first = a[p]
-        p = p[(first >= 65) & (first <= 90)]  # a column letter: a cell, not a row number
-        if not len(p):
-            return
-        self.refs += len(p)
-        c0, c1, c2 = (a[p + k].astype(np.int64) - 64 for k in range(3))
-        l2 = (c1 >= 1) & (c1 <= 26)
-        l3 = l2 & (c2 >= 1) & (c2 <= 26)
-        col = np.where(l3, (c0 * 26 + c1) * 26 + c2, np.where(l2, c0 * 26 + c1, c0))
-        start = p + 1 + l2 + l3
-        row = np.zeros(len(p), np.int64)
-        valid = np.ones(len(p), bool)
-        for k in range(8):
-            d = a[start + k].astype(np.int64) - 48
-            valid &= (d >= 0) & (d <= 9)
-            row = np.where(valid, row * 10 + d, row)
-        ends = np.flatnonzero(a == 62)
-        idx = np.searchsorted(ends, p)
-        inside = idx < len(ends)
-        closing = ends[np.minimum(idx, len(ends) - 1)]
-        keep = ~inside | (a[closing - 1] != 47)
-        if keep.any():
-            self.max_row = max(self.max_row, int(row[keep].max()))
-            self.max_col = max(self.max_col, int(col[keep].max()))
+    def measure_exactly(self, chunks: Iterator[bytes]) -> None:
+        """The extent by expat (see the class doc); replaces the regexes' figures."""
+        walk = _ExactWalk()
+        parser = ParserCreate()
+        parser.SetParamEntityParsing(XML_PARAM_ENTITY_PARSING_NEVER)
+        parser.StartDoctypeDeclHandler = _refuse_doctype
+        parser.EntityDeclHandler = _refuse_doctype
+        parser.ExternalEntityRefHandler = _refuse_doctype
+        parser.StartElementHandler = walk.start
+        parser.EndElementHandler = walk.end
+        try:
+            for chunk in chunks:
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except ExpatError as exc:
+            raise _errors()._corrupt() from exc
+        self.max_row, self.max_col = walk.max_row, walk.max_col
 
 
-def _exact_extent(stream: Iterator[bytes]) -> tuple[int, int, int]:
-    """(rows, columns, cells with content) of the used range, as calamine computes it:
-    a cell's position is its reference, else the next column of the current row; a row's
-    number is its `r`, else the previous row's + 1; cells without content do not count."""
-    row = col = 0
-    max_row = max_col = cells = 0
-    carry = b""
-    for chunk in (*stream, b""):
-        buf = carry + chunk
-        cut = len(buf) if not chunk else buf.rfind(b">") + 1
-        part, carry = buf[:cut], buf[cut:]
-        for m in _TAG.finditer(part):
-            attrs = m.group(2)
-            ref = _ATTR_R.search(attrs)
-            if m.group(1) == b"row":
-                row = int(ref.group(2)) if ref and ref.group(2) else row + 1
-                col = 0
-                continue
-            if ref and ref.group(1) and ref.group(2):
-                letters = 0
-                for ch in ref.group(1):
-                    letters = letters * 26 + ch - 64
-                col, cell_row = letters, int(ref.group(2))
+def _column_number(letters: str) -> int:
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
+    return col
+
+
+class _ExactWalk:
+    """Element callbacks of `_Extent.measure_exactly`."""
+
+    def __init__(self) -> None:
+        self.row = self.col = self.cells = 0
+        self.max_row = self.max_col = 0
+        self.pending: tuple[int, int] | None = None  # the open cell's position
+
+    @staticmethod
+    def _ref(attrs: dict[str, str]) -> tuple[str, str]:
+        value = attrs.get("r")
+        if value is None:
+            return "", ""
+        parsed = _REF_VALUE.fullmatch(value)
+        if parsed is None:
+            raise _errors()._corrupt()
+        return parsed.group(1), parsed.group(2)
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        local = name.rpartition(":")[2]
+        if local == "row":
+            _, digits = self._ref(attrs)
+            self.row = int(digits) if digits else self.row + 1
+            self.col = 0
+        elif local == "c":
+            self.cells += 1
+            if self.cells > MAX_SHEET_CELLS:
+                raise too_large(f"Trang tính có quá nhiều ô (hơn {_vn(MAX_SHEET_CELLS)} ô), "
+                                "không xử lý được.")
+            letters, digits = self._ref(attrs)
+            if letters and digits:
+                self.col, cell_row = _column_number(letters), int(digits)
             else:
-                col, cell_row = col + 1, row
-            if attrs.endswith(b"/"):
-                continue  # <c r="Z99" s="3"/>: formatting only, no value
-            cells += 1
-            max_row, max_col = max(max_row, cell_row), max(max_col, col)
-    return max_row, max_col, cells
+                self.col, cell_row = self.col + 1, self.row
+            self.pending = (cell_row, self.col)
+        elif self.pending is not None:  # the cell holds something (<v>, <is>, <f>)
+            row, col = self.pending
+            self.pending = None
+            self.max_row, self.max_col = max(self.max_row, row), max(self.max_col, col)
+
+    def end(self, name: str) -> None:
+        if name.rpartition(":")[2] == "c":
+            self.pending = None  # <c r="Z99" s="3"/>: formatting only, no value
+
+
+def _refuse_doctype(*_args) -> None:
+    raise _errors()._corrupt()
+
+
+_BINARY_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf",
+                    ".bin", ".wdp", ".svg")
+
+
+def _binary(name: str) -> bool:
+    return name.lower().endswith(_BINARY_SUFFIXES)
+
+
+def _relationship_targets(zf: zipfile.ZipFile) -> set[str]:
+    """Every part any relationship of the package points at (a sheet may be stored under
+    any name, a picture's among them): these are measured whatever their name."""
+    from defusedxml import ElementTree as ET
+
+    out: set[str] = set()
+    for name in zf.namelist():
+        if not name.endswith(".rels"):
+            continue
+        info = zf.getinfo(name)
+        if info.file_size > 4 << 20:  # a relationship list is a few kilobytes
+            raise _errors()._corrupt()
+        folder = name.rsplit("_rels/", 1)[0]
+        try:
+            root = ET.fromstring(zf.read(name))
+        except Exception as exc:
+            raise _errors()._corrupt() from exc
+        for rel in root:
+            target = rel.get("Target") or ""
+            if rel.get("TargetMode") == "External":
+                continue
+            path = target.lstrip("/") if target.startswith("/") else folder + target
+            parts: list[str] = []
+            for part in path.split("/"):
+                if part == "..":
+                    if parts:
+                        parts.pop()
+                elif part and part != ".":
+                    parts.append(part)
+            out.add("/".join(parts))
+    return out
 
 
 _HIDDEN_MARKS = (b'hidden="1"', b'hidden="true"')
@@ -201,21 +250,20 @@ _HIDDEN_MARKS = (b'hidden="1"', b'hidden="true"')
 def check_workbook(data: bytes, zf: zipfile.ZipFile, max_total: int
                    ) -> dict[str, bool]:
     """Refuse a workbook whose parts inflate beyond their headers or `max_total` bytes, or
-    a sheet spanning more than `MAX_SHEET_CELLS` cells.
+    a part spanning more than `MAX_SHEET_CELLS` cells.
 
-    Returns, for every sheet part inflated here, whether its XML holds a `hidden="1"` (or
+    Returns, for every part inflated here, whether its XML holds a `hidden="1"` (or
     `"true"`) mark, so the hidden-row scan need not inflate the sheets that have none."""
     marks: dict[str, bool] = {}
     infos = zf.infolist()
     if sum(i.file_size for i in infos) > max_total:
         raise too_large("Tệp quá lớn khi giải nén, không xử lý được.")
+    targets = _relationship_targets(zf)
     total = 0
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _errors()._corrupt()  # Excel writes deflate; other methods are no workbook
-        name = info.filename
-        sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
-        extent = _SheetExtent() if sheet else None
+        extent = _Extent()
         produced = 0
         marked, tail = False, b""
         for chunk in _member_stream(data, info):
@@ -224,23 +272,22 @@ def check_workbook(data: bytes, zf: zipfile.ZipFile, max_total: int
             if produced > info.file_size or total > max_total:
                 raise too_large("Tệp bị làm sai để phình to khi giải nén (zip bomb), "
                                  "không xử lý được.")
-            if extent:
-                extent.feed(chunk)
-                if not marked:
-                    window = tail + chunk
-                    marked = any(m in window for m in _HIDDEN_MARKS)
-                    tail = window[-16:]
-        if extent is None:
-            continue
-        marks[name] = marked
-        extent.feed(b"", final=True)
-        rows, cols, cells = extent.max_row, extent.max_col, extent.cells
-        if cells > MAX_SHEET_CELLS:
-            raise too_large(f"Trang tính có quá nhiều ô ({_vn(cells)} ô), không xử lý được.")
-        if cells > extent.refs:  # some positions are implied by order: follow them exactly
-            rows, cols, _ = _exact_extent(_member_stream(data, info))
-        if rows * cols > MAX_SHEET_CELLS:
-            raise sheet_too_large(rows, cols)
+            extent.feed(chunk)
+            if not marked:
+                window = tail + chunk
+                marked = any(m in window for m in _HIDDEN_MARKS)
+                tail = window[-16:]
+        marks[info.filename] = marked
+        extent.finish()
+        if extent.cells > MAX_SHEET_CELLS:
+            raise too_large(f"Trang tính có quá nhiều ô ({_vn(extent.cells)} ô), "
+                             "không xử lý được.")
+        if not extent.cells or (info.filename not in targets and _binary(info.filename)):
+            continue  # no cell element, or a picture the workbook does not read as a sheet
+        if extent.plain != extent.cells:  # some cell is not written as Excel writes it
+            extent.measure_exactly(_member_stream(data, info))
+        if extent.max_row * extent.max_col > MAX_SHEET_CELLS:
+            raise sheet_too_large(extent.max_row, extent.max_col)
     return marks
 
 

@@ -56,6 +56,13 @@ def _build(resource: str, table: str, description: str) -> dg.AssetsDefinition:
                 raise
             metadata = {k: v for k, v in vars(stats).items() if isinstance(v, int | float | str)}
             context.log.info(f"{resource}: {metadata}")
+            if stats.future_dated:
+                from orchestration.alerts.sensors import send_alert
+
+                send_alert(f"[IOC] {resource}: {stats.future_dated} bản ghi có thời điểm cập "
+                           f"nhật ở tương lai (ví dụ {stats.future_keys}); mốc lấy dữ liệu giữ ở "
+                           "thời điểm hiện tại. Kiểm tra đồng hồ hoặc dữ liệu của hệ thống "
+                           "nguồn.", context.log)
         else:
             context.log.warning(f"{resource}: IOC_AGENCY_API_URL is not set; nothing pulled")
             metadata = {"skipped": "IOC_AGENCY_API_URL not set"}

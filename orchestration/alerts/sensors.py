@@ -32,6 +32,17 @@ def post_webhook(url: str, text: str, timeout_s: float = 10.0) -> None:
         response.read()
 
 
+def send_alert(text: str, log) -> None:
+    """An alert for the data team: to the log, and to the chat webhook when one is set."""
+    log.error(text)
+    url = os.environ.get("IOC_ALERT_WEBHOOK_URL")
+    if url:
+        try:
+            post_webhook(url, text)
+        except OSError as exc:
+            log.error(f"alert webhook failed: {exc}")
+
+
 @dg.run_failure_sensor(
     name="run_failure_alert",
     default_status=dg.DefaultSensorStatus.RUNNING,
@@ -45,11 +56,5 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
         if data is not None and getattr(data, "error", None) is not None:
             error = data.error.message
             break
-    text = alert_text(context.dagster_run.job_name, context.dagster_run.run_id, failed, error)
-    context.log.error(text)
-    url = os.environ.get("IOC_ALERT_WEBHOOK_URL")
-    if url:
-        try:
-            post_webhook(url, text)
-        except OSError as exc:
-            context.log.error(f"alert webhook failed: {exc}")
+    send_alert(alert_text(context.dagster_run.job_name, context.dagster_run.run_id, failed,
+                          error), context.log)

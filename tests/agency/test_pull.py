@@ -319,3 +319,51 @@ def test_personal_rows_past_retention_are_not_kept(admin, config, fresh_db_url) 
     stats = pull(["ho-so"], conninfo=fresh_db_url,
                  config=keep.with_options(personal_retention=now - later))["ho-so"]
     assert stats.personal_purged > 0 and all(c >= later for c in personal())
+
+
+def test_a_record_dated_in_the_future_never_moves_the_watermark_past_now(
+        fresh_db_url, config, table_types) -> None:
+    """One record whose source clock is a year ahead used to become the watermark, and every
+    later pull asked for changes "since next year" and silently brought nothing. The
+    watermark now stops at now + the allowed skew; a watermark already in the future (left by
+    an older release) is brought back by the next batch."""
+    from datetime import UTC, datetime
+
+    from ingest.agency.mapping import bind
+
+    schema.ensure_tables(fresh_db_url)
+    rmap = config.mapping.resource("van-ban")
+    conv = bind(rmap, table_types[("raw_agency", "van_ban")], {})
+    skew = timedelta(minutes=5)
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        store = Store(conn, "van-ban", "van_ban")
+        store.prepare(conv)
+        batch = Batch()
+        batch.reject("VB.TUONG-LAI", datetime.now(UTC) + timedelta(days=365), "capNhatLuc",
+                     "ngày ở tương lai")
+        store.commit(batch, skew=skew)
+        mark = conn.execute("select watermark from raw_agency.sync_state").fetchone()[0]
+        assert mark <= datetime.now(UTC) + skew
+        conn.execute("update raw_agency.sync_state set watermark = '2099-01-01'")
+        store.commit(Batch(), skew=skew)
+        mark = conn.execute("select watermark from raw_agency.sync_state").fetchone()[0]
+        assert mark <= datetime.now(UTC) + skew
+
+
+def test_freshness_is_judged_on_the_data_and_flags_future_records(admin, config,
+                                                                  fresh_db_url) -> None:
+    from orchestration.quality.freshness import agency_freshness
+
+    pull(["ho-so"], conninfo=fresh_db_url, config=config)
+    got = agency_freshness(fresh_db_url, "ho_so")
+    assert got["pull_age_s"] is not None and got["pull_age_s"] < 600
+    newest = max(server_truth(admin, "ho-so").values())
+    with psycopg.connect(fresh_db_url) as conn:
+        age_truth = conn.execute("select extract(epoch from now() - %s)", (newest,)).fetchone()[0]
+        assert abs(got["data_age_s"] - float(age_truth)) < 5  # the newest record, not the run
+        assert got["future"] == 0
+        key = conn.execute("select min(ma_ho_so) from raw_agency.ho_so").fetchone()[0]
+        conn.execute("update raw_agency.ho_so set cap_nhat_luc = now() + interval '1 year' "
+                     "where ma_ho_so = %s", (key,))
+    got = agency_freshness(fresh_db_url, "ho_so")
+    assert got["future"] == 1 and got["future_keys"] == [key]

@@ -174,6 +174,29 @@ def sparse_huge_xlsx(rows: int = 1_000_000, cols: int = 200, declare: bool = Tru
     return build_xlsx(parts)
 
 
+def far_cell_spelled_xlsx(tag: str, rows: int = 1_000_000, cols: int = 200,
+                          sheet_at: str | None = None) -> bytes:
+    """The example plus one far cell whose open tag is spelled `tag` (with `{ref}` for its
+    reference): XML allows a tab or a line break before an attribute, single quotes, spaces
+    around `=`. With `sheet_at`, the sheet is stored under that name instead of
+    `xl/worksheets/sheet1.xml` and the workbook's relationship points there."""
+    parts = example_parts()
+    ref = f"{col_name(cols - 1)}{rows}"
+    cell = tag.format(ref=ref) + "<v>1</v></c>"
+    parts[SHEET] = parts[SHEET].replace(
+        b"</sheetData>", f'<row r="{rows}">{cell}</row></sheetData>'.encode())
+    if sheet_at:
+        parts[sheet_at] = parts.pop(SHEET)
+        rels = "xl/_rels/workbook.xml.rels"
+        target = sheet_at.removeprefix("xl/")
+        parts[rels] = parts[rels].replace(b'Target="worksheets/sheet1.xml"',
+                                          f'Target="{target}"'.encode())
+        parts[rels] = parts[rels].replace(b'Target="/xl/worksheets/sheet1.xml"',
+                                          f'Target="/{sheet_at}"'.encode())
+        assert target.encode() in parts[rels], parts[rels]
+    return build_xlsx(parts)
+
+
 def dimension_only_xlsx(rows: int = 1_000_000, cols: int = 200) -> bytes:
     """The example whose `<dimension>` claims rows × cols while the cells are the real ones."""
     parts = example_parts()

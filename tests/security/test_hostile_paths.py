@@ -213,3 +213,38 @@ def test_symbolic_links_are_refused_never_followed(intake: Path, linked, tmp_pat
                             "from raw_intake.ktxh01_value").fetchone() == (1, 17)
     # the next look knows the links: nothing waits, nothing is refused twice
     assert scan_intake(intake, conninfo=fresh_db_url, settle_seconds=0) == []
+
+
+def test_answers_never_follow_links(intake: Path, tmp_path: Path, fresh_db_url: str) -> None:
+    """The answer writer opens every folder below the intake root without following links:
+    a `_phan_hoi` that is a link is not written through (the report is still loaded); a link
+    planted under the answer's own name, or under the old temporary name, is replaced in the
+    unit's folder and its target is untouched."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.txt"
+    victim.write_text("do not touch\n")
+
+    # 1. `_phan_hoi` itself is a link to a folder outside
+    unit = intake / "xa-hiep-thuan"
+    unit.mkdir()
+    shutil.copy2(EXAMPLE, unit / EXAMPLE.name)
+    (unit / "_phan_hoi").symlink_to(outside, target_is_directory=True)
+    [result] = _ingest([unit / EXAMPLE.name], fresh_db_url, tmp_path, intake)
+    LEDGER.hostile("`_phan_hoi` is a link to a folder outside the intake")
+    assert result.status == "accepted" and result.feedback_path is None
+    assert sorted(p.name for p in outside.iterdir()) == ["victim.txt"]
+
+    # 2. links planted at the answer's name and at the old temporary name
+    other = intake / "xa-que-luu"
+    (other / "_phan_hoi").mkdir(parents=True)
+    shutil.copy2(QUE_LUU, other / QUE_LUU.name)
+    answer = other / "_phan_hoi" / f"{QUE_LUU.name}.da-nhan.txt"
+    answer.symlink_to(victim)
+    (other / "_phan_hoi" / f".{answer.name}.tmp").symlink_to(outside / "planted.txt")
+    [result] = _ingest([other / QUE_LUU.name], fresh_db_url, tmp_path, intake)
+    LEDGER.hostile("links planted at an answer's name and temporary name")
+    assert result.status == "accepted"
+    assert not answer.is_symlink() and "ĐÃ TIẾP NHẬN" in answer.read_text(encoding="utf-8-sig")
+    assert victim.read_text() == "do not touch\n"
+    assert not (outside / "planted.txt").exists()
