@@ -7,9 +7,11 @@ never a `dbt` looked up on PATH (a code location that cannot find dbt never load
 no schedule), and only when something changed, so a run's worker does not pay a parse.
 """
 
+import json
 from pathlib import Path
 
 import dagster as dg
+import psycopg
 from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject, dbt_assets
 
 from ioc.dbt_runner import DBT_PROJECT_DIR, dbt_executable, export_dbt_env
@@ -57,6 +59,23 @@ IocDbtPreparer().prepare_if_dev(dbt_project)
 def ioc_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     export_dbt_env()
     yield from dbt.cli(["build"], context=context).stream()
+
+
+def missing_relations(conninfo: str) -> list[str]:
+    """Models and seeds of the manifest that the warehouse does not hold (yet): on a fresh
+    install every one, after a complete build none."""
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    wanted = sorted(
+        f"{node['schema']}.{node.get('alias') or node['name']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed")
+        and node["config"].get("materialized") != "ephemeral")
+    with psycopg.connect(conninfo) as conn:
+        found = {r[0] for r in conn.execute(
+            "select n.nspname || '.' || c.relname from pg_class c "
+            "join pg_namespace n on n.oid = c.relnamespace where n.nspname || '.' || c.relname "
+            "= any(%s)", (wanted,))}
+    return [name for name in wanted if name not in found]
 
 
 def dbt_resource() -> DbtCliResource:

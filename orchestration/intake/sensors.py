@@ -4,6 +4,8 @@
   each pass as a materialization of `raw_intake/*` outside any run — start `intake_marts_job`,
   the dbt models downstream of the raw intake tables, so the marts follow within a minute.
   Passes that land while a run is queued or running are taken together by the next run.
+  On a warehouse that was never built completely (a fresh install: the marts downstream
+  read agency staging views and seeds nobody built yet) it starts `nightly_job` instead.
 - `intake_sensor`: the fallback when no watcher runs (Dagster started on its own, the watcher
   stopped): looks at the intake folders every tick and starts `intake_job` for complete new
   files. A file's arrival is the first look that saw it complete, kept per file in the
@@ -13,8 +15,10 @@
 import dagster as dg
 
 from ingest.intake.watch import look
+from orchestration.dbt.assets import missing_relations
 from orchestration.intake.assets import INTAKE_KEYS, MANIFEST_KEY, intake_files, intake_state
-from orchestration.resources import IntakeResource
+from orchestration.resources import IntakeResource, WarehouseResource
+from orchestration.schedules import nightly_job
 
 INTAKE_SENSOR_INTERVAL_S = 10
 SENSOR_SETTLE_S = 1.0  # same stat on two ticks at least this far apart: complete
@@ -34,12 +38,12 @@ intake_marts_job = dg.define_asset_job(
 
 
 @dg.sensor(
-    job=intake_marts_job,
+    jobs=[intake_marts_job, nightly_job],
     minimum_interval_seconds=MARTS_SENSOR_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Sau mỗi lượt tiếp nhận tệp của ioc watch, dựng lại các bảng liên quan.",
 )
-def intake_marts_sensor(context: dg.SensorEvaluationContext):
+def intake_marts_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     after = int(context.cursor) if context.cursor else None
     if after is None:  # first evaluation: start from now, not from the whole history
         latest = context.instance.fetch_materializations(MANIFEST_KEY, limit=1).records
@@ -57,8 +61,14 @@ def intake_marts_sensor(context: dg.SensorEvaluationContext):
     outside = [r for r in records if not r.event_log_entry.run_id]
     if not outside:
         return dg.SkipReason("intake passes of runs only")
-    return dg.RunRequest(run_key=f"intake-marts:{newest}",
-                         tags={"ioc/intake_passes": str(len(outside))})
+    tags = {"ioc/intake_passes": str(len(outside))}
+    missing = missing_relations(warehouse.conninfo())
+    if missing:
+        context.log.info(f"{len(missing)} dbt relation(s) not built yet: full build")
+        return dg.RunRequest(run_key=f"intake-full:{newest}", job_name=nightly_job.name,
+                             tags={**tags, "ioc/reason": "warehouse not built yet"})
+    return dg.RunRequest(run_key=f"intake-marts:{newest}", job_name=intake_marts_job.name,
+                         tags=tags)
 
 
 @dg.sensor(

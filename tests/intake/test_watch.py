@@ -85,7 +85,7 @@ def test_an_outage_does_not_make_a_report_late(tmp_path, fresh_db_url, state) ->
     _report(root / UNIT / "bao-cao.xlsx")
     state.observe(root, look(root), settle_s=0)
     [seen] = state.observe(root, look(root), settle_s=0)
-    down = "postgresql://nobody:x@127.0.0.1:9/none?connect_timeout=2"
+    down = "host=127.0.0.1 port=9 dbname=none connect_timeout=2"  # nothing listens on 9
     with pytest.raises(psycopg.OperationalError):
         _pass(root, down, archive, state)
     time.sleep(1.1)
