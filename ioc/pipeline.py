@@ -7,8 +7,10 @@ there with its logs and materialisations.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -16,9 +18,45 @@ from ioc import services
 from ioc import settings as settings_mod
 
 
-def run_pipeline(job_name: str = "nightly_job") -> bool:
-    """Run a Dagster job once against the configured warehouse; True on success."""
-    from dagster import DagsterInstance
+def _count(n: object) -> str:
+    return f"{n:,}".replace(",", ".") if isinstance(n, int) else str(n)
+
+
+def progress_line(step: str, metadata: dict) -> str | None:
+    """One short line (Vietnamese) for a finished step of the nightly job."""
+    def value(output: dict, key: str):
+        item = output.get(key)
+        return getattr(item, "value", item)
+
+    outputs = [m for m in metadata.values() if isinstance(m, dict)]
+    if step == "intake_files":
+        m = next((o for o in outputs if value(o, "files_seen") is not None), {})
+        return (f"  Tiếp nhận tệp: {_count(value(m, 'files_seen') or 0)} tệp "
+                f"({_count(value(m, 'accepted') or 0)} nhận, "
+                f"{_count(value(m, 'rejected') or 0)} từ chối, "
+                f"{_count(value(m, 'duplicate') or 0)} trùng)")
+    if step.startswith("agency_"):
+        m = outputs[0] if outputs else {}
+        name = step.removeprefix("agency_").replace("_", "-")
+        if value(m, "skipped"):
+            return f"  Dữ liệu {name}: bỏ qua (chưa cấu hình API)"
+        fetched, new = value(m, "fetched") or 0, value(m, "inserted") or 0
+        return (f"  Dữ liệu {name}: {_count(fetched)} bản ghi "
+                f"(mới {_count(new)}, đổi {_count(value(m, 'updated') or 0)})")
+    if step == "ioc_dbt_assets":
+        ids = [str(value(o, "unique_id") or "") for o in outputs]
+        models = sum(i.startswith(("model.", "seed.", "snapshot.")) for i in ids)
+        return f"  Kho dữ liệu (dbt): {_count(models)} bảng và khung nhìn đã dựng, đã kiểm tra"
+    return None
+
+
+def run_pipeline(job_name: str = "nightly_job", quiet: bool = True) -> bool:
+    """Run a Dagster job once against the configured warehouse; True on success.
+
+    Quiet (the default): one line per finished step on stdout; Dagster's own log (every
+    event, dbt's output) goes to `$IOC_HOME/logs/pipeline.log` and to Dagster's UI.
+    """
+    import dagster as dg
 
     from ioc import warehouse
     from ioc.demo.service import adopt
@@ -30,10 +68,56 @@ def run_pipeline(job_name: str = "nightly_job") -> bool:
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def(job_name)
-    with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
-    print(f"{job_name}: {'success' if result.success else 'FAILED'} (run {result.run_id})")
+    log_path = cfg.home / "logs" / "pipeline.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"{job_name}: đang chạy (nhật ký: {log_path})", flush=True)
+    with _output_to(log_path if quiet else None) as say:
+        @dg.success_hook
+        def _done(context: dg.HookContext) -> None:
+            line = progress_line(context.op.name, dict(context.op_output_metadata))
+            if line:
+                say(line)
+
+        @dg.failure_hook
+        def _failed(context: dg.HookContext) -> None:
+            say(f"  LỖI ở bước {context.op.name}")
+
+        with dg.DagsterInstance.get() as instance:
+            result = job.with_hooks({_done, _failed}).execute_in_process(
+                instance=instance, raise_on_error=False)
+    state = "xong" if result.success else "THẤT BẠI — xem nhật ký và giao diện Dagster"
+    print(f"{job_name}: {state} (run {result.run_id[:8]})", flush=True)
     return result.success
+
+
+@contextlib.contextmanager
+def _output_to(path: Path | None):
+    """Send this process's stdout and stderr (Dagster's console log, dbt's output, warnings)
+    to `path` for a while; yields a function that still writes a line to the terminal."""
+    if path is None:
+        yield lambda line: print(line, flush=True)
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    terminal = os.fdopen(os.dup(saved[1]), "w", encoding="utf-8", buffering=1)
+
+    def say(line: str) -> None:
+        terminal.write(line + "\n")
+        terminal.flush()
+
+    with open(path, "ab") as log:
+        for fd in saved:
+            os.dup2(log.fileno(), fd)
+        try:
+            yield say
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
+            terminal.close()
 
 
 def _print_urls(urls: dict[str, str], cfg: settings_mod.Settings) -> None:
@@ -64,7 +148,7 @@ def _down(_args) -> int:
 
 
 def _pipeline(args) -> int:
-    return 0 if run_pipeline(args.job) else 1
+    return 0 if run_pipeline(args.job, quiet=not args.verbose) else 1
 
 
 def _serve(args) -> int:
@@ -99,6 +183,7 @@ def _serve(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser("pipeline", help="run the nightly job once (all sources, then dbt build)")
     p.add_argument("--job", default="nightly_job")
+    p.add_argument("--verbose", action="store_true", help="Dagster's full log on the terminal")
     p.set_defaults(func=_pipeline)
     sub.add_parser("up", help="start every service in the background").set_defaults(func=_up)
     sub.add_parser("down", help="stop every service started by `up`").set_defaults(func=_down)

@@ -89,10 +89,12 @@ def pass_events(results) -> list[dg.AssetMaterialization]:
 def intake_files(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, intake: IntakeResource
 ):
+    from ingest.intake.engine import ensure_tables
     from ingest.intake.watch import process_waiting
 
     root = intake.intake_path()
     root.mkdir(parents=True, exist_ok=True)
+    ensure_tables(warehouse.conninfo())  # the raw tables exist even before the first file
     state = intake_state()
     try:
         # Two looks: a file still being copied (its size or time changes) waits.
