@@ -58,6 +58,8 @@ def render(results: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     names = {
+        "drop_to_answer_p95_s": ("report dropped → its answer, p95 (s)", "≤ {}", 1),
+        "drop_to_mart_p95_s": ("report dropped → its mart row, p95 (s)", "≤ {}", 1),
         "csv_vs_copy_floor": ("CSV ingest vs COPY floor (100,000 rows)", "≥ {}", 2),
         "xlsx_vs_naive": ("xlsx ingest vs naive pandas + to_sql (100,000 rows)", "≥ {}×", 1),
         "incremental_province_s": ("nightly incremental run, province (s)", "< {}", 0),
@@ -67,6 +69,7 @@ def render(results: dict[str, Any]) -> str:
         label, goal, digits = names.get(key, (key, "{}", 2))
         lines.append(f"| {label} | {goal.format(t['target'])} | {_n(t['measured'], digits)} | "
                      f"{_ok(t['met'])} |")
+    lines += _freshness(results.get("intake"))
     lines += _ingest(results.get("ingest"))
     lines += _pipeline(results.get("pipeline"), results.get("dashboards"))
     lines += [END]
@@ -76,6 +79,29 @@ def render(results: dict[str, Any]) -> str:
 def _options(options: dict[str, Any]) -> str:
     keys = ("quick", "national", "only", "scales", "reps", "max_rows", "nights")
     return " ".join(f"{k}={options[k]}" for k in keys if k in options)
+
+
+def _freshness(intake: dict[str, Any] | None) -> list[str]:
+    if not intake or "drops" not in intake:
+        return [] if not intake else ["", f"Freshness: not measured ({intake.get('error')})"]
+    answers = [a for a in intake.get("drop_to_answer_s", []) if a is not None]
+    marts = [m for m in intake.get("drop_to_mart_s", []) if m is not None]
+    return [
+        "", "### Freshness (a report dropped with the services running, district world)", "",
+        f"{intake['drops']} corrections of {intake.get('report')} dropped one after the other "
+        "into the unit's folder while `ioc watch` and Dagster run; each waits for the previous "
+        f"one to reach the mart. First load of the world (`ioc pipeline`): "
+        f"{_n(intake.get('first_load_s'), 1)} s.", "",
+        "| from the drop to | p95 | median | max | missing |",
+        "|---|---|---|---|---|",
+        f"| the answer in `_phan_hoi/` | {_n(intake.get('drop_to_answer_p95_s'), 1)} s | "
+        f"{_n(sorted(answers)[len(answers) // 2] if answers else None, 1)} s | "
+        f"{_n(max(answers) if answers else None, 1)} s | {intake.get('unanswered', '–')} |",
+        f"| its row in `mart_kinh_te_xa_hoi.fct_chi_tieu_thang` | "
+        f"{_n(intake.get('drop_to_mart_p95_s'), 1)} s | "
+        f"{_n(sorted(marts)[len(marts) // 2] if marts else None, 1)} s | "
+        f"{_n(max(marts) if marts else None, 1)} s | {intake.get('not_in_mart', '–')} |",
+    ]
 
 
 def _ingest(ingest: dict[str, Any] | None) -> list[str]:
