@@ -34,7 +34,8 @@ def dagster_home(settings: Settings) -> Path:
         "telemetry:\n  enabled: false\n"
         "nux:\n  enabled: false\n"
         "run_coordinator:\n  module: dagster.core.run_coordinator\n"
-        "  class: QueuedRunCoordinator\n  config:\n    max_concurrent_runs: 1\n" + storage
+        "  class: QueuedRunCoordinator\n  config:\n    max_concurrent_runs: 1\n"
+        "    dequeue_interval_seconds: 1\n" + storage
     )
     if not config.exists() or config.read_text() != text:
         config.write_text(text)

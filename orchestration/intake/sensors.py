@@ -34,6 +34,9 @@ intake_marts_job = dg.define_asset_job(
     "intake_marts_job",
     selection=dg.AssetSelection.assets(*INTAKE_KEYS).downstream(include_self=False),
     description="Làm mới các bảng dữ liệu dựng từ báo cáo vừa nạp (sau mỗi lượt tiếp nhận).",
+    # one process: its steps (dbt, then the checks) would otherwise each start a new
+    # process and load the code location again — seconds a waiting commune feels
+    executor_def=dg.in_process_executor,
 )
 
 
