@@ -192,7 +192,8 @@ def test_hcc06_system_vs_reported(world: World) -> None:
         for f, m, *rest in world.rows(
             "select linh_vuc, measure, system_value, reported_value, difference, match_status "
             "from mart_hanh_chinh_cong.fct_so_sanh_hcc06 "
-            "where structure_view = 'as_reported' and org_unit_id = 'xa-binh-lam' and period_month = '2024-12-01'"
+            "where structure_view = 'as_reported' "
+            "and org_unit_id = 'xa-binh-lam' and period_month = '2024-12-01'"
         )
     }
     assert len(rows) == 22
@@ -229,13 +230,15 @@ def test_poor_household_rate_rolls_up_sum_over_sum(world: World) -> None:
     poor, households, rate = world.one(
         "select poor_households, households, poor_rate "
         "from mart_kinh_te_xa_hoi.fct_ty_le_xa_hoi_huyen "
-        "where structure_view = 'as_reported' and org_unit_id = 'huyen-hiep-duc' and period_month = '2024-12-01'"
+        "where structure_view = 'as_reported' "
+        "and org_unit_id = 'huyen-hiep-duc' and period_month = '2024-12-01'"
     )
     assert (poor, households, rate) == (140, 1100, d("12.73"))
     assert rate != (communes["xa-hiep-hoa"] + communes["xa-hiep-thuan"]) / 2  # 29.5 is wrong
     kpi = world.one(
         "select numerator, denominator, value from mart_tong_quan.fct_kpi_thang "
-        "where structure_view = 'as_reported' and org_unit_id = 'huyen-hiep-duc' and unit_level = 'dia_ban' "
+        "where structure_view = 'as_reported' "
+        "and org_unit_id = 'huyen-hiep-duc' and unit_level = 'dia_ban' "
         "and period_month = '2024-12-01' and kpi_code = 'ktxh_ty_le_ho_ngheo'"
     )
     assert kpi == (140, 1100, d("12.73"))
@@ -247,7 +250,8 @@ def test_district_indicator_totals_honour_area_rollup(world: World) -> None:
         for c, *rest in world.rows(
             "select indicator_code, value, ytd_value, plan_year, pct_of_plan, communes_reported, "
             "communes_expected from mart_kinh_te_xa_hoi.fct_chi_tieu_thang_huyen "
-            "where structure_view = 'as_reported' and org_unit_id = 'huyen-hiep-duc' and period_month = '2024-12-01'"
+            "where structure_view = 'as_reported' "
+            "and org_unit_id = 'huyen-hiep-duc' and period_month = '2024-12-01'"
         )
     }
     assert rows["KT01"] == [70, 230, 1600, d("14.4"), 2, 11]
@@ -261,7 +265,8 @@ def test_health_rates(world: World) -> None:
     row = world.one(
         "select insured_visit_share, immunisation_coverage, antenatal_4_share, population, "
         "dengue_per_100k from mart_y_te.fct_y_te_thang "
-        "where structure_view = 'as_reported' and org_unit_id = 'xa-hiep-thuan' and period_month = '2024-12-01'"
+        "where structure_view = 'as_reported' "
+        "and org_unit_id = 'xa-hiep-thuan' and period_month = '2024-12-01'"
     )
     assert row == (d("75.00"), d("25.00"), d("75.00"), 500, d("400.00"))
 
@@ -272,7 +277,8 @@ def test_education_rates(world: World) -> None:
         for u, *rest in world.rows(
             "select org_unit_id, schools, minority_share, dropout_rate, pupils_per_teacher, "
             "national_standard_share from mart_giao_duc.fct_giao_duc_hoc_ky "
-            "where structure_view = 'as_reported' and semester_period = '2024-HK1' and school_level = 'Tiểu học'"
+            "where structure_view = 'as_reported' "
+            "and semester_period = '2024-HK1' and school_level = 'Tiểu học'"
         )
     }
     assert rows["xa-hiep-thuan"] == [1, d("10.00"), d("1.00"), d("20.00"), d("100.00")]
@@ -311,7 +317,8 @@ def test_feedback_default_deadline_across_tet(world: World) -> None:
     feb = world.one(
         "select resolved, on_time_rate, satisfaction_rate, mean_rating, published_share, "
         "avg_working_days_to_resolve from mart_phan_anh_kien_nghi.fct_phan_anh_thang "
-        "where structure_view = 'as_reported' and org_unit_id = 'xa-que-tan' and period_month = '2025-02-01'"
+        "where structure_view = 'as_reported' "
+        "and org_unit_id = 'xa-que-tan' and period_month = '2025-02-01'"
     )
     assert feb == (2, d("50.00"), d("50.00"), d("3.50"), d("50.00"), d("9.50"))
 
@@ -336,7 +343,8 @@ def test_report_submissions(world: World) -> None:
     assert ("xa-hiep-hoa", "2025-01") not in rows  # merged away: owes nothing in 2025
     gd = world.one(
         "select submission_status from mart_bao_cao.fct_nop_bao_cao "
-        "where structure_view = 'as_reported' and form_code = 'GD-01' and org_unit_id = 'phong-gddt'"
+        "where structure_view = 'as_reported' "
+        "and form_code = 'GD-01' and org_unit_id = 'phong-gddt'"
     )
     assert gd == ("dung_han",)
 
@@ -356,7 +364,8 @@ def test_reporting_rates(world: World) -> None:
     # the overview's December reporting rate covers the three monthly forms: 4 of 33
     assert world.one(
         "select numerator, denominator, value from mart_tong_quan.fct_kpi_thang "
-        "where structure_view = 'as_reported' and unit_level = 'dia_ban' and period_month = '2024-12-01' and kpi_code = 'bc_ty_le_nop'"
+        "where structure_view = 'as_reported' "
+        "and unit_level = 'dia_ban' and period_month = '2024-12-01' and kpi_code = 'bc_ty_le_nop'"
     ) == (4, 33, d("12.12"))
 
 
@@ -462,7 +471,8 @@ def test_incremental_run_updates_changed_and_open_dossiers(world: World) -> None
     feb = world.one(
         "select received_total, resolved_late, pending_total, late_rate "
         "from mart_hanh_chinh_cong.fct_ho_so_thang "
-        "where structure_view = 'as_reported' and org_unit_id = 'xa-binh-lam' and period_month = '2025-02-01'"
+        "where structure_view = 'as_reported' "
+        "and org_unit_id = 'xa-binh-lam' and period_month = '2025-02-01'"
     )
     assert feb == (2, 1, 0, d("50.00"))
 
