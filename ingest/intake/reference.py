@@ -33,7 +33,7 @@ class UnitLevel:
     name: str
     rank: int
     is_commune_level: bool
-    prefixes: tuple[str, ...]  # folded words written before a name ("xa", "thi tran", "tt")
+    prefixes: tuple[str, ...]  # folded words written before a name
     id_prefixes: tuple[str, ...]  # parallel to the written prefixes, for new unit ids
 
 

@@ -14,7 +14,7 @@ Spec files hold three mappings, merged across files (keys must be unique):
   pie), `metrics`, `groupby`, `x`, `filters`, ... (see `CHART_BUILDERS`).
 - `dashboards.<slug>`: `title`, `layout` (rows of `{chart|markdown, width, height}`),
   `filters` (time / select; a select may name a `parent` filter, whose choice then narrows
-  its options: district -> commune).
+  its options: province -> area -> unit; `default` values it opens with, `required`, `multi`).
 
 Every chart gets the `query_context` its viz would save from Explore, so
 `GET /api/v1/chart/<pk>/data/` answers for imported charts too.
@@ -730,11 +730,19 @@ def _native_filter(slug: str, flt: dict, spec: Spec) -> dict:
         }
     if flt["type"] == "select":
         ds = spec.datasets[flt["dataset"]]
+        default = [str(v) for v in flt.get("default") or []]
+        if default:  # the value the dashboard opens with
+            base["defaultDataMask"] = {
+                "extraFormData": {
+                    "filters": [{"col": flt["column"], "op": "IN", "val": default}]},
+                "filterState": {"label": ", ".join(default), "value": default},
+                "ownState": {},
+            }
         return {
             **base,
             "controlValues": {
                 "defaultToFirstItem": False,
-                "enableEmptyFilter": False,
+                "enableEmptyFilter": bool(flt.get("required", False)),
                 "inverseSelection": False,
                 "multiSelect": flt.get("multi", True),
                 "searchAllOptions": False,

@@ -38,7 +38,9 @@ final as (
         count(distinct placed.file_id)::bigint as refused_files,
         count(*)::bigint as problems,
         placed.structure_view::text as structure_view,
-        {{ structure_view_name('placed.structure_view') }} as structure_view_name
+        {{ structure_view_name('placed.structure_view') }} as structure_view_name,
+        min(units.district_name)::text as district_name,
+        min(units.province_name)::text as province_name
     from placed
     left join units on placed.view_org_unit_id = units.org_unit_id
     group by
