@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "ingest.intake.cli",  # ioc check | ingest
     "ingest.agency.cli",  # ioc pull
     "ioc.bi.cli",  # ioc superset ...
+    "ioc.units",  # ioc units build | check
     "ioc.demo.cli",  # ioc demo-data | demo-api
 ]
 
