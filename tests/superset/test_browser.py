@@ -184,10 +184,13 @@ def test_numbers_and_months_use_vietnamese_format(
     with warehouse.connect(warehouse_settings) as conn:
         latest, poor_rate = conn.execute(
             """select period_month, value from mart_tong_quan.fct_kpi_thang
-               where unit_level = 'huyen' and kpi_code = 'ktxh_ty_le_ho_ngheo'
+               where unit_level = 'dia_ban' and structure_view = 'current_structure'
+                 and kpi_code = 'ktxh_ty_le_ho_ngheo'
                order by period_month desc limit 1"""
         ).fetchone()
-        (visits,) = conn.execute("select sum(visits) from mart_y_te.fct_y_te_thang").fetchone()
+        (visits,) = conn.execute(
+            "select sum(visits) from mart_y_te.fct_y_te_thang "
+            "where structure_view = 'current_structure'").fetchone()
     assert visits >= 1000  # so the thousands separator shows
     page = _admin_page(browser, admin_session, superset_server.url, _dashboard_path("tong-quan"))
     _wait_for_charts(page)
@@ -227,7 +230,7 @@ def test_unit_filter_applies_to_every_chart(
             else None
         ),
     )
-    page.locator(f'[data-test="{_filter_id("kinh-te-xa-hoi", "Xã/thị trấn")}"]').click()
+    page.locator(f'[data-test="{_filter_id("kinh-te-xa-hoi", "Đơn vị")}"]').click()
     page.get_by_title("Xã Quế Thọ").first.click()
     page.keyboard.press("Escape")
     page.locator('[data-test="filter-bar__apply-button"]').click()
@@ -259,18 +262,19 @@ def _data_requests(page) -> list[dict]:
 def test_unit_filter_depends_on_the_district_filter(
     browser, superset_server: SupersetServer, admin_session
 ):
-    """Choosing a district narrows the unit filter's choices (cascading native filters)."""
+    """Choosing an area (a district before the 2025 reform) narrows the unit filter's choices
+    (cascading native filters)."""
     page = _admin_page(
         browser, admin_session, superset_server.url, _dashboard_path("hanh-chinh-cong")
     )
     _wait_for_charts(page)
     bodies = _data_requests(page)
-    page.locator(f'[data-test="{_filter_id("hanh-chinh-cong", "Huyện")}"]').click()
-    page.get_by_title("huyen-hiep-duc").first.click()
+    page.locator(f'[data-test="{_filter_id("hanh-chinh-cong", "Địa bàn")}"]').click()
+    page.get_by_title("Huyện Hiệp Đức").first.click()
     page.keyboard.press("Escape")
     page.locator(f'[data-test="{_filter_id("hanh-chinh-cong", "Đơn vị")}"]').click()
     page.wait_for_timeout(1500)
-    wanted = {"col": "district_id", "op": "IN", "val": ["huyen-hiep-duc"]}
+    wanted = {"col": "district_name", "op": "IN", "val": ["Huyện Hiệp Đức"]}
     options = [
         b
         for b in bodies
