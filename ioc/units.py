@@ -206,7 +206,17 @@ def build(district_code: str, area: str, since: date) -> list[dict[str, str]]:
     return rows
 
 
+_FORMULA = ("=", "+", "-", "@")
+
+
 def write_csv(rows: list[dict[str, str]], out) -> None:
+    """The unit list as CSV. Its values come from the official lists, never from a file or
+    the warehouse; still, a value a spreadsheet would run as a formula is refused."""
+    for row in rows:
+        for column, value in row.items():
+            if value and value.startswith(_FORMULA):
+                raise UnitsError(f"{row.get('org_unit_id')}: {column} starts like a formula: "
+                                 f"{value!r}")
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)

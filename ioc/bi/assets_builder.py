@@ -710,6 +710,19 @@ def _filter_id(slug: str, name: str) -> str:
     return "NATIVE_FILTER-" + hashlib.sha1(f"{slug}|{name}".encode()).hexdigest()[:20]
 
 
+def _charts_without(slug: str, column: str, spec: Spec) -> list[int]:
+    """Ids of the dashboard's charts whose dataset has no `column` (a filter on it would be
+    sent to them and rejected)."""
+    out = []
+    for row in spec.dashboards[slug].get("layout") or []:
+        for item in row:
+            if "chart" in item:
+                ds = spec.datasets[spec.charts[item["chart"]]["dataset"]]
+                if column not in (ds.get("columns") or {}):
+                    out.append(stable_id(chart_uuid(item["chart"])))
+    return sorted(out)
+
+
 def _native_filter(slug: str, flt: dict, spec: Spec) -> dict:
     fid = _filter_id(slug, flt["name"])
     base = {
@@ -731,7 +744,9 @@ def _native_filter(slug: str, flt: dict, spec: Spec) -> dict:
     if flt["type"] == "select":
         ds = spec.datasets[flt["dataset"]]
         default = [str(v) for v in flt.get("default") or []]
-        if default:  # the value the dashboard opens with
+        if default:  # the value the dashboard opens with; not for charts without the column
+            base["scope"] = {"excluded": _charts_without(slug, flt["column"], spec),
+                             "rootPath": ["ROOT_ID"]}
             base["defaultDataMask"] = {
                 "extraFormData": {
                     "filters": [{"col": flt["column"], "op": "IN", "val": default}]},

@@ -105,3 +105,10 @@ def test_cli_build_and_check(tmp_path: Path, capsys) -> None:
     assert main(["units", "check", "--org-units", str(out)]) == 0
     assert main(["units", "build", "--district-code", "99999", "--area", "Khu vực X"]) == 2
     assert "99999" in capsys.readouterr().err
+
+
+def test_a_value_that_starts_like_a_formula_is_never_written(tmp_path: Path) -> None:
+    row = {c: "" for c in units_mod.COLUMNS} | {"org_unit_id": "xa-x", "name": "=HYPERLINK(1)"}
+    with (tmp_path / "x.csv").open("w", encoding="utf-8") as fh, pytest.raises(
+            units_mod.UnitsError, match="formula"):
+        units_mod.write_csv([row], fh)
