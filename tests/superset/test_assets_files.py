@@ -146,6 +146,8 @@ def test_canonical_form_replaces_install_ids_with_uuid_derived_ones():
             for node in doc["position"].values():
                 if isinstance(node, dict) and node.get("type") == "CHART":
                     node["meta"]["chartId"] += 7
+            for flt in doc["metadata"]["native_filter_configuration"]:
+                flt["scope"]["excluded"] = [i + 7 for i in flt["scope"]["excluded"]]
         if rel.startswith("databases/"):
             doc["sqlalchemy_uri"] = "postgresql+psycopg2://ioc_bi:XXXXXXXXXX@10.0.0.5:5432/ioc"
         shifted[f"export_root/{rel.replace('.yaml', '_17.yaml')}"] = doc
