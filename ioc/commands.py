@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "orchestration.intake.watcher",  # ioc watch
     "ingest.agency.cli",  # ioc pull
     "ioc.bi.cli",  # ioc superset ...
+    "ioc.units",  # ioc units build | check
     "ioc.demo.cli",  # ioc demo-data | demo-api
 ]
 

@@ -52,7 +52,8 @@ SQLALCHEMY_DATABASE_URI = os.environ.get("IOC_SUPERSET_METADATA_URL") or (
 # Keep the metadata pool small: the embedded PostgreSQL is shared with the warehouse.
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
-APP_NAME = "IOC Hiệp Đức"
+# "IOC <area>", the area read from the unit list by ioc/bi/server.py (no place named here)
+APP_NAME = os.environ.get("IOC_APP_NAME") or "IOC"
 
 # No example data: bootstrap never runs `superset load-examples`.
 

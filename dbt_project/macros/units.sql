@@ -1,7 +1,8 @@
-{#- The org unit an agency record belongs to: the unit whose api_code it carries and that was
-    valid on `on_date`; when none was valid that day (a record stamped with an old code), the
-    most recent unit with that code. api_codes are reused across mergers (Tân An → Tân Bình
-    keep 20755), so the code alone is not enough. Use as
+{#- The org unit an agency record belongs to: the unit that held the api_code the record
+    carries on `on_date` (its receipt date). Official codes are reused — a unit formed by a
+    merger takes the code of one unit merged into it — so a code means a unit only together
+    with a date. When no unit held the code that day (a record stamped with a stale code), the
+    latest unit that held it before that day, else the earliest after. Use as
     `left join lateral {{ org_unit_at('x.ma_don_vi', 'x.received_date') }} as unit on true`. -#}
 {% macro org_unit_at(api_code, on_date) -%}
     (
@@ -11,7 +12,9 @@
         order by
             ({{ on_date }} between units.valid_from
                 and coalesce(units.valid_to, date '9999-12-31')) desc,
-            units.valid_from desc
+            (units.valid_from <= {{ on_date }}) desc,
+            case when units.valid_from <= {{ on_date }} then units.valid_from end desc,
+            units.valid_from asc
         limit 1
     )
 {%- endmacro %}

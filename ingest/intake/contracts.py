@@ -4,6 +4,7 @@ A contract says how to recognise the form, where unit and period come from, whic
 the header row has (with every alias staff use), each column's type, the rules between
 values and which raw table receives the rows. Adding a form is adding a YAML file; see
 docs/adding-a-form.md. `_common.yaml` holds defaults every contract inherits (footer words).
+Who submits a form is reference data (`dbt_project/seeds/form_submitters.csv`), not here.
 """
 
 from __future__ import annotations
@@ -67,8 +68,6 @@ class Contract:
     form: str
     title: str
     period_kind: str  # month | semester
-    unit_types: tuple[str, ...]
-    unit_ids: tuple[str, ...]
     codes: tuple[str, ...]  # folded form codes ("ktxh 01")
     title_keywords: tuple[str, ...]  # folded
     sheets: str  # first | all
@@ -181,7 +180,10 @@ def evaluate(rule: Rule, values: dict[str, Any]) -> bool | None:
 def _load_one(path: Path, common: dict[str, Any]) -> Contract:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     columns = {name: _column(name, s or {}) for name, s in (spec.get("columns") or {}).items()}
-    submitted = spec.get("submitted_by") or {}
+    if "submitted_by" in spec:
+        raise ContractError(
+            f"{path.name}: who submits a form is reference data, not part of its contract: "
+            "list it in dbt_project/seeds/form_submitters.csv")
     recognise = spec.get("recognise") or {}
     footer = {**(common.get("footer") or {}), **(spec.get("footer") or {})}
     layout = spec.get("layout")
@@ -219,8 +221,6 @@ def _load_one(path: Path, common: dict[str, Any]) -> Contract:
         form=spec["form"],
         title=spec.get("title", spec["form"]),
         period_kind=spec.get("period", "month"),
-        unit_types=tuple(submitted.get("unit_types", [])),
-        unit_ids=tuple(submitted.get("org_unit_ids", [])),
         codes=tuple(fold(c) for c in recognise.get("codes", [spec["form"]])),
         title_keywords=tuple(fold(k) for k in recognise.get("title_keywords", [])),
         sheets=spec.get("sheets", "first"),

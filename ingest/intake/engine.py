@@ -141,7 +141,7 @@ def expand_paths(paths: Iterable[str | Path], intake_root: Path | None = None
                  ) -> list[tuple[Path, Path | None]]:
     """Files named or found under folders, each with the intake root that applies to it.
 
-    A folder named like an org unit (`intake/xa-hiep-thuan`) is read with its parent as the
+    A folder named like an org unit (`intake/<org_unit_id>`) is read with its parent as the
     intake root; any other folder is taken as the intake root itself.
     """
     out: list[tuple[Path, Path | None]] = []

@@ -22,7 +22,13 @@ from ingest.intake.contracts import Column, Contract, evaluate
 from ingest.intake.headers import HeaderMatch, is_numbering_row
 from ingest.intake.problems import Problems
 from ingest.intake.readers import Sheet
-from ingest.intake.reference import Indicator, commune_by_name, indicators_of, org_units
+from ingest.intake.reference import (
+    Indicator,
+    commune_by_name,
+    indicators_of,
+    org_units,
+    successor_in,
+)
 from ingest.intake.text import (
     NotANumber,
     column_letter,
@@ -256,7 +262,7 @@ def indicator_key(indicator: Indicator) -> str:
 
 
 def row_key(row: DataRow, contract: Contract) -> str | None:
-    """`Lĩnh vực: Đất đai`, `Mã trường: TH001 (Trường TH Hiệp Thuận)`: what names the row."""
+    """`Lĩnh vực: Đất đai`, `Mã trường: TH001 (Trường Tiểu học số 1)`: what names the row."""
     values = [(name, " ".join(display(row.cells.get(name)).split()))
               for name in contract.row_label if not is_blank(row.cells.get(name))]
     if not values:
@@ -518,19 +524,27 @@ def _typed(cells: _Cells, contract: Contract, match: HeaderMatch, name: str, she
         unit = commune_by_name(value, start or date.min, end or date.max)
         former = commune_by_name(value, date.min, date.max) if unit is None else None
         if former is not None:
-            successor = org_units().get(former.successor_id or "")
-            now_part = f" (nay là {successor.name})" if successor else ""
+            successor = successor_in(former, start or date.max)
+            now_part = f", nay thuộc {successor.name}" if successor else ""
             problems.error(
                 "unknown_commune",
                 f"{former.name} không còn tồn tại trong kỳ báo cáo{now_part}.",
-                hint="Ghi tên xã, thị trấn hiện hành nơi trường đặt trụ sở.",
+                hint="Ghi tên xã, phường hiện hành nơi trường đặt trụ sở.",
                 **cells.where(name, raw))
             return None
         if unit is None:
             problems.error(
-                "unknown_commune", f"Không nhận ra xã, thị trấn \"{value}\" trong huyện.",
-                hint="Ghi tên xã, thị trấn đúng như danh mục (ví dụ: Hiệp Thuận, TT Tân Bình).",
+                "unknown_commune", f"Không nhận ra xã, phường \"{value}\" trong danh mục đơn vị.",
+                hint="Ghi tên xã, phường đúng như danh mục đơn vị"
+                     + _commune_example(start or date.min, end or date.max) + ".",
                 **cells.where(name, raw))
             return None
         return unit.org_unit_id
     return value
+
+
+def _commune_example(start: date, end: date) -> str:
+    """` (ví dụ: A, xã B)`: two communes of the period as people write them, from the list."""
+    names = sorted(u.name for u in org_units().values()
+                   if u.is_commune and u.overlaps(start, end))[:2]
+    return f" (ví dụ: {', '.join(names)})" if names else ""

@@ -5,7 +5,7 @@ unit's folder:
 - a symbolic link would make the platform (running with the service's rights) read, archive
   and quote back a file from anywhere on the server: links are never followed, the file is
   refused with a reason;
-- a folder named like a unit but not quite (`xа-hiep-thuan` with a Cyrillic `а`) would let
+- a folder named like a unit but not quite (`xа-b` with a Cyrillic `а` for `xa-b`) would let
   a report be filed under the unit its content names from a folder that unit does not own:
   a file under the intake root must sit in a folder that is exactly an `org_unit_id`;
 - a path given as `intake/xa-a/../xa-b/f.xlsx` is read where it really is (normalised

@@ -109,7 +109,7 @@ _NAME_MONTH = [
 
 
 def in_name(name: str) -> set[Period]:
-    """Periods written in a file or folder name (`KTXH-01_xa-hiep-thuan_2024-10.csv`)."""
+    """Periods written in a file or folder name (`KTXH-01_<org_unit_id>_2024-10.csv`)."""
     low = strip_accents(name)
     found: set[Period] = set()
     for i, pattern in enumerate(_NAME_SEMESTER):

@@ -23,7 +23,14 @@ from ingest.intake.layouts import check_indicators, read_indicators, read_rows
 from ingest.intake.periods import Period
 from ingest.intake.problems import Problems
 from ingest.intake.readers import Book, Sheet, Unreadable, read_book
-from ingest.intake.reference import indicators_of, org_units, units_named_in
+from ingest.intake.reference import (
+    SubmitterRule,
+    form_submitters,
+    indicators_of,
+    org_units,
+    successor_in,
+    units_named_in,
+)
 from ingest.intake.text import display, fold
 
 HEADER_BLOCK_ROWS = 15
@@ -183,11 +190,25 @@ def _unit_label(unit_id: str) -> str:
 _ADDRESSEE = re.compile(r"^(?:kinh gui|noi nhan|gui)\b")
 
 
-def resolve_unit(cells: list[str], ctx: FileContext, problems: Problems) -> str | None:
+def _valid_in(units: set[str], period: Period | None) -> set[str]:
+    """The units of `units` that existed during `period`, or all of them when none did: two
+    units of one name (an old commune and the new one named after it) are told apart by the
+    period, and a unit that no longer existed is still named (to say who replaced it)."""
+    if period is None or len(units) < 2:
+        return units
+    known = org_units()
+    valid = {u for u in units if u in known and known[u].overlaps(period.start, period.end)}
+    return valid or units
+
+
+def resolve_unit(cells: list[str], ctx: FileContext, problems: Problems,
+                 period: Period | None = None) -> str | None:
     named: set[str] = set()
     for text in cells:
         if not _ADDRESSEE.match(fold(text)):
             named |= units_named_in(text)
+    if ctx.folder_unit not in named:
+        named = _valid_in(named, period)
     in_name = _ids_in_name(ctx.name)
     folder = ctx.folder_unit
     if named:
@@ -227,7 +248,7 @@ def resolve_unit(cells: list[str], ctx: FileContext, problems: Problems) -> str 
     if folder:
         return folder
     problems.error("unknown_unit", "Không xác định được đơn vị báo cáo.",
-                   hint="Ghi tên đơn vị ở góc trên bên trái của biểu (ví dụ: UBND XÃ HIỆP THUẬN) "
+                   hint="Ghi tên đơn vị ở góc trên bên trái của biểu (ví dụ: UBND XÃ …) "
                         "và nộp vào thư mục của đơn vị.")
     return None
 
@@ -273,26 +294,77 @@ def resolve_period(cells: list[str], ctx: FileContext, contract: Contract, probl
 
 
 def check_unit_for_form(unit_id: str, contract: Contract, period: Period | None,
-                        problems: Problems) -> None:
+                        problems: Problems,
+                        submitters: dict[str, tuple[SubmitterRule, ...]] | None = None) -> None:
+    """The unit exists, submits this form for this period (`form_submitters.csv`), and
+    existed during the period; a unit that had ended is told which unit replaced it."""
     unit = org_units().get(unit_id)
     if unit is None:
         problems.error("unknown_unit", f"Đơn vị \"{unit_id}\" không có trong danh mục.",
                        value=unit_id)
         return
-    if unit.unit_type not in contract.unit_types and unit_id not in contract.unit_ids:
+    rules = (submitters if submitters is not None else form_submitters()).get(contract.form, ())
+    if period is not None and not unit.overlaps(period.start, period.end):
+        successor = successor_in(unit, period.start)
+        if successor is not None:
+            if any(rule.admits(successor, period.start) for rule in rules):
+                hint = (f"Báo cáo kỳ {period.code} do {successor.name} nộp, trong thư mục "
+                        f"{successor.org_unit_id} của đơn vị này.")
+            else:  # e.g. a district office whose form passed to the communes of its area
+                heirs = sorted(
+                    u.name for u in org_units().values()
+                    if u.parent_id == successor.org_unit_id
+                    and u.overlaps(period.start, period.end)
+                    and any(rule.admits(u, period.start) for rule in rules))
+                hint = (f"Biểu {contract.form} kỳ {period.code} do {', '.join(heirs)} nộp, "
+                        "mỗi đơn vị trong thư mục của mình." if heirs else
+                        "Kiểm tra lại kỳ báo cáo và thư mục nộp.")
+            problems.error(
+                "unit_not_valid",
+                f"{unit.name} ({unit_id}) không còn tồn tại trong kỳ {period.code}: "
+                f"đã sáp nhập, nay thuộc {successor.name} ({successor.org_unit_id}).",
+                hint=hint, value=unit_id)
+        else:
+            problems.error(
+                "unit_not_valid",
+                f"{unit.name} ({unit_id}) không tồn tại trong kỳ {period.code}.",
+                hint="Kiểm tra lại kỳ báo cáo và thư mục nộp.", value=unit_id)
+        return
+    if not any(rule.admits(unit, period.start if period else None) for rule in rules):
+        when = f" cho kỳ {period.code}" if period is not None else ""
         problems.error(
             "unit_not_submitter",
-            f"{unit.name} không phải đơn vị nộp biểu {contract.form}.",
+            f"{unit.name} không phải đơn vị nộp biểu {contract.form}{when}.",
             hint="Kiểm tra lại biểu mẫu và thư mục nộp.", value=unit_id)
-    if period is not None and not unit.overlaps(period.start, period.end):
-        successor = org_units().get(unit.successor_id or "")
-        extra = (f" (đã sáp nhập vào {successor.name}, thư mục {successor.org_unit_id})"
-                 if successor else "")
-        problems.error(
-            "unit_not_valid",
-            f"{unit.name} không còn tồn tại trong kỳ {period.code}{extra}.",
-            hint="Báo cáo các kỳ sau khi sáp nhập phải do đơn vị mới nộp, trong thư mục của "
-                 "đơn vị mới.", value=unit_id)
+
+
+def _check_own_area(unit_id: str, contract: Contract, records: Sequence[dict[str, Any]],
+                    problems: Problems, limit: int = 20) -> None:
+    """A commune reports for its own area: a row whose commune column (GD-01's "Xã, thị
+    trấn") names another commune is refused (the other commune reports it)."""
+    unit = org_units().get(unit_id)
+    columns = [n for n, c in contract.columns.items() if c.type == "commune"]
+    if unit is None or not unit.is_commune or not columns:
+        return
+    found = 0
+    for record in records:
+        for name in columns:
+            other = record.get(name)
+            if other is None or other == unit_id:
+                continue
+            found += 1
+            if found <= limit:
+                label = org_units()[other].name if other in org_units() else other
+                problems.error(
+                    "outside_own_area",
+                    f"Dòng này thuộc {label}, không thuộc địa bàn của {unit.name}.",
+                    hint=f"Mỗi xã, phường chỉ báo cáo các trường trên địa bàn mình; "
+                         f"{label} tự nộp báo cáo của mình.",
+                    sheet=record.get("source_sheet"), row=record.get("source_row"),
+                    column=contract.columns[name].label, value=label)
+    if found > limit:
+        problems.error("outside_own_area",
+                       f"Còn {found - limit} dòng khác thuộc địa bàn đơn vị khác.")
 
 
 def _guess_from_path(ctx: FileContext, contracts: dict[str, Contract]) -> Outcome:
@@ -329,7 +401,8 @@ def _hidden_warning(sheets: list[Sheet], records: Sequence[dict[str, Any]],
 
 def check_bytes(data: bytes, ctx: FileContext, *, now: datetime,
                 history: HistoryLookup | None = None,
-                contracts: dict[str, Contract] | None = None) -> Outcome:
+                contracts: dict[str, Contract] | None = None,
+                submitters: dict[str, tuple[SubmitterRule, ...]] | None = None) -> Outcome:
     """Everything about one file, every problem collected; never raises on bad content."""
     contracts = contracts or load_contracts()
     out = _guess_from_path(ctx, contracts)
@@ -344,7 +417,7 @@ def check_bytes(data: bytes, ctx: FileContext, *, now: datetime,
     if contract is None:
         problems.error(
             "unknown_form", "Không nhận ra biểu mẫu của tệp này.",
-            hint="Dùng đúng biểu mẫu do huyện ban hành (KTXH-01, YT-01, HCC-06, GD-01), giữ "
+            hint="Dùng đúng biểu mẫu đã ban hành (KTXH-01, YT-01, HCC-06, GD-01), giữ "
                  "nguyên dòng tiêu đề cột và ghi \"Biểu số: …\" ở phần đầu.")
         return out
     out.form, out.table = contract.form, contract.table
@@ -383,10 +456,10 @@ def check_bytes(data: bytes, ctx: FileContext, *, now: datetime,
                           sheet=used[1][0].name)
         used = used[:1]
     cells = [c for sheet, match in used for c in _block_cells(sheet, match)]
-    unit = resolve_unit(cells, ctx, problems)
     period = resolve_period(cells, ctx, contract, problems)
+    unit = resolve_unit(cells, ctx, problems, period)
     if unit:
-        check_unit_for_form(unit, contract, period, problems)
+        check_unit_for_form(unit, contract, period, problems, submitters)
     if period and not period.ended(now):
         problems.error(
             "period_not_ended", f"Kỳ báo cáo {period.code} chưa kết thúc.",
@@ -412,5 +485,7 @@ def check_bytes(data: bytes, ctx: FileContext, *, now: datetime,
         if len(out.records) < contract.min_rows:
             problems.error("no_data", "Biểu không có dòng số liệu nào.",
                            hint="Nhập số liệu vào biểu rồi gửi lại.")
+        if unit:
+            _check_own_area(unit, contract, out.records, problems)
     _hidden_warning([sheet for sheet, _ in used], out.records, problems)
     return out

@@ -14,7 +14,7 @@ Spec files hold three mappings, merged across files (keys must be unique):
   pie), `metrics`, `groupby`, `x`, `filters`, ... (see `CHART_BUILDERS`).
 - `dashboards.<slug>`: `title`, `layout` (rows of `{chart|markdown, width, height}`),
   `filters` (time / select; a select may name a `parent` filter, whose choice then narrows
-  its options: district -> commune).
+  its options: province -> area -> unit; `default` values it opens with, `required`, `multi`).
 
 Every chart gets the `query_context` its viz would save from Explore, so
 `GET /api/v1/chart/<pk>/data/` answers for imported charts too.
@@ -710,6 +710,19 @@ def _filter_id(slug: str, name: str) -> str:
     return "NATIVE_FILTER-" + hashlib.sha1(f"{slug}|{name}".encode()).hexdigest()[:20]
 
 
+def _charts_without(slug: str, column: str, spec: Spec) -> list[int]:
+    """Ids of the dashboard's charts whose dataset has no `column` (a filter on it would be
+    sent to them and rejected)."""
+    out = []
+    for row in spec.dashboards[slug].get("layout") or []:
+        for item in row:
+            if "chart" in item:
+                ds = spec.datasets[spec.charts[item["chart"]]["dataset"]]
+                if column not in (ds.get("columns") or {}):
+                    out.append(stable_id(chart_uuid(item["chart"])))
+    return sorted(out)
+
+
 def _native_filter(slug: str, flt: dict, spec: Spec) -> dict:
     fid = _filter_id(slug, flt["name"])
     base = {
@@ -730,11 +743,21 @@ def _native_filter(slug: str, flt: dict, spec: Spec) -> dict:
         }
     if flt["type"] == "select":
         ds = spec.datasets[flt["dataset"]]
+        default = [str(v) for v in flt.get("default") or []]
+        if default:  # the value the dashboard opens with; not for charts without the column
+            base["scope"] = {"excluded": _charts_without(slug, flt["column"], spec),
+                             "rootPath": ["ROOT_ID"]}
+            base["defaultDataMask"] = {
+                "extraFormData": {
+                    "filters": [{"col": flt["column"], "op": "IN", "val": default}]},
+                "filterState": {"label": ", ".join(default), "value": default},
+                "ownState": {},
+            }
         return {
             **base,
             "controlValues": {
                 "defaultToFirstItem": False,
-                "enableEmptyFilter": False,
+                "enableEmptyFilter": bool(flt.get("required", False)),
                 "inverseSelection": False,
                 "multiSelect": flt.get("multi", True),
                 "searchAllOptions": False,

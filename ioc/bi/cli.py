@@ -133,7 +133,8 @@ def register(sub) -> None:
 
     u = ss.add_parser("add-user", help="create or reset a user with a generated password")
     u.add_argument("username")
-    u.add_argument("--role", action="append", required=True, help="e.g. 'Xã Hiệp Thuận'")
+    u.add_argument("--role", action="append", required=True,
+                   help="a role name, e.g. a commune's (superset/policies/rls.yaml)")
     u.add_argument("--first-name", default="Cán bộ")
     u.add_argument("--email")
     u.set_defaults(func=_add_user)

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+from datetime import date
 from pathlib import Path
 
 from ioc import services, warehouse
+from ioc.bi import policies
 from ioc.bi.client import base_url, wait_healthy
 from ioc.settings import PROJECT_ROOT, Settings, read_or_create_secret
 
@@ -79,6 +81,10 @@ def superset_env(settings: Settings) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         "PYTHONWARNINGS": "ignore",
     }
+    # the title names the area the unit list says the IOC watches (no place in code)
+    if not env.get("IOC_APP_NAME"):
+        area = policies.area_name(date.today().isoformat())
+        env["IOC_APP_NAME"] = f"IOC {area}" if area else "IOC"
     url = metadata_url(settings)
     if url:
         env["IOC_SUPERSET_METADATA_URL"] = url

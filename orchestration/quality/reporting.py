@@ -32,7 +32,8 @@ LAST_CLOSED_PERIOD = """
 NOT_ON_TIME = """
     select org_unit_id, form_code, case when missing > 0 then 'thiếu' else 'muộn' end
     from mart_bao_cao.fct_nop_bao_cao
-    where period_kind = 'month' and period_month = %s and expected > 0
+    where structure_view = 'as_reported'  -- the units that owed the reports
+      and period_kind = 'month' and period_month = %s and expected > 0
       and (missing > 0 or late > 0)
     order by 3, 1, 2
 """

@@ -109,7 +109,7 @@ DOSSIERS = [
      "da_xu_ly", 0, True, True),
     ("HS6", "20767", 2, "2025-01-06 08:00", "2025-01-08 17:00", "2025-01-06 15:00",
      "da_xu_ly", 0, True, False),
-    ("HS7", "20755", 1, "2024-12-03 08:00", "2024-12-03 17:00", "2024-12-03 11:00",
+    ("HS7", "20779", 1, "2024-12-03 08:00", "2024-12-03 17:00", "2024-12-03 11:00",
      "da_xu_ly", 0, False, False),
 ]
 
@@ -265,8 +265,8 @@ def load(conn) -> None:
         conn.execute(
             "insert into raw_agency.phan_anh (ma_phan_anh, kenh, linh_vuc, tieu_de, dia_ban, "
             "ma_don_vi_xu_ly, ngay_tiep_nhan, han_xu_ly, ngay_hoan_thanh, trang_thai, "
-            "cong_khai, danh_gia, cap_nhat_luc) values (%s, %s, %s, 'Rác thải', 'QT2025', "
-            "'QT2025', %s, %s, %s, %s, %s, %s, %s)",
+            "cong_khai, danh_gia, cap_nhat_luc) values (%s, %s, %s, 'Rác thải', '20758', "
+            "'20758', %s, %s, %s, %s, %s, %s, %s)",
             (
                 key,
                 channel,

@@ -104,25 +104,30 @@ def d(text: str) -> Decimal:
 
 
 def test_merged_communes_map_to_que_tan(world: World) -> None:
-    mapped = dict(
-        world.rows(
-            "select org_unit_id, latest_org_unit_id from mart_dung_chung.dim_don_vi "
+    mapped = {
+        unit: (latest, current)
+        for unit, latest, current in world.rows(
+            "select org_unit_id, latest_org_unit_id, current_org_unit_id "
+            "from mart_dung_chung.dim_don_vi "
             "where org_unit_id in ('xa-hiep-hoa', 'xa-hiep-thuan', 'xa-que-tan', 'tt-tan-an')"
         )
-    )
-    assert mapped == {
-        "xa-hiep-hoa": "xa-que-tan",
-        "xa-hiep-thuan": "xa-que-tan",
-        "xa-que-tan": "xa-que-tan",
-        "tt-tan-an": "tt-tan-binh",
     }
-    # On the latest structure, Quế Tân's 2024 is Hiệp Hòa + Hiệp Thuận.
+    # the end of the successor chain is the commune of the 2025 reform; "today" (2025-03-10)
+    # is still Quế Tân's time
+    assert mapped == {
+        "xa-hiep-hoa": ("xa-hiep-duc", "xa-que-tan"),
+        "xa-hiep-thuan": ("xa-hiep-duc", "xa-que-tan"),
+        "xa-que-tan": ("xa-hiep-duc", "xa-que-tan"),
+        "tt-tan-an": ("xa-hiep-duc", "tt-tan-binh"),
+    }
+    # In today's structure (judged on 2025-03-10, before the July reform) Quế Tân's 2024 is
+    # Hiệp Hòa + Hiệp Thuận.
     got = {
         (str(m), code): (v, ytd)
         for m, code, v, ytd in world.rows(
             "select period_month, indicator_code, value, ytd_value "
-            "from mart_kinh_te_xa_hoi.fct_chi_tieu_thang_cau_truc_moi "
-            "where org_unit_id = 'xa-que-tan'"
+            "from mart_kinh_te_xa_hoi.fct_chi_tieu_thang "
+            "where org_unit_id = 'xa-que-tan' and structure_view = 'current_structure'"
         )
     }
     assert got[("2024-11-01", "KT01")] == (160, 160)
@@ -162,7 +167,8 @@ def test_dossier_cases(world: World) -> None:
     assert cases["HS4"] == ["xa-binh-lam", "dang_qua_han", None]
     # received Fri 24 Jan 2025, done Tue 4 Feb: Tết and weekends do not count → 2 days
     assert cases["HS5"] == ["xa-binh-lam", "truoc_han", 2]
-    # api_code 20755 is Tân Bình after 2020-02-01 (Tân An before)
+    # api_code 20779 is Tân Bình's from 2020-02-01 (Quế Bình's before, Xã Hiệp Đức's from
+    # 2025-07-01): the receipt date decides
     assert cases["HS7"] == ["tt-tan-binh", "dung_han", 0]
 
 
@@ -186,7 +192,8 @@ def test_hcc06_system_vs_reported(world: World) -> None:
         for f, m, *rest in world.rows(
             "select linh_vuc, measure, system_value, reported_value, difference, match_status "
             "from mart_hanh_chinh_cong.fct_so_sanh_hcc06 "
-            "where org_unit_id = 'xa-binh-lam' and period_month = '2024-12-01'"
+            "where structure_view = 'as_reported' "
+            "and org_unit_id = 'xa-binh-lam' and period_month = '2024-12-01'"
         )
     }
     assert len(rows) == 22
@@ -216,20 +223,22 @@ def test_poor_household_rate_rolls_up_sum_over_sum(world: World) -> None:
     communes = dict(
         world.rows(
             "select org_unit_id, poor_rate from mart_kinh_te_xa_hoi.fct_ty_le_xa_hoi_thang "
-            "where period_month = '2024-12-01'"
+            "where structure_view = 'as_reported' and period_month = '2024-12-01'"
         )
     )
     assert communes == {"xa-hiep-hoa": d("9.00"), "xa-hiep-thuan": d("50.00")}
     poor, households, rate = world.one(
         "select poor_households, households, poor_rate "
         "from mart_kinh_te_xa_hoi.fct_ty_le_xa_hoi_huyen "
-        "where org_unit_id = 'huyen-hiep-duc' and period_month = '2024-12-01'"
+        "where structure_view = 'as_reported' "
+        "and org_unit_id = 'huyen-hiep-duc' and period_month = '2024-12-01'"
     )
     assert (poor, households, rate) == (140, 1100, d("12.73"))
     assert rate != (communes["xa-hiep-hoa"] + communes["xa-hiep-thuan"]) / 2  # 29.5 is wrong
     kpi = world.one(
         "select numerator, denominator, value from mart_tong_quan.fct_kpi_thang "
-        "where org_unit_id = 'huyen-hiep-duc' and unit_level = 'huyen' "
+        "where structure_view = 'as_reported' "
+        "and org_unit_id = 'huyen-hiep-duc' and unit_level = 'dia_ban' "
         "and period_month = '2024-12-01' and kpi_code = 'ktxh_ty_le_ho_ngheo'"
     )
     assert kpi == (140, 1100, d("12.73"))
@@ -241,7 +250,8 @@ def test_district_indicator_totals_honour_area_rollup(world: World) -> None:
         for c, *rest in world.rows(
             "select indicator_code, value, ytd_value, plan_year, pct_of_plan, communes_reported, "
             "communes_expected from mart_kinh_te_xa_hoi.fct_chi_tieu_thang_huyen "
-            "where org_unit_id = 'huyen-hiep-duc' and period_month = '2024-12-01'"
+            "where structure_view = 'as_reported' "
+            "and org_unit_id = 'huyen-hiep-duc' and period_month = '2024-12-01'"
         )
     }
     assert rows["KT01"] == [70, 230, 1600, d("14.4"), 2, 11]
@@ -255,7 +265,8 @@ def test_health_rates(world: World) -> None:
     row = world.one(
         "select insured_visit_share, immunisation_coverage, antenatal_4_share, population, "
         "dengue_per_100k from mart_y_te.fct_y_te_thang "
-        "where org_unit_id = 'xa-hiep-thuan' and period_month = '2024-12-01'"
+        "where structure_view = 'as_reported' "
+        "and org_unit_id = 'xa-hiep-thuan' and period_month = '2024-12-01'"
     )
     assert row == (d("75.00"), d("25.00"), d("75.00"), 500, d("400.00"))
 
@@ -266,7 +277,8 @@ def test_education_rates(world: World) -> None:
         for u, *rest in world.rows(
             "select org_unit_id, schools, minority_share, dropout_rate, pupils_per_teacher, "
             "national_standard_share from mart_giao_duc.fct_giao_duc_hoc_ky "
-            "where semester_period = '2024-HK1' and school_level = 'Tiểu học'"
+            "where structure_view = 'as_reported' "
+            "and semester_period = '2024-HK1' and school_level = 'Tiểu học'"
         )
     }
     assert rows["xa-hiep-thuan"] == [1, d("10.00"), d("1.00"), d("20.00"), d("100.00")]
@@ -283,7 +295,7 @@ def test_documents_month(world: World) -> None:
             "select period_month, incoming_received, incoming_completed_on_time, "
             "incoming_completed_late, incoming_open_past_deadline, incoming_open_due_7_days, "
             "on_time_rate, digital_signature_share from mart_van_ban.fct_van_ban_thang "
-            "where org_unit_id = 'xa-que-tho'"
+            "where structure_view = 'as_reported' and org_unit_id = 'xa-que-tho'"
         )
     }
     assert rows["2025-01-01"] == [3, 1, 1, 0, 1, d("50.00"), d("50.00")]
@@ -305,7 +317,8 @@ def test_feedback_default_deadline_across_tet(world: World) -> None:
     feb = world.one(
         "select resolved, on_time_rate, satisfaction_rate, mean_rating, published_share, "
         "avg_working_days_to_resolve from mart_phan_anh_kien_nghi.fct_phan_anh_thang "
-        "where org_unit_id = 'xa-que-tan' and period_month = '2025-02-01'"
+        "where structure_view = 'as_reported' "
+        "and org_unit_id = 'xa-que-tan' and period_month = '2025-02-01'"
     )
     assert feb == (2, d("50.00"), d("50.00"), d("3.50"), d("50.00"), d("9.50"))
 
@@ -319,7 +332,7 @@ def test_report_submissions(world: World) -> None:
         for u, p, *rest in world.rows(
             "select org_unit_id, period, submission_status, refused_attempts, accepted_versions, "
             "current_version, current_file_id from mart_bao_cao.fct_nop_bao_cao "
-            "where form_code = 'KTXH-01'"
+            "where structure_view = 'as_reported' and form_code = 'KTXH-01'"
         )
     }
     assert rows[("xa-hiep-hoa", "2024-11")][0] == "dung_han"
@@ -330,7 +343,8 @@ def test_report_submissions(world: World) -> None:
     assert ("xa-hiep-hoa", "2025-01") not in rows  # merged away: owes nothing in 2025
     gd = world.one(
         "select submission_status from mart_bao_cao.fct_nop_bao_cao "
-        "where form_code = 'GD-01' and org_unit_id = 'phong-gddt'"
+        "where structure_view = 'as_reported' "
+        "and form_code = 'GD-01' and org_unit_id = 'phong-gddt'"
     )
     assert gd == ("dung_han",)
 
@@ -341,7 +355,7 @@ def test_reporting_rates(world: World) -> None:
         for p, *rest in world.rows(
             "select period, units_owing, expected, received, on_time, reporting_rate, "
             "on_time_reporting_rate from mart_bao_cao.fct_nop_bao_cao_huyen "
-            "where form_code = 'KTXH-01'"
+            "where structure_view = 'as_reported' and form_code = 'KTXH-01'"
         )
     }
     assert rows["2024-11"] == [11, 11, 2, 1, d("18.18"), d("9.09")]
@@ -350,7 +364,8 @@ def test_reporting_rates(world: World) -> None:
     # the overview's December reporting rate covers the three monthly forms: 4 of 33
     assert world.one(
         "select numerator, denominator, value from mart_tong_quan.fct_kpi_thang "
-        "where unit_level = 'huyen' and period_month = '2024-12-01' and kpi_code = 'bc_ty_le_nop'"
+        "where structure_view = 'as_reported' "
+        "and unit_level = 'dia_ban' and period_month = '2024-12-01' and kpi_code = 'bc_ty_le_nop'"
     ) == (4, 33, d("12.12"))
 
 
@@ -359,7 +374,7 @@ def test_refusals_by_reason(world: World) -> None:
         (u, g): rest
         for u, g, *rest in world.rows(
             "select org_unit_id, reason_group, refused_files, problems "
-            "from mart_bao_cao.fct_tu_choi_theo_ly_do"
+            "from mart_bao_cao.fct_tu_choi_theo_ly_do where structure_view = 'as_reported'"
         )
     }
     assert rows == {
@@ -456,7 +471,8 @@ def test_incremental_run_updates_changed_and_open_dossiers(world: World) -> None
     feb = world.one(
         "select received_total, resolved_late, pending_total, late_rate "
         "from mart_hanh_chinh_cong.fct_ho_so_thang "
-        "where org_unit_id = 'xa-binh-lam' and period_month = '2025-02-01'"
+        "where structure_view = 'as_reported' "
+        "and org_unit_id = 'xa-binh-lam' and period_month = '2025-02-01'"
     )
     assert feb == (2, 1, 0, d("50.00"))
 

@@ -11,6 +11,7 @@ import psycopg
 
 from ingest.intake import store
 from ingest.intake.contracts import CONTRACTS_DIR, load_contracts
+from ingest.intake.reference import SEEDS, form_submitters
 from ingest.intake.validate import check_bytes, context_for
 from tests.intake.builders import write_xlsx
 from tests.intake.conftest import NOW
@@ -24,6 +25,16 @@ def _contracts(tmp_path: Path):
     yaml_block = re.search(r"```yaml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S).group(1)
     (folder / "dc-01.yaml").write_text(yaml_block, encoding="utf-8")
     return load_contracts(folder)
+
+
+def _submitters(tmp_path: Path):
+    """form_submitters.csv with the page's line for DC-01 added (read from the page)."""
+    line = re.search(r"```csv\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S).group(1)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    original = (SEEDS / "form_submitters.csv").read_text(encoding="utf-8")
+    (seeds / "form_submitters.csv").write_text(original + line, encoding="utf-8")
+    return form_submitters(seeds)
 
 
 def _sheet(rows):
@@ -41,7 +52,7 @@ def test_worked_example_is_read(tmp_path: Path) -> None:
     contracts = _contracts(tmp_path)
     path = write_xlsx(tmp_path / "intake" / "xa-song-tra" / "dan cu.xlsx", _sheet(GOOD))
     out = check_bytes(path.read_bytes(), context_for(path, tmp_path / "intake"), now=NOW,
-                      contracts=contracts)
+                      contracts=contracts, submitters=_submitters(tmp_path))
     assert out.accepted, out.problems.errors
     assert (out.form, out.org_unit_id, out.period, out.table) == (
         "DC-01", "xa-song-tra", "2024-10", "dc01_village")
@@ -55,7 +66,7 @@ def test_worked_example_rules(tmp_path: Path) -> None:
            [None, "Tổng cộng", 215, 870, 700, 42]]
     path = write_xlsx(tmp_path / "intake" / "xa-song-tra" / "dan cu.xlsx", _sheet(bad))
     out = check_bytes(path.read_bytes(), context_for(path, tmp_path / "intake"), now=NOW,
-                      contracts=contracts)
+                      contracts=contracts, submitters=_submitters(tmp_path))
     assert {p.code for p in out.problems.errors} == {"rule_broken", "duplicate_key",
                                                      "total_mismatch"}
 

@@ -8,15 +8,15 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.intake.reference import fold, org_units, units_named_in
+from ingest.intake.reference import REPORTING_RANK, fold, org_units, units_named_in
 from ingest.intake.validate import _ids_in_name
 
 UNITS = org_units()
 
 
-def _named_by_definition(text: str, excluded: tuple[str, ...] = ("tinh", "huyen")) -> set[str]:
+def _named_by_definition(text: str, min_rank: int = REPORTING_RANK) -> set[str]:
     padded = f" {fold(text)} "
-    return {u.org_unit_id for u in UNITS.values() if u.unit_type not in excluded
+    return {u.org_unit_id for u in UNITS.values() if u.rank >= min_rank
             and any(f" {name} " in padded for name in u.written_names)}
 
 
@@ -39,7 +39,7 @@ PIECES = st.one_of(st.sampled_from(NAMES), st.sampled_from(WORDS), st.sampled_fr
 def test_units_named_in_equals_its_definition(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert units_named_in(text) == _named_by_definition(text)
-    assert units_named_in(text, ()) == _named_by_definition(text, ())
+    assert units_named_in(text, 1) == _named_by_definition(text, 1)
 
 
 @settings(max_examples=400, deadline=None)
@@ -50,7 +50,7 @@ def test_ids_in_file_name_equal_their_definition(pieces: list[str]) -> None:
 
 
 def test_examples() -> None:
-    some = sorted(u for u, unit in UNITS.items() if unit.unit_type in ("xa", "thi_tran"))[0]
+    some = sorted(u for u, unit in UNITS.items() if unit.is_commune)[0]
     unit = UNITS[some]
     assert units_named_in(f"UBND {unit.name}") == {some}
     assert _ids_in_name(f"KTXH-01_{some}_2024-10.xlsx") == {some}

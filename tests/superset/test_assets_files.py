@@ -86,7 +86,7 @@ def test_every_commune_has_a_role_and_merged_communes_see_their_history():
         communes = {
             u["org_unit_id"]: u["name"]
             for u in csv.DictReader(fh)
-            if u["unit_type"] in ("xa", "thi_tran")
+            if u["unit_type"] in policies.commune_levels()
         }
     rules = {r["org_unit_id"]: r for r in policies.commune_rules()}
     assert set(rules) == set(communes)
@@ -95,6 +95,23 @@ def test_every_commune_has_a_role_and_merged_communes_see_their_history():
     assert rules["xa-que-tan"]["clause"] == (
         "org_unit_id IN ('xa-hiep-hoa', 'xa-hiep-thuan', 'xa-que-tan')"
     )
+    # the 2025 reform: a commune sees its predecessors through every merger since 2020
+    assert rules["xa-hiep-duc"]["clause"] == (
+        "org_unit_id IN ('tt-tan-an', 'tt-tan-binh', 'xa-hiep-duc', 'xa-hiep-hoa', "
+        "'xa-hiep-thuan', 'xa-que-binh', 'xa-que-luu', 'xa-que-tan')"
+    )
+
+
+def test_role_names_are_unique_when_two_units_share_a_name():
+    rules = {r["org_unit_id"]: r for r in policies.commune_rules()}
+    roles = [r["role"] for r in rules.values()]
+    assert len(roles) == len(set(roles))
+    assert rules["xa-phuoc-tra"]["role"] == "Xã Phước Trà (đến 30/06/2025)"
+    assert rules["xa-phuoc-tra-2025"]["role"] == "Xã Phước Trà (từ 01/07/2025)"
+    assert rules["xa-phuoc-tra-2025"]["clause"] == (
+        "org_unit_id IN ('xa-phuoc-gia', 'xa-phuoc-tra', 'xa-phuoc-tra-2025', 'xa-song-tra')"
+    )
+    assert rules["xa-viet-an"]["role"] == "Xã Việt An"  # a unique name stays as it is
 
 
 def test_builder_rejects_unknown_references():
@@ -129,6 +146,8 @@ def test_canonical_form_replaces_install_ids_with_uuid_derived_ones():
             for node in doc["position"].values():
                 if isinstance(node, dict) and node.get("type") == "CHART":
                     node["meta"]["chartId"] += 7
+            for flt in doc["metadata"]["native_filter_configuration"]:
+                flt["scope"]["excluded"] = [i + 7 for i in flt["scope"]["excluded"]]
         if rel.startswith("databases/"):
             doc["sqlalchemy_uri"] = "postgresql+psycopg2://ioc_bi:XXXXXXXXXX@10.0.0.5:5432/ioc"
         shifted[f"export_root/{rel.replace('.yaml', '_17.yaml')}"] = doc
@@ -172,7 +191,9 @@ def test_rates_are_ratios_of_sums_never_averages():
                 assert "NULLIF(" in sql, (ds["table_name"], metric["metric_name"])
 
 
-def test_every_dashboard_filters_period_and_unit_with_district_first():
+def test_every_dashboard_filters_period_view_and_area_levels():
+    """Both eras: province or city → district or area → unit, by name; the view of history
+    required, single, opening on today's structure."""
     dashboards = [d for rel, d in _docs().items() if rel.startswith("dashboards/")]
     assert {d["dashboard_title"] for d in dashboards} >= {
         "Tổng quan IOC",
@@ -190,9 +211,15 @@ def test_every_dashboard_filters_period_and_unit_with_district_first():
         filters = meta["native_filter_configuration"]
         by_column = {t["column"]["name"]: f for f in filters for t in f["targets"] if "column" in t}
         assert any(f["filterType"] == "filter_time" for f in filters), dash["slug"]
-        district, unit = by_column["district_id"], by_column["org_unit_name"]
-        assert unit["cascadeParentIds"] == [district["id"]], dash["slug"]
-        assert district["name"] == "Huyện"
+        province, area = by_column["province_name"], by_column["district_name"]
+        unit, view = by_column["org_unit_name"], by_column["structure_view_name"]
+        assert area["cascadeParentIds"] == [province["id"]], dash["slug"]
+        assert unit["cascadeParentIds"] == [area["id"]], dash["slug"]
+        assert view["controlValues"]["enableEmptyFilter"] is True, dash["slug"]
+        assert view["controlValues"]["multiSelect"] is False, dash["slug"]
+        assert view["defaultDataMask"]["filterState"]["value"] == ["Theo cấu trúc hiện nay"]
+        assert view["defaultDataMask"]["extraFormData"]["filters"] == [
+            {"col": "structure_view_name", "op": "IN", "val": ["Theo cấu trúc hiện nay"]}]
 
 
 def test_charts_format_numbers_and_months_the_vietnamese_way():

@@ -168,13 +168,33 @@ def test_every_dashboard_renders_every_chart(
         for chart_id in chart_ids:
             status, body = seen.get(chart_id, (None, None))
             assert status in (200, 202), (dash["dashboard_title"], chart_id)
-            assert body["queries"] == saved[chart_id].query_context["queries"], (
+            assert _without_defaults(body["queries"]) == saved[chart_id].query_context[
+                "queries"], (
                 f"{saved[chart_id].title}: the saved query context is not what the "
                 "dashboard asks for"
             )
     unexpected = [m for m in console if not EXPECTED_CONSOLE.search(m)]
     assert not unexpected, unexpected
     page.context.close()
+
+
+def _default_filters() -> list[dict]:
+    """The filters dashboards open with (the view of history), as charts receive them."""
+    found = []
+    for rel, text in bundle.read_dir().items():
+        if rel.startswith("dashboards/"):
+            for flt in yaml.safe_load(text)["metadata"]["native_filter_configuration"]:
+                found += flt["defaultDataMask"].get("extraFormData", {}).get("filters", [])
+    return found
+
+
+def _without_defaults(queries: list[dict]) -> list[dict]:
+    """A dashboard's chart request less the filters it opens with, which a saved chart does
+    not hold (it is not opened on a dashboard)."""
+    defaults = _default_filters()
+    assert defaults, "no dashboard opens with a filter"
+    return [{**q, "filters": [f for f in q.get("filters", []) if f not in defaults]}
+            for q in queries]
 
 
 def test_numbers_and_months_use_vietnamese_format(
@@ -184,10 +204,13 @@ def test_numbers_and_months_use_vietnamese_format(
     with warehouse.connect(warehouse_settings) as conn:
         latest, poor_rate = conn.execute(
             """select period_month, value from mart_tong_quan.fct_kpi_thang
-               where unit_level = 'huyen' and kpi_code = 'ktxh_ty_le_ho_ngheo'
+               where unit_level = 'dia_ban' and structure_view = 'current_structure'
+                 and kpi_code = 'ktxh_ty_le_ho_ngheo'
                order by period_month desc limit 1"""
         ).fetchone()
-        (visits,) = conn.execute("select sum(visits) from mart_y_te.fct_y_te_thang").fetchone()
+        (visits,) = conn.execute(
+            "select sum(visits) from mart_y_te.fct_y_te_thang "
+            "where structure_view = 'current_structure'").fetchone()
     assert visits >= 1000  # so the thousands separator shows
     page = _admin_page(browser, admin_session, superset_server.url, _dashboard_path("tong-quan"))
     _wait_for_charts(page)
@@ -227,7 +250,7 @@ def test_unit_filter_applies_to_every_chart(
             else None
         ),
     )
-    page.locator(f'[data-test="{_filter_id("kinh-te-xa-hoi", "Xã/thị trấn")}"]').click()
+    page.locator(f'[data-test="{_filter_id("kinh-te-xa-hoi", "Đơn vị")}"]').click()
     page.get_by_title("Xã Quế Thọ").first.click()
     page.keyboard.press("Escape")
     page.locator('[data-test="filter-bar__apply-button"]').click()
@@ -259,18 +282,19 @@ def _data_requests(page) -> list[dict]:
 def test_unit_filter_depends_on_the_district_filter(
     browser, superset_server: SupersetServer, admin_session
 ):
-    """Choosing a district narrows the unit filter's choices (cascading native filters)."""
+    """Choosing an area (a district before the 2025 reform) narrows the unit filter's choices
+    (cascading native filters)."""
     page = _admin_page(
         browser, admin_session, superset_server.url, _dashboard_path("hanh-chinh-cong")
     )
     _wait_for_charts(page)
     bodies = _data_requests(page)
-    page.locator(f'[data-test="{_filter_id("hanh-chinh-cong", "Huyện")}"]').click()
-    page.get_by_title("huyen-hiep-duc").first.click()
+    page.locator(f'[data-test="{_filter_id("hanh-chinh-cong", "Địa bàn")}"]').click()
+    page.get_by_title("Huyện Hiệp Đức").first.click()
     page.keyboard.press("Escape")
     page.locator(f'[data-test="{_filter_id("hanh-chinh-cong", "Đơn vị")}"]').click()
     page.wait_for_timeout(1500)
-    wanted = {"col": "district_id", "op": "IN", "val": ["huyen-hiep-duc"]}
+    wanted = {"col": "district_name", "op": "IN", "val": ["Huyện Hiệp Đức"]}
     options = [
         b
         for b in bodies
@@ -342,7 +366,16 @@ def test_a_table_row_cross_filters_the_dashboard_and_drills_by_unit(
 def test_commune_user_dashboard_shows_only_its_commune(
     browser, superset_server: SupersetServer, commune_user
 ):
+    """The commune of this demo world (2024) ended with the merger of 2025-01-01: in today's
+    structure its history is its successor's rows, which its role may not read; as reported,
+    it sees its own rows and no other commune's."""
     page = _login(browser, superset_server.url, *commune_user, _dashboard_path("kinh-te-xa-hoi"))
+    _wait_for_charts(page)
+    page.locator(f'[data-test="{_filter_id("kinh-te-xa-hoi", "Góc nhìn lịch sử")}"]').click()
+    page.get_by_title("Như đã báo cáo").first.click()
+    page.keyboard.press("Escape")
+    page.locator('[data-test="filter-bar__apply-button"]').click()
+    page.wait_for_timeout(1000)
     _wait_for_charts(page)
     rows = page.locator('[data-test="chart-grid-component"] table tbody tr')
     rows.first.wait_for(state="visible")

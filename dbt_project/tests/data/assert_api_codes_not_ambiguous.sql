@@ -1,5 +1,5 @@
--- Agency records name their unit by api_code; two units may share a code (Tân An → Tân
--- Bình kept 20755) only if their validity periods do not overlap, or a record's unit would
+-- Agency records name their unit by api_code; two units may share a code (a merged unit
+-- keeps one of its predecessors' codes) only if their validity periods do not overlap, or a record's unit would
 -- be ambiguous.
 select
     a.api_code,

@@ -1,7 +1,8 @@
 -- Which unit must submit which form for which period: every unit valid at the end of the
--- period whose type (communes for KTXH-01, YT-01, HCC-06) or id (phong-gddt for GD-01) the
--- form names, for every period that has ended, from the first period the form was ever
--- accepted for (so the platform's start-up months are not counted as missing).
+-- period that a rule of form_submitters.csv admits for it (a group — `commune_level`: every
+-- commune-level unit — or one unit, for periods starting within the rule's dates), for every
+-- period that has ended, from the first period the form was ever accepted for (so the
+-- platform's start-up months are not counted as missing). Intake admits exactly these.
 with
 
 forms as (
@@ -14,6 +15,10 @@ units as (
 
 semesters as (
     select * from {{ ref('dim_hoc_ky') }}
+),
+
+submitters as (
+    select * from {{ ref('form_submitters') }}
 ),
 
 first_periods as (
@@ -64,7 +69,7 @@ periods as (
 ),
 
 final as (
-    select
+    select distinct
         units.org_unit_id,
         periods.form_code,
         periods.period,
@@ -73,13 +78,18 @@ final as (
         (periods.period_end + forms.due_days_after_period_end)::date as due_date
     from periods
     inner join forms on periods.form_code = forms.form_code
+    inner join submitters
+        on
+            periods.form_code = submitters.form_code
+            and (submitters.period_from is null or periods.period_start >= submitters.period_from)
+            and (submitters.period_to is null or periods.period_start <= submitters.period_to)
     inner join units
         on
             periods.period_end >= units.valid_from
             and coalesce(units.valid_to, date '9999-12-31') >= periods.period_end
             and (
-                units.unit_type = any(string_to_array(forms.submitter_unit_types, '|'))
-                or units.org_unit_id = any(string_to_array(forms.submitter_org_unit_ids, '|'))
+                units.org_unit_id = submitters.org_unit_id
+                or (submitters.submitter_group = 'commune_level' and units.is_commune)
             )
 )
 

@@ -45,6 +45,9 @@ final as (
         errors.org_unit_id::text as org_unit_id,
         units.org_unit_name::text as org_unit_name,
         units.district_id::text as district_id,
+        units.current_org_unit_id::text as current_org_unit_id,
+        units.current_org_unit_name::text as current_org_unit_name,
+        current_unit.district_id::text as current_district_id,
         errors.form_code::text as form_code,
         errors.period::text as period,
         errors.arrived_at::timestamptz as arrived_at,
@@ -59,6 +62,8 @@ final as (
     from errors
     left join reasons on errors.code = reasons.code
     left join units on errors.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as current_unit
+        on units.current_org_unit_id = current_unit.org_unit_id
 )
 
 select * from final

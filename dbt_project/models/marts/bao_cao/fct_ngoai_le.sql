@@ -86,6 +86,9 @@ final as (
         units.org_unit_name::text as org_unit_name,
         units.latest_org_unit_id::text as latest_org_unit_id,
         units.district_id::text as district_id,
+        units.current_org_unit_id::text as current_org_unit_id,
+        units.current_org_unit_name::text as current_org_unit_name,
+        current_unit.district_id::text as current_district_id,
         scored.form_code::text as form_code,
         scored.indicator_code::text as indicator_code,
         indicators.indicator_name::text as indicator_name,
@@ -100,6 +103,8 @@ final as (
         scored.file_id::bigint as file_id
     from scored
     left join {{ ref('dim_don_vi') }} as units on scored.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as current_unit
+        on units.current_org_unit_id = current_unit.org_unit_id
     left join {{ ref('dim_chi_tieu') }} as indicators
         on scored.indicator_code = indicators.indicator_code
     where

@@ -3,6 +3,8 @@
 -- accepted version arrived by the end of the due day (Asia/Ho_Chi_Minh), how many attempts
 -- were refused and which version is in force. A report counts as expected once its due day
 -- has passed, or as soon as it arrives; before that it is `chua_den_han` (not yet due).
+-- Both views of history (structure_view): as reported, and under today's units (the
+-- reports of the units they were formed from added up; status: the worst of them).
 with
 
 expected as (
@@ -59,42 +61,111 @@ judged as (
             and expected.period = submissions.period
 ),
 
-final as (
+per_unit as (
     select
-        judged.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
-        judged.form_code::text as form_code,
-        forms.form_title::text as form_title,
-        judged.period::text as period,
-        forms.period_kind::text as period_kind,
-        case when forms.period_kind = 'month' then judged.period_start end::date as period_month,
-        judged.period_start::date as period_start,
-        judged.period_end::date as period_end,
-        judged.due_date::date as due_date,
+        judged.org_unit_id,
+        judged.form_code,
+        judged.period,
+        judged.period_start,
+        judged.period_end,
+        judged.due_date,
         (judged.is_due or judged.is_received)::int as expected,
         judged.is_received::int as received,
         (judged.is_received and judged.is_on_time)::int as on_time,
         (judged.is_received and not judged.is_on_time)::int as late,
         (judged.is_due and not judged.is_received)::int as missing,
-        judged.refused_attempts::int as refused_attempts,
-        judged.duplicate_files::int as duplicate_files,
-        judged.accepted_versions::int as accepted_versions,
-        judged.current_version::int as current_version,
-        judged.current_file_id::bigint as current_file_id,
-        judged.first_accepted_at::timestamptz as first_accepted_at,
-        judged.last_accepted_at::timestamptz as last_accepted_at,
+        judged.refused_attempts,
+        judged.duplicate_files,
+        judged.accepted_versions,
+        judged.current_version,
+        judged.current_file_id,
+        judged.first_accepted_at,
+        judged.last_accepted_at
+    from judged
+),
+
+both_views as (
+    -- as reported: one row per report a unit owes; today's structure: the reports of the
+    -- units that make up today's unit added up (a unit's version and file only when alone)
+    select
+        'as_reported' as structure_view,
+        per_unit.*,
+        1 as units_owing
+    from per_unit
+    union all
+    select
+        'current_structure' as structure_view,
+        coalesce(today_units.current_org_unit_id, per_unit.org_unit_id) as org_unit_id,
+        per_unit.form_code,
+        per_unit.period,
+        min(per_unit.period_start) as period_start,
+        min(per_unit.period_end) as period_end,
+        min(per_unit.due_date) as due_date,
+        sum(per_unit.expected) as expected,
+        sum(per_unit.received) as received,
+        sum(per_unit.on_time) as on_time,
+        sum(per_unit.late) as late,
+        sum(per_unit.missing) as missing,
+        sum(per_unit.refused_attempts) as refused_attempts,
+        sum(per_unit.duplicate_files) as duplicate_files,
+        sum(per_unit.accepted_versions) as accepted_versions,
+        case when count(*) = 1 then min(per_unit.current_version) end as current_version,
+        case when count(*) = 1 then min(per_unit.current_file_id) end as current_file_id,
+        min(per_unit.first_accepted_at) as first_accepted_at,
+        max(per_unit.last_accepted_at) as last_accepted_at,
+        count(*) as units_owing
+    from per_unit
+    left join {{ ref('int_don_vi__hien_nay') }} as today_units
+        on per_unit.org_unit_id = today_units.org_unit_id
+    group by
+        coalesce(today_units.current_org_unit_id, per_unit.org_unit_id),
+        per_unit.form_code,
+        per_unit.period
+),
+
+final as (
+    select
+        both_views.org_unit_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        units.latest_org_unit_id::text as latest_org_unit_id,
+        units.district_id::text as district_id,
+        both_views.form_code::text as form_code,
+        forms.form_title::text as form_title,
+        both_views.period::text as period,
+        forms.period_kind::text as period_kind,
         case
-            when judged.is_received and judged.is_on_time then 'dung_han'
-            when judged.is_received then 'tre_han'
-            when judged.is_due then 'chua_nop'
+            when forms.period_kind = 'month' then both_views.period_start
+        end::date as period_month,
+        both_views.period_start::date as period_start,
+        both_views.period_end::date as period_end,
+        both_views.due_date::date as due_date,
+        both_views.expected::int as expected,
+        both_views.received::int as received,
+        both_views.on_time::int as on_time,
+        both_views.late::int as late,
+        both_views.missing::int as missing,
+        both_views.refused_attempts::int as refused_attempts,
+        both_views.duplicate_files::int as duplicate_files,
+        both_views.accepted_versions::int as accepted_versions,
+        both_views.current_version::int as current_version,
+        both_views.current_file_id::bigint as current_file_id,
+        both_views.first_accepted_at::timestamptz as first_accepted_at,
+        both_views.last_accepted_at::timestamptz as last_accepted_at,
+        case
+            when both_views.missing > 0 then 'chua_nop'
+            when both_views.late > 0 then 'tre_han'
+            when both_views.on_time > 0 then 'dung_han'
             else 'chua_den_han'
         end::text as submission_status,
-        {{ as_of_date() }}::date as status_as_of
-    from judged
-    left join units on judged.org_unit_id = units.org_unit_id
-    left join forms on judged.form_code = forms.form_code
+        {{ as_of_date() }}::date as status_as_of,
+        both_views.structure_view::text as structure_view,
+        {{ structure_view_name('both_views.structure_view') }} as structure_view_name,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name,
+        both_views.units_owing::int as units_owing
+    from both_views
+    left join units on both_views.org_unit_id = units.org_unit_id
+    left join forms on both_views.form_code = forms.form_code
 )
 
 select * from final

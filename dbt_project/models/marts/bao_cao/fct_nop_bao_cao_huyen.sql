@@ -13,6 +13,7 @@ units as (
 
 summed as (
     select
+        structure_view,
         district_id,
         form_code,
         period,
@@ -21,7 +22,7 @@ summed as (
         min(period_start) as period_start,
         min(period_end) as period_end,
         min(due_date) as due_date,
-        count(*) as units_owing,
+        sum(units_owing) as units_owing,
         sum(expected) as expected,
         sum(received) as received,
         sum(on_time) as on_time,
@@ -29,7 +30,7 @@ summed as (
         sum(missing) as missing,
         sum(refused_attempts) as refused_attempts
     from reports
-    group by district_id, form_code, period
+    group by structure_view, district_id, form_code, period
 ),
 
 final as (
@@ -51,7 +52,10 @@ final as (
         summed.missing::int as missing,
         summed.refused_attempts::int as refused_attempts,
         {{ pct('summed.received', 'summed.expected') }} as reporting_rate,
-        {{ pct('summed.on_time', 'summed.expected') }} as on_time_reporting_rate
+        {{ pct('summed.on_time', 'summed.expected') }} as on_time_reporting_rate,
+        summed.structure_view::text as structure_view,
+        {{ structure_view_name('summed.structure_view') }} as structure_view_name,
+        units.province_name::text as province_name
     from summed
     left join units on summed.district_id = units.org_unit_id
 )

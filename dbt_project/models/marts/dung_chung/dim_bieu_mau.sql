@@ -1,4 +1,5 @@
--- Report forms (biểu mẫu): who submits them, for which period, and when they are due.
+-- Report forms (biểu mẫu): for which period and when they are due (who submits them:
+-- seed form_submitters).
 with
 
 source as (
@@ -10,8 +11,6 @@ final as (
         form_code::text as form_code,
         title::text as form_title,
         period_kind::text as period_kind,
-        nullif(submitter_unit_types, '')::text as submitter_unit_types,
-        nullif(submitter_org_unit_ids, '')::text as submitter_org_unit_ids,
         due_days_after_period_end::int as due_days_after_period_end,
         domain::text as domain
     from source

@@ -3,12 +3,22 @@
     country's 700,000 dossiers). -#}
 {{ config(indexes=[{'columns': ['api_code', 'valid_from']}]) }}
 -- Units (đơn vị): one row per unit of org_units.csv, effective-dated (valid_from/valid_to),
--- with its place in the hierarchy (province → district → commune/agency) and the unit it
--- became in the latest structure, following successors (Hiệp Hòa, Hiệp Thuận → Quế Tân).
+-- with its level (unit_levels.csv: name, rank, commune-level or not), its place in the
+-- hierarchy — rank 1 (province or centrally governed city) → rank 2 (district before the
+-- 2025 reform, the IOC's area after it) → rank 3 (commune-level unit or agency) — the unit it
+-- became at the end of its successor chain, and the unit that holds its place today.
 with recursive
 
 source as (
     select * from {{ ref('org_units') }}
+),
+
+levels as (
+    select * from {{ ref('unit_levels') }}
+),
+
+today as (
+    select * from {{ ref('int_don_vi__hien_nay') }}
 ),
 
 successions as (
@@ -58,12 +68,16 @@ ancestry as (
 ),
 
 ancestors as (
+    -- the unit itself or its nearest ancestor of rank 2 (district / area) and of rank 1
     select
         ancestry.org_unit_id,
-        max(case when a.unit_type = 'huyen' then a.org_unit_id end) as district_id,
-        max(case when a.unit_type = 'tinh' then a.org_unit_id end) as province_id
+        (array_agg(a.org_unit_id order by ancestry.hops) filter (where l.rank = 2))[1]
+            as district_id,
+        (array_agg(a.org_unit_id order by ancestry.hops) filter (where l.rank = 1))[1]
+            as province_id
     from ancestry
     inner join source as a on ancestry.ancestor_id = a.org_unit_id
+    inner join levels as l on a.unit_type = l.level_code
     group by ancestry.org_unit_id
 ),
 
@@ -72,19 +86,9 @@ final as (
         source.org_unit_id::text as org_unit_id,
         source.name::text as org_unit_name,
         source.unit_type::text as unit_type,
-        case source.unit_type
-            when 'tinh' then 'Tỉnh'
-            when 'huyen' then 'Huyện'
-            when 'xa' then 'Xã'
-            when 'thi_tran' then 'Thị trấn'
-            when 'co_quan' then 'Cơ quan cấp huyện'
-        end::text as unit_type_name,
-        case
-            when source.unit_type = 'tinh' then 1
-            when source.unit_type = 'huyen' then 2
-            else 3
-        end::int as unit_level,
-        (source.unit_type in ('xa', 'thi_tran'))::boolean as is_commune,
+        level.level_name::text as unit_type_name,
+        coalesce(level.rank, 3)::int as unit_level,
+        coalesce(level.is_commune_level, false)::boolean as is_commune,
         source.parent_id::text as parent_id,
         parent.name::text as parent_name,
         ancestors.district_id::text as district_id,
@@ -99,8 +103,14 @@ final as (
         latest.latest_org_unit_id::text as latest_org_unit_id,
         latest_unit.name::text as latest_org_unit_name,
         (latest.latest_org_unit_id <> source.org_unit_id)::boolean as is_merged_away,
+        coalesce(today.current_org_unit_id, source.org_unit_id)::text as current_org_unit_id,
+        current_unit.name::text as current_org_unit_name,
         source.note::text as note
     from source
+    left join levels as level on source.unit_type = level.level_code
+    left join today on source.org_unit_id = today.org_unit_id
+    left join source as current_unit
+        on coalesce(today.current_org_unit_id, source.org_unit_id) = current_unit.org_unit_id
     left join source as parent on source.parent_id = parent.org_unit_id
     left join ancestors on source.org_unit_id = ancestors.org_unit_id
     left join source as district on ancestors.district_id = district.org_unit_id

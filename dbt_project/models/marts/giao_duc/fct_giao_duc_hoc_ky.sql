@@ -1,4 +1,6 @@
--- Schools per commune × level × semester (GD-01), with the parts of every rate:
+-- Schools per commune × level × semester (GD-01), with the parts of every rate, in both
+-- views of history (structure_view: each school under the commune it stood in as reported;
+-- today's structure, under the commune that holds that commune's place today):
 --   minority share = minority pupils / pupils;  dropout rate = dropouts in the semester /
 --   pupils;  pupils per teacher = pupils / teachers;  national standard = schools meeting
 --   the national standard / schools.
@@ -24,6 +26,12 @@ summed as (
         sum(solid_classrooms) as solid_classrooms
     from schools
     group by semester_period, org_unit_id, school_level
+),
+
+both_views as (
+    {{ in_both_structures('summed', ['semester_period', 'school_level'], [
+        'schools', 'schools_national_standard', 'classes', 'pupils', 'girls',
+        'minority_pupils', 'dropouts', 'teachers', 'solid_classrooms']) }}
 ),
 
 final as (
@@ -52,8 +60,13 @@ final as (
         {{ pct('summed.dropouts', 'summed.pupils') }} as dropout_rate,
         {{ ratio('summed.pupils', 'summed.teachers') }} as pupils_per_teacher,
         {{ pct('summed.schools_national_standard', 'summed.schools') }}
-            as national_standard_share
-    from summed
+            as national_standard_share,
+        summed.structure_view::text as structure_view,
+        {{ structure_view_name('summed.structure_view') }} as structure_view_name,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name,
+        summed.source_units::int as units_reported
+    from both_views as summed
     left join {{ ref('dim_hoc_ky') }} as semesters
         on summed.semester_period = semesters.semester_period
     left join {{ ref('dim_don_vi') }} as units on summed.org_unit_id = units.org_unit_id

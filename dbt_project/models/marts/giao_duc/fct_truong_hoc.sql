@@ -28,6 +28,9 @@ final as (
         units.org_unit_name::text as org_unit_name,
         units.latest_org_unit_id::text as latest_org_unit_id,
         units.district_id::text as district_id,
+        units.current_org_unit_id::text as current_org_unit_id,
+        units.current_org_unit_name::text as current_org_unit_name,
+        current_unit.district_id::text as current_district_id,
         schools.classes::bigint as classes,
         schools.pupils::bigint as pupils,
         schools.girls::bigint as girls,
@@ -40,6 +43,8 @@ final as (
     from schools
     left join semesters on schools.semester_period = semesters.semester_period
     left join units on schools.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as current_unit
+        on units.current_org_unit_id = current_unit.org_unit_id
 )
 
 select * from final

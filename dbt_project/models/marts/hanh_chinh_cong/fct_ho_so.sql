@@ -87,6 +87,9 @@ final as (
         units.org_unit_name::text as org_unit_name,
         units.latest_org_unit_id::text as latest_org_unit_id,
         units.district_id::text as district_id,
+        units.current_org_unit_id::text as current_org_unit_id,
+        units.current_org_unit_name::text as current_org_unit_name,
+        current_unit.district_id::text as current_district_id,
         placed.kenh_nop::int as kenh_nop,
         case placed.kenh_nop
             when 1 then 'Trực tiếp'
@@ -135,6 +138,8 @@ final as (
         placed._loaded_at::timestamptz as _loaded_at
     from placed
     left join units on placed.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as current_unit
+        on units.current_org_unit_id = current_unit.org_unit_id
     left join calendar as received_day on placed.received_date = received_day.date_day
     left join calendar as finished_day on placed.finished_date = finished_day.date_day
 )

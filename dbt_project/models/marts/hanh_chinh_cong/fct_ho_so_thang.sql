@@ -6,7 +6,10 @@
 --   pending       = not finished at the month's end: late when the promised time has passed
 --   late rate     = (resolved late + pending late) / received;  on-time rate = 1 − late rate
 -- Months run from a dossier's receipt to its resolution, or to the month of the newest
--- change seen on the platform (the data's clock) while it is open.
+-- change seen on the platform (the data's clock) while it is open. Both views of history
+-- (structure_view): each unit's dossiers as received; and today's structure, the counts of
+-- the units that make up today's unit added up (district agencies' under the area), every
+-- rate recomputed from the summed counts.
 with
 
 dossiers as (
@@ -90,6 +93,14 @@ counted as (
     group by org_unit_id, linh_vuc, month_start
 ),
 
+both_views as (
+    {{ in_both_structures('counted', ['linh_vuc', 'month_start'], [
+        'carried_over', 'received_online', 'received_direct', 'received_digitised',
+        'resolved_total', 'resolved_early', 'resolved_on_time', 'resolved_late',
+        'resolved_with_result', 'resolved_e_result', 'pending_total', 'pending_in_time',
+        'pending_late', 'resolved_working_days_sum', 'resolved_working_days_count']) }}
+),
+
 final as (
     select
         counted.org_unit_id::text as org_unit_id,
@@ -133,8 +144,13 @@ final as (
         {{ pct('counted.resolved_e_result', 'counted.resolved_with_result') }}
             as e_result_share,
         {{ ratio('counted.resolved_working_days_sum', 'counted.resolved_working_days_count') }}
-            as avg_working_days_to_resolve
-    from counted
+            as avg_working_days_to_resolve,
+        counted.structure_view::text as structure_view,
+        {{ structure_view_name('counted.structure_view') }} as structure_view_name,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name,
+        counted.source_units::int as units_reported
+    from both_views as counted
     left join units on counted.org_unit_id = units.org_unit_id
 )
 

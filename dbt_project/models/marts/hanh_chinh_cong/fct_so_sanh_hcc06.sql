@@ -2,7 +2,9 @@
 -- from the dossier records, per commune × field × month × measure, for every month a
 -- commune filed the form. A field missing on one side counts 0 there (and equal values
 -- match whichever side lists the field). Fields are matched by
--- name (NFC, case and spacing ignored).
+-- name (NFC, case and spacing ignored). Both views of history (structure_view): each
+-- commune's form beside its own dossiers, and today's commune's (its predecessors' forms and
+-- dossiers added up).
 with
 
 reported as (
@@ -23,7 +25,8 @@ system_rows as (
     from {{ ref('fct_ho_so_thang') }} as system_rows
     inner join reported_months
         on
-            system_rows.org_unit_id = reported_months.org_unit_id
+            system_rows.structure_view = 'as_reported'
+            and system_rows.org_unit_id = reported_months.org_unit_id
             and system_rows.period_month = reported_months.period_month
 ),
 
@@ -100,7 +103,9 @@ measures as (
         measure_names.measure,
         measure_names.measure_name,
         coalesce(pairs.system_value, 0) as system_value,
-        coalesce(pairs.reported_value, 0) as reported_value
+        coalesce(pairs.reported_value, 0) as reported_value,
+        matched.in_report::int as in_report_count,
+        matched.in_system::int as in_system_count
     from matched
     cross join
         lateral (
@@ -120,29 +125,39 @@ measures as (
     inner join measure_names on pairs.measure = measure_names.measure
 ),
 
+both_views as (
+    {{ in_both_structures('measures', [
+        'period_month', 'linh_vuc', 'measure', 'measure_name', 'measure_order'], [
+        'system_value', 'reported_value', 'in_report_count', 'in_system_count', 'file_id']) }}
+),
+
 final as (
     select
-        measures.org_unit_id::text as org_unit_id,
+        both_views.org_unit_id::text as org_unit_id,
         units.org_unit_name::text as org_unit_name,
         units.latest_org_unit_id::text as latest_org_unit_id,
         units.district_id::text as district_id,
-        measures.period_month::date as period_month,
-        measures.linh_vuc::text as linh_vuc,
-        measures.measure::text as measure,
-        measures.measure_name::text as measure_name,
-        measures.measure_order::int as measure_order,
-        measures.system_value::bigint as system_value,
-        measures.reported_value::bigint as reported_value,
-        (measures.reported_value - measures.system_value)::bigint as difference,
+        both_views.period_month::date as period_month,
+        both_views.linh_vuc::text as linh_vuc,
+        both_views.measure::text as measure,
+        both_views.measure_name::text as measure_name,
+        both_views.measure_order::int as measure_order,
+        both_views.system_value::bigint as system_value,
+        both_views.reported_value::bigint as reported_value,
+        (both_views.reported_value - both_views.system_value)::bigint as difference,
         case
-            when measures.reported_value = measures.system_value then 'khop'
-            when not measures.in_system then 'chi_co_trong_bao_cao'
-            when not measures.in_report then 'chi_co_tren_he_thong'
+            when both_views.reported_value = both_views.system_value then 'khop'
+            when both_views.in_system_count = 0 then 'chi_co_trong_bao_cao'
+            when both_views.in_report_count = 0 then 'chi_co_tren_he_thong'
             else 'lech'
         end::text as match_status,
-        measures.file_id::bigint as file_id
-    from measures
-    left join units on measures.org_unit_id = units.org_unit_id
+        case when both_views.source_units = 1 then both_views.file_id end::bigint as file_id,
+        both_views.structure_view::text as structure_view,
+        {{ structure_view_name('both_views.structure_view') }} as structure_view_name,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name
+    from both_views
+    left join units on both_views.org_unit_id = units.org_unit_id
 )
 
 select * from final

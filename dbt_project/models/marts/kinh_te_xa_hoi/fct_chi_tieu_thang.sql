@@ -1,6 +1,11 @@
--- One row per commune × KTXH-01 indicator × month, as reported (version in force).
--- Year to date: flows are summed from January; stocks take the month's own value (the last
--- value of the period), never a sum over months.
+-- One row per unit × KTXH-01 indicator × month in each view of history (structure_view):
+--   as_reported        each commune's values as reported (version in force);
+--   current_structure  the values of the units that hold today's unit's place put together
+--                      (int_don_vi__hien_nay): `sum` indicators add up (flows and stocks),
+--                      `none` ones (criteria met) keep a value only when one unit reported it.
+-- Year to date is computed in each view from its own months: flows are summed from January
+-- (so today's commune's year includes its predecessors' months), stocks take the month's own
+-- value, never a sum over months. The annual plan adds up like the value.
 with
 
 reported as (
@@ -15,24 +20,77 @@ units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
+today_units as (
+    select * from {{ ref('int_don_vi__hien_nay') }}
+),
+
+as_reported as (
+    select
+        'as_reported'::text as structure_view,
+        reported.org_unit_id,
+        reported.period_month,
+        reported.indicator_code,
+        reported.value,
+        reported.plan_year,
+        reported.file_id,
+        reported.ytd_reported,
+        1 as units_reported,
+        reported.org_unit_id as reported_by
+    from reported
+),
+
+current_structure as (
+    select
+        'current_structure'::text as structure_view,
+        coalesce(today_units.current_org_unit_id, reported.org_unit_id) as org_unit_id,
+        reported.period_month,
+        reported.indicator_code,
+        case
+            when min(indicators.area_rollup) = 'sum' then sum(reported.value)
+            when count(*) = 1 then min(reported.value)
+        end as value,
+        case
+            when min(indicators.area_rollup) = 'sum' then sum(reported.plan_year)
+            when count(*) = 1 then min(reported.plan_year)
+        end as plan_year,
+        case when count(*) = 1 then min(reported.file_id) end as file_id,
+        case when count(*) = 1 then min(reported.ytd_reported) end as ytd_reported,
+        count(*) as units_reported,
+        string_agg(reported.org_unit_id, ', ' order by reported.org_unit_id) as reported_by
+    from reported
+    inner join indicators on reported.indicator_code = indicators.indicator_code
+    left join today_units on reported.org_unit_id = today_units.org_unit_id
+    group by
+        coalesce(today_units.current_org_unit_id, reported.org_unit_id),
+        reported.period_month,
+        reported.indicator_code
+),
+
+both_views as (
+    select * from as_reported
+    union all
+    select * from current_structure
+),
+
 with_ytd as (
     select
-        reported.*,
+        both_views.*,
         indicators.kind,
         case
             when indicators.kind = 'flow'
-                then sum(reported.value) over (
+                then sum(both_views.value) over (
                         partition by
-                            reported.org_unit_id,
-                            reported.indicator_code,
-                            date_trunc('year', reported.period_month)
-                        order by reported.period_month
+                            both_views.structure_view,
+                            both_views.org_unit_id,
+                            both_views.indicator_code,
+                            date_trunc('year', both_views.period_month)
+                        order by both_views.period_month
                         rows between unbounded preceding and current row
                     )
-            else reported.value
+            else both_views.value
         end as ytd_value
-    from reported
-    inner join indicators on reported.indicator_code = indicators.indicator_code
+    from both_views
+    inner join indicators on both_views.indicator_code = indicators.indicator_code
 ),
 
 final as (
@@ -57,7 +115,13 @@ final as (
         indicators.area_rollup::text as area_rollup,
         units.latest_org_unit_id::text as latest_org_unit_id,
         units.latest_org_unit_name::text as latest_org_unit_name,
-        units.district_id::text as district_id
+        units.district_id::text as district_id,
+        with_ytd.structure_view::text as structure_view,
+        {{ structure_view_name('with_ytd.structure_view') }} as structure_view_name,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name,
+        with_ytd.units_reported::int as units_reported,
+        with_ytd.reported_by::text as reported_by
     from with_ytd
     inner join indicators on with_ytd.indicator_code = indicators.indicator_code
     left join units on with_ytd.org_unit_id = units.org_unit_id

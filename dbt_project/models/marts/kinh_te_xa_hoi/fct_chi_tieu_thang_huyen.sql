@@ -1,4 +1,7 @@
--- KTXH-01 indicators per district × indicator × month. Indicators with area_rollup `sum`
+-- KTXH-01 indicators per rank-2 unit (district before the 2025 reform, the IOC's area after
+-- it) × indicator × month, in both views of history (structure_view: as reported, the
+-- communes under the district they belonged to; today's structure, under today's area).
+-- Indicators with area_rollup `sum`
 -- add their communes' values; `none` (e.g. XH06, criteria met) has no district value, only
 -- the count of communes that reported. Year to date of a flow is the sum of the district's
 -- months since January (so a commune merged mid-year still counts before its merger); of a
@@ -19,12 +22,13 @@ units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
-expected as (
-    -- communes valid at the end of each month that has reports, per district
+valid_communes as (
+    -- communes valid at the end of each month that has reports, with today's unit
     select
         months.period_month,
+        units.org_unit_id,
         units.district_id,
-        count(*) as communes_expected
+        units.current_org_unit_id
     from (select distinct period_month from reported) as months
     inner join units
         on
@@ -32,11 +36,33 @@ expected as (
             and units.valid_from <= (months.period_month + interval '1 month - 1 day')::date
             and coalesce(units.valid_to, date '9999-12-31')
             >= (months.period_month + interval '1 month - 1 day')::date
-    group by months.period_month, units.district_id
+),
+
+expected as (
+    -- as reported: the communes of the month per district; today's structure: today's
+    -- communes those communes make up, per today's area
+    select
+        'as_reported' as structure_view,
+        period_month,
+        district_id,
+        count(*) as communes_expected
+    from valid_communes
+    group by period_month, district_id
+    union all
+    select
+        'current_structure' as structure_view,
+        valid_communes.period_month,
+        today_unit.district_id,
+        count(distinct valid_communes.current_org_unit_id) as communes_expected
+    from valid_communes
+    inner join units as today_unit on valid_communes.current_org_unit_id = today_unit.org_unit_id
+    where today_unit.is_commune
+    group by valid_communes.period_month, today_unit.district_id
 ),
 
 district_months as (
     select
+        reported.structure_view,
         reported.district_id,
         reported.period_month,
         reported.indicator_code,
@@ -44,16 +70,22 @@ district_months as (
         case when min(reported.area_rollup) = 'sum' then sum(reported.value) end as value
     from reported
     where reported.district_id is not null
-    group by reported.district_id, reported.period_month, reported.indicator_code
+    group by
+        reported.structure_view,
+        reported.district_id,
+        reported.period_month,
+        reported.indicator_code
 ),
 
 latest_plans as (
     select distinct on (
+        district_months.structure_view,
         district_months.district_id,
         district_months.period_month,
         district_months.indicator_code,
         reported.org_unit_id
     )
+        district_months.structure_view,
         district_months.district_id,
         district_months.period_month,
         district_months.indicator_code,
@@ -61,7 +93,8 @@ latest_plans as (
     from district_months
     inner join reported
         on
-            district_months.district_id = reported.district_id
+            district_months.structure_view = reported.structure_view
+            and district_months.district_id = reported.district_id
             and district_months.indicator_code = reported.indicator_code
             and date_trunc('year', reported.period_month)
             = date_trunc('year', district_months.period_month)
@@ -69,6 +102,7 @@ latest_plans as (
             and reported.plan_year is not null
             and reported.area_rollup = 'sum'
     order by
+        district_months.structure_view asc,
         district_months.district_id asc,
         district_months.period_month asc,
         district_months.indicator_code asc,
@@ -78,12 +112,13 @@ latest_plans as (
 
 plans as (
     select
+        structure_view,
         district_id,
         period_month,
         indicator_code,
         sum(plan_year) as plan_year
     from latest_plans
-    group by district_id, period_month, indicator_code
+    group by structure_view, district_id, period_month, indicator_code
 ),
 
 with_ytd as (
@@ -95,6 +130,7 @@ with_ytd as (
             when indicators.kind = 'flow'
                 then sum(district_months.value) over (
                         partition by
+                            district_months.structure_view,
                             district_months.district_id,
                             district_months.indicator_code,
                             date_trunc('year', district_months.period_month)
@@ -107,7 +143,8 @@ with_ytd as (
     inner join indicators on district_months.indicator_code = indicators.indicator_code
     left join plans
         on
-            district_months.district_id = plans.district_id
+            district_months.structure_view = plans.structure_view
+            and district_months.district_id = plans.district_id
             and district_months.period_month = plans.period_month
             and district_months.indicator_code = plans.indicator_code
 ),
@@ -128,13 +165,17 @@ final as (
         with_ytd.plan_year::numeric as plan_year,
         {{ pct('with_ytd.ytd_value', 'with_ytd.plan_year', 1) }} as pct_of_plan,
         with_ytd.communes_reported::int as communes_reported,
-        coalesce(expected.communes_expected, 0)::int as communes_expected
+        coalesce(expected.communes_expected, 0)::int as communes_expected,
+        with_ytd.structure_view::text as structure_view,
+        {{ structure_view_name('with_ytd.structure_view') }} as structure_view_name,
+        units.province_name::text as province_name
     from with_ytd
     inner join indicators on with_ytd.indicator_code = indicators.indicator_code
     left join units on with_ytd.district_id = units.org_unit_id
     left join expected
         on
-            with_ytd.district_id = expected.district_id
+            with_ytd.structure_view = expected.structure_view
+            and with_ytd.district_id = expected.district_id
             and with_ytd.period_month = expected.period_month
 )
 

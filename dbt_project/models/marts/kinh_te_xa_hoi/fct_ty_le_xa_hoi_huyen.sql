@@ -14,6 +14,7 @@ units as (
 
 summed as (
     select
+        structure_view,
         district_id,
         period_month,
         count(*) as communes_reported,
@@ -26,7 +27,7 @@ summed as (
         sum(insured_people) as insured_people,
         sum(insured_base_population) as insured_base_population
     from communes
-    group by district_id, period_month
+    group by structure_view, district_id, period_month
 ),
 
 final as (
@@ -47,7 +48,10 @@ final as (
         {{ pct('summed.near_poor_households', 'summed.households') }} as near_poor_rate,
         {{ pct('summed.clean_water_households', 'summed.clean_water_base_households') }}
             as clean_water_rate,
-        {{ pct('summed.insured_people', 'summed.insured_base_population') }} as insurance_rate
+        {{ pct('summed.insured_people', 'summed.insured_base_population') }} as insurance_rate,
+        summed.structure_view::text as structure_view,
+        {{ structure_view_name('summed.structure_view') }} as structure_view_name,
+        units.province_name::text as province_name
     from summed
     left join units on summed.district_id = units.org_unit_id
 )

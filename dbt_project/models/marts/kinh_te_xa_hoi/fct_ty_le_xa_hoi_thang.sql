@@ -1,13 +1,17 @@
--- Household and population rates per commune × month from KTXH-01, with their parts:
+-- Household and population rates per unit × month from KTXH-01, with their parts, in both
+-- views of history (structure_view):
 --   poor rate = XH03 / XH02, near-poor rate = XH04 / XH02, clean water = XH07 / XH02,
 --   health insurance = XH08 / XH01.
--- The bases of the optional indicators (XH07, XH08) count only where the numerator was
--- reported, so sum(part)/sum(base) over any set of communes is the right roll-up.
+-- The parts are taken per reporting unit (the bases of the optional indicators XH07, XH08
+-- count only where the numerator was reported), then summed per today's unit for the
+-- current structure: a rate across a merger is sum(part) / sum(base), never an average.
 with
 
 reported as (
     select * from {{ ref('fct_chi_tieu_thang') }}
-    where indicator_code in ('XH01', 'XH02', 'XH03', 'XH04', 'XH07', 'XH08')
+    where
+        structure_view = 'as_reported'
+        and indicator_code in ('XH01', 'XH02', 'XH03', 'XH04', 'XH07', 'XH08')
 ),
 
 units as (
@@ -28,31 +32,53 @@ pivoted as (
     group by org_unit_id, period_month
 ),
 
+parts as (
+    select
+        pivoted.*,
+        case
+            when pivoted.clean_water_households is not null then pivoted.households
+        end as clean_water_base_households,
+        case
+            when pivoted.insured_people is not null then pivoted.population
+        end as insured_base_population
+    from pivoted
+),
+
+both_views as (
+    {{ in_both_structures('parts', ['period_month'], [
+        'population', 'households', 'poor_households', 'near_poor_households',
+        'clean_water_households', 'clean_water_base_households', 'insured_people',
+        'insured_base_population']) }}
+),
+
 final as (
     select
-        pivoted.org_unit_id::text as org_unit_id,
+        both_views.org_unit_id::text as org_unit_id,
         units.org_unit_name::text as org_unit_name,
         units.latest_org_unit_id::text as latest_org_unit_id,
         units.district_id::text as district_id,
-        pivoted.period_month::date as period_month,
-        pivoted.population::numeric as population,
-        pivoted.households::numeric as households,
-        pivoted.poor_households::numeric as poor_households,
-        pivoted.near_poor_households::numeric as near_poor_households,
-        pivoted.clean_water_households::numeric as clean_water_households,
-        case
-            when pivoted.clean_water_households is not null then pivoted.households
-        end::numeric as clean_water_base_households,
-        pivoted.insured_people::numeric as insured_people,
-        case
-            when pivoted.insured_people is not null then pivoted.population
-        end::numeric as insured_base_population,
-        {{ pct('pivoted.poor_households', 'pivoted.households') }} as poor_rate,
-        {{ pct('pivoted.near_poor_households', 'pivoted.households') }} as near_poor_rate,
-        {{ pct('pivoted.clean_water_households', 'pivoted.households') }} as clean_water_rate,
-        {{ pct('pivoted.insured_people', 'pivoted.population') }} as insurance_rate
-    from pivoted
-    left join units on pivoted.org_unit_id = units.org_unit_id
+        both_views.period_month::date as period_month,
+        both_views.population::numeric as population,
+        both_views.households::numeric as households,
+        both_views.poor_households::numeric as poor_households,
+        both_views.near_poor_households::numeric as near_poor_households,
+        both_views.clean_water_households::numeric as clean_water_households,
+        both_views.clean_water_base_households::numeric as clean_water_base_households,
+        both_views.insured_people::numeric as insured_people,
+        both_views.insured_base_population::numeric as insured_base_population,
+        {{ pct('both_views.poor_households', 'both_views.households') }} as poor_rate,
+        {{ pct('both_views.near_poor_households', 'both_views.households') }} as near_poor_rate,
+        {{ pct('both_views.clean_water_households', 'both_views.clean_water_base_households') }}
+            as clean_water_rate,
+        {{ pct('both_views.insured_people', 'both_views.insured_base_population') }}
+            as insurance_rate,
+        both_views.structure_view::text as structure_view,
+        {{ structure_view_name('both_views.structure_view') }} as structure_view_name,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name,
+        both_views.source_units::int as units_reported
+    from both_views
+    left join units on both_views.org_unit_id = units.org_unit_id
 )
 
 select * from final

@@ -98,6 +98,9 @@ final as (
         units.org_unit_name::text as org_unit_name,
         units.latest_org_unit_id::text as latest_org_unit_id,
         units.district_id::text as district_id,
+        units.current_org_unit_id::text as current_org_unit_id,
+        units.current_org_unit_name::text as current_org_unit_name,
+        current_unit.district_id::text as current_district_id,
         placed.ma_don_vi_xu_ly::text as ma_don_vi_xu_ly,
         placed.handler_org_unit_id::text as handler_org_unit_id,
         placed.ngay_tiep_nhan::timestamptz as ngay_tiep_nhan,
@@ -137,6 +140,8 @@ final as (
         placed._loaded_at::timestamptz as _loaded_at
     from placed
     left join units on placed.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as current_unit
+        on units.current_org_unit_id = current_unit.org_unit_id
 )
 
 select * from final

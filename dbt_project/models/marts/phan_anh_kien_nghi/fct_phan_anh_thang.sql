@@ -3,6 +3,8 @@
 -- to resolve, published answers and the citizens' ratings of the answers resolved that
 -- month. Every rate has its parts as columns (sum/sum at any roll-up). An item appears in
 -- every month from its receipt to its closing (or the data's newest month while open).
+-- Both views of history (structure_view): under the commune of the place as recorded, and
+-- under today's commune, rates recomputed from the summed counts.
 with
 
 feedback as (
@@ -78,6 +80,13 @@ counted as (
     group by org_unit_id, linh_vuc, kenh, month_start
 ),
 
+both_views as (
+    {{ in_both_structures('counted', ['linh_vuc', 'kenh', 'month_start'], [
+        'received', 'resolved', 'resolved_on_time', 'resolved_late', 'refused', 'open_end',
+        'open_past_deadline', 'resolved_working_days_sum', 'resolved_working_days_count',
+        'published', 'rated', 'rated_satisfied', 'rating_sum']) }}
+),
+
 final as (
     select
         counted.org_unit_id::text as org_unit_id,
@@ -105,8 +114,13 @@ final as (
             as avg_working_days_to_resolve,
         {{ pct('counted.published', 'counted.resolved') }} as published_share,
         {{ pct('counted.rated_satisfied', 'counted.rated') }} as satisfaction_rate,
-        {{ ratio('counted.rating_sum', 'counted.rated') }} as mean_rating
-    from counted
+        {{ ratio('counted.rating_sum', 'counted.rated') }} as mean_rating,
+        counted.structure_view::text as structure_view,
+        {{ structure_view_name('counted.structure_view') }} as structure_view_name,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name,
+        counted.source_units::int as units_reported
+    from both_views as counted
     left join units on counted.org_unit_id = units.org_unit_id
 )
 

@@ -1,8 +1,10 @@
 -- Headline KPIs per unit × month across all domains, for the IOC overview, in one long
 -- table: each row holds a KPI's numerator and denominator and the value computed from them
 -- (value = numerator × scale / denominator; names, units and scales in the seed
--- `kpi_definitions`). District rows (unit_level = huyen) add up the units' numerators and
--- denominators, so a district rate is never an average of rates.
+-- `kpi_definitions`). Area rows (unit_level = dia_ban: the district before the 2025 reform,
+-- the IOC's area after it) add up the units' numerators and denominators, so an area rate is
+-- never an average of rates. Both views of history (structure_view) come from the monthly
+-- marts, each KPI's parts taken from the same view.
 with
 
 hcc as (
@@ -40,33 +42,37 @@ units as (
 
 parts as (
     select
+        structure_view,
         org_unit_id,
         period_month,
         'hcc_ty_le_dung_han' as kpi_code,
         sum(received_total - late_total) as numerator,
         sum(received_total) as denominator
     from hcc
-    group by org_unit_id, period_month
+    group by structure_view, org_unit_id, period_month
     union all
     select
+        structure_view,
         org_unit_id,
         period_month,
         'hcc_ty_le_truc_tuyen' as kpi_code,
         sum(received_online) as numerator,
         sum(received_new) as denominator
     from hcc
-    group by org_unit_id, period_month
+    group by structure_view, org_unit_id, period_month
     union all
     select
+        structure_view,
         org_unit_id,
         period_month,
         'hcc_so_ngay_giai_quyet' as kpi_code,
         sum(resolved_working_days_sum) as numerator,
         sum(resolved_working_days_count) as denominator
     from hcc
-    group by org_unit_id, period_month
+    group by structure_view, org_unit_id, period_month
     union all
     select
+        structure_view,
         org_unit_id,
         period_month,
         'vb_ty_le_dung_han' as kpi_code,
@@ -75,6 +81,7 @@ parts as (
     from documents
     union all
     select
+        structure_view,
         org_unit_id,
         period_month,
         'vb_ty_le_ky_so' as kpi_code,
@@ -83,6 +90,7 @@ parts as (
     from documents
     union all
     select
+        structure_view,
         org_unit_id,
         period_month,
         'ktxh_ty_le_ho_ngheo' as kpi_code,
@@ -92,6 +100,7 @@ parts as (
     where poor_households is not null
     union all
     select
+        structure_view,
         org_unit_id,
         period_month,
         'yt_ty_le_tiem_chung' as kpi_code,
@@ -101,6 +110,7 @@ parts as (
     where fully_immunised_ytd is not null
     union all
     select
+        structure_view,
         org_unit_id,
         period_month,
         'yt_sxh_100k' as kpi_code,
@@ -110,44 +120,49 @@ parts as (
     where dengue_cases is not null and population is not null
     union all
     select
+        structure_view,
         org_unit_id,
         period_month,
         'pakn_ty_le_dung_han' as kpi_code,
         sum(resolved_on_time) as numerator,
         sum(resolved) as denominator
     from feedback
-    group by org_unit_id, period_month
+    group by structure_view, org_unit_id, period_month
     union all
     select
+        structure_view,
         org_unit_id,
         period_month,
         'pakn_ty_le_hai_long' as kpi_code,
         sum(rated_satisfied) as numerator,
         sum(rated) as denominator
     from feedback
-    group by org_unit_id, period_month
+    group by structure_view, org_unit_id, period_month
     union all
     select
+        structure_view,
         org_unit_id,
         period_month,
         'bc_ty_le_nop' as kpi_code,
         sum(received) as numerator,
         sum(expected) as denominator
     from reports
-    group by org_unit_id, period_month
+    group by structure_view, org_unit_id, period_month
     union all
     select
+        structure_view,
         org_unit_id,
         period_month,
         'bc_ty_le_nop_dung_han' as kpi_code,
         sum(on_time) as numerator,
         sum(expected) as denominator
     from reports
-    group by org_unit_id, period_month
+    group by structure_view, org_unit_id, period_month
 ),
 
 unit_rows as (
     select
+        parts.structure_view,
         parts.org_unit_id,
         'don_vi' as unit_level,
         units.district_id,
@@ -161,8 +176,9 @@ unit_rows as (
 
 district_rows as (
     select
+        structure_view,
         district_id as org_unit_id,
-        'huyen' as unit_level,
+        'dia_ban' as unit_level,
         district_id,
         period_month,
         kpi_code,
@@ -170,7 +186,7 @@ district_rows as (
         sum(denominator) as denominator
     from unit_rows
     where district_id is not null
-    group by district_id, period_month, kpi_code
+    group by structure_view, district_id, period_month, kpi_code
 ),
 
 all_rows as (
@@ -196,7 +212,11 @@ final as (
         {{ ratio('all_rows.numerator', 'all_rows.denominator', 'definitions.scale') }}
             as value,
         definitions.higher_is_better::boolean as higher_is_better,
-        definitions.sort_order::int as sort_order
+        definitions.sort_order::int as sort_order,
+        all_rows.structure_view::text as structure_view,
+        {{ structure_view_name('all_rows.structure_view') }} as structure_view_name,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name
     from all_rows
     inner join definitions on all_rows.kpi_code = definitions.kpi_code
     left join units on all_rows.org_unit_id = units.org_unit_id

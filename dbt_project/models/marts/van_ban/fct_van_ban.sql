@@ -87,6 +87,9 @@ final as (
         units.org_unit_name::text as org_unit_name,
         units.latest_org_unit_id::text as latest_org_unit_id,
         units.district_id::text as district_id,
+        units.current_org_unit_id::text as current_org_unit_id,
+        units.current_org_unit_name::text as current_org_unit_name,
+        current_unit.district_id::text as current_district_id,
         placed.co_quan_ban_hanh::text as co_quan_ban_hanh,
         placed.do_khan::text as do_khan,
         placed.ngay_van_ban::date as ngay_van_ban,
@@ -121,6 +124,8 @@ final as (
         placed._loaded_at::timestamptz as _loaded_at
     from placed
     left join units on placed.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as current_unit
+        on units.current_org_unit_id = current_unit.org_unit_id
     left join calendar as event_day on placed.event_date = event_day.date_day
     left join calendar as completed_day on placed.completed_date = completed_day.date_day
 )

@@ -3,6 +3,8 @@
 -- the average working days of handling. Outgoing: issued and digitally signed. Every rate
 -- has its parts as columns, so roll-ups compute sum/sum. An incoming document appears in
 -- every month from its receipt to its completion (or the data's newest month while open).
+-- Both views of history (structure_view): as handled by each unit, and under today's units
+-- (district agencies' documents under the area), rates recomputed from the summed counts.
 with
 
 documents as (
@@ -106,6 +108,14 @@ combined as (
             and incoming.month_start = outgoing.month_start
 ),
 
+both_views as (
+    {{ in_both_structures('combined', ['month_start'], [
+        'incoming_received', 'incoming_completed', 'incoming_completed_on_time',
+        'incoming_completed_late', 'incoming_completed_no_deadline', 'incoming_open',
+        'incoming_open_past_deadline', 'incoming_open_due_7_days', 'handling_working_days_sum',
+        'handling_working_days_count', 'outgoing_issued', 'outgoing_signed']) }}
+),
+
 final as (
     select
         combined.org_unit_id::text as org_unit_id,
@@ -132,8 +142,13 @@ final as (
         {{ ratio('combined.handling_working_days_sum', 'combined.handling_working_days_count') }}
             as avg_working_days_to_handle,
         {{ pct('combined.outgoing_signed', 'combined.outgoing_issued') }}
-            as digital_signature_share
-    from combined
+            as digital_signature_share,
+        combined.structure_view::text as structure_view,
+        {{ structure_view_name('combined.structure_view') }} as structure_view_name,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name,
+        combined.source_units::int as units_reported
+    from both_views as combined
     left join units on combined.org_unit_id = units.org_unit_id
 )
 

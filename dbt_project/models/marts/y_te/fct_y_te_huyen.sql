@@ -13,6 +13,7 @@ units as (
 
 summed as (
     select
+        structure_view,
         district_id,
         period_month,
         count(*) as communes_reported,
@@ -35,7 +36,7 @@ summed as (
         sum(dengue_cases) filter (where population is not null) as dengue_cases_with_population,
         sum(hfmd_cases) filter (where population is not null) as hfmd_cases_with_population
     from communes
-    group by district_id, period_month
+    group by structure_view, district_id, period_month
 ),
 
 final as (
@@ -68,7 +69,10 @@ final as (
         {{ ratio('summed.dengue_cases_with_population', 'summed.population', 100000) }}
             as dengue_per_100k,
         {{ ratio('summed.hfmd_cases_with_population', 'summed.population', 100000) }}
-            as hfmd_per_100k
+            as hfmd_per_100k,
+        summed.structure_view::text as structure_view,
+        {{ structure_view_name('summed.structure_view') }} as structure_view_name,
+        units.province_name::text as province_name
     from summed
     left join units on summed.district_id = units.org_unit_id
 )

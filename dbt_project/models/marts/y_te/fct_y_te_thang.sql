@@ -1,5 +1,7 @@
--- Health station activity per commune × month (YT-01, version in force), with the parts of
--- every rate and the year to date of the flows (summed over the year's reported months):
+-- Health station activity per unit × month (YT-01, version in force), with the parts of
+-- every rate and the year to date of the flows (summed over the year's reported months), in
+-- both views of history (structure_view: as reported; today's structure, the stations of the
+-- communes that make up today's commune added up, the year to date recomputed over them):
 --   insured share of visits     = YT02 / YT01
 --   full immunisation coverage  = YT03 summed since January / YT04 (children due this year)
 --   antenatal ≥ 4 visits share  = YT06 / YT05 (month and year to date)
@@ -59,78 +61,100 @@ pivoted as (
     group by org_unit_id, period_month
 ),
 
-with_ytd as (
+with_population as (
     select
         pivoted.*,
-        sum(pivoted.fully_immunised) over year_to_date as fully_immunised_ytd,
-        sum(pivoted.births) over year_to_date as births_ytd,
-        sum(pivoted.antenatal_4_visits) over year_to_date as antenatal_4_visits_ytd,
-        sum(pivoted.dengue_cases) over year_to_date as dengue_cases_ytd,
-        sum(pivoted.hfmd_cases) over year_to_date as hfmd_cases_ytd,
-        sum(pivoted.deaths) over year_to_date as deaths_ytd
+        latest_population.population,
+        case
+            when latest_population.population is not null then pivoted.dengue_cases
+        end as dengue_cases_counted,
+        case
+            when latest_population.population is not null then pivoted.hfmd_cases
+        end as hfmd_cases_counted
     from pivoted
+    left join population_spans as latest_population
+        on
+            pivoted.org_unit_id = latest_population.org_unit_id
+            and pivoted.period_month >= latest_population.valid_from
+            and (
+                latest_population.valid_to is null
+                or pivoted.period_month < latest_population.valid_to
+            )
+),
+
+both_views as (
+    {{ in_both_structures('with_population', ['period_month'], [
+        'file_id', 'visits', 'insured_visits', 'fully_immunised', 'immunisation_target',
+        'births', 'antenatal_4_visits', 'dengue_cases', 'hfmd_cases', 'underweight_children',
+        'people_with_ehr', 'deaths', 'population', 'dengue_cases_counted',
+        'hfmd_cases_counted']) }}
+),
+
+with_ytd as (
+    select
+        both_views.*,
+        sum(both_views.fully_immunised) over year_to_date as fully_immunised_ytd,
+        sum(both_views.births) over year_to_date as births_ytd,
+        sum(both_views.antenatal_4_visits) over year_to_date as antenatal_4_visits_ytd,
+        sum(both_views.dengue_cases) over year_to_date as dengue_cases_ytd,
+        sum(both_views.hfmd_cases) over year_to_date as hfmd_cases_ytd,
+        sum(both_views.deaths) over year_to_date as deaths_ytd
+    from both_views
     window year_to_date as (
-        partition by org_unit_id, date_trunc('year', period_month)
-        order by period_month
+        partition by
+            both_views.structure_view,
+            both_views.org_unit_id,
+            date_trunc('year', both_views.period_month)
+        order by both_views.period_month
         rows between unbounded preceding and current row
     )
 ),
 
-with_population as (
-    select
-        with_ytd.*,
-        latest_population.population
-    from with_ytd
-    left join population_spans as latest_population
-        on
-            with_ytd.org_unit_id = latest_population.org_unit_id
-            and with_ytd.period_month >= latest_population.valid_from
-            and (
-                latest_population.valid_to is null
-                or with_ytd.period_month < latest_population.valid_to
-            )
-),
-
 final as (
     select
-        with_population.org_unit_id::text as org_unit_id,
+        with_ytd.org_unit_id::text as org_unit_id,
         units.org_unit_name::text as org_unit_name,
         units.latest_org_unit_id::text as latest_org_unit_id,
         units.district_id::text as district_id,
-        with_population.period_month::date as period_month,
-        with_population.visits::numeric as visits,
-        with_population.insured_visits::numeric as insured_visits,
-        with_population.fully_immunised::numeric as fully_immunised,
-        with_population.fully_immunised_ytd::numeric as fully_immunised_ytd,
-        with_population.immunisation_target::numeric as immunisation_target,
-        with_population.births::numeric as births,
-        with_population.births_ytd::numeric as births_ytd,
-        with_population.antenatal_4_visits::numeric as antenatal_4_visits,
-        with_population.antenatal_4_visits_ytd::numeric as antenatal_4_visits_ytd,
-        with_population.dengue_cases::numeric as dengue_cases,
-        with_population.dengue_cases_ytd::numeric as dengue_cases_ytd,
-        with_population.hfmd_cases::numeric as hfmd_cases,
-        with_population.hfmd_cases_ytd::numeric as hfmd_cases_ytd,
-        with_population.deaths::numeric as deaths,
-        with_population.deaths_ytd::numeric as deaths_ytd,
-        with_population.underweight_children::numeric as underweight_children,
-        with_population.people_with_ehr::numeric as people_with_ehr,
-        with_population.population::numeric as population,
-        {{ pct('with_population.insured_visits', 'with_population.visits') }}
+        with_ytd.period_month::date as period_month,
+        with_ytd.visits::numeric as visits,
+        with_ytd.insured_visits::numeric as insured_visits,
+        with_ytd.fully_immunised::numeric as fully_immunised,
+        with_ytd.fully_immunised_ytd::numeric as fully_immunised_ytd,
+        with_ytd.immunisation_target::numeric as immunisation_target,
+        with_ytd.births::numeric as births,
+        with_ytd.births_ytd::numeric as births_ytd,
+        with_ytd.antenatal_4_visits::numeric as antenatal_4_visits,
+        with_ytd.antenatal_4_visits_ytd::numeric as antenatal_4_visits_ytd,
+        with_ytd.dengue_cases::numeric as dengue_cases,
+        with_ytd.dengue_cases_ytd::numeric as dengue_cases_ytd,
+        with_ytd.hfmd_cases::numeric as hfmd_cases,
+        with_ytd.hfmd_cases_ytd::numeric as hfmd_cases_ytd,
+        with_ytd.deaths::numeric as deaths,
+        with_ytd.deaths_ytd::numeric as deaths_ytd,
+        with_ytd.underweight_children::numeric as underweight_children,
+        with_ytd.people_with_ehr::numeric as people_with_ehr,
+        with_ytd.population::numeric as population,
+        {{ pct('with_ytd.insured_visits', 'with_ytd.visits') }}
             as insured_visit_share,
-        {{ pct('with_population.fully_immunised_ytd', 'with_population.immunisation_target') }}
+        {{ pct('with_ytd.fully_immunised_ytd', 'with_ytd.immunisation_target') }}
             as immunisation_coverage,
-        {{ pct('with_population.antenatal_4_visits', 'with_population.births') }}
+        {{ pct('with_ytd.antenatal_4_visits', 'with_ytd.births') }}
             as antenatal_4_share,
-        {{ pct('with_population.antenatal_4_visits_ytd', 'with_population.births_ytd') }}
+        {{ pct('with_ytd.antenatal_4_visits_ytd', 'with_ytd.births_ytd') }}
             as antenatal_4_share_ytd,
-        {{ ratio('with_population.dengue_cases', 'with_population.population', 100000) }}
+        {{ ratio('with_ytd.dengue_cases_counted', 'with_ytd.population', 100000) }}
             as dengue_per_100k,
-        {{ ratio('with_population.hfmd_cases', 'with_population.population', 100000) }}
+        {{ ratio('with_ytd.hfmd_cases_counted', 'with_ytd.population', 100000) }}
             as hfmd_per_100k,
-        with_population.file_id::bigint as file_id
-    from with_population
-    left join units on with_population.org_unit_id = units.org_unit_id
+        case when with_ytd.source_units = 1 then with_ytd.file_id end::bigint as file_id,
+        with_ytd.structure_view::text as structure_view,
+        {{ structure_view_name('with_ytd.structure_view') }} as structure_view_name,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name,
+        with_ytd.source_units::int as units_reported
+    from with_ytd
+    left join units on with_ytd.org_unit_id = units.org_unit_id
 )
 
 select * from final
