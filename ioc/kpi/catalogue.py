@@ -117,7 +117,7 @@ class Kpi(_Strict):
     coverage_form: str | None = None  # the report form whose units the value covers
     year_to_date: bool = False
     example: Example
-    tile: Tile
+    tile: Tile | None = None  # the overview's tile (none: shown on its domain dashboard only)
     notes: str = ""
 
     @field_validator("code")

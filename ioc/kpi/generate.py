@@ -55,7 +55,7 @@ def kpi_record(cat: Catalogue, kpi: Kpi, order: int) -> dict[str, object]:
     return {
         "code": kpi.code,
         "name": kpi.name,
-        "short_name": kpi.tile.title,
+        "short_name": kpi.tile.title if kpi.tile else kpi.name,
         "domain": kpi.domain,
         "domain_name": domain.name,
         "sort_order": domain.order * 100 + order,

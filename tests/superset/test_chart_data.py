@@ -92,11 +92,11 @@ def _last(result: dict, metric: str) -> tuple[str, float]:
 
 
 def test_headline_kpis_equal_the_district_rows_dbt_computes(admin: SupersetClient, db):
-    """The overview's big numbers are sum(numerator) / sum(denominator) over the units' rows
-    in Superset; dbt writes the district's own row (unit_level = dia_ban) in SQL. The latest
-    month of each must agree (dbt rounds to 2 decimals). The chart is asked without the
-    dashboard's view filter, so it adds both views of history: a ratio of sums is the same
-    over both as over one (each view holds the same parts)."""
+    """The overview's tiles are sum(numerator) / sum(denominator) over the units' rows in
+    Superset; dbt writes the area's own row (unit_level = dia_ban) in SQL. The latest month a
+    tile shows (ended, displayed) must agree (dbt rounds to 2 decimals). The chart is asked
+    without the dashboard's view filter, so it adds both views of history: a ratio of sums is
+    the same over both as over one (each view holds the same parts); a count is doubled."""
     checked = 0
     for c in charts(admin):
         if c.table != "fct_kpi_thang" or c.viz != "big_number":
@@ -104,29 +104,33 @@ def test_headline_kpis_equal_the_district_rows_dbt_computes(admin: SupersetClien
         code = saved_filter(c, "kpi_code")
         (result,) = chart_data(admin, c.id)
         got_month, got = _last(result, c.params["metric"])
-        want_month, want = db.execute(
-            """select to_char(period_month, 'YYYY-MM'), value from mart_tong_quan.fct_kpi_thang
-               where unit_level = 'dia_ban' and structure_view = 'as_reported'
-                 and kpi_code = %s and value is not null
-               order by period_month desc limit 1""",
+        want_month, want, kind = db.execute(
+            """select to_char(k.period_month, 'YYYY-MM'), k.value, d.kind
+               from mart_tong_quan.fct_kpi_thang k
+               join mart_tong_quan.dim_chi_so d using (kpi_code)
+               where k.unit_level = 'dia_ban' and k.structure_view = 'as_reported'
+                 and k.kpi_code = %s and k.value is not null
+                 and k.is_displayed and k.is_month_complete
+               order by k.period_month desc limit 1""",
             (code,),
         ).fetchone()
         assert got_month == want_month, c.title
-        assert got == pytest.approx(float(want), abs=0.006), c.title
+        expected = float(want) * (2 if kind == "count" else 1)
+        assert got == pytest.approx(expected, abs=0.006), c.title
         checked += 1
-    assert checked >= 11
+    assert checked >= 19
 
 
 def test_rates_are_ratios_of_sums_not_averages_of_rates(admin: SupersetClient, db):
-    """HCC-06 on-time rate per month: (handled − late) / handled over every unit and field,
-    which differs from the mean of the units' own rates (the wrong way) in some month."""
-    c = chart(admin, "Tỷ lệ đúng hạn, trực tuyến, số hóa theo tháng (%)")
+    """The dossier on-time rate per month: Σ on time / Σ population over every unit and
+    field, which differs from the mean of the units' own rates (the wrong way) in some month."""
+    c = chart(admin, "Tỷ lệ đúng hạn, trực tuyến, thanh toán trực tuyến, số hóa theo tháng (%)")
     (result,) = chart_data(admin, c.id)
-    got = {month(r["period_month"]): r["ty_le_dung_han_hcc06"] for r in result["data"]}
+    got = {month(r["period_month"]): r["hcc_dung_han"] for r in result["data"]}
     rows = db.execute(
         """with units as (
                select period_month, org_unit_id,
-                      sum(received_total - late_total) as num, sum(received_total) as den
+                      sum(due_on_time) as num, sum(due_population) as den
                from mart_hanh_chinh_cong.fct_ho_so_thang group by 1, 2)
            select to_char(period_month, 'YYYY-MM'),
                   100.0 * sum(num) / nullif(sum(den), 0),
@@ -143,21 +147,23 @@ def test_rates_are_ratios_of_sums_not_averages_of_rates(admin: SupersetClient, d
     ("title", "metric", "sql"),
     [
         (
-            "Hồ sơ đang quá hạn (cuối tháng gần nhất)",
-            "hs_dang_qua_han",
-            "select period_month, sum(pending_late) from mart_hanh_chinh_cong.fct_ho_so_thang",
+            "Hồ sơ đang quá hạn (cuối tháng đã kết thúc gần nhất)",
+            "hcc_qua_han_dang_xu_ly",
+            "select period_month, sum(open_overdue) from mart_hanh_chinh_cong.fct_ho_so_thang "
+            "where is_month_complete",
         ),
         (
-            "Văn bản tồn quá hạn (cuối tháng gần nhất)",
+            "Văn bản tồn quá hạn (cuối tháng đã kết thúc gần nhất)",
             "vb_ton_qua_han",
             "select period_month, sum(incoming_open_past_deadline) "
-            "from mart_van_ban.fct_van_ban_thang",
+            "from mart_van_ban.fct_van_ban_thang where is_month_complete",
         ),
         (
             "Tỷ lệ hộ nghèo (tháng gần nhất)",
-            "ty_le_ho_ngheo",
-            "select period_month, 100.0 * sum(poor_households) / nullif(sum(households), 0) "
-            "from mart_kinh_te_xa_hoi.fct_ty_le_xa_hoi_thang",
+            "ktxh_ty_le_ho_ngheo",
+            "select period_month, 100.0 * sum(poor_households) / nullif(sum(case when "
+            "poor_households is not null then households end), 0) "
+            "from mart_kinh_te_xa_hoi.fct_ty_le_xa_hoi_thang where true",
         ),
     ],
 )

@@ -222,6 +222,10 @@ final as (
         compared.kpi_code::text as kpi_code,
         kpis.kpi_name::text as kpi_name,
         kpis.kpi_short_name::text as kpi_short_name,
+        (
+            kpis.source
+            || case when kpis.source_detail != '' then ', ' || kpis.source_detail else '' end
+        )::text as kpi_source,
         kpis.unit::text as unit,
         compared.scale::numeric as scale,
         compared.higher_is_better::boolean as higher_is_better,
