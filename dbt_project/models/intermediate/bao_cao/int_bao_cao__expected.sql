@@ -68,7 +68,7 @@ semester_periods as (
     inner join semesters
         on
             first_periods.first_start <= semesters.start_date
-            and semesters.end_date < moment.as_of_day
+            and moment.as_of_day > semesters.end_date
     where forms.period_kind = 'semester'
 ),
 
@@ -98,7 +98,7 @@ final as (
             periods.period_end >= units.valid_from
             and coalesce(units.valid_to, date '9999-12-31') >= periods.period_start
             and (
-                units.org_unit_id = submitters.org_unit_id
+                submitters.org_unit_id = units.org_unit_id
                 or (submitters.submitter_group = 'commune_level' and units.is_commune)
             )
 )

@@ -12,11 +12,11 @@ declared as (
     from (
         values
         {%- for kpi in kpis %}
-        (
-            {%- for column in columns -%}
-            {{ sql_literal(kpi[column]) }}{{ ", " if not loop.last }}
-            {%- endfor -%}
-        ){{ "," if not loop.last }}
+            (
+                {%- for column in columns -%}
+                    {{ sql_literal(kpi[column]) }}{{ ", " if not loop.last }}
+                {%- endfor -%}
+            ){{ "," if not loop.last }}
         {%- endfor %}
     ) as catalogue ({{ columns | join(', ') }})
 ),

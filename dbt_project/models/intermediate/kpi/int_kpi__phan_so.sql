@@ -8,30 +8,30 @@
 with
 
 {% for kpi in kpis %}
-kpi_{{ kpi.code }} as (
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        '{{ kpi.code }}'::text as kpi_code,
-        sum({{ kpi.numerator }})::numeric as numerator,
-        {% if kpi.denominator -%}
-            sum({{ kpi.denominator }})::numeric
-        {%- else -%}
-            null::numeric
-        {%- endif %} as denominator
-    from {{ ref(kpi.model) }}
-    group by structure_view, org_unit_id, period_month
-),
+    kpi_{{ kpi.code }} as (
+        select
+            structure_view,
+            org_unit_id,
+            period_month,
+            '{{ kpi.code }}'::text as kpi_code,
+            sum({{ kpi.numerator }})::numeric as numerator,
+            {% if kpi.denominator -%}
+                sum({{ kpi.denominator }})::numeric
+            {%- else -%}
+                null::numeric
+            {%- endif %} as denominator
+        from {{ ref(kpi.model) }}
+        group by structure_view, org_unit_id, period_month
+    ),
 
 {% endfor -%}
 parts as (
     {%- for kpi in kpis %}
-    select * from kpi_{{ kpi.code }}
-    where numerator is not null or denominator is not null
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select * from kpi_{{ kpi.code }}
+        where numerator is not null or denominator is not null
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -48,11 +48,13 @@ coverage as (
 ),
 
 kpi_forms as (
-    select kpi_code, coverage_form
+    select
+        kpi_code,
+        coverage_form
     from (
         values
         {%- for kpi in kpis if kpi.coverage_form %}
-        ('{{ kpi.code }}', '{{ kpi.coverage_form }}'){{ "," if not loop.last }}
+            ('{{ kpi.code }}', '{{ kpi.coverage_form }}'){{ "," if not loop.last }}
         {%- endfor %}
     ) as declared (kpi_code, coverage_form)
 ),

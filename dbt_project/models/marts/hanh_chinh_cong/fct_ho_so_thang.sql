@@ -43,7 +43,7 @@ dossier_months as (
     from dossiers
     inner join months
         on
-            months.period_month >= dossiers.period_month
+            dossiers.period_month <= months.period_month
             and months.period_month <= coalesce(dossiers.finished_month, date '9999-12-01')
 ),
 
@@ -51,14 +51,19 @@ moments as (
     select
         dossier_months.*,
         (
-            ngay_tiep_nhan >= month_starts_at and ngay_tiep_nhan <= evaluated_at
+            dossier_months.ngay_tiep_nhan >= dossier_months.month_starts_at
+            and dossier_months.ngay_tiep_nhan <= dossier_months.evaluated_at
         ) as is_received_in_month,
         (
-            finished_at >= month_starts_at and finished_at <= evaluated_at
+            dossier_months.finished_at >= dossier_months.month_starts_at
+            and dossier_months.finished_at <= dossier_months.evaluated_at
         ) as is_finished_in_month,
         (
-            ngay_tiep_nhan <= evaluated_at
-            and (finished_at is null or finished_at > evaluated_at)
+            dossier_months.ngay_tiep_nhan <= dossier_months.evaluated_at
+            and (
+                dossier_months.finished_at is null
+                or dossier_months.finished_at > dossier_months.evaluated_at
+            )
         ) as is_open_at_t
     from dossier_months
 ),

@@ -47,19 +47,20 @@ item_months as (
     from feedback
     inner join months
         on
-            months.period_month >= feedback.period_month
+            feedback.period_month <= months.period_month
             and months.period_month <= coalesce(feedback.closed_month, date '9999-12-01')
 ),
 
 flagged as (
     select
         item_months.*,
-        (is_closed_in_month or is_open_at_t) as is_due_population,
+        (item_months.is_closed_in_month or item_months.is_open_at_t) as is_due_population,
         (
-            (is_closed_in_month and closed_at <= deadline_at)
-            or (is_open_at_t and deadline_at >= evaluated_at)
+            (item_months.is_closed_in_month and item_months.closed_at <= item_months.deadline_at)
+            or (item_months.is_open_at_t and item_months.deadline_at >= item_months.evaluated_at)
         ) as is_due_on_time,
-        (is_closed_in_month and trang_thai = 'da_xu_ly') as is_resolved_in_month
+        (item_months.is_closed_in_month and item_months.trang_thai = 'da_xu_ly')
+            as is_resolved_in_month
     from item_months
 ),
 

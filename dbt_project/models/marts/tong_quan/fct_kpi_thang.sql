@@ -133,8 +133,12 @@ flagged as (
 latest as (
     select
         flagged.*,
-        max(case when is_displayed and value is not null then period_month end)
-            over (partition by structure_view, kpi_code)
+        max(
+            case
+                when flagged.is_displayed and flagged.value is not null then flagged.period_month
+            end
+        )
+            over (partition by flagged.structure_view, flagged.kpi_code)
             as latest_month
     from flagged
 ),
@@ -211,7 +215,7 @@ final as (
             case
                 when compared.coverage_period_kind = 'semester'
                     then semesters.semester_name
-                    || ' (' || to_char(compared.period_month, 'MM/YYYY') || ')'
+                        || ' (' || to_char(compared.period_month, 'MM/YYYY') || ')'
                 when compared.is_month_complete then to_char(compared.period_month, 'MM/YYYY')
                 else
                     to_char(compared.period_month, 'MM/YYYY')
@@ -252,13 +256,13 @@ final as (
             case
                 when compared.higher_is_better
                     then compared.value >= coalesce(
+                            own_target.target, area_target.target, province_target.target,
+                            compared.default_target
+                        )
+                else compared.value <= coalesce(
                         own_target.target, area_target.target, province_target.target,
                         compared.default_target
                     )
-                else compared.value <= coalesce(
-                    own_target.target, area_target.target, province_target.target,
-                    compared.default_target
-                )
             end
         )::boolean as target_met,
         compared.numerator_previous_month::numeric as numerator_previous_month,
@@ -275,7 +279,7 @@ final as (
             case
                 when compared.units_expected > 0
                     then compared.units_covered || '/' || compared.units_expected
-                    || case when compared.is_commune then ' xã' else ' đơn vị' end
+                        || case when compared.is_commune then ' xã' else ' đơn vị' end
             end
         )::text as coverage_label,
         missing.missing_months::text as missing_months,
@@ -286,8 +290,8 @@ final as (
                 when compared.kpi_points is null then null
                 when compared.value is null then 0
                 else round(
-                    compared.kpi_points * least(1, compared.value / compared.kpi_threshold), 2
-                )
+                        compared.kpi_points * least(1, compared.value / compared.kpi_threshold), 2
+                    )
             end
         )::numeric as ranking_points,
         compared.structure_view::text as structure_view,

@@ -48,7 +48,7 @@ incoming_months as (
     from documents
     inner join months
         on
-            months.period_month >= documents.period_month
+            documents.period_month <= months.period_month
             and months.period_month <= coalesce(documents.completed_month, date '9999-12-01')
     where documents.chieu = 'den'
 ),
