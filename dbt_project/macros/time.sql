@@ -23,12 +23,13 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The platform's clock as a moment: `now()`, or, when `as_of_date` pins "today" (replays,
-    tests, the demo's IOC_TODAY), the first instant of that day in Vietnam — everything
-    before it has happened, nothing of the day itself is known yet. -#}
+{#- The platform's clock as a moment: `now()`; when `as_of_date` pins "today" (replays,
+    tests, the demo's IOC_TODAY), the end of that day (23:59:59, Vietnam) — everything of the
+    day counts, as a report that arrived that morning — or now, if that is earlier (today
+    itself is known only up to now). -#}
 {% macro clock_moment() -%}
     {%- if var('as_of_date', '') -%}
-        (date '{{ var("as_of_date") }}'::timestamp at time zone 'Asia/Ho_Chi_Minh')
+        least(now(), {{ day_end_ts("date '" ~ var('as_of_date') ~ "'") }})
     {%- else -%}
         now()
     {%- endif -%}

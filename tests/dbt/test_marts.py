@@ -192,7 +192,8 @@ def test_dossier_kpis_at_t(world: World) -> None:
     """hcc_dung_han of Bình Lâm by hand: December 2 of 4 on time (HS3 finished a day late,
     HS4 open past its 24 December deadline); January HS4 late, HS5 open but due after the
     month's end, HS6 on time → 2 of 3; February HS5 finished on time, HS4 still late → 1 of
-    2; March is still running on 10 March: only HS4, late → 0 of 1, "đến 00:00 10/03/2025"."""
+    2; March is still running on 10 March (pinned: the end of that day): only HS4, late → 0 of
+    1, "đến 23:59 10/03/2025"."""
     rows = {
         str(m): rest
         for m, *rest in world.rows(
@@ -205,11 +206,11 @@ def test_dossier_kpis_at_t(world: World) -> None:
         )
     }
     assert rows["2024-12-01"] == [2, 4, d("50.00"), True, "12/2024", "2024-12-31 23:59:59",
-                                  "2025-03-10 00:00"]
+                                  "2025-03-10 23:59"]
     assert rows["2025-01-01"][:4] == [2, 3, d("66.67"), True]
     assert rows["2025-02-01"][:4] == [1, 2, d("50.00"), True]
-    assert rows["2025-03-01"] == [0, 1, d("0.00"), False, "03/2025 (đến 00:00 10/03/2025)",
-                                  "2025-03-10 00:00:00", "2025-03-10 00:00"]
+    assert rows["2025-03-01"] == [0, 1, d("0.00"), False, "03/2025 (đến 23:59 10/03/2025)",
+                                  "2025-03-10 23:59:59", "2025-03-10 23:59"]
     online = dict(
         world.rows(
             "select period_month::text, value from mart_tong_quan.fct_kpi_thang "

@@ -25,8 +25,7 @@ submitters as (
 
 moment as (
     select {{ local_date('as_of') }} as as_of_day
-    from {{ ref('int_thoi_diem__nguon') }}
-    where data_source = 'bieu_mau'
+    from {{ ref('int_thoi_diem__bieu_mau') }}
 ),
 
 first_periods as (

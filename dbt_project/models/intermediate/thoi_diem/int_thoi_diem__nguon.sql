@@ -4,10 +4,10 @@
 --                             end of a run with status ok; after a failed or incomplete run,
 --                             its watermark, the newest change it had loaded — earlier, never
 --                             later than the truth); no pull recorded: the clock
---   bieu_mau                  the intake's last scan of the folders: the watcher looks every
---                             second while it runs, so the clock (the moment of the build)
--- Never later than the clock: `now()`, or the first instant of `as_of_date` when a day is
--- pinned (a replay of that day sees nothing that happened after it began).
+--   bieu_mau                  the intake's last scan of the folders (int_thoi_diem__bieu_mau:
+--                             the clock, the watcher looking every second)
+-- Never later than the clock: `now()`, or the end of `as_of_date` when a day is pinned (a
+-- replay of that day sees nothing that happened after it).
 with
 
 clock as (
@@ -21,20 +21,26 @@ pulls as (
     from {{ source('raw_agency', 'sync_state') }}
 ),
 
-data_sources as (
+agency_sources as (
     select data_source
-    from (values ('ho_so'), ('van_ban'), ('phan_anh'), ('bieu_mau')) as known (data_source)
+    from (values ('ho_so'), ('van_ban'), ('phan_anh')) as known (data_source)
 ),
 
-final as (
+agency as (
     select
-        data_sources.data_source::text as data_source,
+        agency_sources.data_source::text as data_source,
         least(clock.clock_at, coalesce(pulls.pulled_at, clock.clock_at))::timestamptz
             as as_of,
         clock.clock_at::timestamptz as clock_at
-    from data_sources
+    from agency_sources
     cross join clock
-    left join pulls on data_sources.data_source = pulls.data_source
+    left join pulls on agency_sources.data_source = pulls.data_source
+),
+
+final as (
+    select * from agency
+    union all
+    select * from {{ ref('int_thoi_diem__bieu_mau') }}
 )
 
 select * from final

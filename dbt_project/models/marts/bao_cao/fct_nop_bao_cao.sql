@@ -1,5 +1,5 @@
 -- Reporting completeness per unit × form × period (DHIS2's reporting rate and on-time
--- reporting rate), judged at the report forms' as-of moment A (int_thoi_diem__nguon: the
+-- reporting rate), judged at the report forms' as-of moment A (int_thoi_diem__bieu_mau: the
 -- intake's last scan). A unit owes a report (`expected`) when it exists during the period and
 -- the form's deadline for the period has passed at A — the end of the due day, Vietnam time;
 -- before that the period has no rate (`chua_den_han`), even when a report came early.
@@ -29,8 +29,7 @@ forms as (
 ),
 
 moment as (
-    select as_of from {{ ref('int_thoi_diem__nguon') }}
-    where data_source = 'bieu_mau'
+    select as_of from {{ ref('int_thoi_diem__bieu_mau') }}
 ),
 
 submissions as (
