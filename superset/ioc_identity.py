@@ -94,7 +94,7 @@ def _user(username: str, security_manager: Any) -> Any:
         from flask import g
 
         user = getattr(g, "user", None)
-    except RuntimeError:  # outside an application context
+    except (ImportError, RuntimeError):  # outside Superset / an application context
         user = None
     model = getattr(security_manager, "user_model", None)
     if user is None or getattr(user, "username", None) != username or (

@@ -92,8 +92,15 @@
     {%- endif %}
 {% endmacro %}
 
+{#- on-run-end, and `ioc dbt run-operation access_sweep` by hand: runs the sweep below. -#}
 {% macro access_sweep() %}
-    {#- on-run-end: every relation of a mart schema is closed unless it carries the row
+    {% if execute %}
+        {% do run_query(access_sweep_sql()) %}
+    {% endif %}
+{% endmacro %}
+
+{% macro access_sweep_sql() %}
+    {#- every relation of a mart schema is closed unless it carries the row
         policy. Tables made outside dbt get row security (no policy: only the owner reads
         them); views and materialized views, which row security does not cover, and tables
         without the policy lose the readers' grant. The readers' group may use the mart
@@ -151,3 +158,16 @@
     end
     $sweep$;
 {% endmacro %}
+
+{#- A pre-hook for incremental marts that lost a column: an incremental run keeps columns the
+    model no longer has (contracts allow only append_new_columns), with their old values.
+    Used where the column held personal data (fct_phan_anh.tieu_de). -#}
+{% macro drop_column_if_exists(column) -%}
+    do $drop$ begin
+        if exists (select 1 from information_schema.columns
+                   where table_schema = '{{ this.schema }}' and table_name = '{{ this.identifier }}'
+                     and column_name = '{{ column }}') then
+            execute 'alter table {{ this }} drop column {{ adapter.quote(column) }}';
+        end if;
+    end $drop$
+{%- endmacro %}
