@@ -43,20 +43,15 @@
     comment on function access.visible_unit_ids() is
         'Units whose rows the current login role may read: its own unit and the units merged into it (access.unit_scope).';
     create or replace function access.sees_all_units() returns boolean
-        language plpgsql stable parallel safe
+        language sql stable parallel safe
         set search_path = pg_catalog, pg_temp
     as $fn$
-    begin
-        return exists (
-            select 1 from pg_auth_members as m
-            join pg_roles as grp on grp.oid = m.roleid
-            join pg_roles as member on member.oid = m.member
-            where grp.rolname = '{{ var("bi_all_units_group") }}'
-              and member.rolname = current_user);
-    end
+        select coalesce(
+            pg_has_role(current_user, to_regrole('{{ var("bi_all_units_group") }}'), 'MEMBER'),
+            false)
     $fn$;
     comment on function access.sees_all_units() is
-        'True for login roles that are direct members of {{ var("bi_all_units_group") }} (leaders, data team).';
+        'True for login roles that are members of {{ var("bi_all_units_group") }} (leaders, data team).';
 {% endmacro %}
 
 {#- Grant `privilege` on `relation` to `role` when the role exists (no error otherwise). -#}

@@ -4,11 +4,11 @@ Superset stores one warehouse connection (role `ioc_bi`, which reads nothing). F
 query it opens, `DB_CONNECTION_MUTATOR` (superset/ioc_identity.py) swaps in the login role of
 the user's scope, chosen from the user's Superset roles with the map this module writes:
 
-- a commune role (`Xã Hiệp Thuận`) -> `ioc_bi__xa-hiep-thuan`, one login role per unit;
+- a commune's role (one per unit in rls.yaml) -> `ioc_bi__<org_unit_id>`;
   PostgreSQL's row policies on the marts give it its unit's rows and those of the units
   merged into it (`access.unit_scope`, dbt);
-- `Lãnh đạo huyện`, `Nhóm dữ liệu` (and Superset's `Admin`, which reads as the data team)
-  -> their own login roles, members of `ioc_bi_all_units`: every unit's rows;
+- the leaders' and the data team's roles (and Superset's `Admin`, which reads as the data
+  team) -> their own login roles (roles.yaml), members of `ioc_bi_all_units`: every unit's rows;
 - no user, an unknown role, roles of two communes -> `ioc_bi_nobody`, which cannot log in.
 
 A login role, not `SET ROLE` or a session setting, because a session can undo those

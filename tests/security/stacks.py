@@ -12,7 +12,8 @@
 `Stack.world` says what the data holds, computed from the warehouse as its owner: the
 commune the attacker belongs to, the units it may see (its own and those merged into it,
 read back from `access.unit_scope`), and canaries: ids and names of other units whose rows
-the marts hold, which must never appear in anything that commune gets back.
+the marts hold, which must never appear in anything that commune gets back (the units the
+commune later became are named in its own rows, so they are no canaries).
 """
 
 from __future__ import annotations
@@ -89,7 +90,13 @@ def read_world(owner_url: str) -> World:
         shared = " ".join(str(r) for (r,) in conn.execute(
             "select string_agg(t::text, ' ') from (select * from mart_dung_chung.dim_bieu_mau) t"))
         own_scope, merged_scope = scope(OWN), scope(MERGED)
-        canaries = {u for u in units - own_scope - districts if u not in shared}
+        # the units OWN became (its rows name them: latest_org_unit_id) are no canaries
+        successors = {u for (u,) in conn.execute(
+            "with recursive chain as (select successor_id as u from seeds.org_units "
+            "where org_unit_id = %s union select o.successor_id from seeds.org_units o "
+            "join chain on o.org_unit_id = chain.u) select u from chain where u is not null",
+            (OWN,))}
+        canaries = {u for u in units - own_scope - districts - successors if u not in shared}
         names = {n for (n,) in conn.execute(
             "select name from seeds.org_units where org_unit_id = any(%s)", (list(canaries),))}
     return World(scope=own_scope, merged_scope=merged_scope, canary_ids=canaries,

@@ -53,6 +53,12 @@ def commune_user(admin: SupersetClient) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="session")
+def merged_commune_user(admin: SupersetClient) -> tuple[str, str]:
+    """A user of Quế Tân, the commune Hiệp Hòa and Hiệp Thuận merged into."""
+    return _user(admin, "can-bo-que-tan", "Xã Quế Tân")
+
+
+@pytest.fixture(scope="session")
 def leader_user(admin: SupersetClient) -> tuple[str, str]:
     return _user(admin, "lanh-dao-huyen", "Lãnh đạo huyện")
 
