@@ -376,7 +376,7 @@ def ensure_bi_role(conn: psycopg.Connection, settings: Settings) -> None:
             conn.execute(statement)
         for group in (BI_READER_GROUP, BI_ALL_UNITS_GROUP, BI_DENY_ROLE):
             _role(conn, group, "nologin")
-        _role(conn, PUBLIC_ROLE, "login", role_password(PUBLIC_ROLE, key))
+        _role(conn, PUBLIC_ROLE, "login noinherit", role_password(PUBLIC_ROLE, key))
         for statement in bi_role_limits(PUBLIC_ROLE, "20s", 10):
             conn.execute(statement)
     except psycopg.errors.InsufficientPrivilege:

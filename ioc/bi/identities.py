@@ -221,11 +221,21 @@ def write_file(settings: Settings, identities: dict[str, Identity]) -> Path:
 
 
 def sql_script(settings: Settings, policy_dir: Path = policies.POLICY_DIR) -> str:
-    """The statements `apply` runs, as text for a DBA (passwords included: keep it private)."""
+    """Every BI role as SQL for a DBA on a fresh server: what `ioc warehouse start` and
+    `apply` would create (passwords included: keep the output private)."""
     identities = superset_identities(policy_dir)
     key = warehouse.role_key(settings)
+    base: list[sql.Composable] = []
+    for role, password, limit in ((warehouse.BI_ROLE, warehouse.bi_password(settings), 5),
+                                  (warehouse.PUBLIC_ROLE,
+                                   warehouse.role_password(warehouse.PUBLIC_ROLE, key), 10)):
+        base.append(sql.SQL("create role {} with login noinherit password {}").format(
+            sql.Identifier(role), sql.Literal(password)))
+        base += warehouse.bi_role_limits(role, "20s", limit)
+    base.append(sql.SQL("create role {} nologin").format(sql.Identifier(warehouse.BI_DENY_ROLE)))
     with psycopg.connect(warehouse.url(settings)) as conn:
+        version = conn.info.server_version
         return "\n".join(
             s.as_string(conn) + ";"
-            for s in statements(identities, key, server_version=conn.info.server_version)
+            for s in base + statements(identities, key, server_version=version)
         )

@@ -129,16 +129,16 @@ def test_the_mutator_rewrites_every_warehouse_connection(monkeypatch, tmp_path) 
             return roles and SimpleNamespace(
                 username=username, is_active=True, roles=[SimpleNamespace(name=r) for r in roles])
 
-    stored = make_url("postgresql+psycopg2://ioc_bi:mat-khau@127.0.0.1:5432/ioc")
+    stored = make_url("postgresql+psycopg2://ioc_bi:XXXXXXXX@127.0.0.1:5432/ioc")
     for username, login in (("a", UNIT + OWN), ("b", "ioc_bi_lanh_dao"), ("c", None),
                             (None, None), ("khong-co", None)):
         uri, _ = mod.mutate(stored, {}, username, Security(), None)
         assert uri.username == (login or warehouse.BI_DENY_ROLE), username
         if login:
             assert uri.password == warehouse.role_password(login, "khoa")
-    owner = make_url("postgresql+psycopg2://ioc:chu-kho@127.0.0.1:5432/ioc")
+    owner = make_url("postgresql+psycopg2://ioc:XXXXXXXX@127.0.0.1:5432/ioc")
     assert mod.mutate(owner, {}, "a", Security(), None)[0].username == UNIT + OWN
-    public = make_url("postgresql+psycopg2://ioc_public:x@127.0.0.1:5432/ioc")
+    public = make_url("postgresql+psycopg2://ioc_public:XXXXXXXX@127.0.0.1:5432/ioc")
     assert mod.mutate(public, {}, None, Security(), None)[0] == public
     monkeypatch.delenv("IOC_BI_ROLE_KEY")
     assert mod.mutate(stored, {}, "a", Security(), None)[0].username == warehouse.BI_DENY_ROLE
@@ -426,3 +426,17 @@ def test_no_bi_role_uses_other_schemas(built_warehouse, schema) -> None:
             if conn.execute("select has_schema_privilege(%s, %s, 'usage')",
                             (r, schema)).fetchone()[0]]
     assert users == []
+
+
+def test_the_dba_script_creates_every_role(warehouse_settings) -> None:
+    """`ioc superset db-roles --sql`, for a server where the warehouse's role may not create
+    roles: every role the platform uses, each login role bounded."""
+    script = identities.sql_script(warehouse_settings)
+    created = {line.split('"')[1] for line in script.splitlines()
+               if line.startswith("create role ")}
+    logins = {i.login for i in identities.superset_identities().values()}
+    assert created == logins | {warehouse.BI_ROLE, warehouse.PUBLIC_ROLE, warehouse.BI_DENY_ROLE,
+                                warehouse.BI_READER_GROUP, warehouse.BI_ALL_UNITS_GROUP}
+    for login in logins | {warehouse.BI_ROLE, warehouse.PUBLIC_ROLE}:
+        assert f'alter role "{login}" set "statement_timeout"' in script
+        assert f'alter role "{login}" connection limit' in script
