@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from ioc import childenv
 from ioc import settings as settings_mod
 from ioc.settings import PROJECT_ROOT, Settings, child_path, tool
 
@@ -130,14 +131,18 @@ def wait_http(url: str, timeout_s: float = 120.0) -> None:
         time.sleep(0.5)
 
 
+def _dagster_side(settings: Settings, argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """`argv` wrapped to start with only what Dagster's side needs (the platform's settings;
+    not Superset's secrets), and the extra variables it gets."""
+    env = {"DAGSTER_HOME": str(dagster_home(settings))}
+    return childenv.wrap(childenv.dagster_names({**os.environ, **env}), argv), env
+
+
 def start_dagster(settings: Settings) -> str:
-    home = dagster_home(settings)
-    start_process(
+    argv, env = _dagster_side(
         settings,
-        "dagster",
-        [str(tool("dagster")), "dev", "-h", "127.0.0.1", "-p", str(settings.dagster_port)],
-        env={"DAGSTER_HOME": str(home)},
-    )
+        [str(tool("dagster")), "dev", "-h", "127.0.0.1", "-p", str(settings.dagster_port)])
+    start_process(settings, "dagster", argv, env=env)
     url = f"http://127.0.0.1:{settings.dagster_port}"
     wait_http(url + "/server_info", timeout_s=180)
     return url
@@ -149,8 +154,8 @@ WATCHER = "intake-watcher"
 def start_watcher(settings: Settings) -> None:
     """The resident intake worker (`ioc watch`): answers a dropped report within seconds and
     reports each pass to the Dagster instance the UI shows."""
-    start_process(settings, WATCHER, [str(tool("ioc")), "watch"],
-                  env={"DAGSTER_HOME": str(dagster_home(settings))})
+    argv, env = _dagster_side(settings, [str(tool("ioc")), "watch"])
+    start_process(settings, WATCHER, argv, env=env)
 
 
 def up(settings: Settings | None = None, *, watcher: bool = True) -> dict[str, str]:

@@ -55,9 +55,18 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 IocDbtPreparer().prepare_if_dev(dbt_project)
 
 
+class IocDbtResource(dg.ConfigurableResource):
+    """dbt of this environment on this project. No config fields on purpose: the executable
+    and the project cannot be changed from Dagster's launchpad (it refuses any config)."""
+
+    def cli(self, args: list[str], *, context: dg.AssetExecutionContext):
+        export_dbt_env()
+        return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()).cli(
+            args, context=context)
+
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
-def ioc_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    export_dbt_env()
+def ioc_dbt_assets(context: dg.AssetExecutionContext, dbt: IocDbtResource):
     yield from dbt.cli(["build"], context=context).stream()
 
 
@@ -78,5 +87,5 @@ def missing_relations(conninfo: str) -> list[str]:
     return [name for name in wanted if name not in found]
 
 
-def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+def dbt_resource() -> IocDbtResource:
+    return IocDbtResource()
