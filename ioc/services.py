@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from ioc import childenv
 from ioc import settings as settings_mod
@@ -100,20 +101,37 @@ def start_process(
     return proc.pid
 
 
+def _tree(pid: int) -> list[psutil.Process]:
+    """The process and every descendant, wherever they are (a child that started its own
+    session — Dagster's code servers — is outside the process group)."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
 def stop_process(settings: Settings, name: str, timeout_s: float = 20.0) -> bool:
-    """Stop a service's whole process group: SIGTERM, then SIGKILL after `timeout_s`."""
+    """Stop a service and everything it started: SIGTERM to its process group and to every
+    descendant, then SIGKILL to whatever is left after `timeout_s`."""
     pid = running_pid(settings, name)
     _pidfile(settings, name).unlink(missing_ok=True) if not pid else None
     if not pid:
         return False
+    tree = _tree(pid)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if _alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
+    for proc in tree[1:]:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(tree, timeout=timeout_s)
+    # descendants started while we waited (a run's worker) are caught on the way out too
+    for proc in {*alive, *(p for q in alive for p in _tree(q.pid))}:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    psutil.wait_procs(alive, timeout=5)
     _pidfile(settings, name).unlink(missing_ok=True)
     return True
 

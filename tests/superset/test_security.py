@@ -97,11 +97,14 @@ def test_merged_commune_sees_its_predecessors_in_every_chart(
     superset_server: SupersetServer, merged_commune_user
 ):
     """Quế Tân was formed from Hiệp Hòa and Hiệp Thuận: every chart shows their history (the
-    demo world's months are before the merger) and nothing of any other unit."""
+    demo world's months are before the merger) and nothing of any other unit. (The chart
+    asked alone holds both views of history: as reported, under Hiệp Hòa and Hiệp Thuận;
+    in today's structure, under the unit that replaced them — Quế Tân itself when the
+    structure of the day ends with it, a later commune outside its scope otherwise.)"""
     scope = {"Xã Quế Tân", "Xã Hiệp Hòa", "Xã Hiệp Thuận"}
     with _login(superset_server, merged_commune_user) as client:
-        rows = _table_rows(client)
-        assert {r["org_unit_name"] for r in rows} == {"Xã Hiệp Hòa", "Xã Hiệp Thuận"}
+        names = {r["org_unit_name"] for r in _table_rows(client)}
+        assert {"Xã Hiệp Hòa", "Xã Hiệp Thuận"} <= names <= scope
         seen = 0
         for c in charts(client):
             for result in chart_data(client, c.id):
