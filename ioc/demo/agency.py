@@ -304,7 +304,7 @@ def hcc_counts(stories: list[Story], m: Month) -> dict[str, dict[str, int]]:
 
 # -------------------------------------------------------------------------------- documents
 def _lower_first(name: str) -> str:
-    """`Tỉnh Quảng Nam` → `tỉnh Quảng Nam` (as written inside a sentence)."""
+    """`Tỉnh Mô Phỏng 01` → `tỉnh Mô Phỏng 01` (as written inside a sentence)."""
     return name[:1].lower() + name[1:]
 
 

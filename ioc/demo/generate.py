@@ -138,7 +138,7 @@ def _district_task(args: tuple) -> tuple[list[dict], dict]:
         share = pop / d.population()
         # After the 2025 reform the communes take the district agencies' dossiers and part of
         # their documents, in proportion to their population.
-        devolved = {role: vocab.AGENCY_RATE_PER_60K.get(role, 10) * factor * share
+        devolved = {role: AGENCY_ROLES[role].dossiers_per_60k * factor * share
                     for role in d.agencies} if d.devolved(u) else None
         stories = dossier_stories(seed, d, u, span, cal, upland,
                                   pop / 1000 * vocab.COMMUNE_RATE_PER_1000, devolved=devolved,
@@ -153,8 +153,10 @@ def _district_task(args: tuple) -> tuple[list[dict], dict]:
                     sinks["ho-so"].add(v)
             rin, rout = 35 + pop / 400, 14 + pop / 1000
             if devolved:
-                rin += vocab.DEVOLVED_DOCUMENTS * 710 * factor ** 0.5 * share
-                rout += vocab.DEVOLVED_DOCUMENTS * 370 * factor ** 0.5 * share
+                rin += vocab.DEVOLVED_DOCUMENTS * factor ** 0.5 * share * sum(
+                    AGENCY_ROLES[role].documents_in for role in d.agencies)
+                rout += vocab.DEVOLVED_DOCUMENTS * factor ** 0.5 * share * sum(
+                    AGENCY_ROLES[role].documents_out for role in d.agencies)
             for v in document_records(seed, d, u, span, cal, rin, rout, "UBND", end=end):
                 sinks["van-ban"].add(v)
                 keys["van-ban"] += v["_hetHieuLuc"] is None
@@ -162,17 +164,17 @@ def _district_task(args: tuple) -> tuple[list[dict], dict]:
         for role, unit in d.agencies.items():
             if not unit.valid_between(warm_first.first, last.last):
                 continue
+            spec = AGENCY_ROLES[role]
             stories = dossier_stories(seed, d, unit, span, cal, False,
-                                      vocab.AGENCY_RATE_PER_60K.get(role, 10) * factor,
-                                      agency_role=role, end=end)
+                                      spec.dossiers_per_60k * factor, agency_role=role, end=end)
             for st in stories:
                 keys["ho-so"] += 1
                 for v in st.versions:
                     sinks["ho-so"].add(v)
-            symbol = AGENCY_ROLES.get(role, ("", role))[1]
-            rin, rout = (160, 90) if symbol == "UBND" else (55, 28)
-            for v in document_records(seed, d, unit, span, cal, rin * factor ** 0.5,
-                                      rout * factor ** 0.5, symbol, end=end):
+            for v in document_records(seed, d, unit, span, cal,
+                                      spec.documents_in * factor ** 0.5,
+                                      spec.documents_out * factor ** 0.5, spec.document_symbol,
+                                      end=end):
                 sinks["van-ban"].add(v)
                 keys["van-ban"] += v["_hetHieuLuc"] is None
         for v in feedback_records(seed, d, active, span, cal, end=end):

@@ -37,22 +37,35 @@ ORG_UNIT_COLUMNS = [
 PROVINCE, DISTRICT, AREA, COMMUNE, TOWNLET, AGENCY = (
     "tinh", "huyen", "khu_vuc", "xa", "thi_tran", "co_quan")
 COMMUNE_TYPES = (COMMUNE, TOWNLET)
-# District agencies by role: the last part of their api code (`512.GDDT`), their name, and the
-# symbol on their outgoing documents. GDDT submits GD-01 while it exists.
-AGENCY_ROLES = {
-    "VP": ("Văn phòng HĐND và UBND huyện", "UBND"),
-    "TP": ("Phòng Tư pháp", "TP"),
-    "TNMT": ("Phòng Tài nguyên và Môi trường", "TNMT"),
-    "LDTBXH": ("Phòng Lao động - Thương binh và Xã hội", "LDTBXH"),
-    "GDDT": ("Phòng Giáo dục và Đào tạo", "GDDT"),
-    "YT": ("Phòng Y tế", "YT"),
-    "KTHT": ("Phòng Kinh tế và Hạ tầng", "KTHT"),
-    "NV": ("Phòng Nội vụ", "NV"),
-    "TCKH": ("Phòng Tài chính - Kế hoạch", "TCKH"),
-    "VHTT": ("Phòng Văn hóa và Thông tin", "VHTT"),
-    "VPDK": ("Chi nhánh Văn phòng đăng ký đất đai", "VPDK"),
-}
-SCHOOLS_ROLE = "GDDT"
+AGENCY_CATALOGUE = Path(__file__).with_name("agencies.csv")
+
+
+@dataclass(frozen=True)
+class AgencyRole:
+    """A district agency's role (the last part of its api code, `512.GDDT` → `GDDT`): the name
+    of synthetic agencies, the symbol on its outgoing documents, its monthly dossiers per
+    60,000 inhabitants of the district, documents in and out per month (for 60,000), the form
+    it submits."""
+
+    role: str
+    name: str
+    document_symbol: str
+    dossiers_per_60k: float
+    documents_in: float
+    documents_out: float
+    submits: str
+
+
+def load_agency_roles(path: Path = AGENCY_CATALOGUE) -> dict[str, AgencyRole]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {r["role"]: AgencyRole(r["role"], r["name"], r["document_symbol"],
+                                      float(r["dossiers_per_60k"]), float(r["documents_in"]),
+                                      float(r["documents_out"]), r["submits"])
+                for r in csv.DictReader(fh)}
+
+
+AGENCY_ROLES = load_agency_roles()
+SCHOOLS_ROLE = next(r.role for r in AGENCY_ROLES.values() if r.submits == "GD-01")
 MERGER_2025 = date(2025, 1, 1)
 REFORM = date(2025, 7, 1)
 """Two-level local government: districts abolished, communes merged (Resolution 202/2025/QH15)."""
@@ -425,7 +438,7 @@ def synthetic_world(scale: str, seed: int) -> World:
             if merge:
                 a, b = (communes[i - 1] for i in merged_pair)
                 nm = next(name_iter)
-                # The merged commune takes the code of the first of the two, as Quế Tân did.
+                # The merged commune takes the code of the first of the two (codes are reused).
                 communes.append(Unit(
                     pair_successor, f"Xã {nm}", COMMUNE, huyen.org_unit_id, "", a.api_code,
                     MERGER_2025, reform_eve, "",
@@ -458,10 +471,10 @@ def synthetic_world(scale: str, seed: int) -> World:
             moved = {u.org_unit_id: u for u in olds}
             communes = [moved.get(u.org_unit_id, u) for u in communes] + news
             agencies = {}
-            for k, (role, (aname, _)) in enumerate(AGENCY_ROLES.items()):
+            for k, (role, spec) in enumerate(AGENCY_ROLES.items()):
                 aid = f"sim-{role.lower()}-{p:02d}-{d:02d}"
                 agencies[role] = Unit(
-                    aid, aname, AGENCY, huyen.org_unit_id, "", f"{dcode}.{role}", start,
+                    aid, spec.name, AGENCY, huyen.org_unit_id, "", f"{dcode}.{role}", start,
                     reform_eve, area_id,
                     SYNTHETIC_NOTE + ("; submits form GD-01" if role == SCHOOLS_ROLE else ""),
                 )

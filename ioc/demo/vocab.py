@@ -20,7 +20,7 @@ class Procedure:
     name: str
     field: str
     level: str  # "xa" | "huyen"
-    agency: str  # handling agency role (units.AGENCY_ROLES) of huyen-level procedures, "" for communes
+    agency: str  # handling agency role (agencies.csv) of huyen-level procedures, "" for communes
     days: int  # legal processing time in working days
     service: str  # mucDoDVC: toan_trinh | mot_phan | khong
     online: float  # base share submitted online (kenhNop 2) in early 2024
@@ -89,16 +89,12 @@ FIELD_ORDER = [
     "Thi đua - Khen thưởng", "Tôn giáo", "Giải quyết khiếu nại", "Tiếp công dân",
 ]
 
-# Dossiers per month: communes per 1,000 inhabitants; agencies per 60,000 inhabitants of the district.
+# Dossiers per month at the communes per 1,000 inhabitants (the district agencies' rates are in
+# agencies.csv, per 60,000 inhabitants of the district).
 COMMUNE_RATE_PER_1000 = 15.0
-AGENCY_RATE_PER_60K = {
-    "VPDK": 270, "TNMT": 22, "TCKH": 70, "TP": 65,
-    "LDTBXH": 50, "KTHT": 55, "VHTT": 10, "GDDT": 30, "YT": 10,
-    "NV": 30, "VP": 20,
-}
 
 # After the 2025 reform the communes receive this share of the documents the district agencies
-# exchanged (monthly 710 in, 370 out for a district of 60,000), by population.
+# exchanged (agencies.csv), by population.
 DEVOLVED_DOCUMENTS = 0.5
 
 # ------------------------------------------------------------------------------------ people
