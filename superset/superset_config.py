@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from superset.tasks.types import FixedExecutor
@@ -166,6 +166,17 @@ D3_TIME_FORMAT = {
     "months": [f"Tháng {m}" for m in range(1, 13)],
     "shortMonths": [f"Th{m}" for m in range(1, 13)],
 }
+# --- "Today" -----------------------------------------------------------------------------
+# Relative time ranges ("Last month", "Last 12 months", "Next ...") count from the platform's
+# one "today" (IOC_TODAY, see ioc/settings.py) when it is pinned, so a demo or a test made for
+# a day shows the same ranges whatever the server's clock says. (Custom ranges written with
+# `today`/`now` and the "previous calendar ..." ranges still follow the server's clock.)
+_TODAY = os.environ.get("IOC_TODAY", "").strip()
+if _TODAY:
+    _TODAY = date.fromisoformat(_TODAY).isoformat()  # a malformed day fails here, loudly
+DEFAULT_RELATIVE_START_TIME = _TODAY or "today"
+DEFAULT_RELATIVE_END_TIME = _TODAY or "today"
+
 # Superset ships no Vietnamese UI translation; keep the language menu off.
 BABEL_DEFAULT_LOCALE = "en"
 LANGUAGES: dict = {}

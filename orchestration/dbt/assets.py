@@ -14,6 +14,7 @@ import dagster as dg
 import psycopg
 from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject, dbt_assets
 
+from ioc import settings
 from ioc.dbt_runner import DBT_PROJECT_DIR, dbt_executable, export_dbt_env
 
 _SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml")
@@ -70,7 +71,11 @@ class IocDbtResource(dg.ConfigurableResource):
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
 def ioc_dbt_assets(context: dg.AssetExecutionContext, dbt: IocDbtResource):
-    yield from dbt.cli(["build"], context=context).stream()
+    # One "today" for the whole build (IOC_TODAY when pinned), not now() per model.
+    today = settings.load().today.isoformat()
+    context.log.info(f"as_of_date {today}")
+    yield from dbt.cli(["build", "--vars", json.dumps({"as_of_date": today})],
+                       context=context).stream()
 
 
 def view_keys() -> list[dg.AssetKey]:

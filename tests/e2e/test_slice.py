@@ -18,6 +18,7 @@ from tests.conftest import FIXTURES
 pytestmark = pytest.mark.e2e
 
 EXAMPLE = FIXTURES / "examples" / "KTXH-01_xa-hiep-thuan_2024-10.xlsx"
+TODAY = "2024-11-10"  # the day the example arrives on, for everything that reads a clock
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,7 @@ def loaded_world(warehouse_settings, tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setenv("IOC_INTAKE_DIR", str(intake))
     monkeypatch_module.setenv("IOC_ARCHIVE_DIR", str(root / "archive"))
     monkeypatch_module.setenv("DAGSTER_HOME", str(root / "dagster"))
+    monkeypatch_module.setenv("IOC_TODAY", TODAY)  # dbt's as_of_date and the checks: reproducible
     monkeypatch_module.delenv("IOC_AGENCY_API_URL", raising=False)
     (root / "dagster").mkdir()
 

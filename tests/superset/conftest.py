@@ -1,10 +1,10 @@
 """Superset fixtures: one real, bootstrapped Superset for the whole session, reading marts
 that the real pipeline built from a short demo world.
 
-- `mart_world` (tests/conftest.py): the demo world (May–December 2024 of Hiệp Đức)
-  generated, ingested, pulled from the demo agency API and built by dbt into the session
-  warehouse (`demo_world.py`); its timings go to
-  `test-artifacts/superset/demo-world-timings.json`.
+- `mart_world` (tests/conftest.py): the demo world (October 2024 – September 2025 of Hiệp
+  Đức, across the 2025-07-01 reform, seen on 2025-09-10) generated, ingested, pulled from the
+  demo agency API and built by dbt into the session warehouse (`demo_world.py`); its timings
+  go to `test-artifacts/superset/demo-world-timings.json`.
 - `superset_server`: `ioc.bi.testing.SupersetServer` (url, admin username/password,
   `client()`), bootstrapped against the session test warehouse; reusable from an end-to-end
   test through `ioc.bi.testing.running_superset(settings)` as well.
