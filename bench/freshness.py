@@ -66,7 +66,8 @@ def _mart_values(url: str, unit: str, period: str) -> set[Decimal]:
         try:
             return {r[0] for r in conn.execute(
                 "select value from mart_kinh_te_xa_hoi.fct_chi_tieu_thang where org_unit_id = %s "
-                "and period_month = %s::date and indicator_code = 'KT01'",
+                "and period_month = %s::date and indicator_code = 'KT01' "
+                "and structure_view = 'as_reported'",
                 (unit, f"{period}-01")).fetchall()}
         except psycopg.errors.UndefinedTable:
             return set()
