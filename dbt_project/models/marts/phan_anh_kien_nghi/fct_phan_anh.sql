@@ -14,11 +14,14 @@
             {'columns': ['received_date desc', 'ma_phan_anh']},
             {'columns': ['deadline_status', 'deadline_date', 'ma_phan_anh']},
         ],
+        pre_hook=["{{ drop_column_if_exists('tieu_de') }}"],
         post_hook=after_commit('vacuum (analyze) {{ this }}'),
     )
 }}
--- Every citizen feedback item without personal data (the citizen and the free text live in
--- restricted.phan_anh_ca_nhan, never read), with its unit, deadline and status.
+-- Every citizen feedback item without personal data (the citizen, the content and the title,
+-- all free text, live in restricted.phan_anh_ca_nhan, never read), with its unit, deadline
+-- and status. The title (tieu_de) was here once: the pre-hook removes it from a table built
+-- before, which an incremental run would otherwise keep with its old values.
 -- The unit (org_unit_id, which row-level access follows too) is the unit that handles the
 -- item (maDonViXuLy), or the place (diaBan) when none is set; both are kept as columns.
 -- The deadline is hanXuLy, or else the end of the day 15 working days after receipt
@@ -103,7 +106,6 @@ final as (
             when 'truc_tiep' then 'Trực tiếp'
         end::text as kenh_name,
         placed.linh_vuc::text as linh_vuc,
-        placed.tieu_de::text as tieu_de,
         placed.dia_ban::text as dia_ban,
         placed.org_unit_id::text as org_unit_id,
         units.org_unit_name::text as org_unit_name,
