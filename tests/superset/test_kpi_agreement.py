@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
-from support import charts, month
+from support import chart_data_in_view, charts, month
 
 from ioc import warehouse
 from ioc.bi.assets_builder import TILE_PREFIX, chart_uuid
 from ioc.bi.client import SupersetClient
 from ioc.kpi.catalogue import Kpi, load
+from tests.superset.demo_world import TODAY
 
 pytestmark = pytest.mark.superset
 
@@ -151,3 +152,40 @@ def test_every_kpi_is_asked_of_some_rows(mart):
                 if value is not None}
         assert keys == {(v, lvl) for v in ("as_reported", "current_structure")
                         for lvl in ("don_vi", "dia_ban")}, kpi.code
+
+
+def test_the_month_still_running_is_shown_as_running(admin: SupersetClient, warehouse_settings,
+                                                     mart_world, all_charts):
+    """The demo world ends the day before TODAY, so TODAY's month is still running. The mart
+    evaluates it at A (T = A, never the month's end), says so, and has no later month; the
+    KPI board (asked in each view, as the dashboard's view filter asks it) shows the agency
+    KPIs' running month as "MM/YYYY (đến <A>)"; the tiles stay on the last ended month
+    (test_chart_data.py::test_headline_kpis_equal_the_district_rows_dbt_computes)."""
+    running = TODAY.replace(day=1)
+    agency = {k.code for k in KPIS if k.data != "bieu_mau"}
+    with warehouse.connect(warehouse_settings) as conn:
+        rows = conn.execute(
+            """select kpi_code, period_month, is_month_complete, evaluated_at = as_of,
+                      (as_of at time zone 'Asia/Ho_Chi_Minh')::date, period_label
+               from mart_tong_quan.fct_kpi_thang
+               where unit_level = 'dia_ban' and structure_view = 'current_structure'
+                 and period_month >= %s""",
+            (running,),
+        ).fetchall()
+    months = {(code, m) for code, m, *_ in rows}
+    assert {code for code, m in months if m == running} >= agency
+    assert all(m == running for _, m in months), "a month after TODAY's"
+    labels = {}
+    for code, _, complete, t_is_a, a_day, label in rows:
+        if code in agency:
+            assert (complete, t_is_a, a_day) == (False, True, TODAY), code
+            assert label.startswith(f"{running:%m/%Y} (đến ") and label.endswith(
+                f"{TODAY:%d/%m/%Y})"), (code, label)
+            labels[code] = label
+    names = {k.name: k.code for k in KPIS}
+    (board,) = [c for c in all_charts if c.title == "Bảng chỉ số chính (kỳ gần nhất)"]
+    for view in ("as_reported", "current_structure"):
+        (result,) = chart_data_in_view(admin, board, view)
+        shown = {names[r["kpi_name"]]: r["period_label"] for r in result["data"]
+                 if r["kpi_name"] in names and names[r["kpi_name"]] in labels}
+        assert shown == labels, view
