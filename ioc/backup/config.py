@@ -13,8 +13,9 @@
 - `IOC_BACKUP_SECRETS`: `include` or `exclude` the generated secrets of IOC_HOME (passwords,
   keys). Default: included when the backup is encrypted, left out when it is not; a restore
   without them generates new ones.
-- `IOC_BACKUP_KEEP_DAILY` (7), `IOC_BACKUP_KEEP_WEEKLY` (5), `IOC_BACKUP_KEEP_MONTHLY` (12):
-  the retention rule (the newest backup of each of the last N days, ISO weeks, months).
+- `IOC_BACKUP_KEEP_LAST` (3), `IOC_BACKUP_KEEP_DAILY` (7), `IOC_BACKUP_KEEP_WEEKLY` (5),
+  `IOC_BACKUP_KEEP_MONTHLY` (12): the retention rule (the newest N backups, and the newest
+  backup of each of the last N days, ISO weeks, months).
 - `IOC_BACKUP_MAX_AGE_HOURS` (26): Dagster alerts when the newest backup is older.
 """
 
@@ -40,6 +41,7 @@ class BackupConfig:
     personal: str = "exclude"
     recipients: tuple[str, ...] = ()
     secrets: bool = False
+    keep_last: int = 3
     keep_daily: int = 7
     keep_weekly: int = 5
     keep_monthly: int = 12
@@ -93,6 +95,7 @@ def load(settings: Settings, env=None, target: Path | str | None = None) -> Back
             from None
     return BackupConfig(
         target=path, personal=personal, recipients=recipients, secrets=secrets,
+        keep_last=max(1, _int(env, "IOC_BACKUP_KEEP_LAST", 3)),
         keep_daily=_int(env, "IOC_BACKUP_KEEP_DAILY", 7),
         keep_weekly=_int(env, "IOC_BACKUP_KEEP_WEEKLY", 5),
         keep_monthly=_int(env, "IOC_BACKUP_KEEP_MONTHLY", 12),

@@ -1,8 +1,8 @@
 """Which backups exist, how old the newest is, and which the retention rule deletes.
 
-The rule keeps the newest backup of each of the last `keep_daily` days, `keep_weekly` ISO
-weeks and `keep_monthly` months that have a backup (days in Vietnam's time, the office's
-calendar), and always the newest backup. Archive files that no kept backup lists any more
+The rule keeps the newest `keep_last` backups, and the newest backup of each of the last
+`keep_daily` days, `keep_weekly` ISO weeks and `keep_monthly` months that have a backup (days
+in Vietnam's time, the office's calendar). Archive files that no kept backup lists any more
 (possible only after archive files were deleted under a records-retention decision) are
 deleted from the shared store too. Unfinished backups (`….partial`, left by a run that was
 killed) are removed.
@@ -72,7 +72,7 @@ def to_keep(items: list[BackupInfo], config: BackupConfig) -> set[str]:
     keep: set[str] = set()
     if not items:
         return keep
-    keep.add(items[-1].name)
+    keep.update(item.name for item in items[-max(1, config.keep_last):])
     rules = (
         (config.keep_daily, lambda d: d.date()),
         (config.keep_weekly, lambda d: d.isocalendar()[:2]),
