@@ -15,7 +15,7 @@ import json
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -104,13 +104,9 @@ def prune(config: BackupConfig, *, now: datetime | None = None, locked: bool = F
             return [b.name for b in doomed]
         for item in doomed:
             shutil.rmtree(item.path)
-        if target.is_dir():
-            stale = datetime.now(UTC) - timedelta(hours=1)
+        if target.is_dir():  # under the target's lock no backup is being written
             for path in target.glob("*" + backup_mod.PARTIAL):
-                with contextlib.suppress(OSError):
-                    when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-                    if locked or when < stale:
-                        shutil.rmtree(path)
+                shutil.rmtree(path, ignore_errors=True)
         if doomed:
             _collect_garbage(target, [b for b in items if b.name in keep])
     return [b.name for b in doomed]
