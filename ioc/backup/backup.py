@@ -10,7 +10,8 @@
         roles.sql[.age]            pg_dumpall --roles-only: every role, whoever created it
         dagster.tar.gz[.age]       Dagster's instance: runs, event logs, schedules, sensors
                                    (or dagster.dump with IOC_DAGSTER_PG_URL)
-        home.tar.gz[.age]          the intake watcher's state (arrival times)
+        home.tar.gz[.age]          the intake watcher's state (arrival times), Superset's
+                                   bootstrap state
         secrets.tar.gz[.age]       generated secrets, when IOC_BACKUP_SECRETS says so
         archive.tsv                the archive files this backup includes (path, size, kind)
       archive/                     the archive, shared by all backups: each file copied once
@@ -576,6 +577,9 @@ def _home(settings: settings_mod.Settings, writer: _Writer, scratch: Path,
         state = settings.home / "state"
         if state.is_dir():
             _tar_folder(tar, state, "state", scratch)
+        bootstrapped = settings.home / "superset" / "bootstrap-state.json"
+        if bootstrapped.is_file():  # lets the restored Superset skip steps already done
+            tar.add(bootstrapped, arcname="superset/bootstrap-state.json")
     writer.from_file("home.tar.gz", out)
     if config.secrets:
         sec = scratch / "secrets.tar.gz"

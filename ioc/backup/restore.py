@@ -51,7 +51,8 @@ class RestoreResult:
     def summary(self) -> list[str]:
         lines = [f"Khôi phục {self.name}: xong trong {self.seconds:.1f} s "
                  f"(bí mật: {'khôi phục' if self.secrets == 'restored' else 'tạo mới'})",
-                 "  " + ", ".join(f"{k}: {v}" for k, v in self.counts.items())]
+                 "  " + ", ".join(f"{k}: {v}" for k, v in self.counts.items()),
+                 "  thời gian: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())]
         lines += [f"  CHÚ Ý: {w}" for w in self.warnings]
         lines.append("  Tiếp theo: `make up` (hoặc `.venv/bin/ioc up`) để chạy lại các dịch vụ.")
         return lines
@@ -304,6 +305,7 @@ def restore(backup: str | Path, settings: settings_mod.Settings | None = None, *
             home_tar = parts.get("home.tar.gz")
             if home_tar is not None:
                 _extract(home_tar, settings.home / "state", "state")
+                _extract(home_tar, settings.home / "superset", "superset")
         with step("archive"):
             restored, bad = restore_archive(folder, settings.archive_dir, idents)
             if bad:
