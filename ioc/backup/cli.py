@@ -52,7 +52,11 @@ def _backup(args) -> int:
     if args.action == "verify":
         from ioc.backup import restore
 
-        folder = restore.resolve(args.name or "latest", cfg)
+        try:
+            folder = restore.resolve(args.name or "latest", cfg)
+        except restore.RestoreError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
         problems = restore.verify(folder)
         for p in problems:
             print(f"  {p}")
@@ -75,14 +79,14 @@ def _backup(args) -> int:
 
 
 def _restore(args) -> int:
-    from ioc.backup import restore
+    from ioc.backup import crypto, pg, restore
 
     cfg = settings_mod.load()
     try:
         result = restore.restore(args.backup, cfg, identity=args.identity,
                                  secrets=args.secrets, superset=not args.no_superset,
                                  progress=print)
-    except restore.RestoreError as exc:
+    except (restore.RestoreError, crypto.CryptoError, pg.PgToolError) as exc:
         print(f"Khôi phục THẤT BẠI: {exc}", file=sys.stderr)
         return 1
     print("\n".join(result.summary()))

@@ -56,6 +56,14 @@ def default_target(settings: Settings) -> Path:
     return settings.home.parent / f"{settings.home.name}-backups"
 
 
+def target_dir(settings: Settings, env=None) -> Path:
+    """Where backups are, without checking the other settings (a restoring machine needs
+    no recipients)."""
+    env = os.environ if env is None else env
+    where = env.get("IOC_BACKUP_DIR")
+    return Path(where).expanduser().absolute() if where else default_target(settings)
+
+
 def _int(env, name: str, default: int) -> int:
     raw = (env.get(name) or "").strip()
     if not raw:

@@ -32,7 +32,7 @@ from ioc import settings as settings_mod
 from ioc import warehouse
 from ioc.backup import backup as backup_mod
 from ioc.backup import crypto, pg, retention
-from ioc.backup.config import load as load_config
+from ioc.backup.config import target_dir
 
 
 class RestoreError(RuntimeError):
@@ -63,7 +63,7 @@ def resolve(backup: str | Path, settings: settings_mod.Settings) -> Path:
     path = Path(backup).expanduser()
     if path.is_dir() and (path / "manifest.json").exists():
         return path.absolute()
-    target = load_config(settings).target
+    target = target_dir(settings)
     if str(backup) == "latest":
         latest = retention.newest(target)
         if latest is None:
