@@ -10,7 +10,7 @@ UV := $(VENV)/bin/uv
 IOC := $(VENV)/bin/ioc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo up down pipeline test lint bench faults dbt-manifest dbt-docs browser superset-lock clean
+.PHONY: help install demo up down pipeline test lint bench faults dbt-manifest dbt-docs browser external-pg superset-lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,14 @@ browser: ## Debian's chromium for the browser tests (root installs it with apt)
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null); \
 	  else echo "install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; }
 
+external-pg: ## Debian's PostgreSQL (libxml, contrib) for the access tests' external-server run
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || [ -n "$$IOC_TEST_EXTERNAL_SUPERUSER_URL" ] || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null \
+	     && for c in $$(pg_lsclusters -h 2>/dev/null | awk '$$4 == "online" {print $$1 "/" $$2}'); do \
+	          pg_ctlcluster $${c%/*} $${c#*/} stop; done); \
+	  else echo "NOTE: no Debian PostgreSQL and not root: the access tests' external-server run will be skipped"; fi; }
+
 # --- running ------------------------------------------------------------------------------
 demo: install ## install, load the demo world, run the pipeline, serve Dagster and Superset
 	$(IOC) demo-setup
@@ -58,7 +66,7 @@ pipeline: install ## run the nightly job once against the configured warehouse
 	$(IOC) pipeline
 
 # --- quality ------------------------------------------------------------------------------
-test: install browser ## every test (own throwaway warehouse), dbt build included
+test: install browser external-pg ## every test (own throwaway warehouse, and a Debian PostgreSQL for the access tests), dbt build included
 	$(VENV)/bin/pytest -ra -m "not faults"
 
 faults: install browser ## the slow fault-injection and fuzz suites

@@ -1,7 +1,8 @@
 """Freshness as people feel it: from a report dropped into an intake folder to its answer in
 `_phan_hoi/`, and to the mart row it changes — with the services running as `ioc up` starts
 them (the resident intake watcher, Dagster's webserver, daemon and sensors) on the district
-demo world, its warehouse built once by `ioc pipeline` first.
+demo world — its reports and its agency records, served by the demo agency API — the
+warehouse built once by `ioc pipeline` first.
 
 Each drop is a correction of the latest KTXH-01 of one commune in the world, written as a
 `.part` file and renamed into the unit's folder (the moment of the rename is the drop), with
@@ -19,6 +20,7 @@ import shutil
 import socket
 import subprocess
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -64,7 +66,8 @@ def _mart_values(url: str, unit: str, period: str) -> set[Decimal]:
         try:
             return {r[0] for r in conn.execute(
                 "select value from mart_kinh_te_xa_hoi.fct_chi_tieu_thang where org_unit_id = %s "
-                "and period_month = %s::date and indicator_code = 'KT01'",
+                "and period_month = %s::date and indicator_code = 'KT01' "
+                "and structure_view = 'as_reported'",
                 (unit, f"{period}-01")).fetchall()}
         except psycopg.errors.UndefinedTable:
             return set()
@@ -105,14 +108,21 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
                        "IOC_DAGSTER_PORT": str(_free_port())})
     for var in ("IOC_WAREHOUSE_URL", "IOC_AGENCY_API_URL", "IOC_INTAKE_DIR", "IOC_ARCHIVE_DIR"):
         os.environ.pop(var, None)
+    from bench.pipeline import TOKEN, DemoApi
     from ioc import services, warehouse
     from ioc import settings as settings_mod
     from ioc.settings import tool
 
     cfg = settings_mod.load()
     shutil.copytree(world / "intake", cfg.intake_dir)
+    api = DemoApi(world, datetime.now(UTC), log=home / "demo-api.log")
+    os.environ.update({"IOC_AGENCY_API_URL": api.url, "IOC_AGENCY_API_TOKEN": TOKEN})
     t = time.monotonic()
-    subprocess.run([str(tool("ioc")), "pipeline"], check=True, stdout=subprocess.DEVNULL)
+    try:
+        subprocess.run([str(tool("ioc")), "pipeline"], check=True, stdout=subprocess.DEVNULL)
+    except BaseException:
+        api.stop()
+        raise
     first_load_s = time.monotonic() - t
     url = warehouse.url(cfg)
     unit, period = latest_report(world)
@@ -137,6 +147,7 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
             marts.append(round(in_mart - dropped, 2) if in_mart else None)
     finally:
         services.down(cfg)
+        api.stop()
     done_a = [a for a in answers if a is not None]
     done_m = [m for m in marts if m is not None]
     return {

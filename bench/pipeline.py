@@ -35,15 +35,21 @@ SKIPPED = ("target", "logs", "dbt_packages", "__pycache__", ".ioc")
 # The demo API's bearer for this run: made up per run and handed to the child processes
 # through the environment (they import this module again), never written in the repository.
 TOKEN = os.environ.setdefault("IOC_BENCH_API_TOKEN", secrets.token_urlsafe(16))
-# National scale: one month (June 2025; ~11,000 files); its reports arrive in early July.
-CUT_NATIONAL = "2025-07-02T00:00:00+07:00"
+# Every world of the benchmark is seen from the same pinned day (reproducible runs): it ends the
+# day before; the generator, the demo API, dbt's as_of_date (IOC_TODAY per night) follow it.
+TODAY = "2026-12-15"
+# The pipeline's first load ends here (November's reports are coming in); nights follow.
+CUT = "2026-12-03T00:00:00+07:00"
+# National scale: one month (November 2026, after the 2025 reform: ~3,000 communes, ~9,000
+# files); its reports arrive in early December.
+CUT_NATIONAL = "2026-12-02T00:00:00+07:00"
 
 
 # --- parent side: the world, the project copy, the demo API ------------------------------------
 
 def _generator_version() -> str:
-    digest = hashlib.sha256()
-    for path in sorted((PROJECT_ROOT / "ioc" / "demo").glob("*.py")):
+    digest = hashlib.sha256(TODAY.encode())
+    for path in sorted((PROJECT_ROOT / "ioc" / "demo").glob("*.*")):
         digest.update(path.read_bytes())
     digest.update((PROJECT_ROOT / "dbt_project" / "seeds" / "org_units.csv").read_bytes())
     return digest.hexdigest()[:10]
@@ -59,9 +65,10 @@ def world(scale: str, seed: int = 1, months: int | None = None, log: Path | None
         shutil.rmtree(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "ioc.cli", "demo-data", "--scale", scale, "--seed", str(seed),
-           "--out", str(out)]
-    if months:  # the last `months` months of the generator's span (…2025-06)
-        first = 2025 * 12 + 5 - (months - 1)
+           "--out", str(out), "--today", TODAY]
+    if months:  # the last `months` full months before TODAY's month
+        year, month = map(int, TODAY.split("-")[:2])
+        first = year * 12 + (month - 1) - months
         cmd += ["--start", f"{first // 12}-{first % 12 + 1:02d}", "--months", str(months)]
     with open(log or os.devnull, "a") as fh:
         subprocess.run(cmd, cwd=PROJECT_ROOT, check=True, stdout=fh, stderr=fh)
@@ -216,6 +223,7 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
     files = _arrivals(world_dir)
     _deliver(world_dir, intake, [f for f in files if f[1] <= cut])
     _set_clock(args["api"], cut)
+    os.environ["IOC_TODAY"] = cut.date().isoformat()  # the night's "today" for dbt and checks
     full = _run_nightly(defs)
     full["files"] = sum(1 for f in files if f[1] <= cut)
     full["counts"] = _counts(args["db"])
@@ -225,6 +233,7 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
         new = [f for f in files if since < f[1] <= until]
         _deliver(world_dir, intake, new)
         _set_clock(args["api"], until)
+        os.environ["IOC_TODAY"] = until.date().isoformat()
         result = _run_nightly(defs)
         result["files"] = len(new)
         nights.append(result)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import PROJECT_ROOT
+from bench.pipeline import CUT, CUT_NATIONAL, TODAY
 
 DOC = PROJECT_ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
@@ -149,8 +150,9 @@ def _pipeline(pipeline: dict[str, Any] | None, dashboards: dict[str, Any] | None
     if pipeline:
         lines += [
             "", "### Pipeline (Dagster `nightly_job` on the demo world)", "",
-            "Full first load: every file that arrived up to the cut (2025-06-03; national: "
-            "one month, cut 2025-07-02) and the agency API's records as of then, `dbt build`, "
+            f"Full first load: every file that arrived up to the cut ({CUT[:10]} in a world "
+            f"seen on {TODAY}, January 2024 onwards; national: the last full month, cut "
+            f"{CUT_NATIONAL[:10]}) and the agency API's records as of then, `dbt build`, "
             "asset checks. Nightly: one more day of files and "
             "agency changes each night (median of the nights). Peak RSS: the Dagster process / "
             "the largest dbt process.", "",

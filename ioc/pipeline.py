@@ -135,8 +135,26 @@ def _print_urls(urls: dict[str, str], cfg: settings_mod.Settings) -> None:
     print("  Warehouse: `.venv/bin/ioc warehouse url` prints the psql URL.")
 
 
-def _up(_args) -> int:
+def _pin_today(args) -> settings_mod.Settings:
+    """One "today" for everything a command starts: `--today`, else IOC_TODAY, else — when the
+    demo world is what will be served — the day it was generated for (so the demo API, dbt,
+    Dagster and Superset agree with the data), else the current day."""
+    from ioc.demo.service import world_today
+
+    if getattr(args, "today", None):
+        settings_mod.pin_today(args.today)
     cfg = settings_mod.load()
+    if not cfg.today_pinned:
+        day = world_today(cfg)
+        if day is not None:
+            settings_mod.pin_today(day)
+            cfg = settings_mod.load()
+    return cfg
+
+
+def _up(args) -> int:
+    cfg = _pin_today(args)
+    print(f"today: {cfg.today}")
     _print_urls(services.up(cfg), cfg)
     return 0
 
@@ -148,12 +166,15 @@ def _down(_args) -> int:
 
 
 def _pipeline(args) -> int:
+    if args.today:
+        settings_mod.pin_today(args.today)
     return 0 if run_pipeline(args.job, quiet=not args.verbose) else 1
 
 
 def _serve(args) -> int:
     """Foreground mode for `make demo`: everything up, Ctrl-C stops everything cleanly."""
-    cfg = settings_mod.load()
+    cfg = _pin_today(args)
+    print(f"today: {cfg.today}")
     run_first = args.pipeline
     stop = {"now": False}
 
@@ -163,12 +184,14 @@ def _serve(args) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     try:
-        urls = services.up(cfg, watcher=not run_first)
+        # With the first load to run, Dagster's sensors and the watcher start after it: they
+        # would otherwise race the pipeline for the demo history's files.
+        urls = services.up(cfg, orchestration=not run_first)
         if run_first:
             run_pipeline()
             for hook in services.SERVICE_HOOKS:
                 hook.refresh(cfg)
-            services.start_watcher(cfg)  # after the first load: the demo history is in
+            urls.update(services.start_orchestration(cfg))
         _print_urls(urls, cfg)
         print("\nPress Ctrl-C to stop everything.", flush=True)
         while not stop["now"]:
@@ -181,43 +204,96 @@ def _serve(args) -> int:
 
 
 def register(sub) -> None:
+    from ioc.demo.cli import add_today_option
+
     p = sub.add_parser("pipeline", help="run the nightly job once (all sources, then dbt build)")
     p.add_argument("--job", default="nightly_job")
     p.add_argument("--verbose", action="store_true", help="Dagster's full log on the terminal")
+    add_today_option(p, "dbt's as_of_date and the checks")
     p.set_defaults(func=_pipeline)
-    sub.add_parser("up", help="start every service in the background").set_defaults(func=_up)
+    up = sub.add_parser("up", help="start every service in the background")
+    add_today_option(up, "given to every service; default with the demo world: its day")
+    up.set_defaults(func=_up)
     sub.add_parser("down", help="stop every service started by `up`").set_defaults(func=_down)
     d = sub.add_parser("demo-setup", help="put the demo world into the intake folder")
-    d.add_argument("--force", action="store_true")
+    d.add_argument("--force", action="store_true",
+                   help="generate the world again and copy every file into the intake folder")
+    add_today_option(d, "the demo world ends the day before")
     d.set_defaults(func=_demo_setup)
     serve = sub.add_parser("serve", help="start everything, stop it all on Ctrl-C")
     serve.add_argument("--pipeline", action="store_true", help="run the nightly job once first")
+    add_today_option(serve, "given to every service; default with the demo world: its day")
     serve.set_defaults(func=_serve)
 
 
-def demo_setup(force: bool = False) -> int:
-    """Generate the demo district into `$IOC_HOME/demo` and put its files into the intake
-    folder (with `_arrivals.csv`, so the history keeps its true arrival times), unless the
-    intake folder already holds files."""
+def demo_setup(force: bool = False, today=None) -> int:
+    """Generate the demo district into `$IOC_HOME/demo`, up to the day before `today`, and put
+    its files into the intake folder (with `_arrivals.csv`, so the history keeps its true
+    arrival times).
+
+    Run again on a later day, it brings the world up to date: the world is generated again
+    for the new day (the same seed gives the same files and records up to the old day) and
+    only the files that arrived since are added to the intake folder, as if staff had dropped
+    them meanwhile; the pipeline then loads just those. An intake folder that holds other
+    files than an older demo world's is left as it is (unless `force`)."""
+    import json
     import shutil
+    from datetime import date
 
     from ioc.demo.generate import generate
     from ioc.demo.service import demo_dir
 
+    if today is not None:
+        settings_mod.pin_today(today)
     cfg = settings_mod.load()
     out = demo_dir(cfg)
-    if not (out / "meta.json").exists() or force:
-        summary = generate(out, scale="district", seed=1, overwrite=True, progress=print)
+    meta_path = out / "meta.json"
+    old = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else None
+    old_today = date.fromisoformat(old["today"]) if old and old.get("today") else None
+    stale = old is None or old_today != cfg.today or old.get("scale") != "district"
+    if stale or force:
+        summary = generate(out, scale="district", seed=1, today=cfg.today, overwrite=True,
+                           progress=print)
         print("\n".join(summary.lines()))
     intake = cfg.intake_dir
-    if intake.exists() and any(p.is_file() for p in intake.rglob("*")) and not force:
-        print(f"{intake} already holds files; leaving it as it is")
+    has_files = intake.exists() and any(p.is_file() for p in intake.rglob("*"))
+    if has_files and not force:
+        if old_today is not None and old_today < cfg.today and stale:
+            added = add_new_arrivals(out, intake, old_today)
+            print(f"demo world brought from {old_today} up to {cfg.today}: {added} files "
+                  f"arrived meanwhile, added to {intake}")
+        elif old_today is None:
+            print(f"{intake} holds files of an older demo world (before it ran up to "
+                  "yesterday); `make clean` and `make demo` start again from the new one")
+        else:
+            print(f"{intake} already holds files; leaving it as it is")
         return 0
     shutil.copytree(out / "intake", intake, dirs_exist_ok=True)
-    print(f"demo intake files copied into {intake}")
+    print(f"demo intake files copied into {intake} (the world ends {cfg.today} 00:00)")
     added = add_example_reports(out / "manifest.csv", intake)
     print(f"{added} example reports added as the newest versions of their periods")
     return 0
+
+
+def add_new_arrivals(world: Path, intake: Path, since) -> int:
+    """Copy the files of `world` that arrived from the start of day `since` on into `intake`,
+    and append their arrival times to its `_arrivals.csv`."""
+    import csv
+    import shutil
+    from datetime import datetime, time
+
+    start = datetime.combine(since, time(0), settings_mod.LOCAL_TZ)
+    with open(world / "manifest.csv", encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if datetime.fromisoformat(r["arrived_at"]) >= start]
+    for r in rows:
+        rel = r["path"].removeprefix("intake/")
+        target = intake / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(world / r["path"], target)
+    with open(intake / "_arrivals.csv", "a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(
+            [r["path"].removeprefix("intake/"), r["arrived_at"]] for r in rows)
+    return len(rows)
 
 
 def add_example_reports(manifest: Path, intake: Path) -> int:
@@ -255,4 +331,4 @@ def add_example_reports(manifest: Path, intake: Path) -> int:
 
 
 def _demo_setup(args) -> int:
-    return demo_setup(force=args.force)
+    return demo_setup(force=args.force, today=args.today)

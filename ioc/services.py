@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
+from ioc import childenv
 from ioc import settings as settings_mod
 from ioc.settings import PROJECT_ROOT, Settings, child_path, tool
 
@@ -99,20 +101,37 @@ def start_process(
     return proc.pid
 
 
+def _tree(pid: int) -> list[psutil.Process]:
+    """The process and every descendant, wherever they are (a child that started its own
+    session — Dagster's code servers — is outside the process group)."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
 def stop_process(settings: Settings, name: str, timeout_s: float = 20.0) -> bool:
-    """Stop a service's whole process group: SIGTERM, then SIGKILL after `timeout_s`."""
+    """Stop a service and everything it started: SIGTERM to its process group and to every
+    descendant, then SIGKILL to whatever is left after `timeout_s`."""
     pid = running_pid(settings, name)
     _pidfile(settings, name).unlink(missing_ok=True) if not pid else None
     if not pid:
         return False
+    tree = _tree(pid)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    if _alive(pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
+    for proc in tree[1:]:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(tree, timeout=timeout_s)
+    # descendants started while we waited (a run's worker) are caught on the way out too
+    for proc in {*alive, *(p for q in alive for p in _tree(q.pid))}:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    psutil.wait_procs(alive, timeout=5)
     _pidfile(settings, name).unlink(missing_ok=True)
     return True
 
@@ -130,14 +149,18 @@ def wait_http(url: str, timeout_s: float = 120.0) -> None:
         time.sleep(0.5)
 
 
+def _dagster_side(settings: Settings, argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """`argv` wrapped to start with only what Dagster's side needs (the platform's settings;
+    not Superset's secrets), and the extra variables it gets."""
+    env = {"DAGSTER_HOME": str(dagster_home(settings))}
+    return childenv.wrap(childenv.dagster_names({**os.environ, **env}), argv), env
+
+
 def start_dagster(settings: Settings) -> str:
-    home = dagster_home(settings)
-    start_process(
+    argv, env = _dagster_side(
         settings,
-        "dagster",
-        [str(tool("dagster")), "dev", "-h", "127.0.0.1", "-p", str(settings.dagster_port)],
-        env={"DAGSTER_HOME": str(home)},
-    )
+        [str(tool("dagster")), "dev", "-h", "127.0.0.1", "-p", str(settings.dagster_port)])
+    start_process(settings, "dagster", argv, env=env)
     url = f"http://127.0.0.1:{settings.dagster_port}"
     wait_http(url + "/server_info", timeout_s=180)
     return url
@@ -149,12 +172,13 @@ WATCHER = "intake-watcher"
 def start_watcher(settings: Settings) -> None:
     """The resident intake worker (`ioc watch`): answers a dropped report within seconds and
     reports each pass to the Dagster instance the UI shows."""
-    start_process(settings, WATCHER, [str(tool("ioc")), "watch"],
-                  env={"DAGSTER_HOME": str(dagster_home(settings))})
+    argv, env = _dagster_side(settings, [str(tool("ioc")), "watch"])
+    start_process(settings, WATCHER, argv, env=env)
 
 
-def up(settings: Settings | None = None, *, watcher: bool = True) -> dict[str, str]:
-    """Warehouse, demo agency API (when configured), Superset, Dagster and the intake
+def up(settings: Settings | None = None, *, orchestration: bool = True) -> dict[str, str]:
+    """Warehouse, demo agency API (when configured), Superset, and — unless `orchestration`
+    is False, for a caller that first runs the pipeline itself — Dagster and the intake
     watcher, in the background."""
     from ioc import warehouse
 
@@ -162,10 +186,16 @@ def up(settings: Settings | None = None, *, watcher: bool = True) -> dict[str, s
     urls = {"warehouse": warehouse.start(settings)}
     for hook in SERVICE_HOOKS:
         urls.update(hook.up(settings))
-    urls["dagster"] = start_dagster(settings)
-    if watcher:
-        start_watcher(settings)
+    if orchestration:
+        urls.update(start_orchestration(settings))
     return urls
+
+
+def start_orchestration(settings: Settings) -> dict[str, str]:
+    """Dagster (webserver, daemon: schedules and sensors) and the intake watcher."""
+    url = start_dagster(settings)
+    start_watcher(settings)
+    return {"dagster": url}
 
 
 def down(settings: Settings | None = None) -> list[str]:

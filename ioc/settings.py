@@ -10,10 +10,29 @@ from __future__ import annotations
 import os
 import secrets
 import sysconfig
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_TZ = timezone(timedelta(hours=7), "+07:00")
+"""Asia/Ho_Chi_Minh: no daylight saving since 1975, so a fixed +07:00 is exact."""
+TODAY_VAR = "IOC_TODAY"
+
+
+def parse_today(text: str) -> date:
+    """A `YYYY-MM-DD` day (what `--today` and IOC_TODAY take)."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"'today' must be a date YYYY-MM-DD, not {text!r}") from None
+
+
+def real_today() -> date:
+    """The calendar day it is now in Vietnam."""
+    return datetime.now(LOCAL_TZ).date()
+
+
 # Where a system's administration tools live even when a user's PATH leaves them out.
 SYSTEM_TOOL_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
@@ -58,6 +77,17 @@ class Settings:
     dagster_port: int
     agency_api_url: str | None
     agency_api_token: str | None
+    today: date = field(default_factory=lambda: real_today())
+    """The day everything that reads a clock takes as "today" (demo world, demo API, dbt's
+    `as_of_date`, Dagster's checks, Superset's relative time ranges): IOC_TODAY when set,
+    else the current day in Vietnam, read once when the settings are loaded."""
+    today_pinned: bool = False
+    """True when IOC_TODAY fixes the day (tests, benchmarks, replays)."""
+
+    @property
+    def day_start(self) -> datetime:
+        """The first instant of `today` (00:00 in Vietnam): the demo world ends just before."""
+        return datetime.combine(self.today, time(0), LOCAL_TZ)
 
     @property
     def embedded(self) -> bool:
@@ -84,7 +114,14 @@ def load() -> Settings:
         dagster_port=int(os.environ.get("IOC_DAGSTER_PORT", "3000")),
         agency_api_url=os.environ.get("IOC_AGENCY_API_URL") or None,
         agency_api_token=os.environ.get("IOC_AGENCY_API_TOKEN") or None,
+        today=parse_today(pinned) if (pinned := os.environ.get(TODAY_VAR)) else real_today(),
+        today_pinned=bool(pinned),
     )
+
+
+def pin_today(day: date) -> None:
+    """Make `day` "today" for this process and every process it starts (IOC_TODAY)."""
+    os.environ[TODAY_VAR] = day.isoformat()
 
 
 def read_or_create_secret(path: Path, env_var: str | None = None, nbytes: int = 18) -> str:

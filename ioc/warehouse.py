@@ -5,13 +5,27 @@ With no `IOC_WAREHOUSE_URL`, `start()` runs PostgreSQL from the `embedded-postgr
 `IOC_PG_PORT`. PostgreSQL refuses to run as root, so as root the server runs as an
 unprivileged system user (`ioc-postgres`), created on first use.
 
-Databases: `ioc` (the warehouse) and `superset` (Superset's metadata). Roles: `ioc` (owner,
-password in `.ioc/warehouse-password`) and `ioc_bi` (read-only on `mart_*` schemas, for
-Superset; password in `.ioc/bi-reader-password`).
+Databases: `ioc` (the warehouse) and `superset` (Superset's metadata). Roles:
+- `ioc`: owner of the warehouse (password in `.ioc/warehouse-password`); dbt and the loaders;
+- `ioc_superset`: owns the `superset` database and nothing else (Superset's metadata;
+  password in `.ioc/superset-metadata-password`);
+- `ioc_bi`: the identity stored in Superset's warehouse connection. It reads nothing: every
+  query of a user runs as that user's scope role (`ioc.bi.identities`), and a query nobody
+  mapped reads nothing either;
+- the groups `ioc_bi_reader` (holds SELECT on every mart that has a row policy; every BI login
+  role is a member) and `ioc_bi_all_units` (members read every unit's rows: leaders, data
+  team), NOLOGIN; `ioc_bi_nobody` (NOLOGIN: the identity of a request without a known user);
+- `ioc_public`: the public page's connection, reads only the schema `cong_khai`.
+Which rows a BI role reads is decided by row-level security on the marts (dbt's
+`macros/row_scope.sql`). Passwords of the login roles other than `ioc` and `ioc_bi` are
+derived from one per-install key (`role_password`).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import importlib.util
 import os
 import pwd
@@ -29,8 +43,21 @@ from ioc.settings import Settings, child_path, load, read_or_create_secret
 SYSTEM_USER = "ioc-postgres"
 OWNER_ROLE = "ioc"
 BI_ROLE = "ioc_bi"
+BI_READER_GROUP = "ioc_bi_reader"
+BI_ALL_UNITS_GROUP = "ioc_bi_all_units"
+BI_DENY_ROLE = "ioc_bi_nobody"
+BI_UNIT_ROLE_PREFIX = "ioc_bi__"
+PUBLIC_ROLE = "ioc_public"
+PUBLIC_SCHEMA = "cong_khai"
+METADATA_ROLE = "ioc_superset"
 WAREHOUSE_DB = "ioc"
 SUPERSET_DB = "superset"
+# Every BI login role: a bounded statement, a bounded number of sessions (env overrides).
+BI_ROLE_SETTINGS = {
+    "default_transaction_read_only": "on",
+    "lock_timeout": "5s",
+    "idle_in_transaction_session_timeout": "60s",
+}
 
 
 class WarehouseError(RuntimeError):
@@ -102,6 +129,34 @@ def bi_password(settings: Settings | None = None) -> str:
     return read_or_create_secret(
         settings.secret_file("bi-reader-password"), "IOC_BI_READER_PASSWORD"
     )
+
+
+def role_key(settings: Settings | None = None) -> str:
+    """The per-install key the BI login roles' passwords derive from (`IOC_BI_ROLE_KEY`)."""
+    settings = settings or load()
+    return read_or_create_secret(settings.secret_file("bi-role-key"), "IOC_BI_ROLE_KEY", 32)
+
+
+def role_password(role: str, key: str) -> str:
+    """A login role's password: HMAC-SHA-256 of its name under the install's role key.
+
+    Superset derives the same (superset/ioc_identity.py) and so needs one secret, not one
+    per role; a role's password reveals nothing about another's.
+    """
+    digest = hmac.new(key.encode(), role.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def metadata_password(settings: Settings) -> str:
+    return read_or_create_secret(
+        settings.secret_file("superset-metadata-password"), "IOC_SUPERSET_METADATA_PASSWORD"
+    )
+
+
+def metadata_url(settings: Settings) -> str:
+    """libpq URL of Superset's metadata database on the embedded server, as `ioc_superset`."""
+    password = quote(metadata_password(settings), safe="")
+    return f"postgresql://{METADATA_ROLE}:{password}@127.0.0.1:{settings.pg_port}/{SUPERSET_DB}"
 
 
 def _embedded_url(settings: Settings, database: str = WAREHOUSE_DB) -> str:
@@ -258,10 +313,12 @@ def wait_ready(settings: Settings, timeout_s: float = 30.0) -> None:
 
 
 def ensure_databases(settings: Settings | None = None) -> None:
-    """Create the Superset metadata database and the read-only BI role, idempotently.
+    """Create the databases and the roles around them, idempotently.
 
-    On a server given by URL, creating them needs the privileges to do so; without them the
-    warehouse still works and Superset falls back to its own metadata settings.
+    Embedded server: the warehouse `ioc` and Superset's `superset` (owned by `ioc_superset`,
+    which owns nothing else); CONNECT to either only for the roles that use it. On a server
+    given by URL the same roles are created when the URL's role may (CREATEROLE); without
+    that privilege the warehouse still works and the DBA creates them (docs/deployment.md).
     """
     settings = settings or load()
     if settings.embedded:
@@ -271,37 +328,131 @@ def ensure_databases(settings: Settings | None = None) -> None:
         admin_url = settings.warehouse_url
     with psycopg.connect(admin_url, autocommit=True) as conn:
         if settings.embedded:
-            for db in (WAREHOUSE_DB, SUPERSET_DB):
+            ensure_metadata_role(conn, settings)
+            for db, owner in ((WAREHOUSE_DB, OWNER_ROLE), (SUPERSET_DB, METADATA_ROLE)):
                 exists = conn.execute(
                     "select 1 from pg_database where datname = %s", (db,)
                 ).fetchone()
                 if not exists:
-                    conn.execute(sql.SQL("create database {}").format(sql.Identifier(db)))
+                    conn.execute(
+                        sql.SQL("create database {} owner {}").format(
+                            sql.Identifier(db), sql.Identifier(owner)
+                        )
+                    )
         ensure_bi_role(conn, settings)
+    if settings.embedded:
+        _hand_over_metadata(settings)
+    _restrict_connect(settings)
+
+
+def _role(conn: psycopg.Connection, name: str, options: str, password: str | None = None) -> None:
+    """Create role `name` or bring it to `options` (and `password`)."""
+    exists = conn.execute("select 1 from pg_roles where rolname = %s", (name,)).fetchone()
+    stmt = "alter role {} with " if exists else "create role {} with "
+    query = sql.SQL(stmt + options).format(sql.Identifier(name))
+    if password is not None:
+        query = query + sql.SQL(" password {}").format(sql.Literal(password))
+    conn.execute(query)
+
+
+def bi_role_limits(name: str, statement_timeout: str, connection_limit: int) -> list[sql.Composed]:
+    """Statements that bound a BI login role: read-only by default, statement and lock
+    timeouts, a connection limit. Role settings are defaults a session could change for
+    itself (`set_config`), which is why row scope never depends on a setting."""
+    role = sql.Identifier(name)
+    out = [sql.SQL("alter role {} connection limit {}").format(role, sql.Literal(connection_limit))]
+    for key, value in {**BI_ROLE_SETTINGS, "statement_timeout": statement_timeout}.items():
+        out.append(sql.SQL("alter role {} set {} = {}").format(
+            role, sql.Identifier(key), sql.Literal(value)))
+    return out
 
 
 def ensure_bi_role(conn: psycopg.Connection, settings: Settings) -> None:
-    """The role Superset reads with: may log in, owns nothing, reads only `mart_*` schemas.
+    """The BI roles that do not depend on Superset's policies (those are `ioc.bi.identities`).
 
-    SELECT on mart tables is granted by dbt (on-run-end) as marts are built.
+    `ioc_bi` may log in and reads nothing: it is the identity stored in Superset's warehouse
+    connection, replaced per user by Superset's connection mutator. SELECT on marts is
+    granted by dbt to `ioc_bi_reader`, only together with a row policy.
     """
+    key = role_key(settings)
     try:
-        exists = conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone()
-        stmt = (
-            "alter role {} with login password {}"
-            if exists
-            else "create role {} with login password {}"
-        )
-        conn.execute(
-            sql.SQL(stmt).format(sql.Identifier(BI_ROLE), sql.Literal(bi_password(settings)))
-        )
-        conn.execute(
-            sql.SQL("alter role {} set default_transaction_read_only = on").format(
-                sql.Identifier(BI_ROLE)
-            )
-        )
+        _role(conn, BI_ROLE, "login noinherit", bi_password(settings))
+        for statement in bi_role_limits(BI_ROLE, "20s", 5):
+            conn.execute(statement)
+        for group in (BI_READER_GROUP, BI_ALL_UNITS_GROUP, BI_DENY_ROLE):
+            _role(conn, group, "nologin")
+        _role(conn, PUBLIC_ROLE, "login noinherit", role_password(PUBLIC_ROLE, key))
+        for statement in bi_role_limits(PUBLIC_ROLE, "20s", 10):
+            conn.execute(statement)
     except psycopg.errors.InsufficientPrivilege:
         pass
+
+
+def ensure_metadata_role(conn: psycopg.Connection, settings: Settings) -> None:
+    _role(conn, METADATA_ROLE, "login noinherit", metadata_password(settings))
+
+
+def _hand_over_metadata(settings: Settings) -> None:
+    """Give `ioc_superset` the `superset` database and everything in it.
+
+    Installs from before this role had the database owned by the warehouse owner; REASSIGN
+    OWNED cannot move objects of the bootstrap superuser, so each is altered by name.
+    """
+    with psycopg.connect(url(settings, SUPERSET_DB), autocommit=True) as conn:
+        conn.execute(sql.SQL("alter database {} owner to {}").format(
+            sql.Identifier(SUPERSET_DB), sql.Identifier(METADATA_ROLE)))
+        owned = conn.execute(
+            r"""
+            select format('alter %%s %%s owner to %%I',
+                          case c.relkind when 'S' then 'sequence' when 'v' then 'view'
+                                         when 'm' then 'materialized view' else 'table' end,
+                          c.oid::regclass, %(role)s::text)
+            from pg_class c
+            where c.relowner = current_user::regrole
+              and c.relnamespace::regnamespace::text not like 'pg\_%%'
+              and c.relnamespace <> 'information_schema'::regnamespace
+              and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f')
+              and not (c.relkind = 'S' and exists (
+                  select 1 from pg_depend d where d.objid = c.oid and d.deptype in ('a', 'i')))
+            union all
+            select format('alter type %%s owner to %%I', t.oid::regtype, %(role)s::text)
+            from pg_type t
+            where t.typowner = current_user::regrole and t.typtype in ('e', 'd', 'r')
+              and t.typnamespace::regnamespace::text not like 'pg\_%%'
+              and t.typnamespace <> 'information_schema'::regnamespace
+            union all
+            select format('alter schema %%I owner to %%I', n.nspname, %(role)s::text)
+            from pg_namespace n
+            where n.nspowner = current_user::regrole and n.nspname not like 'pg\_%%'
+              and n.nspname <> 'information_schema'
+            """,
+            {"role": METADATA_ROLE},
+        ).fetchall()
+        for (statement,) in owned:
+            conn.execute(statement)
+
+
+def _restrict_connect(settings: Settings) -> None:
+    """Only the roles that use a database may connect to it (PUBLIC may by default)."""
+    bi_roles = [BI_ROLE, BI_READER_GROUP, PUBLIC_ROLE]
+    grants = {WAREHOUSE_DB: bi_roles, SUPERSET_DB: [METADATA_ROLE], "postgres": []}
+    admin_url = url(settings, "postgres") if settings.embedded else settings.warehouse_url
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        dbs = [WAREHOUSE_DB, SUPERSET_DB, "postgres"] if settings.embedded else [
+            conn.execute("select current_database()").fetchone()[0]]
+        for db in dbs:
+            roles = grants.get(db, bi_roles)
+            try:
+                with conn.transaction():
+                    conn.execute(sql.SQL("revoke connect, temporary on database {} from public")
+                                 .format(sql.Identifier(db)))
+                    for role in roles:
+                        if conn.execute("select 1 from pg_roles where rolname = %s",
+                                        (role,)).fetchone():
+                            conn.execute(sql.SQL("grant connect on database {} to {}").format(
+                                sql.Identifier(db), sql.Identifier(role)))
+            except psycopg.errors.InsufficientPrivilege:
+                pass  # not the database's owner: the DBA decides who connects
 
 
 def connect(settings: Settings | None = None, **kwargs) -> psycopg.Connection:

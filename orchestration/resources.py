@@ -2,6 +2,9 @@
 
 They read `ioc.settings` at run time (not at import), so one code location serves the
 embedded warehouse, a configured `IOC_WAREHOUSE_URL` and the throwaway test warehouse alike.
+They have no config fields on purpose: whoever reaches Dagster's UI cannot point a run at
+another folder, archive or agency URL from the launchpad (Dagster refuses any resource
+config for them); the environment the service was started with decides.
 """
 
 from __future__ import annotations
@@ -15,49 +18,40 @@ from ioc import warehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The PostgreSQL warehouse; `url` overrides the environment when set."""
-
-    url: str | None = None
+    """The PostgreSQL warehouse (`IOC_WAREHOUSE_URL` or the embedded server)."""
 
     def conninfo(self) -> str:
-        return self.url or warehouse.url(settings_mod.load())
+        return warehouse.url(settings_mod.load())
 
 
 class IntakeResource(dg.ConfigurableResource):
-    """The intake root (`<root>/<org_unit_id>/<file>`) and the immutable archive."""
-
-    intake_dir: str | None = None
-    archive_dir: str | None = None
+    """The intake root (`<root>/<org_unit_id>/<file>`, `IOC_INTAKE_DIR`) and the immutable
+    archive (`IOC_ARCHIVE_DIR`)."""
 
     def intake_path(self) -> Path:
-        return Path(self.intake_dir) if self.intake_dir else settings_mod.load().intake_dir
+        return settings_mod.load().intake_dir
 
     def archive_path(self) -> Path:
-        return Path(self.archive_dir) if self.archive_dir else settings_mod.load().archive_dir
+        return settings_mod.load().archive_dir
 
 
 class AgencyApiResource(dg.ConfigurableResource):
-    """The agency integration platform; URL and token come from the environment by default.
+    """The agency integration platform; URL and token come from the environment.
 
     Per-source overrides (`IOC_AGENCY_API_URL_HO_SO`, ...) are resolved by the connector's
     own configuration loader, so Dagster and `ioc pull` read the same settings.
     """
-
-    base_url: str | None = None
-    token: str | None = None
 
     def configured(self, resource: str) -> bool:
         import os
 
         suffix = resource.replace("-", "_").upper()
         return bool(
-            self.base_url
-            or os.environ.get("IOC_AGENCY_API_URL")
-            or os.environ.get(f"IOC_AGENCY_API_URL_{suffix}")
+            os.environ.get("IOC_AGENCY_API_URL") or os.environ.get(f"IOC_AGENCY_API_URL_{suffix}")
         )
 
     def config(self):
-        """Connector configuration, with this resource's explicit values taking precedence."""
+        """Connector configuration from the environment."""
         from ingest.agency import config as agency_config
 
-        return agency_config.load(base_url=self.base_url, token=self.token)
+        return agency_config.load()

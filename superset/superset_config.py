@@ -8,18 +8,38 @@ hand with only IOC_HOME set still works (SQLite metadata).
 - SECRET_KEY: env `SUPERSET_SECRET_KEY`, else `$IOC_HOME/superset-secret-key`, generated
   on first use (per install, never committed: `.ioc/` is git-ignored).
 - Metadata database: env `IOC_SUPERSET_METADATA_URL` (ioc.bi passes the `superset`
-  database of the embedded PostgreSQL), else SQLite at `$IOC_HOME/superset.db`.
+  database of the embedded PostgreSQL, role `ioc_superset`), else SQLite at
+  `$IOC_HOME/superset.db`.
+- Database identity: every query runs as the PostgreSQL login role of its user's scope
+  (`ioc_identity.py` beside this file; key `IOC_BI_ROLE_KEY`, map written by bootstrap).
+
+Superset is started with only the environment it needs (ioc/bi/server.py): no warehouse
+owner URL, no agency token.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
+
+from superset.tasks.types import FixedExecutor
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 IOC_HOME = Path(os.environ.get("IOC_HOME") or PROJECT_ROOT / ".ioc").expanduser()
+
+
+def _sibling(name: str):
+    """A module next to this file (this file is loaded by path, not from a package)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ioc_identity = _sibling("ioc_identity")
 
 
 def _secret_key() -> str:
@@ -88,8 +108,15 @@ TALISMAN_CONFIG = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Commune roles must not see rows of other communes: datasets are physical tables and SQL
-# Lab is only granted to the data team; RLS_IN_SQLLAB stays off (see docs/superset.md).
+# Commune roles must not see rows of other communes. The database decides: every query
+# runs as the login role of its user's scope, whose rows PostgreSQL's row-level security
+# limits (docs/security.md). Superset's own RLS rules stay as the first layer; commune roles
+# open only datasets those rules cover, have no SQL Lab, and RLS_IN_SQLLAB stays off.
+DB_CONNECTION_MUTATOR = ioc_identity.mutate
+# Reports and alerts run as one of their recipients (all of one scope), never as the owner;
+# the executor named here does not exist, so without the hook a report fails closed.
+FLASK_APP_MUTATOR = ioc_identity.install_report_executor
+ALERT_REPORTS_EXECUTORS = [FixedExecutor(ioc_identity.NO_EXECUTOR)]
 PUBLIC_ROLE_LIKE = None
 PREVENT_UNSAFE_DB_CONNECTIONS = True
 
@@ -103,6 +130,9 @@ FEATURE_FLAGS = {
     "ENABLE_TEMPLATE_PROCESSING": False,
     "TAGGING_SYSTEM": False,
     "THUMBNAILS": False,
+    # cached results are keyed by user too: two users never share one (row scope differs
+    # per login role even where Superset's own rules coincide)
+    "CACHE_QUERY_BY_USER": True,
 }
 
 # --- Cache ------------------------------------------------------------------------------
@@ -113,10 +143,13 @@ CACHE_CONFIG = {
     "CACHE_THRESHOLD": 500,
     "CACHE_KEY_PREFIX": "ioc_superset_",
 }
+# Chart results: on disk under $IOC_HOME (0600 files), shared by the web server's workers,
+# keyed by user (CACHE_QUERY_BY_USER above).
 DATA_CACHE_CONFIG = {
-    "CACHE_TYPE": "SimpleCache",
+    "CACHE_TYPE": "FileSystemCache",
+    "CACHE_DIR": str(IOC_HOME / "superset" / "cache" / "data"),
     "CACHE_DEFAULT_TIMEOUT": int(timedelta(minutes=10).total_seconds()),
-    "CACHE_THRESHOLD": 1000,
+    "CACHE_THRESHOLD": 2000,
     "CACHE_KEY_PREFIX": "ioc_data_",
 }
 
@@ -133,6 +166,17 @@ D3_TIME_FORMAT = {
     "months": [f"Tháng {m}" for m in range(1, 13)],
     "shortMonths": [f"Th{m}" for m in range(1, 13)],
 }
+# --- "Today" -----------------------------------------------------------------------------
+# Relative time ranges ("Last month", "Last 12 months", "Next ...") count from the platform's
+# one "today" (IOC_TODAY, see ioc/settings.py) when it is pinned, so a demo or a test made for
+# a day shows the same ranges whatever the server's clock says. (Custom ranges written with
+# `today`/`now` and the "previous calendar ..." ranges still follow the server's clock.)
+_TODAY = os.environ.get("IOC_TODAY", "").strip()
+if _TODAY:
+    _TODAY = date.fromisoformat(_TODAY).isoformat()  # a malformed day fails here, loudly
+DEFAULT_RELATIVE_START_TIME = _TODAY or "today"
+DEFAULT_RELATIVE_END_TIME = _TODAY or "today"
+
 # Superset ships no Vietnamese UI translation; keep the language menu off.
 BABEL_DEFAULT_LOCALE = "en"
 LANGUAGES: dict = {}

@@ -111,6 +111,29 @@ def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
 
 
 @pytest.fixture(scope="session")
+def mart_world(warehouse_settings, tmp_path_factory):
+    """Every mart the dashboards read, built for real from a short demo world into the
+    session warehouse (tests/superset/demo_world.py); shared by tests/superset and the
+    access tests of tests/security, built once. Timings go to
+    `test-artifacts/superset/demo-world-timings.json`."""
+    import json
+
+    from ioc.settings import PROJECT_ROOT
+    from tests.superset import demo_world
+
+    loaded = demo_world.load(warehouse_settings, tmp_path_factory.mktemp("superset-world"))
+    out = PROJECT_ROOT / "test-artifacts" / "superset"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "demo-world-timings.json").write_text(
+        json.dumps(
+            {"seconds": loaded.timings, "files": loaded.files, "records": loaded.pulled},
+            indent=1,
+        )
+    )
+    return loaded
+
+
+@pytest.fixture(scope="session")
 def superset_server(warehouse_settings):
     """One real Superset for the whole session, bootstrapped from `superset/assets/`
     against the session warehouse (tests/superset adds its known mart rows first)."""

@@ -62,7 +62,6 @@ PHAN_ANH_COLUMNS = """
     ma_phan_anh text not null,
     kenh text,
     linh_vuc text,
-    tieu_de text,
     dia_ban text,
     ma_don_vi_xu_ly text,
     ngay_tiep_nhan timestamptz,
@@ -85,8 +84,20 @@ RESOURCES: dict[str, tuple[str, str, str]] = {
 PERSONAL_COLUMNS: dict[str, str] = {
     "ho_so": "ho_ten text, so_dien_thoai text, so_cccd text",
     "van_ban": "",
-    "phan_anh": "ho_ten text, so_dien_thoai text, so_cccd text, noi_dung text",
+    "phan_anh": "ho_ten text, so_dien_thoai text, so_cccd text, noi_dung text, tieu_de text",
 }
+
+# Columns older installs have in the wrong place: the feedback title (tieuDe) is citizens'
+# free text and lives in restricted like noiDung (docs/privacy.md). (schema, table, column,
+# what to run when it is present / absent)
+MOVED_COLUMNS = [
+    ("raw_agency", "phan_anh", "tieu_de", "alter table raw_agency.phan_anh drop column tieu_de",
+     None),
+    ("raw_agency", "phan_anh_history", "tieu_de",
+     "alter table raw_agency.phan_anh_history drop column tieu_de", None),
+    ("restricted", "phan_anh_ca_nhan", "tieu_de", None,
+     "alter table restricted.phan_anh_ca_nhan add column tieu_de text"),
+]
 
 
 def ddl() -> list[str]:
@@ -150,3 +161,10 @@ def ensure_tables(conninfo: str) -> None:
                 if column in present:
                     continue
             conn.execute(statement)
+        columns = set(conn.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where table_schema in ('raw_agency', 'restricted')").fetchall())
+        for schema_name, table, column, if_present, if_absent in MOVED_COLUMNS:
+            statement = if_present if (schema_name, table, column) in columns else if_absent
+            if statement:
+                conn.execute(statement)

@@ -15,7 +15,9 @@ lock file, config and metadata database, and the admin can log in.
 6. assets: `superset/assets/` zipped with this install's warehouse URL and imported through
    `POST /api/v1/assets/import/` — only when what Superset has differs from the files
    (compared in canonical form), so a second run changes nothing, not even timestamps;
-7. roles and row-level security from `superset/policies/` (`policies.apply`).
+7. the PostgreSQL login role of each scope and the map Superset's connection mutator reads
+   (`identities.apply`), then roles and row-level security from `superset/policies/`
+   (`policies.apply`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ioc import warehouse
-from ioc.bi import bundle, policies, server
+from ioc.bi import bundle, identities, policies, server
 from ioc.bi.client import SupersetClient, SupersetError
 from ioc.settings import PROJECT_ROOT, Settings
 
@@ -200,6 +202,7 @@ def bootstrap(
                     report.imported = True
                     report.changes.append("imported superset/assets")
             with step("policies"):
+                report.changes += identities.apply(settings, policy_dir)
                 report.changes += policies.apply(client, policy_dir)
         _mark_metadata_ready(settings)
     finally:

@@ -111,6 +111,18 @@ def _build_policies(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db_roles(args: argparse.Namespace) -> int:
+    from ioc.bi import identities
+
+    cfg = settings_mod.load()
+    if args.sql:
+        print(identities.sql_script(cfg))
+        return 0
+    for change in identities.apply(cfg) or ["login roles up to date"]:
+        print(change)
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("superset", help="Superset: bootstrap, serve, stop, status, export")
     ss = p.add_subparsers(dest="superset_command", required=True)
@@ -142,6 +154,11 @@ def register(sub) -> None:
     a = ss.add_parser("build-assets", help="superset/spec/ -> superset/assets/")
     a.add_argument("--check", action="store_true", help="fail if the YAML is out of date")
     a.set_defaults(func=_build_assets)
+
+    d = ss.add_parser("db-roles", help="PostgreSQL login roles of the users' scopes")
+    d.add_argument("--sql", action="store_true",
+                   help="print the SQL (with passwords) for a DBA instead of running it")
+    d.set_defaults(func=_db_roles)
 
     r = ss.add_parser("build-policies", help="org_units.csv -> superset/policies/rls.yaml")
     r.add_argument("--check", action="store_true", help="fail if rls.yaml is out of date")

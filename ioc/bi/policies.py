@@ -15,6 +15,12 @@ match the files: it creates missing roles, sets their permissions (only when the
 and keeps one Regular RLS rule per commune, named `IOC: <org_unit_id>`, on every dataset of
 the warehouse connection that has an `org_unit_id` column. Rules with that prefix that the
 files no longer describe are deleted; other rules are left alone.
+
+Commune roles open only the datasets those rules cover (`datasets: covered`): a dataset the
+data team adds in the UI is invisible to them until the next bootstrap puts the rules on it,
+and one without an `org_unit_id` column never becomes visible. These rules are the first
+layer; PostgreSQL's row-level security on the marts, under the user's own login role
+(`ioc.bi.identities`), is the one a query cannot get around.
 """
 
 from __future__ import annotations
@@ -180,13 +186,21 @@ def rls_up_to_date(policy_dir: Path = POLICY_DIR) -> bool:
 # --- desired state ----------------------------------------------------------------------
 
 
+DATASET_ACCESS = ("all", "covered", "none")
+DATA_ACCESS_PERMISSIONS = ("database_access", "datasource_access", "schema_access",
+                           "catalog_access")
+# what opens every dataset at once (Alpha has them): only for roles with `datasets: all`
+ALL_DATA_PERMISSIONS = ("all_datasource_access", "all_database_access", "all_query_access")
+
+
 @dataclass
 class RoleSpec:
     name: str
     like: list[str]
     without: set[Pair]
     with_: set[Pair]
-    warehouse: bool
+    datasets: str  # all | covered | none (DATASET_ACCESS)
+    database: dict | None = None  # the PostgreSQL identity (ioc.bi.identities)
 
 
 def _role_spec(name: str, entry: dict, templates: dict) -> RoleSpec:
@@ -196,18 +210,25 @@ def _role_spec(name: str, entry: dict, templates: dict) -> RoleSpec:
             raise PolicyError(f"role {name}: unknown template {entry['template']}")
         merged.update(templates[entry["template"]])
     merged.update({k: v for k, v in entry.items() if k != "template"})
+    unknown = set(merged) - {"like", "without", "with", "datasets", "database", "description"}
+    if unknown:
+        raise PolicyError(f"role {name}: unknown keys {sorted(unknown)}")
+    datasets = merged.get("datasets") or "none"
+    if datasets not in DATASET_ACCESS:
+        raise PolicyError(f"role {name}: datasets must be one of {DATASET_ACCESS}, not {datasets}")
     return RoleSpec(
         name=name,
         like=list(merged.get("like") or []),
         without={tuple(p) for p in merged.get("without") or []},
         with_={tuple(p) for p in merged.get("with") or []},
-        warehouse=bool(merged.get("warehouse")),
+        datasets=datasets,
+        database=merged.get("database"),
     )
 
 
 def load(policy_dir: Path = POLICY_DIR) -> tuple[list[RoleSpec], list[dict]]:
     """(role specs, RLS rules) from roles.yaml and rls.yaml."""
-    roles_doc = yaml.safe_load((policy_dir / "roles.yaml").read_text(encoding="utf-8"))
+    roles_doc = _roles_doc(policy_dir)
     rls_doc = yaml.safe_load((policy_dir / "rls.yaml").read_text(encoding="utf-8"))
     templates = roles_doc.get("templates") or {}
     specs = [
@@ -222,6 +243,16 @@ def load(policy_dir: Path = POLICY_DIR) -> tuple[list[RoleSpec], list[dict]]:
         dupes = sorted({n for n in names if names.count(n) > 1})
         raise PolicyError(f"duplicate role names: {dupes}")
     return specs, rules
+
+
+def _roles_doc(policy_dir: Path = POLICY_DIR) -> dict:
+    return yaml.safe_load((policy_dir / "roles.yaml").read_text(encoding="utf-8"))
+
+
+def builtin_identities(policy_dir: Path = POLICY_DIR) -> dict[str, dict]:
+    """Superset's own roles (Admin) that read the warehouse as one of the file's roles."""
+    doc = _roles_doc(policy_dir).get("builtin") or {}
+    return {name: (entry or {}).get("database") or {} for name, entry in doc.items()}
 
 
 # --- applying ---------------------------------------------------------------------------
@@ -245,7 +276,20 @@ def _warehouse_access(pvms: dict[Pair, int]) -> Pair:
     return found[0]
 
 
-def desired_permissions(spec: RoleSpec, roles: dict[str, dict], pvms: dict[Pair, int]) -> set[int]:
+def _dataset_access(pvms: dict[Pair, int], dataset_ids: list[int]) -> set[Pair]:
+    """`datasource_access` on each of the warehouse connection's datasets `dataset_ids`."""
+    prefix = f"[{DATABASE_NAME}]."
+    wanted = {f"(id:{i})" for i in dataset_ids}
+    found = {p for p in pvms if p[0] == "datasource_access" and p[1].startswith(prefix)
+             and p[1][p[1].rfind("(id:"):] in wanted}
+    if len(found) != len(wanted):
+        raise PolicyError(f"datasets without a datasource_access permission: {sorted(wanted)}")
+    return found
+
+
+def desired_permissions(
+    spec: RoleSpec, roles: dict[str, dict], pvms: dict[Pair, int], covered: list[int] = ()
+) -> set[int]:
     by_id = {v: k for k, v in pvms.items()}
     pairs: set[Pair] = set()
     for base in spec.like:
@@ -254,16 +298,26 @@ def desired_permissions(spec: RoleSpec, roles: dict[str, dict], pvms: dict[Pair,
         pairs |= {by_id[i] for i in roles[base]["permission_ids"] if i in by_id}
     pairs -= spec.without
     pairs |= spec.with_
-    if spec.warehouse:
+    # no dataset or database access comes from the built-in roles: only from `datasets`
+    pairs = {p for p in pairs if p[0] not in DATA_ACCESS_PERMISSIONS}
+    if spec.datasets != "all":
+        pairs = {p for p in pairs if p[0] not in ALL_DATA_PERMISSIONS}
+    if spec.datasets == "all":
         pairs.add(_warehouse_access(pvms))
+    elif spec.datasets == "covered":
+        pairs |= _dataset_access(pvms, list(covered))
     missing = sorted(p for p in pairs if p not in pvms)
     if missing:
         raise PolicyError(f"role {spec.name}: unknown permissions {missing}")
     return {pvms[p] for p in pairs}
 
 
-def apply_roles(client: SupersetClient, specs: list[RoleSpec]) -> list[str]:
-    """Create missing roles and set permissions that differ; return what changed."""
+def apply_roles(
+    client: SupersetClient, specs: list[RoleSpec], covered: list[int] = ()
+) -> list[str]:
+    """Create missing roles and set permissions that differ; return what changed.
+
+    `covered`: the datasets every commune's rule covers (`datasets: covered` roles)."""
     changes = []
     pvms = _permission_views(client)
     roles = _roles(client)
@@ -273,7 +327,7 @@ def apply_roles(client: SupersetClient, specs: list[RoleSpec]) -> list[str]:
             changes.append(f"created role {spec.name}")
             roles = _roles(client)
         role = roles[spec.name]
-        wanted = desired_permissions(spec, roles, pvms)
+        wanted = desired_permissions(spec, roles, pvms, covered)
         if set(role["permission_ids"]) != wanted:
             client.post(
                 f"/api/v1/security/roles/{role['id']}/permissions",
@@ -305,10 +359,15 @@ def _rls_rules(client: SupersetClient) -> dict[str, dict]:
     return out
 
 
-def apply_rls(client: SupersetClient, rules: list[dict], column: str = RLS_COLUMN) -> list[str]:
+def apply_rls(
+    client: SupersetClient,
+    rules: list[dict],
+    column: str = RLS_COLUMN,
+    tables: list[int] | None = None,
+) -> list[str]:
     """One Regular rule per commune over every dataset with `column`; return what changed."""
     changes = []
-    tables = datasets_with_column(client, column)
+    tables = datasets_with_column(client, column) if tables is None else tables
     roles = _roles(client)
     existing = {n: r for n, r in _rls_rules(client).items() if n.startswith(RLS_PREFIX)}
     wanted_names = set()
@@ -354,5 +413,20 @@ def apply_rls(client: SupersetClient, rules: list[dict], column: str = RLS_COLUM
 
 
 def apply(client: SupersetClient, policy_dir: Path = POLICY_DIR) -> list[str]:
+    """Roles, then the rules; a dataset opens to commune roles only once its rules exist."""
     specs, rules = load(policy_dir)
-    return apply_roles(client, specs) + apply_rls(client, rules)
+    changes = create_missing_roles(client, specs)
+    tables = datasets_with_column(client)
+    changes += apply_rls(client, rules, tables=tables)
+    return changes + apply_roles(client, specs, covered=tables if rules else [])
+
+
+def create_missing_roles(client: SupersetClient, specs: list[RoleSpec]) -> list[str]:
+    """Roles the rules will name, created empty (permissions come after the rules)."""
+    existing = _roles(client)
+    changes = []
+    for spec in specs:
+        if spec.name not in existing:
+            client.post("/api/v1/security/roles/", {"name": spec.name})
+            changes.append(f"created role {spec.name}")
+    return changes

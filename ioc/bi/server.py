@@ -1,12 +1,18 @@
 """Run Superset: its CLI as a subprocess, its web server (gunicorn) in the background.
 
-Everything Superset needs comes from the environment built by `superset_env()`: the config
-file `superset/superset_config.py`, IOC_HOME (secret key file, SQLite fallback), and the
-metadata database URL:
+Everything Superset needs comes from the environment built by `superset_env()`, and nothing
+else does: the config file `superset/superset_config.py`, IOC_HOME (secret key file, SQLite
+fallback, the identity map), the key its users' database roles' passwords derive from
+(`IOC_BI_ROLE_KEY`), and the metadata database URL:
 
-- embedded warehouse: database `superset` on the same PostgreSQL (psycopg2 driver);
+- embedded warehouse: database `superset` on the same PostgreSQL as role `ioc_superset`,
+  which owns that database and nothing else (psycopg2 driver);
 - `IOC_SUPERSET_METADATA_URL` when given (any SQLAlchemy URL);
 - external warehouse without it: SQLite at `$IOC_HOME/superset.db` (the config's fallback).
+
+The rest of the caller's environment (the warehouse owner's URL, the agency token, dbt's
+password, ...) never reaches Superset: the CLI gets exactly `superset_env()`, the web server
+is started through `ioc.childenv`, which keeps only those names.
 
 The web server is a process group started by `ioc.services.start_process`, its pid in
 `$IOC_HOME/run/superset.pid` and its log in `$IOC_HOME/logs/superset.log`; `stop()` ends the
@@ -20,7 +26,7 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-from ioc import services, warehouse
+from ioc import childenv, services, warehouse
 from ioc.bi import policies
 from ioc.bi.client import base_url, wait_healthy
 from ioc.settings import PROJECT_ROOT, Settings, read_or_create_secret
@@ -62,19 +68,25 @@ def metadata_url(settings: Settings) -> str | None:
     if os.environ.get("IOC_SUPERSET_METADATA_URL"):
         return os.environ["IOC_SUPERSET_METADATA_URL"]
     if settings.embedded:
-        return warehouse.sqlalchemy_url(
-            warehouse.url(settings, warehouse.SUPERSET_DB), driver="psycopg2"
-        )
+        return warehouse.sqlalchemy_url(warehouse.metadata_url(settings), driver="psycopg2")
     return None
 
 
+# Variables of the caller's environment Superset may see, besides `childenv.BASE_NAMES`
+# and those `superset_env` sets. Anything else (IOC_WAREHOUSE_URL, IOC_AGENCY_API_TOKEN,
+# IOC_DBT_PASSWORD, ...) is left behind.
+PASSED_ON = ("SUPERSET_SECRET_KEY", "IOC_SUPERSET_WORKERS", "SSL_CERT_FILE", "IOC_APP_NAME")
+
+
 def superset_env(settings: Settings) -> dict[str, str]:
+    """The whole environment of a Superset process."""
     secret_key(settings)  # make sure the file exists before any Superset process reads it
     home = settings.home / "superset"
     home.mkdir(parents=True, exist_ok=True)
     env = {
-        **os.environ,
+        **childenv.keep(os.environ, PASSED_ON),
         "IOC_HOME": str(settings.home),
+        "IOC_BI_ROLE_KEY": warehouse.role_key(settings),
         "SUPERSET_CONFIG_PATH": str(CONFIG_PATH),
         "SUPERSET_HOME": str(home),
         "FLASK_APP": "superset.app:create_app()",
@@ -88,8 +100,6 @@ def superset_env(settings: Settings) -> dict[str, str]:
     url = metadata_url(settings)
     if url:
         env["IOC_SUPERSET_METADATA_URL"] = url
-    else:
-        env.pop("IOC_SUPERSET_METADATA_URL", None)
     return env
 
 
@@ -105,6 +115,7 @@ def run_cli(
     The full output goes to `$IOC_HOME/logs/superset-cli.log`.
     """
     env = {**superset_env(settings), **(extra_env or {})}
+    env["PATH"] = env.get("PATH") or os.defpath
     proc = subprocess.run(
         [str(superset_bin()), *args],
         env=env,
@@ -174,7 +185,10 @@ def start(settings: Settings, timeout_s: float = 180.0) -> str:
     """Start the web server in the background unless it runs; wait for `/health`."""
     if settings.embedded:
         warehouse.start(settings)
-    services.start_process(settings, SERVICE, _server_argv(settings), env=superset_env(settings))
+    env = superset_env(settings)
+    # start_process passes on the caller's environment: childenv keeps only `env`'s names
+    argv = childenv.wrap(env, _server_argv(settings))
+    services.start_process(settings, SERVICE, argv, env=env)
     try:
         wait_healthy(url(settings), timeout_s)
     except TimeoutError as exc:

@@ -21,7 +21,7 @@ from itertools import accumulate, pairwise
 from ioc.demo import vocab
 from ioc.demo.calendar import TZ, Month, WorkCalendar, month_range
 from ioc.demo.rng import pick, poisson, ri, rnd, uni
-from ioc.demo.units import District, Unit
+from ioc.demo.units import AGENCY, District, Unit
 
 HCC_COLUMNS = [
     "received_total", "carried_over", "received_online", "received_direct", "resolved_total",
@@ -104,28 +104,46 @@ def _nguoi(r: random.Random, upland: bool) -> dict:
 
 def dossier_stories(seed: int, district: District, unit: Unit, span: tuple[Month, Month],
                     cal: WorkCalendar, upland: bool, monthly_rate: float,
-                    agency_key: str = "") -> list[Story]:
-    """Every dossier a unit handles whose life overlaps the span (received up to its end)."""
-    level = "huyen" if agency_key else "xa"
-    procs, weights = _procedures_for(level, agency_key)
+                    agency_role: str = "", devolved: dict[str, float] | None = None,
+                    end: datetime | None = None) -> list[Story]:
+    """Every dossier a unit handles whose life overlaps the span, received before `end` (the
+    world's end; versions after it are kept: the API's clock shows them when it moves on).
+
+    A commune handles the commune-level procedures at `monthly_rate`; a district agency its
+    own (`agency_role`); a commune of the two-level government also the district-level
+    procedures at the rates in `devolved` (role → dossiers per month)."""
+    level = "huyen" if agency_role else "xa"
+    procs, weights = _procedures_for(level, agency_role)
     if not procs:
         return []
+    total = monthly_rate
+    if devolved:
+        own = sum(weights)
+        weights = [w * monthly_rate / own for w in weights]
+        for role, rate in devolved.items():
+            ps, ws = _procedures_for("huyen", role)
+            if ps and rate > 0:
+                procs = procs + ps
+                weights = weights + [w * rate / sum(ws) for w in ws]
+                total += rate
     pick_proc = Picker(procs, weights)
     first, last = span
-    cutoff = (datetime.combine(unit.valid_to, time(23, 30), TZ)
-              if unit.valid_to and unit.valid_to < last.last else None)
+    # A unit that ended (a merger, the 2025 reform): whatever was open is closed on its last day.
+    cutoff = datetime.combine(unit.valid_to, time(23, 30), TZ) if unit.valid_to else None
     stories: list[Story] = []
-    seg = district.id_segment[agency_key or unit.org_unit_id]
+    seg = district.id_segment[unit.org_unit_id]
     for m in month_range(first.add(-WARMUP_MONTHS), last):
         if not unit.valid_between(m.first, m.last):
             continue
+        if end is not None and m.start_dt() >= end:
+            break
         r = rnd(seed, "dossiers", unit.org_unit_id, m)
         days = [m.first + timedelta(days=i) for i in range((m.last - m.first).days + 1)]
         days = [d for d in days if unit.valid_between(d, d)]
         working = [d for d in days if cal.is_working_day(d)]
         if not working:
             continue
-        per_day = monthly_rate / max(len(cal.in_month(m)), 1)
+        per_day = total / max(len(cal.in_month(m)), 1)
         month_items: list[tuple[datetime, vocab.Procedure, bool]] = []
         for d in days:
             tf = _tet_factor(cal, d)
@@ -146,6 +164,8 @@ def dossier_stories(seed: int, district: District, unit: Unit, span: tuple[Month
         month_items.sort(key=lambda x: (x[0], x[1].code))
         seq: dict[date, int] = {}
         for recv, p, online in month_items:
+            if end is not None and recv >= end:
+                break  # not received yet: the world ends here (the stream up to it is the same)
             n = seq[recv.date()] = seq.get(recv.date(), 0) + 1
             key = f"{seg}-{recv:%y%m%d}-{n:04d}"
             st = _dossier_life(r, key, p, unit, recv, online, cal,
@@ -283,18 +303,31 @@ def hcc_counts(stories: list[Story], m: Month) -> dict[str, dict[str, int]]:
 
 
 # -------------------------------------------------------------------------------- documents
+def _lower_first(name: str) -> str:
+    """`Tỉnh Mô Phỏng 01` → `tỉnh Mô Phỏng 01` (as written inside a sentence)."""
+    return name[:1].lower() + name[1:]
+
+
 def document_records(seed: int, district: District, unit: Unit, span: tuple[Month, Month],
-                     cal: WorkCalendar, rate_in: float, rate_out: float, symbol: str):
-    """Incoming and outgoing documents of a unit, as lists of versions (dicts)."""
+                     cal: WorkCalendar, rate_in: float, rate_out: float, symbol: str,
+                     end: datetime | None = None):
+    """Incoming and outgoing documents of a unit dated before `end`, as lists of versions."""
     first, last = span
-    dname = district.unit.short_name if not district.unit.name.startswith("Huyện ") else \
-        district.unit.name[len("Huyện "):]
-    pname = district.province.name
-    issuers = vocab.ISSUERS_IN_AGENCY if unit.unit_type == "co_quan" else vocab.ISSUERS_IN_COMMUNE
+    dname = district.unit.short_name
+    if unit.unit_type == AGENCY:
+        issuers = vocab.ISSUERS_IN_AGENCY
+    elif district.devolved(unit):
+        issuers = vocab.ISSUERS_IN_COMMUNE_AFTER_REFORM
+    else:
+        issuers = vocab.ISSUERS_IN_COMMUNE
+    close_by = datetime.combine(unit.valid_to, time(23, 30), TZ) if unit.valid_to else None
     yearly_seq: dict[int, int] = {}
     for m in month_range(first, last):
         if not unit.valid_between(m.first, m.last):
             continue
+        if end is not None and m.start_dt() >= end:
+            break
+        pname = _lower_first(district.province_on(m.first).name)
         r = rnd(seed, "documents", unit.org_unit_id, m)
         days = [d for d in cal.in_month(m) if unit.valid_between(d, d)]
         if not days:
@@ -310,6 +343,8 @@ def document_records(seed: int, district: District, unit: Unit, span: tuple[Mont
         items.sort(key=lambda x: (x[2], x[0], x[1]))
         n_by_dir = {"den": 0, "di": 0}
         for chieu, _, when in items:
+            if end is not None and when >= end:
+                break
             n_by_dir[chieu] += 1
             letter = "D" if chieu == "den" else "G"
             doc_id = f"VB.{unit.api_code}.{m.year}{m.month:02d}.{letter}{n_by_dir[chieu]:04d}"
@@ -319,7 +354,7 @@ def document_records(seed: int, district: District, unit: Unit, span: tuple[Mont
             if chieu == "den":
                 kind = IN_TYPES(rr)
                 template, symbol_in = pick(rr, issuers)
-                issuer = template.format(d=dname, p=pname.replace("Tỉnh", "tỉnh"))
+                issuer = template.format(d=dname, p=pname, c=unit.short_name)
                 issued = cal.add(when.date() - timedelta(days=ri(rr, 1, 6)), 0)
                 if issued > when.date():
                     issued = when.date()
@@ -332,7 +367,7 @@ def document_records(seed: int, district: District, unit: Unit, span: tuple[Mont
                     n = ri(rr, 1, 2) if urgent else ri(rr, 3, 15)
                     deadline = cal.add(when.date(), n)
                 yield from _incoming_versions(rr, doc_id, sokh, kind, topic, unit, issuer, urgency,
-                                              issued, when, deadline, cal)
+                                              issued, when, deadline, cal, close_by)
             else:
                 kind, prefix, _ = OUT_TYPES(rr)
                 y = when.year
@@ -361,7 +396,7 @@ def _chain(versions: list[dict]) -> list[dict]:
 
 
 def _incoming_versions(r, doc_id, sokh, kind, topic, unit, issuer, urgency, issued, arrived,
-                       deadline, cal):
+                       deadline, cal, close_by=None):
     base = {
         "id": doc_id, "soKyHieu": sokh, "trichYeu": _subject(kind, topic), "loaiVanBan": kind,
         "chieu": "den", "maDonVi": unit.api_code, "coQuanBanHanh": issuer, "doKhan": urgency,
@@ -371,6 +406,8 @@ def _incoming_versions(r, doc_id, sokh, kind, topic, unit, issuer, urgency, issu
     vs = [dict(base, capNhatLuc=arrived + timedelta(minutes=ri(r, 1, 30)))]
     assigned = _at(cal.add(arrived.date(), pick(r, [0, 0, 1])), uni(r, 8, 16.9))
     assigned = max(assigned, vs[0]["capNhatLuc"] + timedelta(minutes=10))
+    if close_by is not None and assigned > close_by - timedelta(hours=6):
+        assigned = max(close_by - timedelta(hours=6), vs[0]["capNhatLuc"] + timedelta(minutes=10))
     vs.append(dict(base, trangThai="dang_xu_ly", capNhatLuc=assigned))
     if r.random() < 0.96:
         if deadline is not None:
@@ -382,6 +419,11 @@ def _incoming_versions(r, doc_id, sokh, kind, topic, unit, issuer, urgency, issu
         else:
             done_day = cal.add(assigned.date(), ri(r, 0, 20))
         done = max(_at(done_day, uni(r, 8, 17)), assigned + timedelta(minutes=20))
+        if close_by is not None and done > close_by:  # the unit ended: filed on its last day
+            done = max(close_by - timedelta(hours=7), assigned + timedelta(minutes=1))
+        vs.append(dict(base, trangThai="da_xu_ly", ngayHoanThanh=done, capNhatLuc=done))
+    elif close_by is not None:
+        done = max(close_by - timedelta(hours=7), assigned + timedelta(minutes=1))
         vs.append(dict(base, trangThai="da_xu_ly", ngayHoanThanh=done, capNhatLuc=done))
     return _chain(vs)
 
@@ -395,6 +437,9 @@ def _outgoing_versions(r, doc_id, sokh, kind, topic, unit, urgency, issued, m):
         "trangThai": "dang_xu_ly", "kySo": False,
     }
     draft = issued - timedelta(hours=ri(r, 2, 60))
+    opened = datetime.combine(unit.valid_from, time(7, 0), TZ)
+    if draft < opened:  # a commune formed on the 1st drafts nothing before it exists
+        draft = min(opened, issued - timedelta(minutes=30))
     vs = [dict(base, capNhatLuc=draft),
           dict(base, trangThai="da_xu_ly", ngayHoanThanh=issued, kySo=signed, capNhatLuc=issued)]
     return _chain(vs)
@@ -402,12 +447,15 @@ def _outgoing_versions(r, doc_id, sokh, kind, topic, unit, urgency, issued, m):
 
 # --------------------------------------------------------------------------------- feedback
 def feedback_records(seed: int, district: District, communes: list[Unit], span: tuple[Month, Month],
-                     cal: WorkCalendar):
-    """Citizen feedback of a district, numbered per day across its communes."""
+                     cal: WorkCalendar, end: datetime | None = None):
+    """Citizen feedback of a district received before `end`, numbered per day across its
+    communes."""
     first, last = span
     fields = vocab.FEEDBACK_FIELDS
     channels = [c for c, _ in vocab.FEEDBACK_CHANNELS]
     for m in month_range(first, last):
+        if end is not None and m.start_dt() >= end:
+            break
         items = []
         for u in communes:
             if not u.valid_between(m.first, m.last):
@@ -427,11 +475,13 @@ def feedback_records(seed: int, district: District, communes: list[Unit], span: 
         r = rnd(seed, "feedback-items", district.code, m)
         seq: dict[date, int] = {}
         for when, _, _, u, upland in items:
+            if end is not None and when >= end:
+                break
             k = seq[when.date()] = seq.get(when.date(), 0) + 1
             key = f"PA.{district.code}.{when:%y%m%d}.{k:04d}"
             rainy = when.month in (9, 10, 11, 12)
             f = _weighted(r, fields, [w * (rf if rainy else 1.0) for _, w, rf, _, _ in fields])
-            t_trend = m.index() / 18
+            t_trend = min(m.index() / 18, 2.0)
             ch = _weighted(r, channels, [35 + 15 * t_trend, 20, 22, 13, 10 - 4 * t_trend])
             yield from _feedback_versions(r, key, f, ch, u, upland, when, cal, district)
 
@@ -457,9 +507,19 @@ def _feedback_versions(r, key, f, channel, u, upland, when, cal, district):
     if r.random() < 0.06:
         vs.append(dict(base, trangThai="tu_choi", ngayHoanThanh=assigned, capNhatLuc=assigned))
         return _chain(vs)
-    handler = u.api_code
-    if agency_key and r.random() < 0.35:
-        handler = district.agencies[agency_key].api_code
+    handler_unit = u
+    agency = district.agencies.get(agency_key) if agency_key else None
+    if agency_key and r.random() < 0.35 and agency is not None and \
+            agency.valid_on(assigned.date()):
+        handler_unit = agency  # a district agency while there are districts
+    handler = handler_unit.api_code
+    close_by = last_minute = None
+    if handler_unit.valid_to:  # the handler ends: it answers by its last day
+        close_by = datetime.combine(handler_unit.valid_to, time(16, 30), TZ)
+        last_minute = datetime.combine(handler_unit.valid_to, time(23, 50), TZ)
+        if assigned > last_minute - timedelta(minutes=40):
+            assigned = max(vs[0]["capNhatLuc"] + timedelta(minutes=5),
+                           last_minute - timedelta(minutes=40))
     deadline = _at(cal.add(assigned.date(), pick(r, [7, 10, 10, 15])), 17.0)
     state = dict(base, trangThai="dang_xu_ly", maDonViXuLy=handler, hanXuLy=deadline)
     vs.append(dict(state, capNhatLuc=assigned))
@@ -471,10 +531,16 @@ def _feedback_versions(r, key, f, channel, u, upland, when, cal, district):
             done_day = cal.add(assigned.date(), ri(r, 1, max(1, cal.between(
                 assigned.date(), deadline.date()))))
         done = max(_at(done_day, uni(r, 8, 17)), assigned + timedelta(minutes=30))
+        if close_by is not None and done > close_by:  # the handler ended: answered on its last day
+            done = min(max(close_by, assigned + timedelta(minutes=30)), last_minute)
         state.update(trangThai="da_xu_ly", ngayHoanThanh=done, congKhai=r.random() < 0.7)
         vs.append(dict(state, capNhatLuc=done))
         if r.random() < 0.55:
             rating = _weighted(r, [1, 2, 3, 4, 5], [3, 4, 5, 4, 2] if late else [1, 2, 6, 14, 17])
             rated = done + timedelta(hours=ri(r, 1, 24 * 7))
             vs.append(dict(state, danhGia=rating, capNhatLuc=rated))
+    elif close_by is not None:
+        done = min(max(close_by, assigned + timedelta(minutes=30)), last_minute)
+        state.update(trangThai="da_xu_ly", ngayHoanThanh=done)
+        vs.append(dict(state, capNhatLuc=done))
     return _chain(vs)

@@ -419,8 +419,14 @@ class GdLine:
     standard: str
 
 
+EDUCATION_OFFICE = "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO"
+
+
 def render_gd_xlsx(title: str, lines: list[GdLine], sig: Signature, style: Style,
-                   per_level: bool, rng: random.Random) -> tuple[bytes, Layout]:
+                   per_level: bool, rng: random.Random,
+                   unit_line: str = EDUCATION_OFFICE) -> tuple[bytes, Layout]:
+    """GD-01: from the district's education office, or (after the 2025 reform) from a commune
+    for the schools in its area (`unit_line` `UBND XÃ ...`)."""
     book = _Book(sig.signed)
     _front_sheets(book, style, [(ln.code, ln.name) for ln in lines])
     groups: list[tuple[str, list[tuple[int, GdLine]]]] = []
@@ -441,7 +447,7 @@ def render_gd_xlsx(title: str, lines: list[GdLine], sig: Signature, style: Style
             layout.sheet = ws.get_name()
             first = False
         ws.set_column(1, 1, 36)
-        hr = _header_block(book, ws, style, "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO", title, "GD-01", 4)
+        hr = _header_block(book, ws, style, unit_line, title, "GD-01", 4)
         layout.header_row = hr + 1
         for i, text in enumerate(GD_HEADERS):
             t = text.upper() if style.header_variant == "upper" else text

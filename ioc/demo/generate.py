@@ -21,7 +21,7 @@ import time as _time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from ioc.demo import vocab
@@ -29,12 +29,13 @@ from ioc.demo.agency import document_records, dossier_stories, feedback_records,
 from ioc.demo.calendar import TZ, Month, month_range, semesters_ending_in, work_calendar
 from ioc.demo.intake import MANIFEST_COLUMNS, IntakeWriter
 from ioc.demo.store import KEYS, RESOURCES, RecordSink
-from ioc.demo.units import AGENCY_NAMES, SEED_ORG_UNITS, World, build_world
+from ioc.demo.units import AGENCY_ROLES, SEED_ORG_UNITS, World, build_world
+from ioc.settings import load as load_settings
 
-DEFAULT_SPAN = (Month(2024, 1), Month(2025, 6))
+START = Month(2024, 1)
+"""The default first month: the demo world runs from January 2024 to yesterday."""
 EARLIEST = Month(2021, 1)
-LATEST = Month(2025, 6)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ARRIVALS_SIDECAR = "_arrivals.csv"
 
 
@@ -44,6 +45,7 @@ class Summary:
     scale: str
     seed: int
     span: tuple[Month, Month]
+    today: date
     districts: int = 0
     communes: int = 0
     files: Counter = field(default_factory=Counter)
@@ -57,7 +59,8 @@ class Summary:
         total = sum(self.files.values())
         out = [
             f"demo world '{self.scale}' (seed {self.seed}) "
-            f"{self.span[0]}..{self.span[1]} -> {self.out}",
+            f"{self.span[0]}..{self.span[1]}, up to {self.today - timedelta(days=1)} "
+            f"(today {self.today}) -> {self.out}",
             f"  {self.districts} district(s), {self.communes} commune(s)",
             f"  intake files: {total} "
             + ", ".join(f"{k} {v}" for k, v in sorted(self.files.items())),
@@ -71,13 +74,35 @@ class Summary:
         return out
 
 
-def parse_span(start: str | None, end: str | None, months: int | None) -> tuple[Month, Month]:
-    first = Month.parse(start) if start else DEFAULT_SPAN[0]
-    last = first.add(months - 1) if months else (Month.parse(end) if end else DEFAULT_SPAN[1])
-    if not (EARLIEST <= first <= last <= LATEST):
-        raise ValueError(f"span {first}..{last} must lie within {EARLIEST}..{LATEST} "
-                         "(the units of the demo world end on 2025-06-30)")
+def default_span(today: date) -> tuple[Month, Month]:
+    """January 2024 to the month of yesterday (the current month, in progress)."""
+    yesterday = today - timedelta(days=1)
+    return START, Month(yesterday.year, yesterday.month)
+
+
+def parse_span(start: str | None, end: str | None, months: int | None,
+               today: date | None = None) -> tuple[Month, Month]:
+    """The span from `--start`, `--end`, `--months`; it ends by the month of yesterday."""
+    today = today or load_settings().today
+    first_default, last_default = default_span(today)
+    first = Month.parse(start) if start else first_default
+    last = first.add(months - 1) if months else (Month.parse(end) if end else last_default)
+    check_span((first, last), today)
     return first, last
+
+
+def check_span(span: tuple[Month, Month], today: date) -> None:
+    first, last = span
+    latest = default_span(today)[1]
+    if not (EARLIEST <= first <= last <= latest):
+        raise ValueError(f"span {first}..{last} must lie within {EARLIEST}..{latest}: the demo "
+                         f"world ends the day before today ({today})")
+
+
+def world_end(span: tuple[Month, Month], today: date) -> datetime:
+    """The first instant after the world: the start of today, or the end of the span's last
+    month when that comes first (arrivals of its reports still happen until today)."""
+    return min(span[1].end_dt(), datetime.combine(today, time(0), TZ))
 
 
 _WORLD_CACHE: dict[tuple[str, int], World] = {}
@@ -91,9 +116,10 @@ def _world(scale: str, seed: int) -> World:
 
 
 def _district_task(args: tuple) -> tuple[list[dict], dict]:
-    scale, seed, idx, first, last, out, with_intake, with_agency = args
+    scale, seed, idx, first, last, out, with_intake, with_agency, today = args
     span = (first, last)
     out = Path(out)
+    end = datetime.combine(today, time(0), TZ)  # nothing happens from the start of today on
     world = _world(scale, seed)
     d = world.districts[idx]
     cal = work_calendar()
@@ -105,12 +131,18 @@ def _district_task(args: tuple) -> tuple[list[dict], dict]:
     warm_first = first.add(-3)
     communes = [u for u in d.communes if u.valid_between(warm_first.first, last.last)]
     active = [u for u in communes if u.valid_between(first.first, last.last)]
+    factor = d.population() / 60000
     for u in communes:
-        areas = [d.areas[a] for a in d.commune_areas[u.org_unit_id]]
-        pop = sum(a.population for a in areas)
-        upland = any(a.upland for a in areas)
+        pop = d.commune_population(u)
+        upland = d.upland(u)
+        share = pop / d.population()
+        # After the 2025 reform the communes take the district agencies' dossiers and part of
+        # their documents, in proportion to their population.
+        devolved = {role: AGENCY_ROLES[role].dossiers_per_60k * factor * share
+                    for role in d.agencies} if d.devolved(u) else None
         stories = dossier_stories(seed, d, u, span, cal, upland,
-                                  pop / 1000 * vocab.COMMUNE_RATE_PER_1000)
+                                  pop / 1000 * vocab.COMMUNE_RATE_PER_1000, devolved=devolved,
+                                  end=end)
         for m in months:
             if u.valid_between(m.first, m.last):
                 hcc[(u.org_unit_id, str(m))] = hcc_counts(stories, m)
@@ -119,41 +151,57 @@ def _district_task(args: tuple) -> tuple[list[dict], dict]:
                 keys["ho-so"] += 1
                 for v in st.versions:
                     sinks["ho-so"].add(v)
-            for v in document_records(seed, d, u, span, cal, 35 + pop / 400, 14 + pop / 1000,
-                                      "UBND"):
+            rin, rout = 35 + pop / 400, 14 + pop / 1000
+            if devolved:
+                rin += vocab.DEVOLVED_DOCUMENTS * factor ** 0.5 * share * sum(
+                    AGENCY_ROLES[role].documents_in for role in d.agencies)
+                rout += vocab.DEVOLVED_DOCUMENTS * factor ** 0.5 * share * sum(
+                    AGENCY_ROLES[role].documents_out for role in d.agencies)
+            for v in document_records(seed, d, u, span, cal, rin, rout, "UBND", end=end):
                 sinks["van-ban"].add(v)
                 keys["van-ban"] += v["_hetHieuLuc"] is None
     if with_agency:
-        factor = d.population() / 60000
-        for key, unit in d.agencies.items():
+        for role, unit in d.agencies.items():
+            if not unit.valid_between(warm_first.first, last.last):
+                continue
+            spec = AGENCY_ROLES[role]
             stories = dossier_stories(seed, d, unit, span, cal, False,
-                                      vocab.AGENCY_RATE_PER_60K.get(key, 10) * factor, key)
+                                      spec.dossiers_per_60k * factor, agency_role=role, end=end)
             for st in stories:
                 keys["ho-so"] += 1
                 for v in st.versions:
                     sinks["ho-so"].add(v)
-            symbol = "UBND" if key == "vp-ubnd" else AGENCY_NAMES[key][1]
-            rin, rout = (160, 90) if key == "vp-ubnd" else (55, 28)
-            for v in document_records(seed, d, unit, span, cal, rin * factor ** 0.5,
-                                      rout * factor ** 0.5, symbol):
+            for v in document_records(seed, d, unit, span, cal,
+                                      spec.documents_in * factor ** 0.5,
+                                      spec.documents_out * factor ** 0.5, spec.document_symbol,
+                                      end=end):
                 sinks["van-ban"].add(v)
                 keys["van-ban"] += v["_hetHieuLuc"] is None
-        for v in feedback_records(seed, d, active, span, cal):
+        for v in feedback_records(seed, d, active, span, cal, end=end):
             sinks["phan-anh"].add(v)
             keys["phan-anh"] += v["_hetHieuLuc"] is None
     versions = {res: sink.close() for res, sink in sinks.items()}
     rows: list[dict] = []
     if with_intake:
         semesters = semesters_ending_in(first, last)
-        rows = IntakeWriter(seed, d, span, out, cal, hcc, semesters).run()
+        rows = IntakeWriter(seed, d, span, out, cal, hcc, semesters, end=end).run()
     return rows, {"records": dict(keys), "versions": versions, "communes": len(active)}
 
 
 def generate(out: Path, scale: str = "district", seed: int = 1,
-             span: tuple[Month, Month] = DEFAULT_SPAN, intake: bool = True, agency: bool = True,
-             jobs: int | None = None, overwrite: bool = False, progress=None) -> Summary:
-    """Write the demo world into `out` and return what was written."""
+             span: tuple[Month, Month] | None = None, today: date | None = None,
+             intake: bool = True, agency: bool = True, jobs: int | None = None,
+             overwrite: bool = False, progress=None) -> Summary:
+    """Write the demo world into `out` and return what was written.
+
+    `today` (default: the settings' today, IOC_TODAY or the current day in Vietnam) is the
+    day the world is seen from: it ends the day before, nothing arrives or is received from
+    the start of `today` on. `span` (default: January 2024 to the month of yesterday) says
+    which months have reports and records; it must end by the month of yesterday."""
     t0 = _time.perf_counter()
+    today = today or load_settings().today
+    span = span or default_span(today)
+    check_span(span, today)
     out = Path(out)
     _prepare(out, overwrite)
     world = _world(scale, seed)
@@ -161,8 +209,8 @@ def generate(out: Path, scale: str = "district", seed: int = 1,
         shutil.copyfile(SEED_ORG_UNITS, out / "org_units.csv")
     else:
         world.write_org_units(out / "org_units.csv")
-    summary = Summary(out, scale, seed, span, districts=len(world.districts))
-    tasks = [(scale, seed, d.index, span[0], span[1], str(out), intake, agency)
+    summary = Summary(out, scale, seed, span, today, districts=len(world.districts))
+    tasks = [(scale, seed, d.index, span[0], span[1], str(out), intake, agency, today)
              for d in world.districts]
     jobs = jobs or min(os.cpu_count() or 1, len(tasks))
     rows: list[dict] = []
@@ -201,10 +249,10 @@ def generate(out: Path, scale: str = "district", seed: int = 1,
         summary.statuses[r["expected_status"]] += 1
         if r["defect"]:
             summary.defects[r["defect"]] += 1
-    clock = datetime.combine(span[1].last, time(23, 59, 59), TZ)
+    clock = world_end(span, today) - timedelta(seconds=1)
     meta = {
         "format": FORMAT_VERSION, "scale": scale, "seed": seed,
-        "span": {"start": str(span[0]), "end": str(span[1])},
+        "span": {"start": str(span[0]), "end": str(span[1])}, "today": today.isoformat(),
         "clock_default": clock.isoformat(), "keys": KEYS,
         "intake_files": len(rows), "records": dict(sorted(summary.records.items())),
         "versions": dict(sorted(summary.versions.items())),

@@ -21,7 +21,7 @@ from ioc.demo import forms
 from ioc.demo.agency import HCC_COLUMNS
 from ioc.demo.calendar import TZ, Month, Semester, WorkCalendar, end_of_day, monthly_due
 from ioc.demo.rng import rnd
-from ioc.demo.units import District, Unit, agency_of
+from ioc.demo.units import TOWNLET, District, Unit
 from ioc.demo.values import INDICATORS, school_rows, unit_month_values, year_plan, ytd
 from ioc.demo.vocab import FIELD_ORDER, person_name
 
@@ -83,8 +83,8 @@ DEFECT_TEXT = {
     "wrong_extension": "định dạng tệp không được chấp nhận",
     "unrecognised_form": "không nhận ra biểu mẫu",
 }
-RATES = {"late_upland": 0.08, "late": 0.03, "correction": 0.04, "duplicate": 0.01,
-         "defect": 0.012, "misreport": 0.04, "stray": 0.004}
+RATES = {"late_upland": 0.08, "late": 0.03, "late_first": 0.5, "correction": 0.04,
+         "duplicate": 0.01, "defect": 0.012, "misreport": 0.04, "stray": 0.004}
 FORM_WORD = {"KTXH-01": ("KTXH", "KT-XH"), "YT-01": ("YT", "y tế"), "HCC-06": ("HCC06", "TTHC"),
              "GD-01": ("GD01", "trường học")}
 
@@ -103,6 +103,8 @@ class Slot:
     correction: bool = False
     duplicate: bool = False
     misreport: bool = False
+    stray_unit: Unit | None = None
+    """The old unit whose folder a `unit_not_valid` stray goes to (after a merger)."""
 
     @property
     def label(self) -> str:
@@ -128,14 +130,19 @@ class FileOut:
 
 
 class IntakeWriter:
-    """Plans and writes the intake files of one district; returns manifest rows."""
+    """Plans and writes the intake files of one district; returns manifest rows.
+
+    Files that would arrive at or after `end` (the world's end: the start of "today") have not
+    arrived yet and are left out; everything decided before them stays the same, so a world
+    generated a day later holds the same files plus that day's."""
 
     def __init__(self, seed: int, district: District, span: tuple[Month, Month], out: Path,
                  cal: WorkCalendar, hcc: dict[tuple[str, str], dict[str, dict[str, int]]],
-                 semesters: list[Semester]) -> None:
+                 semesters: list[Semester], end: datetime | None = None) -> None:
         self.seed, self.d, self.span, self.out, self.cal = seed, district, span, out, cal
         self.hcc = hcc
         self.semesters = semesters
+        self.end = end
         self.files: list[FileOut] = []
         self.features = forced_features(seed, district, span)
 
@@ -151,17 +158,24 @@ class IntakeWriter:
                 for form in ("KTXH-01", "YT-01", "HCC-06"):
                     out.append(Slot(u, form, str(m), month=m, due=monthly_due(m)))
             m = m.next()
-        gd = agency_of(self.d, "phong-gddt")
-        for s in self.semesters:
-            out.append(Slot(gd, "GD-01", s.period, semester=s, due=s.due))
+        for sem in self.semesters:
+            # The district's education office while it exists; from 2025-HK1 every commune
+            # for the schools in its area.
+            for unit in self.d.school_submitters(sem.first_month.first):
+                out.append(Slot(unit, "GD-01", sem.period, semester=sem, due=sem.due))
         return out
+
+    def _first_month(self, s: Slot) -> bool:
+        """A report of the first month of a commune formed by a merger."""
+        u = s.unit
+        return (s.month is not None and u.org_unit_id in self.d.predecessors
+                and s.month == Month(u.valid_from.year, u.valid_from.month))
 
     def plan(self) -> list[Slot]:
         slots = self.slots()
         for s in slots:
             r = rnd(self.seed, "slot", s.label)
-            upland = any(self.d.areas[a].upland for a in self.d.commune_areas.get(
-                s.unit.org_unit_id, ())) if s.unit.is_commune else False
+            upland = self.d.upland(s.unit) if s.unit.is_commune else False
             s.late = r.random() < (RATES["late_upland"] if upland else RATES["late"])
             s.correction = r.random() < RATES["correction"]
             s.duplicate = r.random() < RATES["duplicate"]
@@ -171,11 +185,19 @@ class IntakeWriter:
                 s.defects.append(r.choice(kinds))
             if s.form != "GD-01" and r.random() < RATES["stray"]:
                 s.strays.append(r.choice(["unit_mismatch", "wrong_extension", "unrecognised_form"]))
+            if self._first_month(s) and not s.late:
+                # A new commune's first month: new staff, new seals, reports come in late.
+                s.late = rnd(self.seed, "first-month", s.label).random() < RATES["late_first"]
+        self._transitions(slots)
         r = rnd(self.seed, "plan", self.d.code)
+        # Every defect kind is planted in the first year of the span, so that a world
+        # generated a day later plants them in the same files.
+        window = self.span[0].add(11)
+        early = [s for s in slots if (s.month or s.semester.last_month) <= window]
         by_form: dict[str, list[Slot]] = {}
-        for s in slots:
+        for s in early:
             by_form.setdefault(s.form, []).append(s)
-        monthly = [s for s in slots if s.form != "GD-01"]
+        monthly = [s for s in early if s.form != "GD-01"]
 
         def pick(cands: list[Slot]) -> Slot | None:
             if not cands:
@@ -188,7 +210,7 @@ class IntakeWriter:
         for kind, form in REQUIRED:
             cands = by_form.get(form, [])
             if not cands:
-                cands = [s for s in slots if s.form in CONTENT_DEFECTS[kind]]
+                cands = [s for s in early if s.form in CONTENT_DEFECTS[kind]]
             s = pick(cands)
             if s is not None and not (kind in s.defects and kind != "cross_rule"):
                 s.defects.append(kind)
@@ -202,18 +224,51 @@ class IntakeWriter:
                 s.strays.append(kind)
         for attr, forms_ok in (("duplicate", None), ("correction", None), ("late", None),
                                ("misreport", ("HCC-06",))):
-            if not any(getattr(s, attr) for s in slots):
-                cands = [s for s in slots if forms_ok is None or s.form in forms_ok]
+            if not any(getattr(s, attr) for s in early):
+                cands = [s for s in early if forms_ok is None or s.form in forms_ok]
                 if cands:
                     setattr(r.choice(cands), attr, True)
         return slots
 
+    def _transitions(self, slots: list[Slot]) -> None:
+        """What happens around a merger, in every district that shows it:
+        - a new commune's first month: at least one of its reports arrives late;
+        - the month after: a clerk of one of the old communes still files a report in the
+          old folder, as the old commune, for a period after it ended (refused, naming the
+          commune that replaced it) — the new commune's own report arrives as usual.
+        (The old communes' reports for their last month arrive after they ended, in their old
+        folders, and are accepted: a unit reports for the periods in which it existed.)"""
+        firsts: dict[str, list[Slot]] = {}
+        for s in slots:
+            if self._first_month(s):
+                firsts.setdefault(s.unit.org_unit_id, []).append(s)
+        for uid, group in firsts.items():
+            if not any(s.late for s in group):
+                group.sort(key=lambda s: s.form)
+                rnd(self.seed, "first-month-late", uid).choice(group).late = True
+        if not self.d.showcase:
+            return
+        for day in sorted({self.d.by_id[u].valid_from for u in firsts}):
+            second = Month(day.year, day.month).next()
+            cands = [s for s in slots if s.month == second and s.form != "HCC-06"
+                     and s.unit.valid_from == day and s.unit.org_unit_id in self.d.predecessors
+                     and not s.strays]
+            if not cands:
+                continue
+            cands.sort(key=lambda s: s.label)
+            r = rnd(self.seed, "old-folder", self.d.code, day)
+            s = r.choice(cands)
+            s.strays.append("unit_not_valid")
+            s.stray_unit = self.d.by_id[r.choice(sorted(self.d.predecessors[s.unit.org_unit_id]))]
+
     # ------------------------------------------------------------------------ content
     def _signature(self, unit: Unit, form: str, signed: date) -> Signature:
-        up = any(self.d.areas[a].upland for a in self.d.commune_areas.get(unit.org_unit_id, ()))
+        up = self.d.upland(unit)
         prep = person_name(rnd(self.seed, "staff", unit.org_unit_id, form), up)
         head = person_name(rnd(self.seed, "head", unit.org_unit_id, form), up)
-        title = {"YT-01": "TRƯỞNG TRẠM", "GD-01": "TRƯỞNG PHÒNG"}.get(form, "CHỦ TỊCH")
+        title = {"YT-01": "TRƯỞNG TRẠM"}.get(form, "CHỦ TỊCH")
+        if form == "GD-01" and not unit.is_commune:
+            title = "TRƯỞNG PHÒNG"
         place = unit.short_name if unit.is_commune else _district_place(self.d)
         return Signature(place, signed, prep, title, head)
 
@@ -445,6 +500,8 @@ class IntakeWriter:
     def _gd_emit(self, s, style, r, defect, when, kind, version=0) -> FileOut:
         sem = s.semester
         rows = school_rows(self.seed, self.d, sem)
+        if s.unit.is_commune:  # a commune reports the schools in its area
+            rows = [sr for sr in rows if sr.commune.org_unit_id == s.unit.org_unit_id]
         fr = rnd(self.seed, "gd-text", s.label)
         std_style = fr.choice(["cokhong", "cokhong", "x"])
         lines = []
@@ -496,8 +553,11 @@ class IntakeWriter:
                      sem.last_month.last + timedelta(days=1))
         sig = self._signature(s.unit, "GD-01", signed)
         per_level = rnd(self.seed, "gd-sheets", s.label).random() < 0.75
+        unit_line = forms.unit_header("GD-01", s.unit.name, s.unit.kind_word,
+                                      s.unit.short_name, style.unit_variant) \
+            if s.unit.is_commune else forms.EDUCATION_OFFICE
         data, layout = forms.render_gd_xlsx(forms.semester_title(sem), lines, sig, style,
-                                            per_level, r)
+                                            per_level, r, unit_line)
         sheet, cell = layout.sheet, ""
         if target is not None:
             sheet, row = layout.rows[target[0]]
@@ -550,7 +610,7 @@ class IntakeWriter:
                         f"nằm trong thư mục {s.unit.org_unit_id}")
             f.sheet, f.cell = "", "A1"
         elif kind == "unit_not_valid":
-            invalid = _invalid_unit(self.d, m)
+            invalid = s.stray_unit or _invalid_unit(self.d, m)
             if invalid is None:
                 return
             fake = Slot(invalid, s.form, s.period, month=m, due=s.due)
@@ -562,12 +622,17 @@ class IntakeWriter:
             until = f"{invalid.valid_to:%d/%m/%Y}" if invalid.valid_to else "nay"
             f.reason = (f"{DEFECT_TEXT[kind]}: {invalid.name} có hiệu lực từ "
                         f"{invalid.valid_from:%d/%m/%Y} đến {until}, báo cáo kỳ {m}")
+            successor = self.d.successor(invalid)
+            if successor is not None and invalid.valid_to and invalid.valid_to < m.first:
+                f.reason += f"; nay thuộc {successor.name}"
 
     def _flush(self) -> list[dict]:
         rows = []
         used: set[str] = set()
         count: dict[tuple[str, str, str], int] = {}
         for f in sorted(self.files, key=lambda f: (f.arrived, f.folder, f.name)):
+            if self.end is not None and f.arrived >= self.end:
+                break  # not arrived yet
             name = f.name
             rel = f"intake/{f.folder}/{name}"
             n = 2
@@ -598,12 +663,11 @@ class IntakeWriter:
 
 # ------------------------------------------------------------------------------ helpers
 def _district_place(d: District) -> str:
-    name = d.unit.name
-    return name[len("Huyện "):] if name.startswith("Huyện ") else name
+    return d.unit.short_name
 
 
 def _commune_text(r: random.Random, u: Unit) -> str:
-    if u.unit_type == "thi_tran":
+    if u.unit_type == TOWNLET:
         return r.choice([u.short_name, f"TT {u.short_name}", f"Thị trấn {u.short_name}"])
     return r.choice([u.short_name, f"xã {u.short_name}", f"Xã {u.short_name}"])
 

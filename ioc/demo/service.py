@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 from ioc import services
@@ -20,6 +21,16 @@ NAME = "demo-api"
 
 def demo_dir(settings: Settings) -> Path:
     return settings.home / "demo"
+
+
+def world_today(settings: Settings) -> date | None:
+    """The day the demo world was generated for, when it is what the services will serve
+    (it exists and no real agency API is configured)."""
+    meta = demo_dir(settings) / "meta.json"
+    if os.environ.get("IOC_AGENCY_API_URL") or not meta.exists():
+        return None
+    day = json.loads(meta.read_text(encoding="utf-8")).get("today")
+    return date.fromisoformat(day) if day else None
 
 
 def _state_file(settings: Settings) -> Path:

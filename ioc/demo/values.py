@@ -158,8 +158,12 @@ def _combined(seed: int, areas: tuple[Area, ...], m: Month) -> tuple[tuple[str, 
 
 
 def year_plan(seed: int, district: District, unit: Unit, year: int) -> dict[str, float]:
-    """`Kế hoạch năm`: a bit above the year's expected total for flows, a target for stocks."""
-    months = [Month(year, mm) for mm in range(1, 13)]
+    """`Kế hoạch năm`: a bit above the year's expected total for flows, a target for stocks.
+
+    A unit formed during the year plans for the months it exists (the communes of 2025-07-01
+    plan July–December)."""
+    months = [Month(year, mm) for mm in range(1, 13)
+              if Month(year, mm).last >= unit.valid_from] or [Month(year, 12)]
     vals = [unit_month_values(seed, district, unit, mm) for mm in months]
     r = rnd(seed, "plan", unit.org_unit_id, year)
     plan = {}

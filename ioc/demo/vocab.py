@@ -20,7 +20,7 @@ class Procedure:
     name: str
     field: str
     level: str  # "xa" | "huyen"
-    agency: str  # handling agency key for huyen-level procedures, "" for communes
+    agency: str  # handling agency role (agencies.csv) of huyen-level procedures, "" for communes
     days: int  # legal processing time in working days
     service: str  # mucDoDVC: toan_trinh | mot_phan | khong
     online: float  # base share submitted online (kenhNop 2) in early 2024
@@ -52,35 +52,35 @@ PROCEDURES: list[Procedure] = [
     P("1.003596", "Hỗ trợ khôi phục sản xuất vùng bị thiệt hại do thiên tai, dịch bệnh", "Nông nghiệp", "xa", "", 10, "khong", 0, False, 1, .03, .05),
     P("1.007917", "Xác nhận bảng kê lâm sản", "Nông nghiệp", "xa", "", 3, "mot_phan", .15, False, .8, .01, .03),
     # district level
-    P("1.004227", "Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất", "Đất đai", "huyen", "chi-nhanh-vpdk", 10, "mot_phan", .22, True, 40, .13, .15),
-    P("1.004203", "Đăng ký đất đai, cấp Giấy chứng nhận quyền sử dụng đất lần đầu", "Đất đai", "huyen", "chi-nhanh-vpdk", 30, "mot_phan", .12, True, 12, .18, .20),
-    P("1.005398", "Cấp đổi, cấp lại Giấy chứng nhận quyền sử dụng đất", "Đất đai", "huyen", "chi-nhanh-vpdk", 10, "mot_phan", .18, True, 10, .12, .12),
-    P("1.004206", "Đăng ký, xóa đăng ký thế chấp quyền sử dụng đất", "Đất đai", "huyen", "chi-nhanh-vpdk", 3, "toan_trinh", .45, True, 15, .04, .03),
-    P("1.003003", "Tách thửa hoặc hợp thửa đất", "Đất đai", "huyen", "chi-nhanh-vpdk", 15, "mot_phan", .12, True, 6, .15, .18),
-    P("1.001990", "Chuyển mục đích sử dụng đất phải được phép", "Đất đai", "huyen", "phong-tnmt", 15, "mot_phan", .10, True, 5, .16, .18),
-    P("1.004189", "Giao đất, cho thuê đất", "Đất đai", "huyen", "phong-tnmt", 20, "khong", 0, True, 1, .20, .20),
-    P("2.000575", "Đăng ký thành lập hộ kinh doanh", "Kinh doanh", "huyen", "phong-tckh", 3, "toan_trinh", .55, True, 8, .01, .08),
-    P("2.000720", "Đăng ký thay đổi nội dung đăng ký hộ kinh doanh", "Kinh doanh", "huyen", "phong-tckh", 3, "toan_trinh", .55, True, 4, .01, .08),
-    P("2.000583", "Đăng ký tạm ngừng, chấm dứt hoạt động hộ kinh doanh", "Kinh doanh", "huyen", "phong-tckh", 3, "toan_trinh", .55, False, 2, .01, .04),
-    P("1.005008", "Đăng ký thành lập hợp tác xã", "Kinh doanh", "huyen", "phong-tckh", 5, "mot_phan", .35, True, .3, .02, .10),
-    P("2.000908", "Chứng thực bản sao từ bản chính giấy tờ do cơ quan nước ngoài cấp", "Chứng thực", "huyen", "phong-tu-phap", 1, "mot_phan", .05, True, 6, .01, .0),
-    P("2.000992", "Chứng thực bản dịch từ tiếng nước ngoài sang tiếng Việt", "Chứng thực", "huyen", "phong-tu-phap", 2, "khong", 0, True, 2, .01, .02),
-    P("1.001695", "Thay đổi, cải chính hộ tịch cho người từ đủ 14 tuổi trở lên, xác định lại dân tộc", "Hộ tịch", "huyen", "phong-tu-phap", 3, "mot_phan", .30, True, 2, .01, .05),
-    P("1.002271", "Giải quyết chế độ trợ cấp một lần đối với người có công", "Lao động - Thương binh và Xã hội", "huyen", "phong-ldtbxh", 12, "mot_phan", .10, False, 2, .03, .08),
-    P("1.001731", "Tiếp nhận đối tượng bảo trợ xã hội vào cơ sở trợ giúp xã hội", "Lao động - Thương binh và Xã hội", "huyen", "phong-ldtbxh", 7, "mot_phan", .15, False, 1, .02, .06),
-    P("1.004946", "Hỗ trợ chi phí học tập, miễn giảm học phí", "Lao động - Thương binh và Xã hội", "huyen", "phong-ldtbxh", 7, "toan_trinh", .35, False, 3, .01, .04),
-    P("1.009994", "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ", "Xây dựng", "huyen", "phong-kt-ht", 15, "toan_trinh", .30, True, 10, .05, .20),
-    P("1.009995", "Cấp giấy phép sửa chữa, cải tạo công trình", "Xây dựng", "huyen", "phong-kt-ht", 15, "toan_trinh", .25, True, 2, .05, .18),
-    P("1.001061", "Cấp phép thi công công trình trên đường huyện đang khai thác", "Giao thông vận tải", "huyen", "phong-kt-ht", 7, "mot_phan", .10, False, 1, .03, .10),
-    P("1.001029", "Cấp giấy phép kinh doanh dịch vụ karaoke", "Văn hóa", "huyen", "phong-vhtt", 5, "toan_trinh", .25, True, .6, .02, .10),
-    P("1.004639", "Thông báo tổ chức lễ hội", "Văn hóa", "huyen", "phong-vhtt", 5, "toan_trinh", .30, False, .6, .01, .03),
-    P("1.005088", "Chuyển trường đối với học sinh trung học cơ sở", "Giáo dục và Đào tạo", "huyen", "phong-gddt", 3, "toan_trinh", .40, False, 4, .01, .02),
-    P("1.005092", "Cấp bản sao văn bằng, chứng chỉ từ sổ gốc", "Giáo dục và Đào tạo", "huyen", "phong-gddt", 1, "toan_trinh", .40, True, 4, .01, .0),
-    P("1.001907", "Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm", "Y tế", "huyen", "phong-y-te", 15, "toan_trinh", .30, True, 3, .04, .15),
-    P("1.000748", "Tặng Giấy khen của Chủ tịch Ủy ban nhân dân cấp huyện", "Thi đua - Khen thưởng", "huyen", "phong-noi-vu", 10, "khong", 0, False, 6, .02, .02),
-    P("1.001055", "Đăng ký hoạt động tín ngưỡng", "Tôn giáo", "huyen", "phong-noi-vu", 15, "mot_phan", .10, False, .8, .03, .05),
-    P("2.002159", "Giải quyết khiếu nại lần đầu", "Giải quyết khiếu nại", "huyen", "vp-ubnd", 30, "khong", 0, False, 1.5, .10, .10),
-    P("1.010942", "Tiếp nhận yêu cầu cung cấp thông tin", "Tiếp công dân", "huyen", "vp-ubnd", 10, "mot_phan", .20, False, 3, .02, .05),
+    P("1.004227", "Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất", "Đất đai", "huyen", "VPDK", 10, "mot_phan", .22, True, 40, .13, .15),
+    P("1.004203", "Đăng ký đất đai, cấp Giấy chứng nhận quyền sử dụng đất lần đầu", "Đất đai", "huyen", "VPDK", 30, "mot_phan", .12, True, 12, .18, .20),
+    P("1.005398", "Cấp đổi, cấp lại Giấy chứng nhận quyền sử dụng đất", "Đất đai", "huyen", "VPDK", 10, "mot_phan", .18, True, 10, .12, .12),
+    P("1.004206", "Đăng ký, xóa đăng ký thế chấp quyền sử dụng đất", "Đất đai", "huyen", "VPDK", 3, "toan_trinh", .45, True, 15, .04, .03),
+    P("1.003003", "Tách thửa hoặc hợp thửa đất", "Đất đai", "huyen", "VPDK", 15, "mot_phan", .12, True, 6, .15, .18),
+    P("1.001990", "Chuyển mục đích sử dụng đất phải được phép", "Đất đai", "huyen", "TNMT", 15, "mot_phan", .10, True, 5, .16, .18),
+    P("1.004189", "Giao đất, cho thuê đất", "Đất đai", "huyen", "TNMT", 20, "khong", 0, True, 1, .20, .20),
+    P("2.000575", "Đăng ký thành lập hộ kinh doanh", "Kinh doanh", "huyen", "TCKH", 3, "toan_trinh", .55, True, 8, .01, .08),
+    P("2.000720", "Đăng ký thay đổi nội dung đăng ký hộ kinh doanh", "Kinh doanh", "huyen", "TCKH", 3, "toan_trinh", .55, True, 4, .01, .08),
+    P("2.000583", "Đăng ký tạm ngừng, chấm dứt hoạt động hộ kinh doanh", "Kinh doanh", "huyen", "TCKH", 3, "toan_trinh", .55, False, 2, .01, .04),
+    P("1.005008", "Đăng ký thành lập hợp tác xã", "Kinh doanh", "huyen", "TCKH", 5, "mot_phan", .35, True, .3, .02, .10),
+    P("2.000908", "Chứng thực bản sao từ bản chính giấy tờ do cơ quan nước ngoài cấp", "Chứng thực", "huyen", "TP", 1, "mot_phan", .05, True, 6, .01, .0),
+    P("2.000992", "Chứng thực bản dịch từ tiếng nước ngoài sang tiếng Việt", "Chứng thực", "huyen", "TP", 2, "khong", 0, True, 2, .01, .02),
+    P("1.001695", "Thay đổi, cải chính hộ tịch cho người từ đủ 14 tuổi trở lên, xác định lại dân tộc", "Hộ tịch", "huyen", "TP", 3, "mot_phan", .30, True, 2, .01, .05),
+    P("1.002271", "Giải quyết chế độ trợ cấp một lần đối với người có công", "Lao động - Thương binh và Xã hội", "huyen", "LDTBXH", 12, "mot_phan", .10, False, 2, .03, .08),
+    P("1.001731", "Tiếp nhận đối tượng bảo trợ xã hội vào cơ sở trợ giúp xã hội", "Lao động - Thương binh và Xã hội", "huyen", "LDTBXH", 7, "mot_phan", .15, False, 1, .02, .06),
+    P("1.004946", "Hỗ trợ chi phí học tập, miễn giảm học phí", "Lao động - Thương binh và Xã hội", "huyen", "LDTBXH", 7, "toan_trinh", .35, False, 3, .01, .04),
+    P("1.009994", "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ", "Xây dựng", "huyen", "KTHT", 15, "toan_trinh", .30, True, 10, .05, .20),
+    P("1.009995", "Cấp giấy phép sửa chữa, cải tạo công trình", "Xây dựng", "huyen", "KTHT", 15, "toan_trinh", .25, True, 2, .05, .18),
+    P("1.001061", "Cấp phép thi công công trình trên đường huyện đang khai thác", "Giao thông vận tải", "huyen", "KTHT", 7, "mot_phan", .10, False, 1, .03, .10),
+    P("1.001029", "Cấp giấy phép kinh doanh dịch vụ karaoke", "Văn hóa", "huyen", "VHTT", 5, "toan_trinh", .25, True, .6, .02, .10),
+    P("1.004639", "Thông báo tổ chức lễ hội", "Văn hóa", "huyen", "VHTT", 5, "toan_trinh", .30, False, .6, .01, .03),
+    P("1.005088", "Chuyển trường đối với học sinh trung học cơ sở", "Giáo dục và Đào tạo", "huyen", "GDDT", 3, "toan_trinh", .40, False, 4, .01, .02),
+    P("1.005092", "Cấp bản sao văn bằng, chứng chỉ từ sổ gốc", "Giáo dục và Đào tạo", "huyen", "GDDT", 1, "toan_trinh", .40, True, 4, .01, .0),
+    P("1.001907", "Cấp Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm", "Y tế", "huyen", "YT", 15, "toan_trinh", .30, True, 3, .04, .15),
+    P("1.000748", "Tặng Giấy khen của Chủ tịch Ủy ban nhân dân cấp huyện", "Thi đua - Khen thưởng", "huyen", "NV", 10, "khong", 0, False, 6, .02, .02),
+    P("1.001055", "Đăng ký hoạt động tín ngưỡng", "Tôn giáo", "huyen", "NV", 15, "mot_phan", .10, False, .8, .03, .05),
+    P("2.002159", "Giải quyết khiếu nại lần đầu", "Giải quyết khiếu nại", "huyen", "VP", 30, "khong", 0, False, 1.5, .10, .10),
+    P("1.010942", "Tiếp nhận yêu cầu cung cấp thông tin", "Tiếp công dân", "huyen", "VP", 10, "mot_phan", .20, False, 3, .02, .05),
 ]
 
 FIELD_ORDER = [
@@ -89,13 +89,13 @@ FIELD_ORDER = [
     "Thi đua - Khen thưởng", "Tôn giáo", "Giải quyết khiếu nại", "Tiếp công dân",
 ]
 
-# Dossiers per month: communes per 1,000 inhabitants; agencies per 60,000 inhabitants of the district.
+# Dossiers per month at the communes per 1,000 inhabitants (the district agencies' rates are in
+# agencies.csv, per 60,000 inhabitants of the district).
 COMMUNE_RATE_PER_1000 = 15.0
-AGENCY_RATE_PER_60K = {
-    "chi-nhanh-vpdk": 270, "phong-tnmt": 22, "phong-tckh": 70, "phong-tu-phap": 65,
-    "phong-ldtbxh": 50, "phong-kt-ht": 55, "phong-vhtt": 10, "phong-gddt": 30, "phong-y-te": 10,
-    "phong-noi-vu": 30, "vp-ubnd": 20,
-}
+
+# After the 2025 reform the communes receive this share of the documents the district agencies
+# exchanged (agencies.csv), by population.
+DEVOLVED_DOCUMENTS = 0.5
 
 # ------------------------------------------------------------------------------------ people
 SURNAMES = ["Nguyễn"] * 12 + ["Trần"] * 4 + ["Lê"] * 4 + ["Phạm"] * 3 + [
@@ -158,6 +158,11 @@ ISSUERS_IN_COMMUNE = [("UBND huyện {d}", "UBND"), ("Huyện ủy {d}", "HU"),
                       ("Phòng Tài chính - Kế hoạch huyện {d}", "TCKH"), ("Phòng Nội vụ huyện {d}", "NV"),
                       ("Phòng Tài nguyên và Môi trường huyện {d}", "TNMT"),
                       ("Trung tâm Y tế huyện {d}", "TTYT"), ("Ban Chỉ huy Quân sự huyện {d}", "BCH")]
+# after the 2025 reform there is no district: a commune hears from the city and its departments
+ISSUERS_IN_COMMUNE_AFTER_REFORM = [("UBND {p}", "UBND"), ("Đảng ủy xã {c}", "ĐU"),
+                                   ("Sở Nội vụ {p}", "SNV"), ("Sở Tài chính {p}", "STC"),
+                                   ("Sở Nông nghiệp và Môi trường {p}", "SNNMT"),
+                                   ("Sở Y tế {p}", "SYT"), ("Sở Giáo dục và Đào tạo {p}", "SGDĐT")]
 ISSUERS_IN_AGENCY = [("UBND {p}", "UBND"), ("Sở Nội vụ {p}", "SNV"), ("Sở Tài chính {p}", "STC"),
                      ("Sở Tài nguyên và Môi trường {p}", "STNMT"), ("UBND huyện {d}", "UBND"),
                      ("Huyện ủy {d}", "HU"), ("Sở Y tế {p}", "SYT"), ("Sở Giáo dục và Đào tạo {p}", "SGDĐT")]
@@ -166,20 +171,20 @@ IN_PREFIX = {"Công văn": "", "Quyết định": "QĐ-", "Kế hoạch": "KH-",
 
 # --------------------------------------------------------------------------------- feedback
 FEEDBACK_FIELDS = [
-    # field, weight, rainy-season factor, (title templates), handling agency for district-level
+    # field, weight, rainy-season factor, (title templates), district agency role that may handle it
     ("Môi trường", 18, 1.6, ["Rác thải tồn đọng tại {v}", "Mùi hôi từ trại chăn nuôi gần {v}",
-                            "Nước thải chảy tràn ra đường tại {v}"], "phong-tnmt"),
+                            "Nước thải chảy tràn ra đường tại {v}"], "TNMT"),
     ("Giao thông", 16, 1.5, ["Đường bê tông tại {v} bị hư hỏng", "Ổ gà lớn trên đường liên xã qua {v}",
-                            "Cây đổ chắn ngang đường tại {v}"], "phong-kt-ht"),
+                            "Cây đổ chắn ngang đường tại {v}"], "KTHT"),
     ("Đất đai", 12, 1.0, ["Tranh chấp ranh giới đất tại {v}", "Lấn chiếm đất công tại {v}",
-                         "Chậm cấp giấy chứng nhận quyền sử dụng đất"], "phong-tnmt"),
-    ("Trật tự đô thị", 8, 1.0, ["Lấn chiếm vỉa hè tại {v}", "Xây dựng không phép tại {v}"], "phong-kt-ht"),
+                         "Chậm cấp giấy chứng nhận quyền sử dụng đất"], "TNMT"),
+    ("Trật tự đô thị", 8, 1.0, ["Lấn chiếm vỉa hè tại {v}", "Xây dựng không phép tại {v}"], "KTHT"),
     ("Điện", 10, 1.3, ["Mất điện kéo dài tại {v}", "Đèn đường hỏng tại {v}"], ""),
-    ("Y tế", 6, 1.4, ["Nhiều ca sốt xuất huyết tại {v}", "Đề nghị phun thuốc diệt muỗi tại {v}"], "phong-y-te"),
+    ("Y tế", 6, 1.4, ["Nhiều ca sốt xuất huyết tại {v}", "Đề nghị phun thuốc diệt muỗi tại {v}"], "YT"),
     ("An ninh trật tự", 8, 1.0, ["Tụ tập gây mất trật tự tại {v}", "Đua xe trái phép qua {v}"], ""),
-    ("Nước sạch", 7, 0.8, ["Nước sinh hoạt bị đục tại {v}", "Mất nước nhiều ngày tại {v}"], "phong-kt-ht"),
-    ("Giáo dục", 4, 1.0, ["Đề nghị sửa chữa phòng học điểm trường {v}"], "phong-gddt"),
-    ("Thủ tục hành chính", 6, 1.0, ["Chậm trả kết quả hồ sơ", "Thái độ tiếp dân tại bộ phận một cửa"], "vp-ubnd"),
+    ("Nước sạch", 7, 0.8, ["Nước sinh hoạt bị đục tại {v}", "Mất nước nhiều ngày tại {v}"], "KTHT"),
+    ("Giáo dục", 4, 1.0, ["Đề nghị sửa chữa phòng học điểm trường {v}"], "GDDT"),
+    ("Thủ tục hành chính", 6, 1.0, ["Chậm trả kết quả hồ sơ", "Thái độ tiếp dân tại bộ phận một cửa"], "VP"),
 ]
 FEEDBACK_CHANNELS = [("ung_dung", 35), ("tong_dai", 20), ("zalo", 22), ("cong_thong_tin", 13),
                      ("truc_tiep", 10)]

@@ -10,6 +10,7 @@ from datetime import date
 import dagster as dg
 import psycopg
 
+from ioc import settings
 from orchestration.resources import WarehouseResource
 
 LATEST_MONTH = """
@@ -82,7 +83,7 @@ def outlier_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     description="Mọi đơn vị đã nộp đúng hạn các biểu của kỳ tháng gần nhất đã quá hạn nộp.",
 )
 def completeness_check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    month, rows = units_not_on_time(warehouse.conninfo(), date.today())
+    month, rows = units_not_on_time(warehouse.conninfo(), settings.load().today)
     return dg.AssetCheckResult(
         passed=not rows,
         severity=dg.AssetCheckSeverity.WARN,

@@ -73,8 +73,9 @@ def personal_values(world: Path) -> dict[str, set[str]]:
             for f in ("soDienThoai", "soCCCD"):
                 if p.get(f):
                     values["numbers"].add(p[f])
-    texts = read_resource(world, "phan-anh", ["noiDung"]).column("noiDung").to_pylist()
-    values["texts"] = {t for t in texts if t}
+    for field in ("noiDung", "tieuDe"):  # free text citizens write: content and title
+        texts = read_resource(world, "phan-anh", [field]).column(field).to_pylist()
+        values["texts"] |= {t for t in texts if t}
     return values
 
 

@@ -94,8 +94,11 @@ def test_feedback_free_text_is_personal(table_types) -> None:
     conv = _bind(table_types, "phan-anh")
     item = conv.convert(copy.deepcopy(PHAN_ANH))
     assert "noi_dung" not in conv.columns and "noi_dung" in conv.personal_columns
+    # the title is citizens' free text too (it may name a person or give a phone number)
+    assert "tieu_de" not in conv.columns and "tieu_de" in conv.personal_columns
     assert not any(v in str(item.row) for v in PERSONAL_VALUES)
-    assert PHAN_ANH["noiDung"] in item.personal
+    assert PHAN_ANH["tieuDe"] not in str(item.row)
+    assert PHAN_ANH["noiDung"] in item.personal and PHAN_ANH["tieuDe"] in item.personal
 
 
 def test_documents_have_no_personal_row(table_types) -> None:
@@ -174,7 +177,7 @@ def test_a_deployment_renames_fields_and_translates_unit_codes(tmp_path, table_t
     (lambda d: d["resources"]["ho-so"]["personal"].update({"x.y": "ma_tthc"}), "ma_tthc"),
     (lambda d: d["resources"]["ho-so"]["fields"].update({"x": "Bad-Name"}), "Bad-Name"),
     (lambda d: d["resources"]["ho-so"].update({"unit_code_columns": ["nope"]}), "nope"),
-    (lambda d: d["resources"]["phan-anh"].update({"free_text": ["tieuDe"]}), "tieuDe"),
+    (lambda d: d["resources"]["phan-anh"].update({"free_text": ["linhVuc"]}), "linhVuc"),
     (lambda d: d["resources"]["ho-so"].pop("path"), "path"),
 ])
 def test_bad_mapping_files_are_refused(tmp_path, edit, message) -> None:
@@ -196,7 +199,7 @@ def test_hash_mode_pseudonymises_and_drops_free_text(table_types) -> None:
     values = dict(zip(conv.personal_columns, item.personal, strict=True))
     assert values["ho_ten"] == pseudonym("nguyễn  công bình ", key)  # normalised, stable
     assert values["ho_ten"] != pseudonym("Nguyễn Công Bình", b"other key")
-    assert values["noi_dung"] is None and values["so_cccd"] is None
+    assert values["noi_dung"] is None and values["tieu_de"] is None and values["so_cccd"] is None
     assert not any(v in str(item.personal) for v in PERSONAL_VALUES)
     with pytest.raises(ConfigError):
         _bind(table_types, "phan-anh", personal_mode="hash")  # no key

@@ -263,9 +263,9 @@ def load(conn) -> None:
         )
     for key, channel, field, received, deadline, completed, status, published, rating in FEEDBACK:
         conn.execute(
-            "insert into raw_agency.phan_anh (ma_phan_anh, kenh, linh_vuc, tieu_de, dia_ban, "
+            "insert into raw_agency.phan_anh (ma_phan_anh, kenh, linh_vuc, dia_ban, "
             "ma_don_vi_xu_ly, ngay_tiep_nhan, han_xu_ly, ngay_hoan_thanh, trang_thai, "
-            "cong_khai, danh_gia, cap_nhat_luc) values (%s, %s, %s, 'Rác thải', '20758', "
+            "cong_khai, danh_gia, cap_nhat_luc) values (%s, %s, %s, '20758', "
             "'20758', %s, %s, %s, %s, %s, %s, %s)",
             (
                 key,
@@ -282,6 +282,8 @@ def load(conn) -> None:
         )
         conn.execute(
             "insert into restricted.phan_anh_ca_nhan (ma_phan_anh, ho_ten, so_dien_thoai, "
-            "so_cccd, noi_dung, cap_nhat_luc) values (%s, %s, '0905123456', null, %s, %s)",
-            (key, PERSONAL_NAME, f"Tôi là {PERSONAL_NAME}", at(received)),
+            "so_cccd, noi_dung, tieu_de, cap_nhat_luc) values (%s, %s, '0905123456', null, %s, "
+            "%s, %s)",
+            (key, PERSONAL_NAME, f"Tôi là {PERSONAL_NAME}", f"Rác thải - {PERSONAL_NAME}",
+             at(received)),
         )

@@ -190,16 +190,19 @@ def read_hcc(path: Path) -> HccFile:
 class GdFile:
     sheets: list[str]
     schools: list[dict]
+    unit_line: str = ""
 
 
 def read_gd(path: Path) -> GdFile:
-    schools, names = [], []
+    schools, names, unit_line = [], [], ""
     for sheet in visible_sheets(path):
         rows = sheet.rows
         h = next((i for i, r in enumerate(rows[:15]) if any(norm(c) == "ma truong" for c in r)),
                  None)
         if h is None:  # a notes sheet
             continue
+        if not names:
+            unit_line = next((str(c) for r in rows[:h] for c in r if c), "")
         names.append(sheet.name)
         for i in range(h + 1, len(rows)):
             r = rows[i]
@@ -214,4 +217,4 @@ def read_gd(path: Path) -> GdFile:
                 "minority": number(r[7]), "dropouts": number(r[8]), "teachers": number(r[9]),
                 "rooms": number(r[10]), "standard": r[11], "sheet": sheet.name, "row": i + 1,
             })
-    return GdFile(names, schools)
+    return GdFile(names, schools, unit_line)

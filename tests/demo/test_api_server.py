@@ -271,3 +271,52 @@ def test_ioc_demo_api_command_serves(demo_dir: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _serve_cli(demo_dir: Path, *args: str, env: dict | None = None):
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    environ = {k: v for k, v in os.environ.items() if k != "IOC_TODAY"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ioc.cli", "demo-api", "--data", str(demo_dir), "--port",
+         str(port), "--token", "cli-token", *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize(("args", "env", "clock"), [
+    (("--today", "2025-01-15"), {}, "2025-01-15T00:00:00+07:00"),
+    ((), {"IOC_TODAY": "2025-01-20"}, "2025-01-20T00:00:00+07:00"),
+    (("--today", "2025-01-15"), {"IOC_TODAY": "2025-01-20"}, "2025-01-15T00:00:00+07:00"),
+    ((), {}, None),  # the world's end (meta.json)
+])
+def test_demo_api_clock_starts_at_today(demo_dir: Path, args, env, clock) -> None:
+    import json
+
+    proc, url = _serve_cli(demo_dir, *args, env=env)
+    try:
+        state = httpx.get(f"{url}/_admin/state", headers={"Authorization": "Bearer cli-token"})
+        expected = clock or json.loads((demo_dir / "meta.json").read_text())["clock_default"]
+        assert state.json()["now"] == expected
+        r = httpx.get(f"{url}/api/v1/ho-so", params={"soBanGhi": 1000},
+                      headers={"Authorization": "Bearer cli-token"})
+        assert r.json()["duLieu"] and all(x["capNhatLuc"] <= expected
+                                          for x in r.json()["duLieu"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

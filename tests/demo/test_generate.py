@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import re
 import zipfile
 from collections import Counter
-from datetime import datetime, time
+from datetime import date, datetime, time
 from itertools import pairwise
 from pathlib import Path
 
@@ -43,18 +44,18 @@ def _tree(root: Path) -> dict[str, str]:
 
 
 def test_same_seed_same_bytes_other_seed_other_world(tmp_path: Path) -> None:
-    span = (Month(2025, 1), Month(2025, 1))
+    span, today = (Month(2025, 1), Month(2025, 1)), date(2025, 3, 1)
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
-    generate(a, "district", seed=3, span=span)
-    generate(b, "district", seed=3, span=span, jobs=2)
-    generate(c, "district", seed=4, span=span)
+    generate(a, "district", seed=3, span=span, today=today)
+    generate(b, "district", seed=3, span=span, today=today, jobs=2)
+    generate(c, "district", seed=4, span=span, today=today)
     ta, tb, tc = _tree(a), _tree(b), _tree(c)
     assert len(ta) > 60
     assert ta == tb
     assert ta["manifest.csv"] != tc["manifest.csv"]
     assert ta["agency/ho-so/part-0000.parquet"] != tc["agency/ho-so/part-0000.parquet"]
     with pytest.raises(FileExistsError):
-        generate(a, "district", seed=3, span=span)
+        generate(a, "district", seed=3, span=span, today=today)
 
 
 def test_manifest_lists_every_file_truthfully(demo_dir: Path, manifest: list[dict]) -> None:
@@ -395,7 +396,10 @@ def test_dossiers_look_like_a_district(demo_dir: Path) -> None:
     cal = work_calendar()
     assert all(cal.is_working_day(x.date()) for x in d.ngayHenTra)
     assert d.chuHoSo.map(lambda p: p["soCCCD"] is None or p["soCCCD"].startswith("000")).all()
-    assert set(d.maDonVi) >= {"20761", "QT2025", "512.VPDK"}
+    assert set(d.maDonVi) >= {"20761", "20758", "512.VPDK"}
+    # Quế Tân took Hiệp Hòa's code 20758 on 2025-01-01: the code has records on both sides.
+    reused = d[d.maDonVi == "20758"].ngayTiepNhan.dt.date
+    assert (reused < date(2025, 1, 1)).sum() > 50 and (reused >= date(2025, 1, 1)).sum() > 50
 
 
 def test_documents_and_feedback(demo_dir: Path) -> None:
@@ -403,7 +407,13 @@ def test_documents_and_feedback(demo_dir: Path) -> None:
     final = vb[vb["_hetHieuLuc"].isna()]
     out = final[final.chieu == "di"]
     assert out.kySo.mean() > 0.85 and (final.chieu == "den").sum() > out.shape[0]
-    assert final.hanXuLy.notna().any() and final.trangThai.nunique() >= 2
+    assert final.hanXuLy.notna().any()
+    # As the API shows them at the world's clock: some still being handled. (Every unit of
+    # this world ended on 2025-06-30, when whatever was open was closed.)
+    clock = pd.Timestamp(json.loads((demo_dir / "meta.json").read_text())["clock_default"])
+    shown = vb[(vb.capNhatLuc <= clock) & (vb["_hetHieuLuc"].isna() | (vb["_hetHieuLuc"] > clock))]
+    assert shown.id.is_unique and shown.trangThai.nunique() >= 2
+    assert (final.ngayHoanThanh.dt.date <= date(2025, 6, 30)).all()
     pa_ = read_resource(demo_dir, "phan-anh").to_pandas()
     fin = pa_[pa_["_hetHieuLuc"].isna()]
     per_month = fin.groupby(fin.ngayTiepNhan.dt.strftime("%Y-%m")).size()
@@ -423,7 +433,7 @@ def test_parquet_parts_exist_per_resource(demo_dir: Path) -> None:
 def test_province_scale_writes_synthetic_units(tmp_path: Path) -> None:
     out = tmp_path / "p"
     summary = generate(out, "province", seed=2, span=(Month(2024, 3), Month(2024, 3)),
-                       intake=False, jobs=2)
+                       today=date(2024, 5, 1), intake=False, jobs=2)
     assert summary.districts == 18 and 200 <= summary.communes <= 280
     with (out / "org_units.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -434,32 +444,56 @@ def test_province_scale_writes_synthetic_units(tmp_path: Path) -> None:
     assert summary.records["ho-so"] > 20 * 1500 * 0.6
 
 
-def test_cli_writes_a_world(tmp_path: Path, capsys) -> None:
+def test_cli_writes_a_world(tmp_path: Path, capsys, monkeypatch) -> None:
     from ioc.cli import main
 
     assert main(["demo-data", "--out", str(tmp_path / "w"), "--months", "1",
-                 "--start", "2024-06", "--no-agency"]) == 0
+                 "--start", "2024-06", "--no-agency", "--today", "2024-08-01"]) == 0
     out = capsys.readouterr().out
     assert "intake files:" in out and (tmp_path / "w" / "manifest.csv").exists()
+    assert "(today 2024-08-01)" in out
+    meta = json.loads((tmp_path / "w" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["today"] == "2024-08-01"
+    assert meta["clock_default"] == "2024-06-30T23:59:59+07:00"
     assert main(["demo-data", "--out", str(tmp_path / "w"), "--months", "1"]) == 2
-    assert main(["demo-data", "--out", str(tmp_path / "x"), "--start", "2026-01"]) == 2
+    # A span past yesterday is refused; IOC_TODAY is the default of --today.
+    monkeypatch.setenv("IOC_TODAY", "2026-12-15")
+    assert main(["demo-data", "--out", str(tmp_path / "x"), "--start", "2027-01"]) == 2
+    assert main(["demo-data", "--out", str(tmp_path / "x"), "--start", "2026-12",
+                 "--today", "2026-12-01"]) == 2
+    assert "2026-11" in capsys.readouterr().err
+    assert not (tmp_path / "x" / "meta.json").exists()
+    with pytest.raises(SystemExit):
+        main(["demo-data", "--out", str(tmp_path / "x"), "--today", "15/12/2026"])
 
 
-def test_defaults_reach_the_whole_span() -> None:
+def test_defaults_reach_yesterday() -> None:
+    """The default span runs from January 2024 to the month of yesterday."""
     from ioc.demo.generate import parse_span
 
-    assert parse_span(None, None, None) == (Month(2024, 1), Month(2025, 6))
-    assert parse_span("2024-03", None, 2) == (Month(2024, 3), Month(2024, 4))
+    assert parse_span(None, None, None, date(2026, 12, 15)) == (Month(2024, 1), Month(2026, 12))
+    # On the first of a month, yesterday is in the month before.
+    assert parse_span(None, None, None, date(2026, 12, 1)) == (Month(2024, 1), Month(2026, 11))
+    assert parse_span("2024-03", None, 2, date(2026, 12, 15)) == (Month(2024, 3), Month(2024, 4))
+    assert parse_span(None, "2025-06", None, date(2026, 12, 15))[1] == Month(2025, 6)
     with pytest.raises(ValueError):
-        parse_span("2025-05", None, 3)
+        parse_span("2026-11", None, 3, date(2026, 12, 15))
+    with pytest.raises(ValueError):
+        parse_span("2020-12", None, 1, date(2026, 12, 15))
 
 
 def test_merged_commune_closes_its_dossiers(demo_dir: Path) -> None:
+    """Hiệp Hòa (20758) and Hiệp Thuận (20761) ended on 2024-12-31: their dossiers — the ones
+    received under their codes while they existed — were all closed by then. 20761 is never
+    used again; 20758 is Quế Tân's from 2025-01-01 (a code means a unit only with a date)."""
     d = _dossier_finals(demo_dir)
-    old = d[d.maDonVi.isin(["20758", "20761"])]
+    end = date(2024, 12, 31)
+    codes = d.maDonVi.isin(["20758", "20761"])
+    old = d[codes & (d.ngayTiepNhan.dt.date <= end)]
     assert len(old) > 100
-    assert (old.ngayKetThucXuLy.dt.date <= datetime(2024, 12, 31).date()).all()
-    assert (old.ngayTiepNhan.dt.date <= datetime(2024, 12, 31).date()).all()
+    assert (old.ngayKetThucXuLy.dt.date <= end).all()
+    assert not (d[d.maDonVi == "20761"].ngayTiepNhan.dt.date > end).any()
+    assert (d[d.maDonVi == "20758"].ngayTiepNhan.dt.date > end).any()
 
 
 
@@ -470,12 +504,12 @@ def test_a_district_is_the_same_in_another_interpreter(tmp_path: Path) -> None:
 
     from ioc.demo.generate import _district_task
 
-    m = Month(2025, 1)
+    m, today = Month(2025, 7), date(2025, 8, 12)
     here, there = tmp_path / "here", tmp_path / "there"
-    rows_here, info_here = _district_task(("province", 5, 3, m, m, str(here), True, True))
+    rows_here, info_here = _district_task(("province", 5, 3, m, m, str(here), True, True, today))
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         rows_there, info_there = pool.submit(
-            _district_task, ("province", 5, 3, m, m, str(there), True, True)).result()
+            _district_task, ("province", 5, 3, m, m, str(there), True, True, today)).result()
     assert rows_here and info_here == info_there
     assert [{**r} for r in rows_here] == rows_there
     assert _tree(here) == _tree(there)

@@ -38,8 +38,7 @@ REFUSED_WITH = {
 }
 
 
-def test_every_file_is_judged_as_the_manifest_says(demo_dir: Path,
-                                                   manifest: list[dict]) -> None:
+def _misjudged(demo_dir: Path, manifest: list[dict]) -> list:
     wrong = []
     for r in manifest:
         result = engine.check_paths([demo_dir / r["path"]], intake_root=demo_dir / "intake",
@@ -52,8 +51,42 @@ def test_every_file_is_judged_as_the_manifest_says(demo_dir: Path,
                 "accepted", r["form_code"], r["org_unit_id"], r["period"]):
             wrong.append((r["path"], result.status, result.form, result.org_unit_id,
                           result.period, result.errors[:2]))
+    return wrong
+
+
+def test_every_file_is_judged_as_the_manifest_says(demo_dir: Path,
+                                                   manifest: list[dict]) -> None:
+    wrong = _misjudged(demo_dir, manifest)
     assert not wrong, wrong
     assert set(REFUSED_WITH) == {r["defect"] for r in manifest if r["defect"]}
+
+
+def test_every_file_across_the_2025_reform_is_judged_as_the_manifest_says(
+        reform_dir: Path, reform_manifest: list[dict]) -> None:
+    """The new communes' reports from 2025-07 (GD-01 from 2025-HK1, one per commune for the
+    schools in its area) are accepted; the old communes' June reports arriving in July are
+    accepted; a report in an old commune's folder for a period after it ended is refused."""
+    wrong = _misjudged(reform_dir, reform_manifest)
+    assert not wrong, wrong
+    periods = {r["period"] for r in reform_manifest if r["expected_status"] == "accepted"}
+    assert {"2025-06", "2025-07", "2026-01", "2024-HK2", "2025-HK1"} <= periods
+
+
+def test_refusal_of_an_old_unit_names_the_unit_that_replaced_it(
+        reform_dir: Path, reform_manifest: list[dict]) -> None:
+    from ioc.demo.units import load_seed_units
+
+    units = {u.org_unit_id: u for u in load_seed_units()}
+    strays = [r for r in reform_manifest
+              if r["defect"] == "unit_not_valid" and r["period"] >= "2025-07"]
+    assert strays
+    for r in strays:
+        result = engine.check_paths([reform_dir / r["path"]], intake_root=reform_dir / "intake",
+                                    now=datetime.fromisoformat(r["arrived_at"]))[0]
+        successor = units[units[r["org_unit_id"]].successor_id]
+        messages = " ".join(e["message"] for e in result.errors
+                            if e["code"] == "unit_not_valid")
+        assert successor.name in messages, (r["path"], result.errors)
 
 
 def test_loading_the_history_in_arrival_order(demo_dir: Path, manifest: list[dict],

@@ -179,7 +179,8 @@ def test_make_up_answers_dropped_reports_and_builds_their_mart(stack: Stack) -> 
                 row = conn.execute(
                     "select value from mart_kinh_te_xa_hoi.fct_chi_tieu_thang "
                     "where org_unit_id = 'xa-hiep-thuan' and period_month = date '2024-10-01' "
-                    "and indicator_code = 'KT01'").fetchone()
+                    "and indicator_code = 'KT01' and structure_view = 'as_reported'"
+                ).fetchone()
                 value = row[0] if row else None
         except psycopg.errors.UndefinedTable:
             value = None

@@ -8,15 +8,18 @@ import sys
 
 
 def main(url: str, intake: str, archive: str) -> int:
+    import os
+
     import dagster as dg
 
     from orchestration.intake.assets import intake_files
     from orchestration.resources import IntakeResource, WarehouseResource
 
+    # the resources read the environment only (no launch-time config)
+    os.environ.update(IOC_WAREHOUSE_URL=url, IOC_INTAKE_DIR=intake, IOC_ARCHIVE_DIR=archive)
     result = dg.materialize(
         [intake_files], instance=dg.DagsterInstance.ephemeral(), raise_on_error=False,
-        resources={"warehouse": WarehouseResource(url=url),
-                   "intake": IntakeResource(intake_dir=intake, archive_dir=archive)})
+        resources={"warehouse": WarehouseResource(), "intake": IntakeResource()})
     return 0 if result.success else 1
 
 

@@ -40,7 +40,8 @@ VOLATILE = {"file_id", "current_file_id", "_loaded_at", "superseded_by", "duplic
 def generate_world(out: Path, *, agency: bool = True) -> Path:
     from ioc.demo.generate import generate
 
-    generate(out, "district", seed=SEED, span=SPAN, agency=agency, jobs=1, overwrite=True)
+    generate(out, "district", seed=SEED, span=SPAN, today=NOW.date(), agency=agency, jobs=1,
+             overwrite=True)
     return out
 
 

@@ -1,24 +1,30 @@
 """The whole Dagster graph on a slice of the demo world: files, agency API, dbt — all real.
 
-Two months around the 2025 merger (Dec 2024 – Jan 2025) of the demo district, its agency
-records served by the demo API, the nightly job run once in process, in a database of its
-own. Every file must end as the generator's manifest says it should (accepted, refused for
-its planted defect, or duplicate), and every mart schema must hold rows.
+Three months around the 2025-07-01 reform (May – July 2025) of the demo district, seen on
+2025-08-12 (`TODAY`, pinned: the demo API's clock, dbt's as_of_date and the checks all take
+it): the education office's last GD-01 (2024-HK2, May), the ten old communes' June reports
+arriving in July, the three new communes' first month, agency records changing codes on the
+day. Its agency records are served by the demo
+API, the nightly job runs once in process, in a database of its own. Every file must end as
+the generator's manifest says it should (accepted, refused for its planted defect, or
+duplicate), and every mart schema must hold rows.
 """
 
 from __future__ import annotations
 
 import csv
+from datetime import date, datetime, time
 
 import dagster as dg
 import psycopg
 import pytest
 
 from ioc.demo.api_server import serve_in_thread
-from ioc.demo.calendar import Month
+from ioc.demo.calendar import TZ, Month
 from ioc.demo.generate import generate
 
 pytestmark = pytest.mark.e2e
+TODAY = date(2025, 8, 12)
 
 MART_SCHEMAS = [
     "mart_hanh_chinh_cong",
@@ -42,13 +48,16 @@ def demo_run(tmp_path_factory, warehouse_settings, monkeypatch_module):
 
     root = tmp_path_factory.mktemp("demo-run")
     world = root / "world"
-    generate(world, scale="district", seed=7, span=(Month(2024, 12), Month(2025, 1)), jobs=1)
+    generate(world, scale="district", seed=7, span=(Month(2025, 5), Month(2025, 7)), today=TODAY,
+             jobs=1)
     name = f"t_demo_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(warehouse.url(warehouse_settings, "postgres"), autocommit=True) as c:
         c.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     url = warehouse.url(warehouse_settings, name)
-    with serve_in_thread(world, token="kiem-thu") as api:
+    with serve_in_thread(world, token="kiem-thu",
+                         now=datetime.combine(TODAY, time(0), TZ)) as api:
         for var, value in {
+            "IOC_TODAY": TODAY.isoformat(),
             "IOC_WAREHOUSE_URL": url,
             "IOC_INTAKE_DIR": str(world / "intake"),
             "IOC_ARCHIVE_DIR": str(root / "archive"),
@@ -120,18 +129,20 @@ def test_a_second_run_loads_nothing_again(demo_run) -> None:
 
 
 def test_completeness_check_names_the_late_and_missing_units(demo_run) -> None:
-    from datetime import date, datetime, time, timedelta
+    from datetime import timedelta
 
     from orchestration.quality.reporting import units_not_on_time
 
     world, url = demo_run
-    month, rows = units_not_on_time(url, date(2025, 3, 1))  # Jan due 5 Feb; Feb due 5 Mar
-    assert str(month) == "2025-01-01"
+    month, rows = units_not_on_time(url, TODAY)  # July due 5 August; August not yet due
+    assert str(month) == "2025-07-01"
     with open(world / "manifest.csv", encoding="utf-8") as fh:
-        files = [r for r in csv.DictReader(fh) if r["period"] == "2025-01"]
+        files = [r for r in csv.DictReader(fh) if r["period"] == "2025-07"]
     accepted = {
         (r["org_unit_id"], r["form_code"]) for r in files if r["expected_status"] == "accepted"
     }
+    # The three communes formed on 2025-07-01 owe July's reports (not the old ones).
+    assert {u for u, _ in accepted} == {"xa-hiep-duc", "xa-viet-an", "xa-phuoc-tra-2025"}
 
     def first_arrival(unit: str, form: str) -> datetime:
         return min(
@@ -145,13 +156,36 @@ def test_completeness_check_names_the_late_and_missing_units(demo_run) -> None:
         if status == "thiếu":
             assert (unit, form) not in accepted
         else:
-            due = date(2025, 2, 5)
+            due = date(2025, 8, 5)
             deadline = datetime.combine(
                 due + timedelta(days=1), time(0), tzinfo=first_arrival(unit, form).tzinfo
             )
             assert first_arrival(unit, form) >= deadline, (unit, form)
-    flagged = {(u, f) for u, f, _ in rows}
-    communes_forms = {(r["org_unit_id"], r["form_code"]) for r in files}
-    on_time = accepted - flagged
-    assert on_time, "most communes report on time"
-    assert communes_forms  # the month has files at all
+    # Exactly the reports the manifest says are missing or late on TODAY: every new commune
+    # has at least one (its first month comes in late), the others are on time.
+    deadline = datetime.combine(date(2025, 8, 6), time(0), TZ)
+    new_communes = ("xa-hiep-duc", "xa-viet-an", "xa-phuoc-tra-2025")
+    expected = set()
+    for unit in new_communes:
+        for form in ("KTXH-01", "YT-01", "HCC-06"):
+            if (unit, form) not in accepted:
+                expected.add((unit, form, "thiếu"))
+            elif first_arrival(unit, form) >= deadline:
+                expected.add((unit, form, "muộn"))
+    assert set(rows) == expected
+    assert {u for u, _, _ in expected} == set(new_communes)
+    assert accepted - {(u, f) for u, f, _ in rows}, "most reports are on time"
+
+
+def test_old_communes_june_reports_arriving_in_july_are_loaded(demo_run) -> None:
+    """A unit reports for the periods in which it existed: the June reports of the ten old
+    communes arrive in July, after they ended, and are current versions in the warehouse."""
+    _, url = demo_run
+    with psycopg.connect(url) as conn:
+        current = conn.execute(
+            "select org_unit_id, form_code, min(arrived_at) from raw_intake.file_manifest "
+            "where status = 'accepted' and is_current and period = '2025-06' "
+            "group by 1, 2").fetchall()
+    units = {u for u, _, _ in current}
+    assert len(units) == 10 and not units & {"xa-hiep-duc", "xa-viet-an", "xa-phuoc-tra-2025"}
+    assert all(at.astimezone(TZ).date() >= date(2025, 7, 1) for _, _, at in current)

@@ -52,7 +52,8 @@ def _load(tmp_path, url: str, last_kt01: str) -> None:
 
 
 def _run_check(url: str) -> dg.AssetCheckResult:
-    context = dg.build_asset_check_context(resources={"warehouse": WarehouseResource(url=url)})
+    # the resource reads IOC_WAREHOUSE_URL, which the test sets to `url`
+    context = dg.build_asset_check_context(resources={"warehouse": WarehouseResource()})
     return outlier_check(context)
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import dagster as dg
 import psycopg
+import pytest
 
 from orchestration.intake.assets import intake_files
 from orchestration.intake.sensors import SENSOR_SETTLE_S, intake_sensor
@@ -18,16 +19,22 @@ from tests.support.flaky_proxy import FlakyProxy
 EXAMPLE = FIXTURES / "examples" / "KTXH-01_xa-hiep-thuan_2024-10.xlsx"
 
 
+@pytest.fixture
+def intake_env(tmp_path, monkeypatch):
+    """Resources read the environment (they take no config): point it at `tmp_path`."""
+    monkeypatch.setenv("IOC_INTAKE_DIR", str(tmp_path))
+    monkeypatch.setenv("IOC_ARCHIVE_DIR", str(tmp_path / "archive"))
+
+
 def _tick(intake_dir, cursor, wait: bool = True):
     if wait:  # ticks are at least the settle time apart, as the daemon spaces them
         time.sleep(SENSOR_SETTLE_S + 0.1)
-    context = dg.build_sensor_context(
-        cursor=cursor, resources={"intake": IntakeResource(intake_dir=str(intake_dir))}
-    )
+    context = dg.build_sensor_context(cursor=cursor, resources={"intake": IntakeResource()})
     result = intake_sensor(context)
     return result, context.cursor
 
 
+@pytest.mark.usefixtures("intake_env")
 def test_sensor_starts_a_run_for_a_dropped_file_and_waits_for_a_growing_one(
     tmp_path, warehouse_settings
 ) -> None:
@@ -52,6 +59,7 @@ def test_sensor_starts_a_run_for_a_dropped_file_and_waits_for_a_growing_one(
     assert "dang-chep.xlsx" in third.run_key
 
 
+@pytest.mark.usefixtures("intake_env")
 def test_sensor_ignores_feedback_and_temporary_files(tmp_path, warehouse_settings) -> None:
     unit = tmp_path / "xa-hiep-thuan"
     (unit / "_phan_hoi").mkdir(parents=True)
@@ -62,22 +70,20 @@ def test_sensor_ignores_feedback_and_temporary_files(tmp_path, warehouse_setting
     assert isinstance(result, dg.SkipReason)
 
 
-def test_transient_warehouse_fault_is_retried(tmp_path, fresh_db_url) -> None:
+def test_transient_warehouse_fault_is_retried(tmp_path, fresh_db_url, monkeypatch) -> None:
     intake = tmp_path / "intake"
     (intake / "xa-hiep-thuan").mkdir(parents=True)
     shutil.copy2(EXAMPLE, intake / "xa-hiep-thuan" / EXAMPLE.name)
+    monkeypatch.setenv("IOC_INTAKE_DIR", str(intake))
+    monkeypatch.setenv("IOC_ARCHIVE_DIR", str(tmp_path / "archive"))
     parts = urlsplit(fresh_db_url)
     with FlakyProxy(parts.hostname, parts.port, refuse_first=1) as proxy:
+        monkeypatch.setenv("IOC_WAREHOUSE_URL", proxy.url_for(fresh_db_url))
         instance = dg.DagsterInstance.ephemeral()
         result = dg.materialize(
             [intake_files],
             instance=instance,
-            resources={
-                "warehouse": WarehouseResource(url=proxy.url_for(fresh_db_url)),
-                "intake": IntakeResource(
-                    intake_dir=str(intake), archive_dir=str(tmp_path / "archive")
-                ),
-            },
+            resources={"warehouse": WarehouseResource(), "intake": IntakeResource()},
             raise_on_error=False,
         )
         assert proxy.connections > 1

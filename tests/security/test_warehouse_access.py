@@ -1,17 +1,14 @@
-"""The role Superset reads with (`ioc_bi`) reads the marts and nothing else: not raw data
+"""The roles Superset reads with read the marts and nothing else: not raw data
 (`raw_intake`, `raw_agency`), not personal data (`restricted`), not dbt's working schemas
-(`staging`, `intermediate`, `seeds`) — logged in as `ioc_bi` on a warehouse dbt really built,
-every relation is tried. Nor can it write, escape its read-only default, read files of the
-server or see other sessions' queries; and no mart view or function hands it what it may not
-read (a view runs with its owner's rights).
+(`staging`, `intermediate`, `seeds`) — logged in as the data team's role (the widest) on a
+warehouse dbt really built, every relation is tried; `ioc_bi`, the identity Superset's
+connection stores, reads nothing at all. None of them can write, escape the read-only
+default, read files of the server or see other sessions' queries; and no mart view or
+function hands them what they may not read (a view runs with its owner's rights).
 """
 
 from __future__ import annotations
 
-import shutil
-import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -19,49 +16,25 @@ import pytest
 from psycopg import sql
 
 from ioc import warehouse
-from tests.conftest import FIXTURES
-from tests.faults import world
+from tests.security.conftest import PERSON, connect_as
 
-PERSON = "Trần Thị Bảo Mật"
-PHONE = "0912345678"
+DATA_TEAM = "ioc_bi_du_lieu"
+COMMUNE = warehouse.BI_UNIT_ROLE_PREFIX + "xa-hiep-thuan"
 
 
 @pytest.fixture(scope="module")
-def built(warehouse_settings, tmp_path_factory) -> Iterator[str]:
-    """A fresh database: the example reports ingested, agency tables with one dossier and its
-    person in `restricted`, then `dbt seed` + `dbt run` (grants as in production)."""
-    from ingest.agency import schema
-    from ingest.intake.engine import ingest_paths
-
-    name = f"t_access_{uuid.uuid4().hex[:8]}"
-    admin = warehouse.url(warehouse_settings, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = warehouse.url(warehouse_settings, name)
-    tmp = tmp_path_factory.mktemp("access")
-    for example in (FIXTURES / "examples").iterdir():
-        unit = example.stem.split("_")[1]
-        (tmp / "intake" / unit).mkdir(parents=True, exist_ok=True)
-        shutil.copy2(example, tmp / "intake" / unit / example.name)
-    ingest_paths([tmp / "intake"], conninfo=url, archive_dir=tmp / "archive",
-                 now=datetime(2025, 3, 1, tzinfo=UTC))
-    schema.ensure_tables(url)
-    with psycopg.connect(url) as conn:
-        conn.execute(
-            "insert into restricted.ho_so_ca_nhan (ma_ho_so, ho_ten, so_dien_thoai, so_cccd, "
-            "cap_nhat_luc) values ('HS-BAO-MAT', %s, %s, '079123456789', now())",
-            (PERSON, PHONE))
-    world.dbt_run(url, "seed", "--quiet")
-    world.dbt_run(url, "run", "--quiet")
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-            sql.Identifier(name)))
+def built(built_warehouse) -> str:
+    return built_warehouse
 
 
 def _as_bi(url: str, settings) -> psycopg.Connection:
+    """`url`'s database as `ioc_bi`, the identity stored in Superset's connection."""
     bi = urlsplit(warehouse.bi_url(settings))
     return psycopg.connect(urlunsplit(bi._replace(path=urlsplit(url).path)), autocommit=True)
+
+
+def _as(url: str, login: str, settings) -> psycopg.Connection:
+    return connect_as(url, login, settings, autocommit=True)
 
 
 def _relations(url: str) -> list[tuple[str, str, str]]:
@@ -81,10 +54,11 @@ def test_bi_role_reads_every_mart_and_no_other_relation(built: str, warehouse_se
     assert {"raw_intake", "raw_agency", "restricted", "staging", "intermediate",
             "seeds"} <= schemas
     marts = [(s, r) for s, r, _ in relations if s.startswith("mart_")]
-    others = [(s, r) for s, r, _ in relations if not s.startswith("mart_")]
+    others = [(s, r) for s, r, _ in relations
+              if not s.startswith("mart_") and s != "access"]
     assert len(marts) > 20 and len(others) > 30
     refused, readable = [], []
-    with _as_bi(built, warehouse_settings) as conn:
+    with _as(built, DATA_TEAM, warehouse_settings) as conn:
         for s, r in others:
             try:
                 conn.execute(sql.SQL("select * from {} limit 1").format(sql.Identifier(s, r)))
@@ -95,6 +69,10 @@ def test_bi_role_reads_every_mart_and_no_other_relation(built: str, warehouse_se
             conn.execute(sql.SQL("select * from {} limit 1").format(sql.Identifier(s, r)))
     assert readable == []
     assert len(refused) == len(others)
+    with _as_bi(built, warehouse_settings) as conn:  # Superset's stored identity: nothing
+        for s, r in marts + others:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql.SQL("select * from {} limit 1").format(sql.Identifier(s, r)))
 
 
 def test_no_mart_view_or_function_reads_for_the_bi_role(built: str) -> None:
@@ -117,12 +95,17 @@ def test_no_mart_view_or_function_reads_for_the_bi_role(built: str) -> None:
         personal = conn.execute("""
             select table_schema || '.' || table_name || '.' || column_name
             from information_schema.columns where table_schema like 'mart\\_%'
-              and column_name in ('ho_ten', 'so_dien_thoai', 'so_cccd', 'noi_dung')""").fetchall()
+              and column_name in ('ho_ten', 'so_dien_thoai', 'so_cccd', 'noi_dung',
+                                  'tieu_de')""").fetchall()
     assert leaks == [] and definers == [] and personal == []
 
 
-def test_bi_role_cannot_write_escape_or_look_around(built: str, warehouse_settings) -> None:
-    with _as_bi(built, warehouse_settings) as conn:
+@pytest.mark.parametrize("login", [warehouse.BI_ROLE, COMMUNE, DATA_TEAM])
+def test_bi_role_cannot_write_escape_or_look_around(built: str, warehouse_settings,
+                                                    login: str) -> None:
+    connect = _as_bi if login == warehouse.BI_ROLE else (
+        lambda url, settings: _as(url, login, settings))
+    with connect(built, warehouse_settings) as conn:
         assert conn.execute("show default_transaction_read_only").fetchone()[0] == "on"
         attempts = {
             "create in public": "create table public.x (a int)",
@@ -133,6 +116,11 @@ def test_bi_role_cannot_write_escape_or_look_around(built: str, warehouse_settin
             "copy to a program": "copy (select 1) to program 'true'",
             "grant itself": "grant select on all tables in schema restricted to ioc_bi",
             "become the owner": "set role ioc",
+            "become the owner by a setting": "select set_config('role', 'ioc', false)",
+            "another session identity": "set session authorization ioc",
+            "lift row security":
+                "alter table mart_dung_chung.dim_don_vi disable row level security",
+            "drop a row policy": "drop policy ioc_row_scope on mart_dung_chung.dim_don_vi",
         }
         allowed = []
         for what, statement in attempts.items():

@@ -1,9 +1,10 @@
 """Superset fixtures: one real, bootstrapped Superset for the whole session, reading marts
 that the real pipeline built from a short demo world.
 
-- `mart_world`: the demo world (May–December 2024 of Hiệp Đức) generated, ingested, pulled
-  from the demo agency API and built by dbt into the session warehouse (`demo_world.py`);
-  its timings go to `test-artifacts/superset/demo-world-timings.json`.
+- `mart_world` (tests/conftest.py): the demo world (October 2024 – September 2025 of Hiệp
+  Đức, across the 2025-07-01 reform, seen on 2025-09-10) generated, ingested, pulled from the
+  demo agency API and built by dbt into the session warehouse (`demo_world.py`); its timings
+  go to `test-artifacts/superset/demo-world-timings.json`.
 - `superset_server`: `ioc.bi.testing.SupersetServer` (url, admin username/password,
   `client()`), bootstrapped against the session test warehouse; reusable from an end-to-end
   test through `ioc.bi.testing.running_superset(settings)` as well.
@@ -14,7 +15,6 @@ that the real pipeline built from a short demo world.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,23 +27,8 @@ from ioc.bi.testing import SupersetServer
 from ioc.settings import PROJECT_ROOT
 
 sys.path.insert(0, str(Path(__file__).parent))
-import demo_world
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "superset"
-
-
-@pytest.fixture(scope="session")
-def mart_world(warehouse_settings, tmp_path_factory) -> demo_world.LoadedWorld:
-    """Every mart the dashboards read, built for real from the demo world."""
-    loaded = demo_world.load(warehouse_settings, tmp_path_factory.mktemp("superset-world"))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "demo-world-timings.json").write_text(
-        json.dumps(
-            {"seconds": loaded.timings, "files": loaded.files, "records": loaded.pulled},
-            indent=1,
-        )
-    )
-    return loaded
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +50,12 @@ def _user(admin: SupersetClient, username: str, role: str) -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def commune_user(admin: SupersetClient) -> tuple[str, str]:
     return _user(admin, "can-bo-hiep-thuan", "Xã Hiệp Thuận")
+
+
+@pytest.fixture(scope="session")
+def merged_commune_user(admin: SupersetClient) -> tuple[str, str]:
+    """A user of Quế Tân, the commune Hiệp Hòa and Hiệp Thuận merged into."""
+    return _user(admin, "can-bo-que-tan", "Xã Quế Tân")
 
 
 @pytest.fixture(scope="session")

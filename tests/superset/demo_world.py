@@ -4,13 +4,15 @@ holds real rows built by the real pipeline.
 The steps are the production ones, called directly (no Dagster, to keep the suite fast):
 `ioc.demo.generate` writes the district's intake files and agency records; the intake engine
 judges and loads the files in arrival order; the agency connectors pull dossiers, documents
-and feedback from the demo API; `dbt build` makes every mart. `as_of_date` pins dbt's
-"today" to just after the world ends, so deadline statuses and reporting rates look like the
-day after the span instead of months of missing reports.
+and feedback from the demo API; `dbt build` makes every mart. One "today" (`TODAY`, pinned so
+the suite is reproducible) is given to all of them: the world ends the day before, the demo
+API's clock stands at its start, dbt's `as_of_date` is that day.
 
-The span is eight months (May–December 2024): GD-01 exists only for semesters that end
-inside the span (HK2 2023-2024 ends in May), and the outlier mart needs six months of a
-unit's history before it flags anything.
+The span is October 2024 – September 2025 (in progress on `TODAY`): Hiệp Thuận before its
+merger (the commune role of the security tests), Quế Tân in 2025, the 2025-07-01 reform with
+the three new communes from July, GD-01 of the two semesters that end inside it (2024-HK1 in
+January, 2024-HK2 in May), and more than six months of history per old commune for the
+outlier mart.
 """
 
 from __future__ import annotations
@@ -18,16 +20,18 @@ from __future__ import annotations
 import csv
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from datetime import time as clock_time
 from pathlib import Path
 
 from ioc import warehouse
 from ioc.settings import Settings
 
 SEED = 1
-START = (2024, 5)
-END = (2024, 12)
-AS_OF_DATE = "2025-01-10"
+START = (2024, 10)
+END = (2025, 9)
+TODAY = date(2025, 9, 10)
+AS_OF_DATE = TODAY.isoformat()
 TOKEN = "kiem-thu-superset"
 
 
@@ -55,13 +59,14 @@ def load(settings: Settings, root: Path) -> LoadedWorld:
     from ingest.intake import engine
     from ioc.dbt_runner import run_dbt
     from ioc.demo.api_server import serve_in_thread
-    from ioc.demo.calendar import Month
+    from ioc.demo.calendar import TZ, Month
     from ioc.demo.generate import generate
 
     loaded = LoadedWorld(root)
     world = root / "world"
     t0 = time.perf_counter()
-    generate(world, scale="district", seed=SEED, span=(Month(*START), Month(*END)), jobs=1)
+    generate(world, scale="district", seed=SEED, span=(Month(*START), Month(*END)), today=TODAY,
+             jobs=1)
     loaded.timings["generate"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -83,7 +88,7 @@ def load(settings: Settings, root: Path) -> LoadedWorld:
     loaded.timings["ingest"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    with serve_in_thread(world, token=TOKEN) as api:
+    with serve_in_thread(world, token=TOKEN, now=datetime.combine(TODAY, clock_time(0), TZ)) as api:
         cfg = agency_config.load(base_url=api.url, token=TOKEN)
         stats = pull(conninfo=url, config=cfg)
     loaded.pulled = {name: s.inserted + s.updated for name, s in stats.items()}

@@ -68,6 +68,19 @@ def chart_data(client: SupersetClient, chart_id: int, result_type: str = "full")
     return client.get(f"/api/v1/chart/{chart_id}/data/", type=result_type, force="true")["result"]
 
 
+def chart_data_in_view(client: SupersetClient, chart: Chart, view: str) -> list[dict]:
+    """The chart's saved query with one more filter — `structure_view = view`, what the
+    dashboard's view-of-history filter adds — computed now (`force`)."""
+    context = json.loads(json.dumps(chart.query_context))
+    context["datasource"] = {**context["datasource"], "id": client.list_all(
+        "dataset", ["id", "table_name"], table_name=chart.table)[0]["id"]}
+    context["force"] = True
+    for query in context["queries"]:
+        query.setdefault("filters", []).append(
+            {"col": "structure_view", "op": "==", "val": view})
+    return client.query(context)["result"]
+
+
 def saved_filter(chart: Chart, column: str, op: str = "==") -> object:
     """The value of the chart's saved simple filter on `column`."""
     (value,) = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 import psycopg
 import pytest
@@ -91,6 +93,27 @@ def test_commune_user_sees_only_its_rows(
         assert seen >= 80
 
 
+def test_merged_commune_sees_its_predecessors_in_every_chart(
+    superset_server: SupersetServer, merged_commune_user
+):
+    """Quế Tân was formed from Hiệp Hòa and Hiệp Thuận: every chart shows their history (the
+    demo world's months are before the merger) and nothing of any other unit. (The chart
+    asked alone holds both views of history: as reported, under Hiệp Hòa and Hiệp Thuận;
+    in today's structure, under the unit that replaced them — Quế Tân itself when the
+    structure of the day ends with it, a later commune outside its scope otherwise.)"""
+    scope = {"Xã Quế Tân", "Xã Hiệp Hòa", "Xã Hiệp Thuận"}
+    with _login(superset_server, merged_commune_user) as client:
+        names = {r["org_unit_name"] for r in _table_rows(client)}
+        assert {"Xã Hiệp Hòa", "Xã Hiệp Thuận"} <= names <= scope
+        seen = 0
+        for c in charts(client):
+            for result in chart_data(client, c.id):
+                for row in result["data"]:
+                    assert row.get("org_unit_name", "Xã Quế Tân") in scope, c.title
+            seen += 1
+        assert seen >= 80
+
+
 def test_commune_user_cannot_bypass_rls_with_an_ad_hoc_query(
     superset_server: SupersetServer, commune_user
 ):
@@ -158,8 +181,17 @@ def test_data_team_uses_sql_lab_on_marts_only(
             assert "permission denied" in str(exc.value.body).lower(), table
 
 
-def test_bi_role_cannot_read_raw_tables(warehouse_settings, mart_world):
+def test_bi_role_cannot_read_raw_tables(warehouse_settings, mart_world, superset_server):
+    """The data team's role (the widest Superset uses) reads the marts and no raw table;
+    `ioc_bi`, stored in Superset's connection, reads not even the marts."""
     with psycopg.connect(warehouse.bi_url(warehouse_settings)) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(f"select count(*) from {KTXH}")
+    key = warehouse.role_key(warehouse_settings)
+    data_team = warehouse.bi_url(warehouse_settings).replace(
+        f"{warehouse.BI_ROLE}:{quote(warehouse.bi_password(warehouse_settings), safe='')}@",
+        f"ioc_bi_du_lieu:{quote(warehouse.role_password('ioc_bi_du_lieu', key), safe='')}@")
+    with psycopg.connect(data_team) as conn:
         assert conn.execute(f"select count(*) from {KTXH}").fetchone()[0] > 0
         for table in FORBIDDEN:
             with pytest.raises(psycopg.errors.InsufficientPrivilege):

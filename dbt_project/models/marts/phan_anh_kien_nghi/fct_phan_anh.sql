@@ -14,11 +14,14 @@
             {'columns': ['received_date desc', 'ma_phan_anh']},
             {'columns': ['deadline_status', 'deadline_date', 'ma_phan_anh']},
         ],
+        pre_hook=["{{ drop_column_if_exists('tieu_de') }}"],
         post_hook=after_commit('vacuum (analyze) {{ this }}'),
     )
 }}
--- Every citizen feedback item without personal data (the citizen and the free text live in
--- restricted.phan_anh_ca_nhan, never read), with its commune, deadline and status.
+-- Every citizen feedback item without personal data (the citizen, the content and the title,
+-- all free text, live in restricted.phan_anh_ca_nhan, never read), with its commune, deadline
+-- and status. The title (tieu_de) was here once: the pre-hook removes it from a table built
+-- before, which an incremental run would otherwise keep with its old values.
 -- The deadline is hanXuLy, or else 15 working days after receipt (weekends, holidays and Tết
 -- do not count). Resolved = da_xu_ly with a completion time; refused (tu_choi) items are
 -- closed but not resolved. Incremental: items loaded since the last run plus open ones.
@@ -92,7 +95,6 @@ final as (
             when 'truc_tiep' then 'Trực tiếp'
         end::text as kenh_name,
         placed.linh_vuc::text as linh_vuc,
-        placed.tieu_de::text as tieu_de,
         placed.dia_ban::text as dia_ban,
         placed.org_unit_id::text as org_unit_id,
         units.org_unit_name::text as org_unit_name,

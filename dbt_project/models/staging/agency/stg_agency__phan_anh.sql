@@ -1,4 +1,5 @@
--- Feedback without personal data: nguoiPhanAnh and noiDung live in restricted.phan_anh_ca_nhan.
+-- Feedback without personal data: nguoiPhanAnh, noiDung and the title tieuDe (citizens' free
+-- text) live in restricted.phan_anh_ca_nhan.
 with
 
 source as (
@@ -10,7 +11,6 @@ renamed as (
         ma_phan_anh,
         kenh,
         coalesce(nullif(trim(normalize(linh_vuc, nfc)), ''), 'Chưa phân loại') as linh_vuc,
-        tieu_de,
         dia_ban,
         ma_don_vi_xu_ly,
         ngay_tiep_nhan,
