@@ -292,11 +292,14 @@ def restore(backup: str | Path, settings: settings_mod.Settings | None = None, *
                     warnings.append(f"{len(refused)} lệnh vai trò bị từ chối: {refused[:3]}")
                 if not keep_secrets:
                     warehouse.ensure_databases(settings)  # the new passwords
+                # the BI login roles get theirs after the warehouse (step "access")
         with step("warehouse"):
             dump = parts.get("warehouse.dump")
             if dump is None:
                 raise RestoreError("bản sao lưu thiếu warehouse.dump")
             pg.restore(dump, warehouse.url(settings), jobs=1)
+        with step("access"):
+            warnings += _restore_access(settings)
         with step("superset"):
             _restore_superset(parts, settings, keep_secrets)
         with step("dagster"):
@@ -335,6 +338,36 @@ def restore(backup: str | Path, settings: settings_mod.Settings | None = None, *
     return RestoreResult(manifest["name"], round(time.monotonic() - t0, 2),
                          "restored" if keep_secrets else "regenerated", counts, timings,
                          warnings)
+
+
+def _restore_access(settings: settings_mod.Settings) -> list[str]:
+    """The warehouse's access model as this release declares it (docs/security.md).
+
+    The roles came back from `roles.sql` with their memberships and limits, the row policies
+    and grants with the warehouse dump. What a restore must still do: give every BI login
+    role the password derived from the install's role key (restored or new: without the
+    password lines of roles.sql they could not log in), write the map Superset's connection
+    mutator reads, and bring the CONNECT grants of the databases back (the dump does not hold
+    them). Returns warnings: login roles still without a password (made by hand, not from
+    superset/policies/)."""
+    import psycopg
+
+    from ioc.bi import identities
+
+    warehouse.ensure_databases(settings)
+    out = [c for c in identities.apply(settings) if c.startswith("BI login roles NOT")]
+    admin = warehouse.url(settings, "postgres") if settings.embedded else warehouse.url(settings)
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            orphans = [r for (r,) in conn.execute(
+                "select rolname from pg_authid where rolcanlogin and rolpassword is null "
+                "and rolname not like 'pg\\_%' and rolname <> current_user order by 1")]
+    except psycopg.errors.InsufficientPrivilege:
+        orphans = []  # pg_authid is for superusers: a DBA's server checks its own roles
+    if orphans:
+        out.append(f"vai trò đăng nhập chưa có mật khẩu (tạo tay, đặt lại bằng ALTER ROLE … "
+                   f"PASSWORD): {', '.join(orphans)}")
+    return out
 
 
 def _superset_installed() -> bool:

@@ -21,6 +21,7 @@ import psycopg
 
 from ioc import settings as settings_mod
 from ioc import warehouse
+from ioc.bi import identities
 from tests.faults import world
 
 ENV = ("IOC_HOME", "IOC_PG_PORT", "IOC_WAREHOUSE_URL", "IOC_BACKUP_DIR", "DAGSTER_HOME",
@@ -91,6 +92,8 @@ def load_world(p: Platform, world_dir: Path, api_url: str, *, dbt: bool = True) 
         if dbt:
             world.dbt_run(url, "seed", "--quiet")
             world.dbt_run(url, "run", "--quiet")
+        # the login role of every scope, as `ioc superset bootstrap` makes them
+        identities.apply(cfg)
         dagster_run(cfg)
 
 
@@ -133,6 +136,53 @@ def roles(url: str) -> set[str]:
     with psycopg.connect(url) as conn:
         return {r for (r,) in conn.execute(
             "select rolname from pg_roles where rolname not like 'pg\\_%'")}
+
+
+def access_model(url: str) -> dict[str, list]:
+    """Who may read what, by name (OIDs change in a restore): roles with their attributes and
+    settings, memberships with their options, row security and policies of every table, the
+    grants on tables, schemas, functions and databases (an ACL left at its default compared as
+    that default: pg_dump writes only ACLs that differ from it)."""
+    queries = {
+        "roles": """select rolname, rolcanlogin, rolinherit, rolsuper, rolcreaterole,
+                           rolconnlimit, coalesce(array_to_string(rolconfig, ','), '')
+                    from pg_roles where rolname not like 'pg\\_%' order by 1""",
+        "members": """select g.rolname, m.rolname, a.admin_option, a.inherit_option,
+                             a.set_option
+                      from pg_auth_members a join pg_roles g on g.oid = a.roleid
+                      join pg_roles m on m.oid = a.member order by 1, 2""",
+        "row_security": """select n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity,
+                                  coalesce(c.relacl, acldefault('r', c.relowner))::text
+                           from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                           where c.relkind in ('r', 'p', 'v', 'm')
+                             and n.nspname not in ('pg_catalog', 'information_schema')
+                             and n.nspname not like 'pg\\_%' order by 1, 2""",
+        "policies": """select schemaname, tablename, policyname, permissive, roles::text, cmd,
+                              qual, with_check from pg_policies order by 1, 2, 3""",
+        "schemas": """select nspname, coalesce(nspacl, acldefault('n', nspowner))::text
+                      from pg_namespace where nspname not like 'pg\\_%' order by 1""",
+        "functions": """select p.oid::regprocedure::text, p.prosecdef,
+                               coalesce(p.proacl, acldefault('f', p.proowner))::text
+                        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                        where n.nspname not in ('pg_catalog', 'information_schema')
+                        order by 1""",
+        "databases": """select datname, coalesce(datacl, acldefault('d', datdba))::text
+                        from pg_database where datname in ('ioc', 'superset', 'postgres')
+                        order by 1""",
+    }
+    with psycopg.connect(url) as conn:
+        return {k: [tuple(r) for r in conn.execute(q)] for k, q in queries.items()}
+
+
+def connect_as(url: str, login: str, cfg: settings_mod.Settings) -> psycopg.Connection:
+    """`url`'s database as BI login role `login`, with the password Superset would derive
+    from the install's role key (superset/ioc_identity.py)."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    password = quote(warehouse.role_password(login, warehouse.role_key(cfg)), safe="")
+    netloc = f"{quote(login, safe='')}:{password}@{parts.hostname}:{parts.port}"
+    return psycopg.connect(urlunsplit(parts._replace(netloc=netloc)))
 
 
 def lose_data_folder(p: Platform) -> Path:

@@ -48,6 +48,24 @@ def _personal_values(url: str) -> list[str]:
             "limit 20")]
 
 
+MART = "mart_kinh_te_xa_hoi.fct_chi_tieu_thang"
+COMMUNE = "ioc_bi__xa-hiep-thuan"
+LEADER = "ioc_bi_lanh_dao"
+
+
+def _rows_by_login(cfg, url: str) -> dict[str, set[str]]:
+    """The units each scope's login role reads in a mart, logged in with its password."""
+    out = {}
+    for login in (COMMUNE, LEADER):
+        with plat.connect_as(url, login, cfg) as conn:
+            out[login] = {u for (u,) in conn.execute(
+                f"select distinct org_unit_id from {MART}")}
+    with psycopg.connect(url) as conn:
+        every = {u for (u,) in conn.execute(f"select distinct org_unit_id from {MART}")}
+    assert out[COMMUNE] == {"xa-hiep-thuan"} and out[LEADER] == every and len(every) > 5
+    return out
+
+
 def test_rebuild_from_the_archive_matches_the_live_tables_row_for_row(live):
     with plat.platform_env(live) as cfg:
         report = rebuild.rebuild(cfg, keep=True)
@@ -146,6 +164,8 @@ def test_lose_the_data_folder_restore_and_compare(live):
         intake = world.intake_snapshot(url)
         agency = rebuild.table_fingerprints(url, "raw\\_agency")
         roles = plat.roles(url)
+        access = plat.access_model(url)
+        unit_rows = _rows_by_login(cfg, url)
         runs = plat.dagster_run_ids(cfg)
         files = plat.archive_files(cfg.archive_dir)
         old_password = cfg.secret_file("warehouse-password").read_text()
@@ -173,9 +193,17 @@ def test_lose_the_data_folder_restore_and_compare(live):
             assert all(plat.Path(p).exists() and str(cfg.archive_dir) in p for p in paths)
             assert conn.execute("select count(*) from restricted.ho_so_ca_nhan"
                                 ).fetchone()[0] == 0  # personal data was left out
-        # the BI reader logs in with its new password and reads marts
-        with psycopg.connect(warehouse.bi_url(cfg)) as conn:
-            assert conn.execute("select count(*) from mart_dung_chung.dim_don_vi").fetchone()[0]
+        # the access model comes back as it was: roles, memberships, row security, policies,
+        # grants; each scope's login role logs in with the password of the new role key and
+        # reads what it read before; `ioc_bi` (Superset's stored identity) still reads nothing
+        back_access = plat.access_model(url)
+        for kind, rows in access.items():
+            got = back_access[kind]
+            assert got == rows, (kind, sorted(set(rows) - set(got)), sorted(set(got) - set(rows)))
+        assert _rows_by_login(cfg, url) == unit_rows
+        with psycopg.connect(warehouse.bi_url(cfg)) as conn, \
+                pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(f"select count(*) from {MART}")
         # a second restore onto the now busy home is refused, nothing touched
         with pytest.raises(restore.RestoreError, match="trống"):
             restore.restore(taken.name, cfg, superset=False)
