@@ -355,7 +355,17 @@ def _superset_metadata(settings: settings_mod.Settings) -> tuple[str, str | Path
     if settings.embedded:
         return "postgres", warehouse.url(settings, warehouse.SUPERSET_DB)
     sqlite_db = settings.home / "superset.db"
-    return ("sqlite", sqlite_db) if sqlite_db.exists() else None
+    if sqlite_db.exists():
+        return "sqlite", sqlite_db
+    if (settings.home / "superset" / "bootstrap-state.json").exists():
+        # Superset runs here, its metadata elsewhere, and this process was not told where:
+        # Dagster's processes start without Superset's settings (ioc/childenv.py). A backup
+        # without users, roles and dashboards must not pass for a whole one.
+        raise BackupError(
+            "Superset đã được cài nhưng không biết metadata của nó ở đâu: đặt "
+            "IOC_SUPERSET_METADATA_URL khi chạy `ioc backup` (Dagster không được giữ biến này: "
+            "xem docs/operations.md, metadata Superset trên máy chủ ngoài)")
+    return None
 
 
 def _counts(url: str) -> dict[str, int]:

@@ -168,3 +168,21 @@ def test_an_encrypted_backup_needs_its_key_and_shows_tampering(warehouse_setting
     data[-10] ^= 0xFF
     dump.write_bytes(bytes(data))
     assert restore.verify(made.path) == ["warehouse.dump.age không khớp mã kiểm tra (hỏng)"]
+
+
+def test_superset_metadata_is_found_or_the_backup_says_it_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("IOC_HOME", str(tmp_path))
+    monkeypatch.setenv("IOC_WAREHOUSE_URL", "postgresql://ioc:x@127.0.0.1:1/ioc")
+    monkeypatch.delenv("IOC_SUPERSET_METADATA_URL", raising=False)
+    from ioc import settings as settings_mod
+
+    cfg = settings_mod.load()
+    assert backup._superset_metadata(cfg) is None  # no Superset on this install
+    (tmp_path / "superset").mkdir()
+    (tmp_path / "superset" / "bootstrap-state.json").write_text("{}")
+    with pytest.raises(backup.BackupError, match="IOC_SUPERSET_METADATA_URL"):
+        backup._superset_metadata(cfg)  # Superset runs, its metadata elsewhere, not told
+    (tmp_path / "superset.db").write_bytes(b"")
+    assert backup._superset_metadata(cfg) == ("sqlite", tmp_path / "superset.db")
+    monkeypatch.setenv("IOC_SUPERSET_METADATA_URL", "postgresql+psycopg2://s:p@db/superset")
+    assert backup._superset_metadata(cfg) == ("postgres", "postgresql://s:p@db/superset")
