@@ -133,6 +133,10 @@ def _scratch(settings: settings_mod.Settings, name: str) -> str:
                                "cơ sở dữ liệu trống") from None
         conn.execute(sql.SQL("comment on database {} is {}").format(
             sql.Identifier(name), sql.Literal(SCRATCH_COMMENT)))
+        # closed until opened (docs/security.md): no login role but the owner connects to a
+        # copy of the raw and personal tables (PUBLIC may connect to a new database)
+        conn.execute(sql.SQL("revoke connect, temporary on database {} from public").format(
+            sql.Identifier(name)))
     return _with_db(warehouse.url(settings), name)
 
 

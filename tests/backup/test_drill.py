@@ -77,6 +77,9 @@ def test_rebuild_from_the_archive_matches_the_live_tables_row_for_row(live):
             assert report.marts_compared > 20
             assert {s["pages"] > 0 for s in report.agency.values()} == {True}
             assert report.agency["ho-so"]["records"] > 1000
+            # the scratch copy of raw and personal tables is closed to every BI login role
+            with pytest.raises(psycopg.OperationalError, match="permission denied"):
+                plat.connect_as(target, LEADER, cfg).close()
 
             # the comparison sees a change on the live side, file by file and row by row
             from ingest.intake import rebuild as intake_rebuild
