@@ -3,11 +3,14 @@
 In order: check every part against the manifest's checksums (nothing is touched if one is
 wrong); secrets restored (or left to be generated anew); the warehouse server started and
 the roles restored; the warehouse and Superset's metadata restored with pg_restore (one
-transaction each: all or nothing); Dagster's instance and the intake watcher's state
-unpacked; the archive copied back (each file checked against its hash) and the manifest's
-archive paths pointed at the new archive folder; then Superset brought up once against the
-restored metadata (`ioc superset bootstrap`), so users, roles, row-level rules and
-dashboards are checked to work before the command says it is done.
+transaction each: all or nothing); the BI login roles given the passwords of the install's
+role key and Superset's identity map written (the access model of docs/security.md: roles,
+memberships, row policies and grants come back with roles.sql and the dump); Dagster's
+instance and the intake watcher's state unpacked; the archive copied back (each file
+checked against its hash) and the manifest's archive paths pointed at the new archive
+folder; then Superset brought up once against the restored metadata (`ioc superset
+bootstrap`), so users, roles, row-level rules and dashboards are checked to work before the
+command says it is done.
 
 With new secrets (`--secrets regenerate`, or a backup made without them) every login role
 gets a new password and Superset a new SECRET_KEY; the values Superset had encrypted with
