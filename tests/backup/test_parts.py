@@ -172,7 +172,7 @@ def test_an_encrypted_backup_needs_its_key_and_shows_tampering(warehouse_setting
 
 def test_superset_metadata_is_found_or_the_backup_says_it_is_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("IOC_HOME", str(tmp_path))
-    monkeypatch.setenv("IOC_WAREHOUSE_URL", "postgresql://ioc:x@127.0.0.1:1/ioc")
+    monkeypatch.setenv("IOC_WAREHOUSE_URL", "postgresql://ioc:XXXX@127.0.0.1:1/ioc")
     monkeypatch.delenv("IOC_SUPERSET_METADATA_URL", raising=False)
     from ioc import settings as settings_mod
 
@@ -184,5 +184,5 @@ def test_superset_metadata_is_found_or_the_backup_says_it_is_missing(tmp_path, m
         backup._superset_metadata(cfg)  # Superset runs, its metadata elsewhere, not told
     (tmp_path / "superset.db").write_bytes(b"")
     assert backup._superset_metadata(cfg) == ("sqlite", tmp_path / "superset.db")
-    monkeypatch.setenv("IOC_SUPERSET_METADATA_URL", "postgresql+psycopg2://s:p@db/superset")
-    assert backup._superset_metadata(cfg) == ("postgres", "postgresql://s:p@db/superset")
+    monkeypatch.setenv("IOC_SUPERSET_METADATA_URL", "postgresql+psycopg2://s:XXXX@db/superset")
+    assert backup._superset_metadata(cfg) == ("postgres", "postgresql://s:XXXX@db/superset")
