@@ -109,7 +109,7 @@ def test_encrypted_backup_restores_superset_users_roles_rules_and_personal_data(
     assert ROLE in before["roles"] and any(r[0] == RULE for r in before["rls"])
 
     plat.lose_data_folder(p)
-    with plat.platform_env(p) as cfg:
+    with plat.platform_env(p, IOC_SUPERSET_PORT=str(plat.free_port())) as cfg:
         with pytest.raises(restore.RestoreError):
             restore.restore(taken.name, cfg, superset=False)  # no key, nothing touched
         assert not (cfg.pgdata / "PG_VERSION").exists()
@@ -134,7 +134,7 @@ def test_encrypted_backup_restores_superset_users_roles_rules_and_personal_data(
     import shutil
 
     shutil.rmtree(lost)
-    with plat.platform_env(p) as cfg:
+    with plat.platform_env(p, IOC_SUPERSET_PORT=str(plat.free_port())) as cfg:
         result = restore.restore(taken.name, cfg, identity=key, secrets="regenerate")
         assert result.secrets == "regenerated"
         assert cfg.secret_file("superset-admin-password").read_text() != old_admin
