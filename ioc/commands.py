@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "ioc.units",  # ioc units build | check
     "ioc.demo.cli",  # ioc demo-data | demo-api
     "ioc.kpi.cli",  # ioc kpi build
+    "ioc.backup.cli",  # ioc backup | restore | rebuild
 ]
 
 

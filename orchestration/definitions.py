@@ -10,6 +10,7 @@ import dagster as dg
 
 from orchestration.agency.assets import agency_assets
 from orchestration.alerts.sensors import run_failure_alert
+from orchestration.backup.jobs import backup_job, backup_sensors
 from orchestration.dbt.assets import dbt_resource, ioc_dbt_assets
 from orchestration.intake.assets import intake_files
 from orchestration.intake.sensors import (
@@ -31,9 +32,9 @@ from orchestration.schedules import nightly_job, nightly_schedule
 defs = dg.Definitions(
     assets=[intake_files, *agency_assets, ioc_dbt_assets],
     asset_checks=[*form_rule_checks, *reporting_checks, *freshness_checks],
-    jobs=[nightly_job, intake_job, intake_marts_job, freshness_job],
+    jobs=[nightly_job, intake_job, intake_marts_job, freshness_job, backup_job],
     schedules=[nightly_schedule, freshness_schedule],
-    sensors=[intake_sensor, intake_marts_sensor, run_failure_alert],
+    sensors=[intake_sensor, intake_marts_sensor, run_failure_alert, *backup_sensors],
     resources={
         "warehouse": WarehouseResource(),
         "intake": IntakeResource(),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psycopg
 
-from ingest.agency import schema
+from ingest.agency import page_archive, schema
 from ingest.agency.client import AgencyClient
 from ingest.agency.config import RESOURCES, AgencyConfig
 from ingest.agency.config import load as load_config
@@ -129,6 +129,8 @@ def sync_resource(resource: str, *, conninfo: str, config: AgencyConfig,
             personal_mode=config.personal_mode, unit_codes=config.mapping.unit_codes,
             hash_key=config.personal_key)
         store.prepare(converter)
+        pages = page_archive.for_run(None, resource, rmap, config.personal_mode,
+                                     config.personal_retention)  # raw pages kept (ioc rebuild)
         watermark = store.watermark()
         since = watermark - config.overlap if watermark else None
         since_text = since.astimezone(VN_TZ).isoformat() if since else None
@@ -141,7 +143,7 @@ def sync_resource(resource: str, *, conninfo: str, config: AgencyConfig,
                           config.mapping.request, config.mapping.response,
                           config.retry) as client:
             try:
-                _run(plan, client, converter, store, config, stats)
+                _run(plan, client, converter, store, config, stats, pages)
             finally:
                 f = client.faults
                 stats.requests = client.requests
@@ -180,13 +182,16 @@ def sync_resource(resource: str, *, conninfo: str, config: AgencyConfig,
 
 
 def _run(plan: PagePlan, client: AgencyClient, converter, store: Store,
-         config: AgencyConfig, stats: PullStats) -> None:
+         config: AgencyConfig, stats: PullStats,
+         pages: page_archive.PageArchive | None = None) -> None:
     rmap = converter.mapping
     batch = Batch()
     future: list[str] = []
     request = plan.first()
     while request is not None:
         page = client.page(request.since, request.page, config.page_size, request.since_text)
+        if pages is not None:
+            pages.keep(request, page)
         stats.pages += 1
         stats.fetched += len(page.records)
         newest: datetime | None = None

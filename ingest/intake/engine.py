@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ingest.intake import archive, sandbox, store
+from ingest.intake import archive, arrivals, sandbox, store
 from ingest.intake import paths as _paths
 from ingest.intake.contracts import Contract, load_contracts
 from ingest.intake.feedback import FEEDBACK_DIR, write_feedback
@@ -291,6 +291,9 @@ def ingest_paths(paths: Iterable[str | Path], *, conninfo: str, archive_dir: str
         for path, file_root in expand_paths(paths, root):
             arrived = _arrival(arrived_at, path, now)
             if _paths.is_link(path, file_root):  # never followed: refused, sender told
+                arrivals.record(archive_root, sha256=_paths.fingerprint(path), extension="",
+                                original_path=path, intake_root=file_root, arrived_at=arrived,
+                                size=0, link=True)  # the archive's log (ioc rebuild)
                 result = _refuse_link(conn, path, file_root, arrived)
             else:
                 try:
@@ -300,6 +303,9 @@ def ingest_paths(paths: Iterable[str | Path], *, conninfo: str, archive_dir: str
                     continue
                 stored = archive.archive_bytes(data, archive.sha256(data), path.suffix,
                                                archive_root)  # before anything else
+                arrivals.record(archive_root, sha256=stored.name[:64], extension=path.suffix,
+                                original_path=path, intake_root=file_root, arrived_at=arrived,
+                                size=len(data))  # the archive's log of arrivals (ioc rebuild)
                 try:
                     result = _ingest_one(conn, data, path, file_root, stored, now, arrived,
                                          contracts, conninfo)

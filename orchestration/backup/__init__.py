@@ -1,0 +1,1 @@
+"""Nightly backup and the alert when the newest backup is too old (docs/operations.md)."""
