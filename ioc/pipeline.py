@@ -184,12 +184,14 @@ def _serve(args) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     try:
-        urls = services.up(cfg, watcher=not run_first)
+        # With the first load to run, Dagster's sensors and the watcher start after it: they
+        # would otherwise race the pipeline for the demo history's files.
+        urls = services.up(cfg, orchestration=not run_first)
         if run_first:
             run_pipeline()
             for hook in services.SERVICE_HOOKS:
                 hook.refresh(cfg)
-            services.start_watcher(cfg)  # after the first load: the demo history is in
+            urls.update(services.start_orchestration(cfg))
         _print_urls(urls, cfg)
         print("\nPress Ctrl-C to stop everything.", flush=True)
         while not stop["now"]:

@@ -176,8 +176,9 @@ def start_watcher(settings: Settings) -> None:
     start_process(settings, WATCHER, argv, env=env)
 
 
-def up(settings: Settings | None = None, *, watcher: bool = True) -> dict[str, str]:
-    """Warehouse, demo agency API (when configured), Superset, the upload page, Dagster and
+def up(settings: Settings | None = None, *, orchestration: bool = True) -> dict[str, str]:
+    """Warehouse, demo agency API (when configured), Superset, the upload page, and — unless
+    `orchestration` is False, for a caller that first runs the pipeline itself — Dagster and
     the intake watcher, in the background."""
     from ioc import warehouse
 
@@ -185,10 +186,16 @@ def up(settings: Settings | None = None, *, watcher: bool = True) -> dict[str, s
     urls = {"warehouse": warehouse.start(settings)}
     for hook in SERVICE_HOOKS:
         urls.update(hook.up(settings))
-    urls["dagster"] = start_dagster(settings)
-    if watcher:
-        start_watcher(settings)
+    if orchestration:
+        urls.update(start_orchestration(settings))
     return urls
+
+
+def start_orchestration(settings: Settings) -> dict[str, str]:
+    """Dagster (webserver, daemon: schedules and sensors) and the intake watcher."""
+    url = start_dagster(settings)
+    start_watcher(settings)
+    return {"dagster": url}
 
 
 def down(settings: Settings | None = None) -> list[str]:
