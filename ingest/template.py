@@ -1,8 +1,9 @@
 """Blank report templates made from the form contracts (`ioc template`, the upload page).
 
 `build(form, unit_id, period)` writes an .xlsx that the intake accepts once it is filled in:
-- the header block names the unit (`UBND XÃ HIỆP THUẬN`, or an agency's own name) and the
-  period in the title (`tháng 10 năm 2024`, `học kỳ I năm học 2024-2025`), with `Biểu số:`;
+- the header block names the unit (`UBND <LEVEL> <NAME>` in capitals, or an agency's own
+  name) and the period in the title (`tháng 10 năm 2024`, `học kỳ I năm học 2024-2025`),
+  with `Biểu số:`;
 - the header row holds each contract column under its first header alias (HCC-06's
   two-level header from the contract's `template: header_groups`); an indicator form lists
   every indicator of `indicators.csv` in order with its code, name and unit, under group rows;
@@ -73,7 +74,7 @@ class Blank:
 
     @property
     def filename(self) -> str:
-        """`KTXH-01_xa-hiep-thuan_2024-10.xlsx`: the intake reads unit and period from it too."""
+        """`<form>_<org_unit_id>_<period>.xlsx`: the intake reads unit and period from it too."""
         parts = [self.form, *([self.unit_id] if self.unit_id else []), self.period]
         return "_".join(parts) + ".xlsx"
 
@@ -194,8 +195,8 @@ def _text(value: object) -> str:
 
 
 def unit_line(unit: OrgUnit | None) -> str:
-    """The issuing unit as the header block writes it: `UBND XÃ HIỆP THUẬN` for a commune,
-    the agency's own name (`PHÒNG GIÁO DỤC VÀ ĐÀO TẠO`) otherwise."""
+    """The issuing unit as the header block writes it: `UBND ` and the unit's name in
+    capitals for a commune-level unit, the agency's own name in capitals otherwise."""
     if unit is None:
         return "ĐƠN VỊ: ................................"
     return f"UBND {unit.name.upper()}" if unit.is_commune else unit.name.upper()
