@@ -199,3 +199,33 @@ def test_headers_and_the_pages_own_environment(upload_stack: UploadStack,
         assert not re.search(r"PASSWORD|ROLE_KEY|TOKEN|WAREHOUSE_URL|PG_PORT|SECRET|DBT_",
                              name), name
     assert env["IOC_INTAKE_DIR"] == str(upload_stack.intake)
+
+
+def test_the_demo_world_has_a_commune_account_for_the_page(upload_stack: UploadStack,
+                                                           visitor: Visitor) -> None:
+    """`make demo` / `make up` with the demo world make a demo commune account (printed with
+    the URLs), the same each time; without the demo world, none."""
+    import json
+
+    from ioc.demo.accounts import PASSWORD_FILE, ensure_demo_account
+    from ioc.demo.service import demo_dir
+
+    settings = upload_stack.settings
+    meta = demo_dir(settings) / "meta.json"
+    made = not meta.exists()
+    if made:
+        assert ensure_demo_account(settings) is None  # no demo world: no demo account
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        meta.write_text(json.dumps({"today": "2025-09-10"}), encoding="utf-8")
+    try:
+        account = ensure_demo_account(settings)
+        again = ensure_demo_account(settings)
+    finally:
+        if made:
+            meta.unlink()
+    assert account is not None and account == again
+    assert account.unit_id == "xa-hiep-duc" and account.role == "Xã Hiệp Đức"
+    secret = settings.secret_file(PASSWORD_FILE)
+    assert secret.read_text().strip() == account.password and secret.stat().st_mode & 0o077 == 0
+    assert visitor.login(account.username, account.password).status_code == 303
+    assert visitor.http.get("/").headers["location"] == "/don-vi/xa-hiep-duc"
