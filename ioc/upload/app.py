@@ -24,6 +24,8 @@ import hmac
 import logging
 import os
 import secrets
+import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -85,6 +87,7 @@ class PageConfig:
     max_bytes: int
     session_idle_s: float
     app_name: str
+    max_files_per_hour: int = 60
 
     @classmethod
     def load(cls) -> PageConfig:
@@ -104,6 +107,7 @@ class PageConfig:
             max_bytes=int(float(os.environ.get("IOC_UPLOAD_MAX_MB") or 10) * 1024 * 1024),
             session_idle_s=float(os.environ.get("IOC_UPLOAD_SESSION_MINUTES") or 60) * 60,
             app_name=name,
+            max_files_per_hour=int(os.environ.get("IOC_UPLOAD_MAX_FILES_PER_HOUR") or 60),
         )
 
 
@@ -229,6 +233,27 @@ def _too_large(max_file: int) -> str:
             "chỉ vài chục KB: kiểm tra lại có chọn đúng tệp không.")
 
 
+class Quota:
+    """At most `limit` accepted uploads per person in any `window_s` (a script or a stuck
+    browser cannot fill the intake folder's disk)."""
+
+    def __init__(self, limit: int, window_s: float = 3600):
+        self.limit, self.window_s = limit, window_s
+        self._times: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait_s(self, key: str) -> float:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._times.get(key, []) if now - t < self.window_s]
+            self._times[key] = recent
+            return 0.0 if len(recent) < self.limit else self.window_s - (now - recent[0])
+
+    def record(self, key: str) -> None:
+        with self._lock:
+            self._times.setdefault(key, []).append(time.monotonic())
+
+
 # --- the application -----------------------------------------------------------------------------
 
 class Page:
@@ -238,6 +263,7 @@ class Page:
         self.sessions = Sessions(config.session_idle_s)
         self.user_throttle = Throttle(limit=5, window_s=300, block_s=300)
         self.address_throttle = Throttle(limit=50, window_s=300, block_s=300)
+        self.quota = Quota(config.max_files_per_hour)
         self.jinja = Environment(loader=FileSystemLoader(HERE / "templates"),
                                  autoescape=select_autoescape(default=True),
                                  trim_blocks=True, lstrip_blocks=True)
@@ -266,8 +292,6 @@ class Page:
     async def access(self, session: Session, live: bool = False) -> Access:
         """The person's units, from their roles in Superset (asked again when `live` or
         when last asked more than ROLES_TTL_S ago)."""
-        import time
-
         if live or time.monotonic() - session.access_checked > ROLES_TTL_S:
             roles = await self.superset.roles(session.tokens)
             session.access = access_for(roles)
@@ -403,6 +427,11 @@ class Page:
         session = self.session(request)
         if session is None:
             raise Refused(403, "Phiên làm việc đã hết hạn; đăng nhập lại rồi nộp tệp.")
+        wait = self.quota.wait_s(session.username)
+        if wait > 0:
+            log.warning("upload quota: %s", session.username)
+            raise Refused(429, f"Tài khoản này đã nộp {self.config.max_files_per_hour} tệp trong "
+                               f"một giờ qua; nộp tiếp sau {int(wait // 60) + 1} phút.")
         received = await _multipart(request, self.config.max_bytes)
         self.check_post(request, received.fields.get("csrf"), session.csrf)
         unit_id = await self.unit_of(request, session, live=True)
@@ -421,6 +450,7 @@ class Page:
                 user=session.username)
         except folder.NameRefused as exc:
             raise Refused(409, str(exc)) from exc
+        self.quota.record(session.username)
         log.info("upload: %s sent %r for %s as %s (%d bytes)", session.username,
                  received.filename, unit_id, delivered.name, len(received.data))
         return RedirectResponse(f"/don-vi/{unit_id}/tep/{quote(delivered.name)}?moi=1",

@@ -37,7 +37,9 @@ USERS = {
     "lanh-dao": ["Lãnh đạo huyện"],
     "hai-xa": ["Xã Hiệp Đức", "Xã Việt An"],
     "can-bo-phuoc-tra": ["Xã Phước Trà (từ 01/07/2025)"],  # the login throttling test's
+    "can-bo-song-tra": ["Xã Sông Trà"],  # the upload quota test's
 }
+MAX_FILES_PER_HOUR = 6
 
 
 @dataclass
@@ -89,9 +91,11 @@ def upload_stack(warehouse_settings, mart_world, superset_server: SupersetServer
         watcher = subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "ioc"), "watch"],
                                    env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True, cwd=PROJECT_ROOT)
-    saved = {k: os.environ.get(k) for k in ("IOC_UPLOAD_PORT", "IOC_UPLOAD_MAX_MB")}
+    saved = {k: os.environ.get(k) for k in ("IOC_UPLOAD_PORT", "IOC_UPLOAD_MAX_MB",
+                                            "IOC_UPLOAD_MAX_FILES_PER_HOUR")}
     os.environ["IOC_UPLOAD_PORT"] = str(free_port())
     os.environ["IOC_UPLOAD_MAX_MB"] = "2"
+    os.environ["IOC_UPLOAD_MAX_FILES_PER_HOUR"] = str(MAX_FILES_PER_HOUR)
     try:
         urls = service.service_up(settings)
         yield UploadStack(urls["nộp báo cáo"], intake, archive, settings, superset_server,

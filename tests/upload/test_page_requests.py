@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from ingest.template import build
-from tests.upload.conftest import PASSWORD, USERS, UploadStack, Visitor
+from tests.upload.conftest import MAX_FILES_PER_HOUR, PASSWORD, USERS, UploadStack, Visitor
 
 pytestmark = pytest.mark.superset
 
@@ -134,6 +134,23 @@ def test_files_of_other_types_or_too_large_are_not_stored(upload_stack: UploadSt
                              headers={"Content-Type": "multipart/form-data; boundary=b"})
     assert resp.status_code == 413
     _unchanged(upload_stack, before)
+
+
+def test_one_person_sends_at_most_the_hourly_quota(upload_stack: UploadStack,
+                                                   visitor: Visitor) -> None:
+    assert visitor.login("can-bo-song-tra").status_code == 303
+    csrf = visitor.csrf("xa-song-tra")
+    for i in range(MAX_FILES_PER_HOUR):  # IOC_UPLOAD_MAX_FILES_PER_HOUR in this stack
+        resp = visitor.upload("xa-song-tra", f"KTXH-01 lan {i}.xlsx", KTXH, csrf)
+        assert resp.status_code == 303, (i, resp.text[:300])
+    before = upload_stack.tree(answers=False)
+    resp = visitor.upload("xa-song-tra", "KTXH-01 nua.xlsx", KTXH, csrf)
+    assert resp.status_code == 429 and "trong một giờ qua" in resp.text
+    _unchanged(upload_stack, before)
+    # the page and the files already sent stay open; each file sent got the intake's answer
+    assert visitor.http.get("/don-vi/xa-song-tra").status_code == 200
+    for i in range(MAX_FILES_PER_HOUR):
+        assert "KẾT QUẢ:" in upload_stack.answer_text("xa-song-tra", f"KTXH-01 lan {i}.xlsx")
 
 
 def test_odd_names_land_as_plain_names_in_the_units_folder(upload_stack: UploadStack,
