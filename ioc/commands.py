@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "ioc.units",  # ioc units build | check
     "ioc.demo.cli",  # ioc demo-data | demo-api
     "ioc.upload.cli",  # ioc template | upload-page
+    "ioc.kpi.cli",  # ioc kpi build
 ]
 
 

@@ -22,3 +22,26 @@
         (now() at time zone 'Asia/Ho_Chi_Minh')::date
     {%- endif -%}
 {%- endmacro %}
+
+{#- The platform's clock as a moment: `now()`; when `as_of_date` pins "today" (replays,
+    tests, the demo's IOC_TODAY), the end of that day (23:59:59, Vietnam) — everything of the
+    day counts, as a report that arrived that morning — or now, if that is earlier (today
+    itself is known only up to now). -#}
+{% macro clock_moment() -%}
+    {%- if var('as_of_date', '') -%}
+        least(now(), {{ day_end_ts("date '" ~ var('as_of_date') ~ "'") }})
+    {%- else -%}
+        now()
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The last instant (23:59:59) of the day `day` (a date) in Vietnam: "by the end of the
+    deadline day". -#}
+{% macro day_end_ts(day) -%}
+    (((({{ day }}) + 1)::timestamp at time zone 'Asia/Ho_Chi_Minh') - interval '1 second')
+{%- endmacro %}
+
+{#- 'HH24:MI DD/MM/YYYY' of a moment, in Vietnam: how an as-of moment is written. -#}
+{% macro vn_moment_text(ts) -%}
+    to_char(({{ ts }}) at time zone 'Asia/Ho_Chi_Minh', 'HH24:MI DD/MM/YYYY')
+{%- endmacro %}

@@ -19,6 +19,13 @@ Spec files hold three mappings, merged across files (keys must be unique):
 Every chart gets the `query_context` its viz would save from Explore, so
 `GET /api/v1/chart/<pk>/data/` answers for imported charts too.
 
+The KPI catalogue (`catalogue/kpis.yaml`) adds to the spec what is declared there once
+(`apply_catalogue`): one metric per KPI, named by its code, on the dataset of the KPI's own
+mart (Σ numerator / Σ denominator of the mart's parts) and on `fct_kpi_thang` (the same
+KPI from the headline mart's parts); one overview tile `tq_<code>` per KPI; and conditional
+formatting written `{kpi: <code>}`, coloured against the KPI's default target. A spec that
+writes a KPI's metric itself is refused (one formula, declared once).
+
 Files generated from the spec are listed in `superset/spec/generated.txt`; other files in
 `superset/assets/` (exported from the UI and no longer generated) are left alone.
 """
@@ -44,6 +51,8 @@ from ioc.bi.assets_format import (
     make_uuid,
     stable_id,
 )
+from ioc.kpi.catalogue import Catalogue, Kpi
+from ioc.kpi.catalogue import load as load_catalogue
 from ioc.settings import PROJECT_ROOT
 
 SPEC_DIR = PROJECT_ROOT / "superset" / "spec"
@@ -67,7 +76,7 @@ class Spec:
     dashboards: dict[str, dict] = field(default_factory=dict)
 
 
-def load_spec(spec_dir: Path = SPEC_DIR) -> Spec:
+def load_spec(spec_dir: Path = SPEC_DIR, catalogue: Catalogue | None = None) -> Spec:
     spec = Spec()
     for path in sorted(spec_dir.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -77,8 +86,121 @@ def load_spec(spec_dir: Path = SPEC_DIR) -> Spec:
                 if key in target:
                     raise SpecError(f"{path.name}: {section}.{key} is defined twice")
                 target[key] = value
+    apply_catalogue(spec, catalogue or load_catalogue())
     validate(spec)
     return spec
+
+
+# --- the KPI catalogue --------------------------------------------------------------------
+
+KPI_MART = "fct_kpi_thang"  # the headline mart: one metric per KPI, and the overview tiles
+TILE_PREFIX = "tq_"
+# the headline mart's rows a tile reads: units' own rows (an area is their sum), periods the
+# overview shows, months that have ended (a month still running is shown as "đến <A>" in the
+# KPI board, never as a finished month on a tile)
+TILE_FILTERS = [
+    {"column": "unit_level", "op": "==", "value": "don_vi"},
+    {"column": "is_displayed", "op": "==", "value": True},
+    {"column": "is_month_complete", "op": "==", "value": True},
+]
+
+
+def _decimal_sql(value) -> str:
+    text = format(value.normalize(), "f")
+    return text if "." in text else f"{text}.0"
+
+
+def kpi_label(kpi: Kpi) -> str:
+    return f"{kpi.name} ({kpi.unit})"
+
+
+def kpi_description(kpi: Kpi, cat: Catalogue) -> str:
+    source = cat.sources[kpi.source.source].short
+    detail = f", {kpi.source.detail}" if kpi.source.detail else ""
+    parts = f"Tử số: {kpi.numerator.words}."
+    if kpi.denominator is not None:
+        parts += f" Mẫu số: {kpi.denominator.words}."
+    return f"{source}{detail}. {parts} (catalogue/kpis.yaml: {kpi.code})"
+
+
+def kpi_metric_on_mart(kpi: Kpi) -> str:
+    """The KPI over the rows of its own mart: Σ numerator × scale / Σ denominator."""
+    if kpi.denominator is None:
+        return f"SUM({kpi.numerator.sql})"
+    return (f"{_decimal_sql(kpi.scale)} * SUM({kpi.numerator.sql}) / "
+            f"NULLIF(SUM({kpi.denominator.sql}), 0)")
+
+
+def kpi_metric_on_headline(kpi: Kpi) -> str:
+    """The KPI over rows of fct_kpi_thang (its parts summed per KPI)."""
+    only = f"FILTER (WHERE kpi_code = '{kpi.code}')"
+    if kpi.denominator is None:
+        return f"SUM(numerator) {only}"
+    return (f"{_decimal_sql(kpi.scale)} * SUM(numerator) {only} / "
+            f"NULLIF(SUM(denominator) {only}, 0)")
+
+
+def apply_catalogue(spec: Spec, cat: Catalogue) -> None:
+    """Add the catalogue's metrics, tiles and formatting to the spec (see the module doc)."""
+    errors = []
+    for key, ds in spec.datasets.items():
+        kpis = list(cat.kpis) if ds.get("table") == KPI_MART else cat.by_model(ds.get("table"))
+        if not kpis:
+            continue
+        metrics = dict(ds.get("metrics") or {})
+        for kpi in kpis:
+            if kpi.code in metrics:
+                errors.append(f"dataset {key}: metric {kpi.code} is the catalogue's KPI; "
+                              "do not write it in the spec")
+                continue
+            sql = (kpi_metric_on_headline(kpi) if ds["table"] == KPI_MART
+                   else kpi_metric_on_mart(kpi))
+            metrics[kpi.code] = {"label": kpi_label(kpi), "sql": sql, "format": kpi.format,
+                                 "description": kpi_description(kpi, cat)}
+        ds["metrics"] = metrics
+    headline = [k for k, ds in spec.datasets.items() if ds.get("table") == KPI_MART]
+    if headline:
+        for kpi in cat.kpis:
+            if kpi.tile is None:
+                continue
+            key = f"{TILE_PREFIX}{kpi.code}"
+            if key in spec.charts:
+                errors.append(f"chart {key} is the catalogue's tile of {kpi.code}")
+                continue
+            spec.charts[key] = {
+                "title": kpi.tile.title,
+                "description": f"{kpi.name}. {kpi_description(kpi, cat)}",
+                "dataset": headline[0],
+                "type": "big_number_trend",
+                "metric": kpi.code,
+                "filters": [*TILE_FILTERS,
+                            {"column": "kpi_code", "op": "==", "value": kpi.code}],
+                "subtitle": kpi.tile.subtitle,
+                "start_at_zero": kpi.kind == "count",
+            }
+    for key, chart in spec.charts.items():
+        rules = []
+        for rule in chart.get("conditional_formatting") or []:
+            if "kpi" not in rule:
+                rules.append(rule)
+                continue
+            try:
+                kpi = cat.kpi(rule["kpi"])
+            except KeyError:
+                errors.append(f"chart {key}: unknown KPI {rule['kpi']!r}")
+                continue
+            if kpi.target is None:
+                errors.append(f"chart {key}: KPI {kpi.code} has no target to colour against")
+                continue
+            rules.append({"column": rule.get("column", kpi.code),
+                          "op": "<" if kpi.higher_is_better else ">",
+                          "value": int(kpi.target) if kpi.target == int(kpi.target)
+                          else float(kpi.target),
+                          "color": rule.get("color", "colorError")})
+        if chart.get("conditional_formatting"):
+            chart["conditional_formatting"] = rules
+    if errors:
+        raise SpecError("\n".join(errors))
 
 
 def validate(spec: Spec) -> None:

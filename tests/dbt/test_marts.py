@@ -172,18 +172,55 @@ def test_dossier_cases(world: World) -> None:
     assert cases["HS7"] == ["tt-tan-binh", "dung_han", 0]
 
 
-def test_dossier_month_late_rate(world: World) -> None:
+def test_dossier_month_hcc06_counts(world: World) -> None:
     rows = {
         str(m): rest
         for m, *rest in world.rows(
             "select period_month, received_total, carried_over, resolved_late, pending_late, "
-            "late_total, late_rate, on_time_rate, online_share, avg_working_days_to_resolve "
-            "from mart_hanh_chinh_cong.fct_ho_so_thang where org_unit_id = 'xa-binh-lam'"
+            "late_total from mart_hanh_chinh_cong.fct_ho_so_thang "
+            "where structure_view = 'as_reported' and org_unit_id = 'xa-binh-lam'"
         )
     }
-    assert rows["2024-12-01"] == [4, 0, 1, 1, 2, d("50.00"), d("50.00"), d("25.00"), d("3.00")]
-    assert rows["2025-01-01"] == [3, 1, 0, 1, 1, d("33.33"), d("66.67"), d("100.00"), d("0.00")]
-    assert rows["2025-02-01"] == [2, 2, 0, 1, 1, d("50.00"), d("50.00"), None, d("2.00")]
+    assert rows["2024-12-01"] == [4, 0, 1, 1, 2]
+    assert rows["2025-01-01"] == [3, 1, 0, 1, 1]
+    assert rows["2025-02-01"] == [2, 2, 0, 1, 1]
+    # March is still running on 10 March (T = A): the dossier open since December is there
+    assert rows["2025-03-01"] == [1, 1, 0, 1, 1]
+
+
+def test_dossier_kpis_at_t(world: World) -> None:
+    """hcc_dung_han of Bình Lâm by hand: December 2 of 4 on time (HS3 finished a day late,
+    HS4 open past its 24 December deadline); January HS4 late, HS5 open but due after the
+    month's end, HS6 on time → 2 of 3; February HS5 finished on time, HS4 still late → 1 of
+    2; March is still running on 10 March (pinned: the end of that day): only HS4, late → 0 of
+    1, "đến 23:59 10/03/2025"."""
+    rows = {
+        str(m): rest
+        for m, *rest in world.rows(
+            "select period_month, numerator, denominator, value, is_month_complete, "
+            "period_label, to_char(evaluated_at at time zone 'Asia/Ho_Chi_Minh', "
+            "'YYYY-MM-DD HH24:MI:SS'), to_char(as_of at time zone 'Asia/Ho_Chi_Minh', "
+            "'YYYY-MM-DD HH24:MI') from mart_tong_quan.fct_kpi_thang "
+            "where structure_view = 'as_reported' and unit_level = 'don_vi' "
+            "and org_unit_id = 'xa-binh-lam' and kpi_code = 'hcc_dung_han'"
+        )
+    }
+    assert rows["2024-12-01"] == [2, 4, d("50.00"), True, "12/2024", "2024-12-31 23:59:59",
+                                  "2025-03-10 23:59"]
+    assert rows["2025-01-01"][:4] == [2, 3, d("66.67"), True]
+    assert rows["2025-02-01"][:4] == [1, 2, d("50.00"), True]
+    assert rows["2025-03-01"] == [0, 1, d("0.00"), False, "03/2025 (đến 23:59 10/03/2025)",
+                                  "2025-03-10 23:59:59", "2025-03-10 23:59"]
+    online = dict(
+        world.rows(
+            "select period_month::text, value from mart_tong_quan.fct_kpi_thang "
+            "where structure_view = 'as_reported' and unit_level = 'don_vi' "
+            "and org_unit_id = 'xa-binh-lam' and kpi_code = 'hcc_truc_tuyen'"
+        )
+    )
+    # February: nothing received → no value (not 0 %, not 100 %)
+    assert online == {"2024-12-01": d("25.00"), "2025-01-01": d("100.00"),
+                      "2025-02-01": None, "2025-03-01": None}
 
 
 def test_hcc06_system_vs_reported(world: World) -> None:
@@ -294,12 +331,15 @@ def test_documents_month(world: World) -> None:
         for m, *rest in world.rows(
             "select period_month, incoming_received, incoming_completed_on_time, "
             "incoming_completed_late, incoming_open_past_deadline, incoming_open_due_7_days, "
-            "on_time_rate, digital_signature_share from mart_van_ban.fct_van_ban_thang "
+            "deadline_population, deadline_on_time, digital_signature_share "
+            "from mart_van_ban.fct_van_ban_thang "
             "where structure_view = 'as_reported' and org_unit_id = 'xa-que-tho'"
         )
     }
-    assert rows["2025-01-01"] == [3, 1, 1, 0, 1, d("50.00"), d("50.00")]
-    assert rows["2025-02-01"] == [1, 0, 0, 1, 0, None, None]
+    # January: VB1 on time, VB2 late, VB3 open and due 3 Feb (within 7 days of T) → 2 of 3
+    assert rows["2025-01-01"] == [3, 1, 1, 0, 1, 3, 2, d("50.00")]
+    # February: VB3 open past its deadline; VB6 has no deadline
+    assert rows["2025-02-01"] == [1, 0, 0, 1, 0, 1, 0, None]
 
 
 def test_feedback_default_deadline_across_tet(world: World) -> None:
@@ -314,13 +354,20 @@ def test_feedback_default_deadline_across_tet(world: World) -> None:
     assert cases["PA1"] == ["xa-que-tan", "2025-02-17", "truoc_han"]
     assert cases["PA2"] == ["xa-que-tan", "2025-01-24", "qua_han"]
     assert cases["PA3"][2] == "tu_choi"
-    feb = world.one(
-        "select resolved, on_time_rate, satisfaction_rate, mean_rating, published_share, "
-        "avg_working_days_to_resolve from mart_phan_anh_kien_nghi.fct_phan_anh_thang "
-        "where structure_view = 'as_reported' "
-        "and org_unit_id = 'xa-que-tan' and period_month = '2025-02-01'"
-    )
-    assert feb == (2, d("50.00"), d("50.00"), d("3.50"), d("50.00"), d("9.50"))
+    months = {
+        str(m): rest
+        for m, *rest in world.rows(
+            "select period_month, resolved, due_population, due_on_time, satisfied, "
+            "mean_rating, published_share, avg_working_days_to_resolve "
+            "from mart_phan_anh_kien_nghi.fct_phan_anh_thang "
+            "where structure_view = 'as_reported' and org_unit_id = 'xa-que-tan'"
+        )
+    }
+    # January: PA3 refused in time, PA1 open within its default deadline, PA2 open past its
+    # own → 2 of 3 on time, both satisfied (never rated counts as not dissatisfied)
+    assert months["2025-01-01"][1:4] == [3, 2, 2]
+    # February: PA1 done before 17 Feb (rated 5), PA2 late (rated 2) → 1 of 2, 1 of 2
+    assert months["2025-02-01"] == [2, 2, 1, 1, d("3.50"), d("50.00"), d("9.50")]
 
 
 # --- reporting and data quality ---------------------------------------------------------------
@@ -386,6 +433,50 @@ def test_refusals_by_reason(world: World) -> None:
 
 def test_no_outliers_without_history(world: World) -> None:
     assert world.one("select count(*) from mart_bao_cao.fct_ngoai_le") == (0,)
+
+
+# --- the KPI catalogue, the KPI mart and the ranking -------------------------------------------
+
+
+def test_kpi_mart_holds_every_catalogue_kpi_with_its_source(world: World) -> None:
+    from ioc.kpi.catalogue import load
+
+    codes = {k.code for k in load().kpis}
+    assert {c for (c,) in world.rows("select distinct kpi_code from mart_tong_quan.fct_kpi_thang")
+            } == codes
+    sources = dict(world.rows("select kpi_code, source from mart_tong_quan.dim_chi_so"))
+    assert set(sources) == codes and all(sources.values())
+    columns = {c for (c,) in world.rows(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'mart_tong_quan' and table_name = 'fct_kpi_thang'")}
+    assert {"org_unit_id", "period_month", "kpi_code", "numerator", "denominator", "value",
+            "evaluated_at", "as_of", "structure_view"} <= columns
+    # T never after A; a month still running is evaluated at A
+    assert world.one(
+        "select count(*) from mart_tong_quan.fct_kpi_thang where evaluated_at > as_of "
+        "or (not is_month_complete and evaluated_at <> as_of)") == (0,)
+
+
+def test_report_form_values_carry_their_coverage(world: World) -> None:
+    """December 2024, as reported: 2 of the district's 11 communes sent KTXH-01."""
+    label, value = world.one(
+        "select coverage_label, value from mart_tong_quan.fct_kpi_thang "
+        "where structure_view = 'as_reported' and unit_level = 'dia_ban' "
+        "and kpi_code = 'ktxh_ty_le_ho_ngheo' and period_month = '2024-12-01'")
+    assert (label, value) == ("2/11 xã", d("12.73"))
+
+
+def test_commune_ranking_adds_the_kpis_points(world: World) -> None:
+    mismatched = world.rows(
+        """select r.structure_view, r.org_unit_id, r.period_month, r.score,
+                  sum(k.ranking_points)
+           from mart_tong_quan.fct_xep_hang_xa r
+           join mart_tong_quan.fct_kpi_thang k
+             on k.structure_view = r.structure_view and k.unit_level = 'don_vi'
+            and k.org_unit_id = r.org_unit_id and k.period_month = r.period_month
+           group by 1, 2, 3, 4 having r.score <> coalesce(sum(k.ranking_points), 0)""")
+    assert mismatched == []
+    assert world.one("select count(*) from mart_tong_quan.fct_xep_hang_xa")[0] > 0
 
 
 # --- contracts, privacy, grants ---------------------------------------------------------------
@@ -477,12 +568,12 @@ def test_incremental_run_updates_changed_and_open_dossiers(world: World) -> None
         "select deadline_status from mart_hanh_chinh_cong.fct_ho_so where ma_ho_so = 'HS4'"
     ) == ("qua_han",)
     feb = world.one(
-        "select received_total, resolved_late, pending_total, late_rate "
+        "select received_total, resolved_late, pending_total, due_population, due_on_time "
         "from mart_hanh_chinh_cong.fct_ho_so_thang "
         "where structure_view = 'as_reported' "
         "and org_unit_id = 'xa-binh-lam' and period_month = '2025-02-01'"
     )
-    assert feb == (2, 1, 0, d("50.00"))
+    assert feb == (2, 1, 0, 2, 1)
 
 
 def test_docs_generate(world: World) -> None:

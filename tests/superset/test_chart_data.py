@@ -12,6 +12,7 @@ from support import chart, chart_data, chart_data_in_view, charts, month, saved_
 
 from ioc import warehouse
 from ioc.bi.client import SupersetClient
+from ioc.kpi.catalogue import load as load_catalogue
 
 pytestmark = pytest.mark.superset
 
@@ -92,11 +93,12 @@ def _last(result: dict, metric: str) -> tuple[str, float]:
 
 
 def test_headline_kpis_equal_the_district_rows_dbt_computes(admin: SupersetClient, db):
-    """The overview's big numbers are sum(numerator) / sum(denominator) over the units' rows
-    in Superset; dbt writes the district's own row (unit_level = dia_ban) in SQL. The latest
-    month of each must agree (dbt rounds to 2 decimals), in each view of history — the chart
-    asked with the filter the dashboard's view selector adds (a year-to-date figure across a
-    mid-year merger differs between the two views, so they are never added together)."""
+    """The overview's tiles are sum(numerator) / sum(denominator) over the units' rows in
+    Superset; dbt writes the area's own row (unit_level = dia_ban) in SQL. The latest month a
+    tile shows (ended, displayed) must agree (dbt rounds to 2 decimals), in each view of
+    history — the chart asked with the filter the dashboard's view selector adds (a
+    year-to-date figure across a mid-year merger differs between the two views, and a count
+    would be doubled, so they are never added together)."""
     checked = 0
     for c in charts(admin):
         if c.table != "fct_kpi_thang" or c.viz != "big_number":
@@ -110,69 +112,80 @@ def test_headline_kpis_equal_the_district_rows_dbt_computes(admin: SupersetClien
                    from mart_tong_quan.fct_kpi_thang
                    where unit_level = 'dia_ban' and structure_view = %s
                      and kpi_code = %s and value is not null
+                     and is_displayed and is_month_complete
                    order by period_month desc limit 1""",
                 (view, code),
             ).fetchone()
             assert got_month == want_month, (c.title, view)
             assert got == pytest.approx(float(want), abs=0.006), (c.title, view)
         checked += 1
-    assert checked >= 11
+    assert checked == len([k for k in load_catalogue().kpis if k.tile])
 
 
 def test_rates_are_ratios_of_sums_not_averages_of_rates(admin: SupersetClient, db):
-    """HCC-06 on-time rate per month: (handled − late) / handled over every unit and field,
-    which differs from the mean of the units' own rates (the wrong way) in some month."""
-    c = chart(admin, "Tỷ lệ đúng hạn, trực tuyến, số hóa theo tháng (%)")
-    (result,) = chart_data(admin, c.id)
-    got = {month(r["period_month"]): r["ty_le_dung_han_hcc06"] for r in result["data"]}
-    rows = db.execute(
-        """with units as (
-               select period_month, org_unit_id,
-                      sum(received_total - late_total) as num, sum(received_total) as den
-               from mart_hanh_chinh_cong.fct_ho_so_thang group by 1, 2)
-           select to_char(period_month, 'YYYY-MM'),
-                  100.0 * sum(num) / nullif(sum(den), 0),
-                  avg(100.0 * num / nullif(den, 0))
-           from units group by 1"""
-    ).fetchall()
-    assert set(got) == {m for m, _, _ in rows}
-    for m, ratio, _ in rows:
-        assert got[m] == pytest.approx(float(ratio), rel=1e-9), m
-    assert any(abs(float(r) - float(a)) > 0.1 for _, r, a in rows if r is not None)
+    """The dossier on-time rate per month: Σ on time / Σ population over every unit and
+    field, which differs from the mean of the units' own rates (the wrong way) in some month."""
+    c = chart(admin, "Tỷ lệ đúng hạn, trực tuyến, thanh toán trực tuyến, số hóa theo tháng (%)")
+    for view in ("as_reported", "current_structure"):
+        (result,) = chart_data_in_view(admin, c, view)
+        got = {month(r["period_month"]): r["hcc_dung_han"] for r in result["data"]}
+        rows = db.execute(
+            """with units as (
+                   select period_month, org_unit_id,
+                          sum(due_on_time) as num, sum(due_population) as den
+                   from mart_hanh_chinh_cong.fct_ho_so_thang where structure_view = %s
+                   group by 1, 2)
+               select to_char(period_month, 'YYYY-MM'),
+                      100.0 * sum(num) / nullif(sum(den), 0),
+                      avg(100.0 * num / nullif(den, 0))
+               from units group by 1""",
+            (view,),
+        ).fetchall()
+        assert set(got) == {m for m, _, _ in rows}, view
+        for m, ratio, _ in rows:
+            assert got[m] == pytest.approx(float(ratio), rel=1e-9), (view, m)
+        assert any(abs(float(r) - float(a)) > 0.1 for _, r, a in rows if r is not None), view
 
 
 @pytest.mark.parametrize(
     ("title", "metric", "sql"),
     [
         (
-            "Hồ sơ đang quá hạn (cuối tháng gần nhất)",
-            "hs_dang_qua_han",
-            "select period_month, sum(pending_late) from mart_hanh_chinh_cong.fct_ho_so_thang",
+            "Hồ sơ đang quá hạn (cuối tháng đã kết thúc gần nhất)",
+            "hcc_qua_han_dang_xu_ly",
+            "select period_month, sum(open_overdue) from mart_hanh_chinh_cong.fct_ho_so_thang "
+            "where is_month_complete",
         ),
         (
-            "Văn bản tồn quá hạn (cuối tháng gần nhất)",
+            "Văn bản tồn quá hạn (cuối tháng đã kết thúc gần nhất)",
             "vb_ton_qua_han",
             "select period_month, sum(incoming_open_past_deadline) "
-            "from mart_van_ban.fct_van_ban_thang",
+            "from mart_van_ban.fct_van_ban_thang where is_month_complete",
         ),
         (
             "Tỷ lệ hộ nghèo (tháng gần nhất)",
-            "ty_le_ho_ngheo",
-            "select period_month, 100.0 * sum(poor_households) / nullif(sum(households), 0) "
-            "from mart_kinh_te_xa_hoi.fct_ty_le_xa_hoi_thang",
+            "ktxh_ty_le_ho_ngheo",
+            "select period_month, 100.0 * sum(poor_households) / nullif(sum(case when "
+            "poor_households is not null then households end), 0) "
+            "from mart_kinh_te_xa_hoi.fct_ty_le_xa_hoi_thang where true",
         ),
     ],
 )
 def test_stocks_show_the_latest_month_never_a_sum_over_months(
     admin: SupersetClient, db, title: str, metric: str, sql: str
 ):
-    (result,) = chart_data(admin, chart(admin, title).id)
-    got_month, got = _last(result, metric)
-    by_month = dict(db.execute(sql + " group by 1 order by 1").fetchall())
-    latest = max(by_month)
-    assert got_month == latest.strftime("%Y-%m")
-    assert got == pytest.approx(float(by_month[latest]), rel=1e-9)
-    assert len(by_month) > 1 and got < float(sum(v for v in by_month.values() if v))
+    """Asked in each view of history, as the dashboard's view filter asks it (a stock of
+    both views added together would count every case twice)."""
+    c = chart(admin, title)
+    for view in ("as_reported", "current_structure"):
+        (result,) = chart_data_in_view(admin, c, view)
+        got_month, got = _last(result, metric)
+        by_month = dict(db.execute(
+            sql + " and structure_view = %s group by 1 order by 1", (view,)).fetchall())
+        latest = max(by_month)
+        assert got_month == latest.strftime("%Y-%m"), view
+        assert got == pytest.approx(float(by_month[latest]), rel=1e-9), view
+        assert len(by_month) > 1 and got < float(sum(v for v in by_month.values() if v)), view
 
 
 def test_flow_totals_add_up_over_the_period(admin: SupersetClient, db):

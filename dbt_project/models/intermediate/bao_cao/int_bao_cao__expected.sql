@@ -1,8 +1,10 @@
--- Which unit must submit which form for which period: every unit valid at the end of the
--- period that a rule of form_submitters.csv admits for it (a group — `commune_level`: every
--- commune-level unit — or one unit, for periods starting within the rule's dates), for every
--- period that has ended, from the first period the form was ever accepted for (so the
--- platform's start-up months are not counted as missing). Intake admits exactly these.
+-- Which unit must submit which form for which period: every unit that exists during the
+-- period (on at least one of its days, as intake checks it) and that a rule of
+-- form_submitters.csv admits for it (a group — `commune_level`: every commune-level unit — or
+-- one unit, for periods starting within the rule's dates), for every period that has ended by
+-- the report forms' as-of moment A (int_thoi_diem__nguon), from the first period the form was
+-- ever accepted for (so the platform's start-up months are not counted as missing). Whether
+-- the deadline has passed at A — whether the report is owed yet — is fct_nop_bao_cao's.
 with
 
 forms as (
@@ -19,6 +21,11 @@ semesters as (
 
 submitters as (
     select * from {{ ref('form_submitters') }}
+),
+
+moment as (
+    select {{ local_date('as_of') }} as as_of_day
+    from {{ ref('int_thoi_diem__bieu_mau') }}
 ),
 
 first_periods as (
@@ -38,10 +45,11 @@ monthly_periods as (
         (months.month_start + interval '1 month - 1 day')::date as period_end
     from forms
     inner join first_periods on forms.form_code = first_periods.form_code
+    cross join moment
     cross join
         lateral generate_series(
             date_trunc('month', first_periods.first_start),
-            date_trunc('month', {{ as_of_date() }}::timestamp) - interval '1 month',
+            date_trunc('month', moment.as_of_day::timestamp) - interval '1 month',
             interval '1 month'
         ) as months (month_start)
     where forms.period_kind = 'month'
@@ -55,10 +63,11 @@ semester_periods as (
         semesters.end_date as period_end
     from forms
     inner join first_periods on forms.form_code = first_periods.form_code
+    cross join moment
     inner join semesters
         on
             first_periods.first_start <= semesters.start_date
-            and semesters.end_date < {{ as_of_date() }}
+            and moment.as_of_day > semesters.end_date
     where forms.period_kind = 'semester'
 ),
 
@@ -86,9 +95,9 @@ final as (
     inner join units
         on
             periods.period_end >= units.valid_from
-            and coalesce(units.valid_to, date '9999-12-31') >= periods.period_end
+            and coalesce(units.valid_to, date '9999-12-31') >= periods.period_start
             and (
-                units.org_unit_id = submitters.org_unit_id
+                submitters.org_unit_id = units.org_unit_id
                 or (submitters.submitter_group = 'commune_level' and units.is_commune)
             )
 )

@@ -1,8 +1,12 @@
 -- Reporting completeness per unit × form × period (DHIS2's reporting rate and on-time
--- reporting rate): for every report a unit owes, whether it arrived, whether its first
--- accepted version arrived by the end of the due day (Asia/Ho_Chi_Minh), how many attempts
--- were refused and which version is in force. A report counts as expected once its due day
--- has passed, or as soon as it arrives; before that it is `chua_den_han` (not yet due).
+-- reporting rate), judged at the report forms' as-of moment A (int_thoi_diem__bieu_mau: the
+-- intake's last scan). A unit owes a report (`expected`) when it exists during the period and
+-- the form's deadline for the period has passed at A — the end of the due day, Vietnam time;
+-- before that the period has no rate (`chua_den_han`), even when a report came early.
+-- received: an accepted version arrived by A; on time: the first accepted version arrived by
+-- the end of the due day. `expected_received` / `expected_on_time` are the parts of
+-- bc_ty_le_nop and bc_dung_han (catalogue/kpis.yaml). period_month: the period's last month
+-- (a month's reports in that month; a semester's in its last month: HK1 January, HK2 May).
 -- Both views of history (structure_view): as reported, and under today's units (the
 -- reports of the units they were formed from added up; status: the worst of them).
 with
@@ -24,6 +28,10 @@ forms as (
     select * from {{ ref('dim_bieu_mau') }}
 ),
 
+moment as (
+    select as_of from {{ ref('int_thoi_diem__bieu_mau') }}
+),
+
 submissions as (
     select
         org_unit_id,
@@ -37,6 +45,7 @@ submissions as (
         max(version) filter (where status = 'accepted' and is_current) as current_version,
         max(file_id) filter (where status = 'accepted' and is_current) as current_file_id
     from files
+    where arrived_at <= (select moment.as_of from moment)
     group by org_unit_id, form_code, period
 ),
 
@@ -51,9 +60,10 @@ judged as (
         submissions.current_version,
         submissions.current_file_id,
         submissions.first_accepted_at is not null as is_received,
-        {{ local_date('submissions.first_accepted_at') }} <= expected.due_date as is_on_time,
-        expected.due_date < {{ as_of_date() }} as is_due
+        submissions.first_accepted_at <= {{ day_end_ts('expected.due_date') }} as is_on_time,
+        moment.as_of > {{ day_end_ts('expected.due_date') }} as is_due
     from expected
+    cross join moment
     left join submissions
         on
             expected.org_unit_id = submissions.org_unit_id
@@ -69,11 +79,13 @@ per_unit as (
         judged.period_start,
         judged.period_end,
         judged.due_date,
-        (judged.is_due or judged.is_received)::int as expected,
+        judged.is_due::int as expected,
         judged.is_received::int as received,
         (judged.is_received and judged.is_on_time)::int as on_time,
         (judged.is_received and not judged.is_on_time)::int as late,
         (judged.is_due and not judged.is_received)::int as missing,
+        (judged.is_due and judged.is_received)::int as expected_received,
+        (judged.is_due and judged.is_received and judged.is_on_time)::int as expected_on_time,
         judged.refused_attempts,
         judged.duplicate_files,
         judged.accepted_versions,
@@ -106,6 +118,8 @@ both_views as (
         sum(per_unit.on_time) as on_time,
         sum(per_unit.late) as late,
         sum(per_unit.missing) as missing,
+        sum(per_unit.expected_received) as expected_received,
+        sum(per_unit.expected_on_time) as expected_on_time,
         sum(per_unit.refused_attempts) as refused_attempts,
         sum(per_unit.duplicate_files) as duplicate_files,
         sum(per_unit.accepted_versions) as accepted_versions,
@@ -133,9 +147,7 @@ final as (
         forms.form_title::text as form_title,
         both_views.period::text as period,
         forms.period_kind::text as period_kind,
-        case
-            when forms.period_kind = 'month' then both_views.period_start
-        end::date as period_month,
+        date_trunc('month', both_views.period_end)::date as period_month,
         both_views.period_start::date as period_start,
         both_views.period_end::date as period_end,
         both_views.due_date::date as due_date,
@@ -144,6 +156,8 @@ final as (
         both_views.on_time::int as on_time,
         both_views.late::int as late,
         both_views.missing::int as missing,
+        both_views.expected_received::int as expected_received,
+        both_views.expected_on_time::int as expected_on_time,
         both_views.refused_attempts::int as refused_attempts,
         both_views.duplicate_files::int as duplicate_files,
         both_views.accepted_versions::int as accepted_versions,
@@ -157,13 +171,15 @@ final as (
             when both_views.on_time > 0 then 'dung_han'
             else 'chua_den_han'
         end::text as submission_status,
-        {{ as_of_date() }}::date as status_as_of,
+        {{ local_date('moment.as_of') }}::date as status_as_of,
+        moment.as_of::timestamptz as as_of,
         both_views.structure_view::text as structure_view,
         {{ structure_view_name('both_views.structure_view') }} as structure_view_name,
         units.district_name::text as district_name,
         units.province_name::text as province_name,
         both_views.units_owing::int as units_owing
     from both_views
+    cross join moment
     left join units on both_views.org_unit_id = units.org_unit_id
     left join forms on both_views.form_code = forms.form_code
 )

@@ -1,5 +1,6 @@
 -- Reporting completeness per district × form × period, summed from the units' rows:
--- reporting rate = received / expected, on-time reporting rate = on time / expected.
+-- reporting rate = owed and received / owed, on-time reporting rate = owed and on time /
+-- owed (bc_ty_le_nop, bc_dung_han; owed = the deadline has passed at A).
 with
 
 reports as (
@@ -28,6 +29,8 @@ summed as (
         sum(on_time) as on_time,
         sum(late) as late,
         sum(missing) as missing,
+        sum(expected_received) as expected_received,
+        sum(expected_on_time) as expected_on_time,
         sum(refused_attempts) as refused_attempts
     from reports
     group by structure_view, district_id, form_code, period
@@ -50,9 +53,11 @@ final as (
         summed.on_time::int as on_time,
         summed.late::int as late,
         summed.missing::int as missing,
+        summed.expected_received::int as expected_received,
+        summed.expected_on_time::int as expected_on_time,
         summed.refused_attempts::int as refused_attempts,
-        {{ pct('summed.received', 'summed.expected') }} as reporting_rate,
-        {{ pct('summed.on_time', 'summed.expected') }} as on_time_reporting_rate,
+        {{ pct('summed.expected_received', 'summed.expected') }} as reporting_rate,
+        {{ pct('summed.expected_on_time', 'summed.expected') }} as on_time_reporting_rate,
         summed.structure_view::text as structure_view,
         {{ structure_view_name('summed.structure_view') }} as structure_view_name,
         units.province_name::text as province_name

@@ -45,6 +45,7 @@ final as (
         semesters.semester_number::int as semester_number,
         semesters.start_date::date as period_start,
         semesters.end_date::date as period_end,
+        date_trunc('month', semesters.end_date)::date as period_month,
         summed.school_level::text as school_level,
         summed.schools::bigint as schools,
         summed.schools_national_standard::bigint as schools_national_standard,

@@ -22,10 +22,14 @@
 -- run plus every dossier still open (their status depends on the day); `--full-refresh`
 -- rebuilds all of it (needed after org_units or the holiday seed change).
 --
--- Resolved = finished processing (ngayKetThucXuLy), rejected and withdrawn dossiers included,
--- as HCC-06 counts them. Lateness compares the finishing day with the promised day
--- (ngayHenTra), which the platform moves forward by the days paused for supplements; the
--- working days to resolve subtract those paused days (soNgayBoSung) too.
+-- Dates decide (docs/kpi-definitions.md): a dossier is finished at ngayKetThucXuLy, whatever
+-- its status says (rejected and withdrawn ones too); only withdrawal is read from the status.
+-- On time = finished at or before the promised moment (ngayHenTra, which the platform moves
+-- forward by the days paused for supplements): 'truoc_han' before the promised day,
+-- 'dung_han' on it, 'qua_han' after the promised moment (17:35 on a day promised for 17:00 is
+-- late). An open dossier is past its deadline when the promised moment is before the data's
+-- as-of moment A (int_thoi_diem__nguon). The working days to resolve subtract the paused
+-- days (soNgayBoSung).
 with
 
 dossiers as (
@@ -52,16 +56,18 @@ units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
+moment as (
+    select as_of from {{ ref('int_thoi_diem__nguon') }}
+    where data_source = 'ho_so'
+),
+
 dated as (
     select
         *,
         {{ local_date('ngay_tiep_nhan') }} as received_date,
         {{ local_month('ngay_tiep_nhan') }} as received_month,
         {{ local_date('ngay_hen_tra') }} as due_date,
-        case
-            when trang_thai in ('da_xu_ly', 'da_tra_ket_qua', 'tu_choi', 'rut_ho_so')
-                then coalesce(ngay_ket_thuc_xu_ly, ngay_tra_ket_qua)
-        end as finished_at
+        ngay_ket_thuc_xu_ly as finished_at
     from dossiers
 ),
 
@@ -116,14 +122,15 @@ final as (
         placed.da_so_hoa::boolean as da_so_hoa,
         placed.co_nghia_vu_tai_chinh::boolean as co_nghia_vu_tai_chinh,
         placed.thanh_toan_truc_tuyen::boolean as thanh_toan_truc_tuyen,
+        (placed.trang_thai = 'rut_ho_so')::boolean as is_withdrawn,
         case
-            when placed.due_date is null then 'khong_co_han'
-            when placed.finished_at is null and placed.due_date < {{ as_of_date() }}
+            when placed.ngay_hen_tra is null then 'khong_co_han'
+            when placed.finished_at is null and placed.ngay_hen_tra < moment.as_of
                 then 'dang_qua_han'
             when placed.finished_at is null then 'dang_trong_han'
+            when placed.finished_at > placed.ngay_hen_tra then 'qua_han'
             when placed.finished_date < placed.due_date then 'truoc_han'
-            when placed.finished_date = placed.due_date then 'dung_han'
-            else 'qua_han'
+            else 'dung_han'
         end::text as deadline_status,
         case
             when placed.finished_at is not null
@@ -133,10 +140,12 @@ final as (
                         0
                     )
         end::int as working_days_to_resolve,
-        {{ as_of_date() }}::date as status_as_of,
+        {{ local_date('moment.as_of') }}::date as status_as_of,
+        moment.as_of::timestamptz as as_of,
         placed.cap_nhat_luc::timestamptz as cap_nhat_luc,
         placed._loaded_at::timestamptz as _loaded_at
     from placed
+    cross join moment
     left join units on placed.org_unit_id = units.org_unit_id
     left join {{ ref('dim_don_vi') }} as current_unit
         on units.current_org_unit_id = current_unit.org_unit_id

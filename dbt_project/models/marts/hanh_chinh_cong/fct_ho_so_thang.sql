@@ -1,15 +1,23 @@
--- Dossiers per unit × field × month, with the counts of form HCC-06 computed from the case
--- records, and the parts of every rate so that any roll-up can recompute it (sum/sum).
---   carried over  = received before the month, not resolved before it
---   received      = carried over + new online (kênh 2) + new direct or postal (kênh 1, 3)
---   resolved      = finished in the month: early / on time / late against the promised day
---   pending       = not finished at the month's end: late when the promised time has passed
---   late rate     = (resolved late + pending late) / received;  on-time rate = 1 − late rate
--- Months run from a dossier's receipt to its resolution, or to the month of the newest
--- change seen on the platform (the data's clock) while it is open. Both views of history
--- (structure_view): each unit's dossiers as received; and today's structure, the counts of
--- the units that make up today's unit added up (district agencies' under the area), every
--- rate recomputed from the summed counts.
+-- Dossiers per unit × field × month, evaluated at the month's moment T (int_thoi_diem__thang:
+-- the end of the month once it has ended by the data's as-of moment A, else A itself), with
+-- the parts of every KPI of the catalogue (catalogue/kpis.yaml) and the counts of form HCC-06.
+--
+-- Dates decide (docs/kpi-definitions.md): received = ngayTiepNhan ≤ T; finished in the month
+-- = ngayKetThucXuLy in [start of the month, T]; open at T = not finished by T. Only withdrawal
+-- is read from the status (rut_ho_so).
+--   due_population / due_on_time   hcc_dung_han: not withdrawn, finished in the month or open
+--                                  at T; on time = finished ≤ ngayHenTra, or open with
+--                                  ngayHenTra ≥ T
+--   open_overdue                   hcc_qua_han_dang_xu_ly: not withdrawn, open at T, ngayHenTra < T
+--   online_offered_*, full_online_*, fee_*, received_digitised / received_new,
+--   resolved_e_result / resolved_total                 the other 766 rates
+-- HCC-06 as the form counts it (compared with the communes' own forms in fct_so_sanh_hcc06):
+--   carried over = received before the month, not finished before it; received = carried
+--   over + new; resolved = finished in the month (withdrawals included), early / on the
+--   promised day / late by day; pending = open at T, late when the promised moment < T.
+-- A dossier has a row in every month from its receipt to its finishing (or to the month of A).
+-- Both views of history (structure_view), every part summed per today's unit for the
+-- current structure (macro in_both_structures).
 with
 
 dossiers as (
@@ -17,26 +25,47 @@ dossiers as (
     where org_unit_id is not null
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
+months as (
+    select * from {{ ref('int_thoi_diem__thang') }}
+    where data_source = 'ho_so'
 ),
 
-clock as (
-    select {{ local_month('max(cap_nhat_luc)') }} as last_month
-    from dossiers
+units as (
+    select * from {{ ref('dim_don_vi') }}
 ),
 
 dossier_months as (
     select
         dossiers.*,
-        months.month_start::date as month_start
+        months.period_month as month_start,
+        months.month_starts_at,
+        months.evaluated_at
     from dossiers
-    cross join clock
-    cross join lateral generate_series(
-        dossiers.period_month,
-        least(coalesce(dossiers.finished_month, clock.last_month), clock.last_month),
-        interval '1 month'
-    ) as months (month_start)
+    inner join months
+        on
+            dossiers.period_month <= months.period_month
+            and months.period_month <= coalesce(dossiers.finished_month, date '9999-12-01')
+),
+
+moments as (
+    select
+        dossier_months.*,
+        (
+            dossier_months.ngay_tiep_nhan >= dossier_months.month_starts_at
+            and dossier_months.ngay_tiep_nhan <= dossier_months.evaluated_at
+        ) as is_received_in_month,
+        (
+            dossier_months.finished_at >= dossier_months.month_starts_at
+            and dossier_months.finished_at <= dossier_months.evaluated_at
+        ) as is_finished_in_month,
+        (
+            dossier_months.ngay_tiep_nhan <= dossier_months.evaluated_at
+            and (
+                dossier_months.finished_at is null
+                or dossier_months.finished_at > dossier_months.evaluated_at
+            )
+        ) as is_open_at_t
+    from dossier_months
 ),
 
 flagged as (
@@ -44,29 +73,55 @@ flagged as (
         org_unit_id,
         linh_vuc,
         month_start,
-        (period_month < month_start) as is_carried_over,
-        (period_month = month_start and is_online) as is_new_online,
-        (period_month = month_start and not is_online) as is_new_direct,
-        (period_month = month_start and da_so_hoa) as is_new_digitised,
-        (finished_month = month_start) as is_resolved,
-        (finished_month = month_start and deadline_status = 'truoc_han') as is_resolved_early,
-        (finished_month = month_start and deadline_status = 'dung_han') as is_resolved_on_time,
-        (finished_month = month_start and deadline_status = 'qua_han') as is_resolved_late,
+        -- hcc_dung_han and the overdue backlog (withdrawn dossiers left out)
         (
-            finished_month = month_start and trang_thai in ('da_xu_ly', 'da_tra_ket_qua')
+            not is_withdrawn and (is_finished_in_month or is_open_at_t)
+        ) as is_due_population,
+        (
+            not is_withdrawn
+            and (
+                (is_finished_in_month and finished_at <= ngay_hen_tra)
+                or (is_open_at_t and ngay_hen_tra >= evaluated_at)
+            )
+        ) as is_due_on_time,
+        (not is_withdrawn and is_open_at_t and ngay_hen_tra < evaluated_at) as is_open_overdue,
+        -- received in the month
+        is_received_in_month,
+        (is_received_in_month and is_online) as is_new_online,
+        (is_received_in_month and not is_online) as is_new_direct,
+        (is_received_in_month and da_so_hoa) as is_new_digitised,
+        (
+            is_received_in_month and coalesce(muc_do_dvc, 'khong') != 'khong'
+        ) as is_online_offered,
+        (
+            is_received_in_month and coalesce(muc_do_dvc, 'khong') != 'khong' and kenh_nop = 2
+        ) as is_online_offered_online,
+        (is_received_in_month and muc_do_dvc = 'toan_trinh') as is_full_online,
+        (
+            is_received_in_month and muc_do_dvc = 'toan_trinh' and kenh_nop = 2
+        ) as is_full_online_online,
+        (is_received_in_month and co_nghia_vu_tai_chinh) as is_fee,
+        (
+            is_received_in_month and co_nghia_vu_tai_chinh and thanh_toan_truc_tuyen
+        ) as is_fee_paid_online,
+        -- HCC-06
+        (
+            ngay_tiep_nhan < month_starts_at
+            and (finished_at is null or finished_at >= month_starts_at)
+        ) as is_carried_over,
+        is_finished_in_month as is_resolved,
+        (is_finished_in_month and finished_date < due_date) as is_resolved_early,
+        (is_finished_in_month and finished_date = due_date) as is_resolved_on_time,
+        (is_finished_in_month and finished_date > due_date) as is_resolved_late,
+        (
+            is_finished_in_month and trang_thai in ('da_xu_ly', 'da_tra_ket_qua')
         ) as is_resolved_with_result,
-        (
-            finished_month = month_start and trang_thai in ('da_xu_ly', 'da_tra_ket_qua')
-            and co_ket_qua_dien_tu
-        ) as is_resolved_e_result,
-        (finished_month is null or finished_month > month_start) as is_pending,
-        (
-            (finished_month is null or finished_month > month_start)
-            and ngay_hen_tra < {{ month_end_ts('month_start') }}
-        ) as is_pending_late,
-        case when finished_month = month_start then working_days_to_resolve end
+        (is_finished_in_month and co_ket_qua_dien_tu) as is_resolved_e_result,
+        is_open_at_t as is_pending,
+        (is_open_at_t and ngay_hen_tra < evaluated_at) as is_pending_late,
+        case when is_finished_in_month then working_days_to_resolve end
             as resolved_working_days
-    from dossier_months
+    from moments
 ),
 
 counted as (
@@ -74,6 +129,15 @@ counted as (
         org_unit_id,
         linh_vuc,
         month_start,
+        count(*) filter (where is_due_population) as due_population,
+        count(*) filter (where is_due_on_time) as due_on_time,
+        count(*) filter (where is_open_overdue) as open_overdue,
+        count(*) filter (where is_online_offered) as online_offered_received,
+        count(*) filter (where is_online_offered_online) as online_offered_online,
+        count(*) filter (where is_full_online) as full_online_received,
+        count(*) filter (where is_full_online_online) as full_online_online,
+        count(*) filter (where is_fee) as fee_received,
+        count(*) filter (where is_fee_paid_online) as fee_paid_online,
         count(*) filter (where is_carried_over) as carried_over,
         count(*) filter (where is_new_online) as received_online,
         count(*) filter (where is_new_direct) as received_direct,
@@ -95,10 +159,13 @@ counted as (
 
 both_views as (
     {{ in_both_structures('counted', ['linh_vuc', 'month_start'], [
-        'carried_over', 'received_online', 'received_direct', 'received_digitised',
-        'resolved_total', 'resolved_early', 'resolved_on_time', 'resolved_late',
-        'resolved_with_result', 'resolved_e_result', 'pending_total', 'pending_in_time',
-        'pending_late', 'resolved_working_days_sum', 'resolved_working_days_count']) }}
+        'due_population', 'due_on_time', 'open_overdue', 'online_offered_received',
+        'online_offered_online', 'full_online_received', 'full_online_online', 'fee_received',
+        'fee_paid_online', 'carried_over', 'received_online', 'received_direct',
+        'received_digitised', 'resolved_total', 'resolved_early', 'resolved_on_time',
+        'resolved_late', 'resolved_with_result', 'resolved_e_result', 'pending_total',
+        'pending_in_time', 'pending_late', 'resolved_working_days_sum',
+        'resolved_working_days_count']) }}
 ),
 
 final as (
@@ -109,6 +176,15 @@ final as (
         units.district_id::text as district_id,
         counted.month_start::date as period_month,
         counted.linh_vuc::text as linh_vuc,
+        counted.due_population::bigint as due_population,
+        counted.due_on_time::bigint as due_on_time,
+        counted.open_overdue::bigint as open_overdue,
+        counted.online_offered_received::bigint as online_offered_received,
+        counted.online_offered_online::bigint as online_offered_online,
+        counted.full_online_received::bigint as full_online_received,
+        counted.full_online_online::bigint as full_online_online,
+        counted.fee_received::bigint as fee_received,
+        counted.fee_paid_online::bigint as fee_paid_online,
         (counted.carried_over + counted.received_online + counted.received_direct)::bigint
             as received_total,
         counted.carried_over::bigint as carried_over,
@@ -128,29 +204,16 @@ final as (
         counted.resolved_e_result::bigint as resolved_e_result,
         counted.resolved_working_days_sum::bigint as resolved_working_days_sum,
         counted.resolved_working_days_count::bigint as resolved_working_days_count,
-        {{ pct(
-            'counted.resolved_late + counted.pending_late',
-            'counted.carried_over + counted.received_online + counted.received_direct'
-        ) }} as late_rate,
-        {{ pct(
-            'counted.carried_over + counted.received_online + counted.received_direct'
-            ~ ' - counted.resolved_late - counted.pending_late',
-            'counted.carried_over + counted.received_online + counted.received_direct'
-        ) }} as on_time_rate,
-        {{ pct('counted.received_online', 'counted.received_online + counted.received_direct') }}
-            as online_share,
-        {{ pct('counted.received_digitised', 'counted.received_online + counted.received_direct') }}
-            as digitised_share,
-        {{ pct('counted.resolved_e_result', 'counted.resolved_with_result') }}
-            as e_result_share,
-        {{ ratio('counted.resolved_working_days_sum', 'counted.resolved_working_days_count') }}
-            as avg_working_days_to_resolve,
+        months.evaluated_at::timestamptz as evaluated_at,
+        months.as_of::timestamptz as as_of,
+        months.is_month_complete::boolean as is_month_complete,
         counted.structure_view::text as structure_view,
         {{ structure_view_name('counted.structure_view') }} as structure_view_name,
         units.district_name::text as district_name,
         units.province_name::text as province_name,
         counted.source_units::int as units_reported
     from both_views as counted
+    inner join months on counted.month_start = months.period_month
     left join units on counted.org_unit_id = units.org_unit_id
 )
 

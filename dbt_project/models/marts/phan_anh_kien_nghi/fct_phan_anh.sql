@@ -19,12 +19,16 @@
     )
 }}
 -- Every citizen feedback item without personal data (the citizen, the content and the title,
--- all free text, live in restricted.phan_anh_ca_nhan, never read), with its commune, deadline
+-- all free text, live in restricted.phan_anh_ca_nhan, never read), with its unit, deadline
 -- and status. The title (tieu_de) was here once: the pre-hook removes it from a table built
 -- before, which an incremental run would otherwise keep with its old values.
--- The deadline is hanXuLy, or else 15 working days after receipt (weekends, holidays and Tết
--- do not count). Resolved = da_xu_ly with a completion time; refused (tu_choi) items are
--- closed but not resolved. Incremental: items loaded since the last run plus open ones.
+-- The unit (org_unit_id, which row-level access follows too) is the unit that handles the
+-- item (maDonViXuLy), or the place (diaBan) when none is set; both are kept as columns.
+-- The deadline is hanXuLy, or else the end of the day 15 working days after receipt
+-- (weekends, public holidays and Tết do not count). Dates decide: an item is closed at
+-- ngayHoanThanh; resolved = closed with status da_xu_ly, refused (tu_choi) = closed, not
+-- resolved. Open items are judged against the data's as-of moment A.
+-- Incremental: items loaded since the last run plus open ones.
 with
 
 feedback as (
@@ -51,23 +55,30 @@ units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
+moment as (
+    select as_of from {{ ref('int_thoi_diem__nguon') }}
+    where data_source = 'phan_anh'
+),
+
 dated as (
     select
         *,
         {{ local_date('ngay_tiep_nhan') }} as received_date,
         {{ local_date('han_xu_ly') }} as own_deadline_date,
-        case
-            when trang_thai in ('da_xu_ly', 'tu_choi') then {{ local_date('ngay_hoan_thanh') }}
-        end as closed_date
+        {{ local_date('ngay_hoan_thanh') }} as closed_date
     from feedback
 ),
 
 placed as (
     select
         dated.*,
-        place.org_unit_id,
+        coalesce(handler.org_unit_id, place.org_unit_id) as org_unit_id,
+        place.org_unit_id as place_org_unit_id,
         handler.org_unit_id as handler_org_unit_id,
         coalesce(dated.own_deadline_date, default_deadline.date_day) as deadline_date,
+        coalesce(
+            dated.han_xu_ly, {{ day_end_ts('default_deadline.date_day') }}
+        ) as deadline_at,
         received_day.working_day_seq as received_seq,
         closed_day.working_day_seq as closed_seq
     from dated
@@ -105,13 +116,16 @@ final as (
         current_unit.district_id::text as current_district_id,
         placed.ma_don_vi_xu_ly::text as ma_don_vi_xu_ly,
         placed.handler_org_unit_id::text as handler_org_unit_id,
+        placed.place_org_unit_id::text as place_org_unit_id,
         placed.ngay_tiep_nhan::timestamptz as ngay_tiep_nhan,
         placed.received_date::date as received_date,
         date_trunc('month', placed.received_date)::date as period_month,
         placed.han_xu_ly::timestamptz as han_xu_ly,
         placed.deadline_date::date as deadline_date,
+        placed.deadline_at::timestamptz as deadline_at,
         (placed.own_deadline_date is null)::boolean as is_default_deadline,
         placed.ngay_hoan_thanh::timestamptz as ngay_hoan_thanh,
+        placed.ngay_hoan_thanh::timestamptz as closed_at,
         placed.closed_date::date as closed_date,
         date_trunc('month', placed.closed_date)::date as closed_month,
         (placed.closed_date is not null)::boolean as is_closed,
@@ -120,15 +134,17 @@ final as (
         placed.trang_thai::text as trang_thai,
         case
             when placed.trang_thai = 'tu_choi' and placed.closed_date is not null then 'tu_choi'
-            when placed.deadline_date is null then 'khong_co_han'
-            when placed.closed_date is null and placed.deadline_date < {{ as_of_date() }}
+            when placed.deadline_at is null then 'khong_co_han'
+            when placed.closed_date is null and placed.deadline_at < moment.as_of
                 then 'dang_qua_han'
-            when placed.closed_date is null and placed.deadline_date <= {{ as_of_date() }} + 7
+            when
+                placed.closed_date is null
+                and placed.deadline_date <= {{ local_date('moment.as_of') }} + 7
                 then 'sap_den_han'
             when placed.closed_date is null then 'dang_trong_han'
+            when placed.ngay_hoan_thanh > placed.deadline_at then 'qua_han'
             when placed.closed_date < placed.deadline_date then 'truoc_han'
-            when placed.closed_date = placed.deadline_date then 'dung_han'
-            else 'qua_han'
+            else 'dung_han'
         end::text as deadline_status,
         case
             when placed.trang_thai = 'da_xu_ly' and placed.closed_date is not null
@@ -137,10 +153,12 @@ final as (
         placed.cong_khai::boolean as cong_khai,
         placed.danh_gia::int as danh_gia,
         (placed.danh_gia >= 4)::boolean as is_satisfied,
-        {{ as_of_date() }}::date as status_as_of,
+        {{ local_date('moment.as_of') }}::date as status_as_of,
+        moment.as_of::timestamptz as as_of,
         placed.cap_nhat_luc::timestamptz as cap_nhat_luc,
         placed._loaded_at::timestamptz as _loaded_at
     from placed
+    cross join moment
     left join units on placed.org_unit_id = units.org_unit_id
     left join {{ ref('dim_don_vi') }} as current_unit
         on units.current_org_unit_id = current_unit.org_unit_id

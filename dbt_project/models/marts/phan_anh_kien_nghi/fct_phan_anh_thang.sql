@@ -1,10 +1,16 @@
--- Citizen feedback per commune × field × channel × month: received, resolved (on time /
--- late against the deadline), refused, open past deadline at the month's end, working days
--- to resolve, published answers and the citizens' ratings of the answers resolved that
--- month. Every rate has its parts as columns (sum/sum at any roll-up). An item appears in
--- every month from its receipt to its closing (or the data's newest month while open).
--- Both views of history (structure_view): under the commune of the place as recorded, and
--- under today's commune, rates recomputed from the summed counts.
+-- Citizen feedback per unit (the handling unit, else the place: fct_phan_anh.org_unit_id) ×
+-- field × channel × month, evaluated at the month's moment T (int_thoi_diem__thang: the end
+-- of the month once it has ended by A, else A). Dates decide: received = ngayTiepNhan ≤ T,
+-- closed in the month = ngayHoanThanh in [start of the month, T], open at T = not closed by T.
+--   due_population / due_on_time   pakn_dung_han: closed in the month or open at T; on time =
+--                                  closed ≤ the deadline (hanXuLy, else the end of the 15th
+--                                  working day), or open with the deadline ≥ T
+--   satisfied                      pakn_hai_long: of that population, neither rated 1–2 nor
+--                                  late (never rated = not dissatisfied)
+-- and the working counts: received, resolved (status da_xu_ly) on time / late, refused, open
+-- at T and past deadline, working days, published answers, ratings of the items resolved.
+-- An item has a row in every month from its receipt to its closing (or to the month of A).
+-- Both views of history (structure_view), parts summed per today's unit (in_both_structures).
 with
 
 feedback as (
@@ -12,28 +18,50 @@ feedback as (
     where org_unit_id is not null
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
+months as (
+    select * from {{ ref('int_thoi_diem__thang') }}
+    where data_source = 'phan_anh'
 ),
 
-clock as (
-    select {{ local_month('max(cap_nhat_luc)') }} as last_month
-    from feedback
+units as (
+    select * from {{ ref('dim_don_vi') }}
 ),
 
 item_months as (
     select
         feedback.*,
-        months.month_start::date as month_start
+        months.period_month as month_start,
+        months.evaluated_at,
+        (
+            feedback.ngay_tiep_nhan >= months.month_starts_at
+            and feedback.ngay_tiep_nhan <= months.evaluated_at
+        ) as is_received_in_month,
+        (
+            feedback.closed_at >= months.month_starts_at
+            and feedback.closed_at <= months.evaluated_at
+        ) as is_closed_in_month,
+        (
+            feedback.ngay_tiep_nhan <= months.evaluated_at
+            and (feedback.closed_at is null or feedback.closed_at > months.evaluated_at)
+        ) as is_open_at_t
     from feedback
-    cross join clock
-    cross join
-        lateral generate_series(
-            feedback.period_month,
-            least(coalesce(feedback.closed_month, clock.last_month), clock.last_month),
-            interval '1 month'
-        ) as months (month_start)
-    where feedback.period_month <= clock.last_month
+    inner join months
+        on
+            feedback.period_month <= months.period_month
+            and months.period_month <= coalesce(feedback.closed_month, date '9999-12-01')
+),
+
+flagged as (
+    select
+        item_months.*,
+        (item_months.is_closed_in_month or item_months.is_open_at_t) as is_due_population,
+        (
+            (item_months.is_closed_in_month and item_months.closed_at <= item_months.deadline_at)
+            or (item_months.is_open_at_t and item_months.deadline_at >= item_months.evaluated_at)
+        ) as is_due_on_time,
+        (item_months.is_closed_in_month and item_months.trang_thai = 'da_xu_ly')
+            as is_resolved_in_month
+    from item_months
 ),
 
 counted as (
@@ -42,49 +70,45 @@ counted as (
         linh_vuc,
         kenh,
         month_start,
-        count(*) filter (where period_month = month_start) as received,
-        count(*) filter (where is_resolved and closed_month = month_start) as resolved,
+        count(*) filter (where is_due_population) as due_population,
+        count(*) filter (where is_due_on_time) as due_on_time,
         count(*) filter (
-            where is_resolved and closed_month = month_start and closed_date <= deadline_date
+            where is_due_on_time and coalesce(danh_gia not in (1, 2), true)
+        ) as satisfied,
+        count(*) filter (where is_received_in_month) as received,
+        count(*) filter (where is_resolved_in_month) as resolved,
+        count(*) filter (
+            where is_resolved_in_month and closed_at <= deadline_at
         ) as resolved_on_time,
         count(*) filter (
-            where is_resolved and closed_month = month_start and closed_date > deadline_date
+            where is_resolved_in_month and closed_at > deadline_at
         ) as resolved_late,
-        count(*) filter (where not is_resolved and closed_month = month_start) as refused,
-        count(*) filter (where closed_month is null or closed_month > month_start) as open_end,
         count(*) filter (
-            where
-            (closed_month is null or closed_month > month_start)
-            and deadline_date < (month_start + interval '1 month')::date
+            where is_closed_in_month and not is_resolved_in_month
+        ) as refused,
+        count(*) filter (where is_open_at_t) as open_end,
+        count(*) filter (
+            where is_open_at_t and deadline_at < evaluated_at
         ) as open_past_deadline,
         coalesce(
-            sum(working_days_to_resolve) filter (
-                where is_resolved and closed_month = month_start
-            ),
-            0
+            sum(working_days_to_resolve) filter (where is_resolved_in_month), 0
         ) as resolved_working_days_sum,
-        count(working_days_to_resolve) filter (
-            where is_resolved and closed_month = month_start
-        ) as resolved_working_days_count,
-        count(*) filter (
-            where is_resolved and closed_month = month_start and cong_khai
-        ) as published,
-        count(danh_gia) filter (where is_resolved and closed_month = month_start) as rated,
-        count(*) filter (
-            where is_resolved and closed_month = month_start and is_satisfied
-        ) as rated_satisfied,
-        coalesce(
-            sum(danh_gia) filter (where is_resolved and closed_month = month_start), 0
-        ) as rating_sum
-    from item_months
+        count(working_days_to_resolve) filter (where is_resolved_in_month)
+            as resolved_working_days_count,
+        count(*) filter (where is_resolved_in_month and cong_khai) as published,
+        count(danh_gia) filter (where is_resolved_in_month) as rated,
+        count(*) filter (where is_resolved_in_month and danh_gia >= 4) as rated_satisfied,
+        coalesce(sum(danh_gia) filter (where is_resolved_in_month), 0) as rating_sum
+    from flagged
     group by org_unit_id, linh_vuc, kenh, month_start
 ),
 
 both_views as (
     {{ in_both_structures('counted', ['linh_vuc', 'kenh', 'month_start'], [
-        'received', 'resolved', 'resolved_on_time', 'resolved_late', 'refused', 'open_end',
-        'open_past_deadline', 'resolved_working_days_sum', 'resolved_working_days_count',
-        'published', 'rated', 'rated_satisfied', 'rating_sum']) }}
+        'due_population', 'due_on_time', 'satisfied', 'received', 'resolved',
+        'resolved_on_time', 'resolved_late', 'refused', 'open_end', 'open_past_deadline',
+        'resolved_working_days_sum', 'resolved_working_days_count', 'published', 'rated',
+        'rated_satisfied', 'rating_sum']) }}
 ),
 
 final as (
@@ -96,6 +120,9 @@ final as (
         counted.month_start::date as period_month,
         counted.linh_vuc::text as linh_vuc,
         counted.kenh::text as kenh,
+        counted.due_population::bigint as due_population,
+        counted.due_on_time::bigint as due_on_time,
+        counted.satisfied::bigint as satisfied,
         counted.received::bigint as received,
         counted.resolved::bigint as resolved,
         counted.resolved_on_time::bigint as resolved_on_time,
@@ -109,18 +136,20 @@ final as (
         counted.rated::bigint as rated,
         counted.rated_satisfied::bigint as rated_satisfied,
         counted.rating_sum::bigint as rating_sum,
-        {{ pct('counted.resolved_on_time', 'counted.resolved') }} as on_time_rate,
         {{ ratio('counted.resolved_working_days_sum', 'counted.resolved_working_days_count') }}
             as avg_working_days_to_resolve,
         {{ pct('counted.published', 'counted.resolved') }} as published_share,
-        {{ pct('counted.rated_satisfied', 'counted.rated') }} as satisfaction_rate,
         {{ ratio('counted.rating_sum', 'counted.rated') }} as mean_rating,
+        months.evaluated_at::timestamptz as evaluated_at,
+        months.as_of::timestamptz as as_of,
+        months.is_month_complete::boolean as is_month_complete,
         counted.structure_view::text as structure_view,
         {{ structure_view_name('counted.structure_view') }} as structure_view_name,
         units.district_name::text as district_name,
         units.province_name::text as province_name,
         counted.source_units::int as units_reported
     from both_views as counted
+    inner join months on counted.month_start = months.period_month
     left join units on counted.org_unit_id = units.org_unit_id
 )
 

@@ -1,189 +1,81 @@
--- Headline KPIs per unit × month across all domains, for the IOC overview, in one long
--- table: each row holds a KPI's numerator and denominator and the value computed from them
--- (value = numerator × scale / denominator; names, units and scales in the seed
--- `kpi_definitions`). Area rows (unit_level = dia_ban: the district before the 2025 reform,
--- the IOC's area after it) add up the units' numerators and denominators, so an area rate is
--- never an average of rates. Both views of history (structure_view) come from the monthly
--- marts, each KPI's parts taken from the same view.
+-- The headline KPIs as a contract other tools read: one row per view of history × unit (or
+-- area: unit_level = dia_ban, the district before the 2025 reform, the area after it) ×
+-- month × KPI of the catalogue (catalogue/kpis.yaml; names and sources in dim_chi_so).
+--   numerator, denominator   Σ of the KPI's parts in its own mart (int_kpi__phan_so); an area
+--                            row adds its units' parts — a rate is never an average of rates
+--   value                    numerator × scale / denominator (a count: the numerator); no
+--                            value over an empty population
+--   evaluated_at (T), as_of (A)   the month's evaluation moment and the data's as-of moment
+--                            (int_thoi_diem__nguon): a month still running is "đến <A>"
+--   target                   the seed kpi_targets (the row's unit, else its area, else its
+--                            province or city, for the year), else the catalogue's default
+--   *_previous_month, *_last_year   the same unit's parts a month and a year earlier, so a
+--                            change can be recomputed for any selection
+--   units_expected / units_covered, missing_months   coverage of values built from report
+--                            forms ("11/11 xã"), and the months missing from a year to date
+--   is_displayed, is_latest  what the overview shows: agency KPIs every month up to A; a
+--                            KPI built on report forms the periods whose deadline has passed
+--   ranking_points           the commune ranking's points (points × min(1, value ÷ threshold))
 with
 
-hcc as (
-    select * from {{ ref('fct_ho_so_thang') }}
+parts as (
+    select * from {{ ref('int_kpi__phan_so') }}
 ),
 
-documents as (
-    select * from {{ ref('fct_van_ban_thang') }}
-),
-
-social as (
-    select * from {{ ref('fct_ty_le_xa_hoi_thang') }}
-),
-
-health as (
-    select * from {{ ref('fct_y_te_thang') }}
-),
-
-feedback as (
-    select * from {{ ref('fct_phan_anh_thang') }}
-),
-
-reports as (
-    select * from {{ ref('fct_nop_bao_cao') }}
-    where period_month is not null
-),
-
-definitions as (
-    select * from {{ ref('kpi_definitions') }}
+kpis as (
+    select * from {{ ref('int_kpi__danh_muc') }}
 ),
 
 units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
-parts as (
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        'hcc_ty_le_dung_han' as kpi_code,
-        sum(received_total - late_total) as numerator,
-        sum(received_total) as denominator
-    from hcc
-    group by structure_view, org_unit_id, period_month
-    union all
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        'hcc_ty_le_truc_tuyen' as kpi_code,
-        sum(received_online) as numerator,
-        sum(received_new) as denominator
-    from hcc
-    group by structure_view, org_unit_id, period_month
-    union all
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        'hcc_so_ngay_giai_quyet' as kpi_code,
-        sum(resolved_working_days_sum) as numerator,
-        sum(resolved_working_days_count) as denominator
-    from hcc
-    group by structure_view, org_unit_id, period_month
-    union all
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        'vb_ty_le_dung_han' as kpi_code,
-        incoming_completed_on_time as numerator,
-        incoming_completed_on_time + incoming_completed_late as denominator
-    from documents
-    union all
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        'vb_ty_le_ky_so' as kpi_code,
-        outgoing_signed as numerator,
-        outgoing_issued as denominator
-    from documents
-    union all
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        'ktxh_ty_le_ho_ngheo' as kpi_code,
-        poor_households as numerator,
-        households as denominator
-    from social
-    where poor_households is not null
-    union all
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        'yt_ty_le_tiem_chung' as kpi_code,
-        fully_immunised_ytd as numerator,
-        immunisation_target as denominator
-    from health
-    where fully_immunised_ytd is not null
-    union all
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        'yt_sxh_100k' as kpi_code,
-        dengue_cases as numerator,
-        population as denominator
-    from health
-    where dengue_cases is not null and population is not null
-    union all
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        'pakn_ty_le_dung_han' as kpi_code,
-        sum(resolved_on_time) as numerator,
-        sum(resolved) as denominator
-    from feedback
-    group by structure_view, org_unit_id, period_month
-    union all
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        'pakn_ty_le_hai_long' as kpi_code,
-        sum(rated_satisfied) as numerator,
-        sum(rated) as denominator
-    from feedback
-    group by structure_view, org_unit_id, period_month
-    union all
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        'bc_ty_le_nop' as kpi_code,
-        sum(received) as numerator,
-        sum(expected) as denominator
-    from reports
-    group by structure_view, org_unit_id, period_month
-    union all
-    select
-        structure_view,
-        org_unit_id,
-        period_month,
-        'bc_ty_le_nop_dung_han' as kpi_code,
-        sum(on_time) as numerator,
-        sum(expected) as denominator
-    from reports
-    group by structure_view, org_unit_id, period_month
+moments as (
+    select * from {{ ref('int_thoi_diem__nguon') }}
+),
+
+forms as (
+    select * from {{ ref('dim_bieu_mau') }}
+),
+
+semesters as (
+    select * from {{ ref('dim_hoc_ky') }}
+),
+
+targets as (
+    select * from {{ ref('kpi_targets') }}
 ),
 
 unit_rows as (
     select
         parts.structure_view,
         parts.org_unit_id,
-        'don_vi' as unit_level,
+        'don_vi'::text as unit_level,
         units.district_id,
         parts.period_month,
         parts.kpi_code,
         parts.numerator,
-        parts.denominator
+        parts.denominator,
+        parts.units_expected,
+        parts.units_covered,
+        coalesce(units.is_commune, false) as is_commune
     from parts
     left join units on parts.org_unit_id = units.org_unit_id
 ),
 
-district_rows as (
+area_rows as (
     select
         structure_view,
         district_id as org_unit_id,
-        'dia_ban' as unit_level,
+        'dia_ban'::text as unit_level,
         district_id,
         period_month,
         kpi_code,
         sum(numerator) as numerator,
-        sum(denominator) as denominator
+        sum(denominator) as denominator,
+        sum(units_expected) as units_expected,
+        sum(units_covered) as units_covered,
+        coalesce(bool_and(is_commune) filter (where units_expected > 0), false) as is_commune
     from unit_rows
     where district_id is not null
     group by structure_view, district_id, period_month, kpi_code
@@ -192,34 +84,245 @@ district_rows as (
 all_rows as (
     select * from unit_rows
     union all
-    select * from district_rows
+    select * from area_rows
+),
+
+timed as (
+    select
+        all_rows.*,
+        kpis.kind,
+        kpis.scale,
+        kpis.data_source,
+        kpis.coverage_form,
+        kpis.year_to_date,
+        kpis.higher_is_better,
+        kpis.default_target,
+        kpis.ranking_points as kpi_points,
+        kpis.ranking_threshold as kpi_threshold,
+        moments.as_of,
+        moments.as_of >= {{ month_end_ts('all_rows.period_month') }} as is_month_complete,
+        case
+            when moments.as_of >= {{ month_end_ts('all_rows.period_month') }}
+                then {{ month_end_ts('all_rows.period_month') }} - interval '1 second'
+            else moments.as_of
+        end as evaluated_at,
+        forms.period_kind as coverage_period_kind,
+        -- the coverage form's deadline for the period that ends with this month
+        moments.as_of > {{ day_end_ts(
+            "(all_rows.period_month + interval '1 month - 1 day')::date"
+            ~ " + forms.due_days_after_period_end") }} as is_deadline_passed,
+        {{ kpi_value('kpis.kind', 'all_rows.numerator', 'all_rows.denominator', 'kpis.scale') }}
+            as value
+    from all_rows
+    inner join kpis on all_rows.kpi_code = kpis.kpi_code
+    inner join moments on kpis.data_source = moments.data_source
+    left join forms on kpis.coverage_form = forms.form_code
+),
+
+flagged as (
+    select
+        timed.*,
+        case
+            when timed.data_source != 'bieu_mau' then true
+            when timed.coverage_form is not null then coalesce(timed.is_deadline_passed, false)
+            else coalesce(timed.denominator > 0, false)
+        end as is_displayed
+    from timed
+),
+
+latest as (
+    select
+        flagged.*,
+        max(
+            case
+                when flagged.is_displayed and flagged.value is not null then flagged.period_month
+            end
+        )
+            over (partition by flagged.structure_view, flagged.kpi_code)
+            as latest_month
+    from flagged
+),
+
+compared as (
+    select
+        latest.*,
+        previous_month.numerator as numerator_previous_month,
+        previous_month.denominator as denominator_previous_month,
+        previous_month.value as value_previous_month,
+        last_year.numerator as numerator_last_year,
+        last_year.denominator as denominator_last_year,
+        last_year.value as value_last_year
+    from latest
+    left join flagged as previous_month
+        on
+            latest.structure_view = previous_month.structure_view
+            and latest.unit_level = previous_month.unit_level
+            and latest.org_unit_id = previous_month.org_unit_id
+            and latest.kpi_code = previous_month.kpi_code
+            and previous_month.period_month = (latest.period_month - interval '1 month')::date
+    left join flagged as last_year
+        on
+            latest.structure_view = last_year.structure_view
+            and latest.unit_level = last_year.unit_level
+            and latest.org_unit_id = last_year.org_unit_id
+            and latest.kpi_code = last_year.kpi_code
+            and last_year.period_month = (latest.period_month - interval '12 months')::date
+),
+
+missing as (
+    -- months of the year so far whose report was owed (deadline passed) and not all in
+    select
+        ytd.structure_view,
+        ytd.unit_level,
+        ytd.org_unit_id,
+        ytd.kpi_code,
+        ytd.period_month,
+        count(*) as missing_month_count,
+        string_agg(
+            to_char(gap.period_month, 'MM/YYYY')
+            || case
+                when ytd.unit_level = 'dia_ban'
+                    then ' (' || gap.units_covered || '/' || gap.units_expected || ')'
+                else ''
+            end,
+            ', ' order by gap.period_month
+        ) as missing_months
+    from flagged as ytd
+    inner join flagged as gap
+        on
+            ytd.structure_view = gap.structure_view
+            and ytd.unit_level = gap.unit_level
+            and ytd.org_unit_id = gap.org_unit_id
+            and ytd.kpi_code = gap.kpi_code
+            and gap.period_month between date_trunc('year', ytd.period_month)::date
+            and ytd.period_month
+            and gap.is_deadline_passed
+            and gap.units_covered < gap.units_expected
+    where ytd.year_to_date
+    group by ytd.structure_view, ytd.unit_level, ytd.org_unit_id, ytd.kpi_code, ytd.period_month
 ),
 
 final as (
     select
-        all_rows.org_unit_id::text as org_unit_id,
+        compared.org_unit_id::text as org_unit_id,
         units.org_unit_name::text as org_unit_name,
-        all_rows.unit_level::text as unit_level,
-        all_rows.district_id::text as district_id,
-        all_rows.period_month::date as period_month,
-        definitions.domain::text as domain,
-        all_rows.kpi_code::text as kpi_code,
-        definitions.name_vi::text as kpi_name,
-        definitions.unit::text as unit,
-        all_rows.numerator::numeric as numerator,
-        all_rows.denominator::numeric as denominator,
-        definitions.scale::numeric as scale,
-        {{ ratio('all_rows.numerator', 'all_rows.denominator', 'definitions.scale') }}
-            as value,
-        definitions.higher_is_better::boolean as higher_is_better,
-        definitions.sort_order::int as sort_order,
-        all_rows.structure_view::text as structure_view,
-        {{ structure_view_name('all_rows.structure_view') }} as structure_view_name,
+        compared.unit_level::text as unit_level,
+        compared.district_id::text as district_id,
         units.district_name::text as district_name,
-        units.province_name::text as province_name
-    from all_rows
-    inner join definitions on all_rows.kpi_code = definitions.kpi_code
-    left join units on all_rows.org_unit_id = units.org_unit_id
+        units.province_name::text as province_name,
+        compared.period_month::date as period_month,
+        (
+            case
+                when compared.coverage_period_kind = 'semester'
+                    then semesters.semester_name
+                        || ' (' || to_char(compared.period_month, 'MM/YYYY') || ')'
+                when compared.is_month_complete then to_char(compared.period_month, 'MM/YYYY')
+                else
+                    to_char(compared.period_month, 'MM/YYYY')
+                    || ' (đến ' || {{ vn_moment_text('compared.as_of') }} || ')'
+            end
+        )::text as period_label,
+        kpis.domain::text as domain,
+        compared.kpi_code::text as kpi_code,
+        kpis.kpi_name::text as kpi_name,
+        kpis.kpi_short_name::text as kpi_short_name,
+        (
+            kpis.source
+            || case when kpis.source_detail != '' then ', ' || kpis.source_detail else '' end
+        )::text as kpi_source,
+        kpis.unit::text as unit,
+        compared.scale::numeric as scale,
+        compared.higher_is_better::boolean as higher_is_better,
+        kpis.sort_order::int as sort_order,
+        compared.numerator::numeric as numerator,
+        compared.denominator::numeric as denominator,
+        compared.value::numeric as value,
+        compared.evaluated_at::timestamptz as evaluated_at,
+        compared.as_of::timestamptz as as_of,
+        compared.is_month_complete::boolean as is_month_complete,
+        compared.is_displayed::boolean as is_displayed,
+        coalesce(compared.period_month = compared.latest_month, false)::boolean as is_latest,
+        coalesce(
+            own_target.target, area_target.target, province_target.target,
+            compared.default_target
+        )::numeric as target,
+        case
+            when own_target.target is not null then own_target.note
+            when area_target.target is not null then area_target.note
+            when province_target.target is not null then province_target.note
+            when compared.default_target is not null then 'Mục tiêu mặc định của danh mục chỉ số'
+        end::text as target_note,
+        (
+            case
+                when compared.higher_is_better
+                    then compared.value >= coalesce(
+                            own_target.target, area_target.target, province_target.target,
+                            compared.default_target
+                        )
+                else compared.value <= coalesce(
+                        own_target.target, area_target.target, province_target.target,
+                        compared.default_target
+                    )
+            end
+        )::boolean as target_met,
+        compared.numerator_previous_month::numeric as numerator_previous_month,
+        compared.denominator_previous_month::numeric as denominator_previous_month,
+        compared.value_previous_month::numeric as value_previous_month,
+        (compared.value - compared.value_previous_month)::numeric as change_previous_month,
+        compared.numerator_last_year::numeric as numerator_last_year,
+        compared.denominator_last_year::numeric as denominator_last_year,
+        compared.value_last_year::numeric as value_last_year,
+        (compared.value - compared.value_last_year)::numeric as change_last_year,
+        compared.units_expected::int as units_expected,
+        compared.units_covered::int as units_covered,
+        (
+            case
+                when compared.units_expected > 0
+                    then compared.units_covered || '/' || compared.units_expected
+                        || case when compared.is_commune then ' xã' else ' đơn vị' end
+            end
+        )::text as coverage_label,
+        missing.missing_months::text as missing_months,
+        coalesce(missing.missing_month_count, 0)::int as missing_month_count,
+        (
+            -- least() skips nulls in PostgreSQL: a KPI without a value scores 0 explicitly
+            case
+                when compared.kpi_points is null then null
+                when compared.value is null then 0
+                else round(
+                        compared.kpi_points * least(1, compared.value / compared.kpi_threshold), 2
+                    )
+            end
+        )::numeric as ranking_points,
+        compared.structure_view::text as structure_view,
+        {{ structure_view_name('compared.structure_view') }} as structure_view_name
+    from compared
+    inner join kpis on compared.kpi_code = kpis.kpi_code
+    left join units on compared.org_unit_id = units.org_unit_id
+    left join semesters
+        on compared.period_month = date_trunc('month', semesters.end_date)::date
+    left join missing
+        on
+            compared.structure_view = missing.structure_view
+            and compared.unit_level = missing.unit_level
+            and compared.org_unit_id = missing.org_unit_id
+            and compared.kpi_code = missing.kpi_code
+            and compared.period_month = missing.period_month
+    left join targets as own_target
+        on
+            compared.kpi_code = own_target.kpi_code
+            and compared.org_unit_id = own_target.org_unit_id
+            and extract(year from compared.period_month) = own_target.year
+    left join targets as area_target
+        on
+            compared.kpi_code = area_target.kpi_code
+            and compared.district_id = area_target.org_unit_id
+            and extract(year from compared.period_month) = area_target.year
+    left join targets as province_target
+        on
+            compared.kpi_code = province_target.kpi_code
+            and units.province_id = province_target.org_unit_id
+            and extract(year from compared.period_month) = province_target.year
 )
 
 select * from final

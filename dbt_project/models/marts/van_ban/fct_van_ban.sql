@@ -22,9 +22,11 @@
 -- Every incoming and outgoing document with its unit, deadline status and working days of
 -- handling, for drill-through. Incremental like fct_ho_so: documents loaded since the last
 -- run plus every incoming document still open (its status depends on the day).
---   period_month: month received (incoming) or issued (outgoing)
---   on time: completed on or before the deadline day (hanXuLy); documents without a deadline
---   are `khong_co_han`; open ones are past deadline, due within 7 days, or within deadline.
+--   period_month: month received (incoming) or dated (outgoing)
+--   dates decide: completed at ngayHoanThanh, whatever the status says
+--   on time: completed by the end (23:59:59) of the deadline day (hanXuLy); documents
+--   without a deadline are `khong_co_han`; open ones are past deadline (the end of the
+--   deadline day before the data's as-of moment A), due within 7 days, or within deadline.
 with
 
 documents as (
@@ -51,6 +53,11 @@ units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
+moment as (
+    select as_of from {{ ref('int_thoi_diem__nguon') }}
+    where data_source = 'van_ban'
+),
+
 dated as (
     select
         *,
@@ -59,9 +66,11 @@ dated as (
             else ngay_van_ban
         end as event_date,
         case
-            when trang_thai = 'da_xu_ly'
-                then {{ local_date('ngay_hoan_thanh') }}
-        end as completed_date
+            when chieu = 'den' and ngay_den is not null then ngay_den
+            else (ngay_van_ban::timestamp at time zone 'Asia/Ho_Chi_Minh')
+        end as received_at,
+        {{ local_date('ngay_hoan_thanh') }} as completed_date,
+        {{ day_end_ts('han_xu_ly') }} as deadline_ends_at
     from documents
 ),
 
@@ -96,8 +105,11 @@ final as (
         placed.ngay_den::timestamptz as ngay_den,
         placed.event_date::date as event_date,
         date_trunc('month', placed.event_date)::date as period_month,
+        placed.received_at::timestamptz as received_at,
         placed.han_xu_ly::date as han_xu_ly,
+        placed.deadline_ends_at::timestamptz as deadline_ends_at,
         placed.ngay_hoan_thanh::timestamptz as ngay_hoan_thanh,
+        placed.ngay_hoan_thanh::timestamptz as completed_at,
         placed.completed_date::date as completed_date,
         date_trunc('month', placed.completed_date)::date as completed_month,
         (placed.completed_date is not null)::boolean as is_completed,
@@ -106,23 +118,27 @@ final as (
         case
             when placed.chieu = 'di' then 'van_ban_di'
             when placed.han_xu_ly is null then 'khong_co_han'
-            when placed.completed_date is null and placed.han_xu_ly < {{ as_of_date() }}
+            when placed.completed_date is null and placed.deadline_ends_at < moment.as_of
                 then 'dang_qua_han'
-            when placed.completed_date is null and placed.han_xu_ly <= {{ as_of_date() }} + 7
+            when
+                placed.completed_date is null
+                and placed.han_xu_ly <= {{ local_date('moment.as_of') }} + 7
                 then 'sap_den_han'
             when placed.completed_date is null then 'dang_trong_han'
+            when placed.ngay_hoan_thanh > placed.deadline_ends_at then 'qua_han'
             when placed.completed_date < placed.han_xu_ly then 'truoc_han'
-            when placed.completed_date = placed.han_xu_ly then 'dung_han'
-            else 'qua_han'
+            else 'dung_han'
         end::text as deadline_status,
         case
             when placed.chieu = 'den' and placed.completed_date is not null
                 then greatest(completed_day.working_day_seq - event_day.working_day_seq, 0)
         end::int as working_days_to_handle,
-        {{ as_of_date() }}::date as status_as_of,
+        {{ local_date('moment.as_of') }}::date as status_as_of,
+        moment.as_of::timestamptz as as_of,
         placed.cap_nhat_luc::timestamptz as cap_nhat_luc,
         placed._loaded_at::timestamptz as _loaded_at
     from placed
+    cross join moment
     left join units on placed.org_unit_id = units.org_unit_id
     left join {{ ref('dim_don_vi') }} as current_unit
         on units.current_org_unit_id = current_unit.org_unit_id

@@ -1,10 +1,16 @@
--- Documents per unit × month. Incoming: received, completed on time / late / without a
--- deadline, and at the month's end still open past deadline or due within the next 7 days;
--- the average working days of handling. Outgoing: issued and digitally signed. Every rate
--- has its parts as columns, so roll-ups compute sum/sum. An incoming document appears in
--- every month from its receipt to its completion (or the data's newest month while open).
--- Both views of history (structure_view): as handled by each unit, and under today's units
--- (district agencies' documents under the area), rates recomputed from the summed counts.
+-- Documents per unit × month, evaluated at the month's moment T (int_thoi_diem__thang: the
+-- end of the month once it has ended by A, else A). Dates decide: received = received_at ≤ T,
+-- completed in the month = ngayHoanThanh in [start of the month, T], open at T = not
+-- completed by T. A deadline is met up to the end (23:59:59) of the hanXuLy day.
+--   deadline_population / deadline_on_time   vb_dung_han: incoming with a deadline, completed
+--                                            in the month or open at T; on time = completed by
+--                                            the end of the deadline day, or open with that
+--                                            end ≥ T
+--   outgoing_issued / outgoing_signed        vb_ky_so: outgoing dated in the month (up to T)
+-- and the working counts: received, completed on time / late / without deadline, open at T,
+-- open past deadline, due within 7 days of T, working days of handling. An incoming document
+-- has a row in every month from its receipt to its completion (or to the month of A). Both
+-- views of history (structure_view), parts summed per today's unit (in_both_structures).
 with
 
 documents as (
@@ -12,63 +18,81 @@ documents as (
     where org_unit_id is not null
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
+months as (
+    select * from {{ ref('int_thoi_diem__thang') }}
+    where data_source = 'van_ban'
 ),
 
-clock as (
-    select {{ local_month('max(cap_nhat_luc)') }} as last_month
-    from documents
+units as (
+    select * from {{ ref('dim_don_vi') }}
 ),
 
 incoming_months as (
     select
         documents.*,
-        months.month_start::date as month_start
+        months.period_month as month_start,
+        months.month_starts_at,
+        months.evaluated_at,
+        (
+            documents.received_at >= months.month_starts_at
+            and documents.received_at <= months.evaluated_at
+        ) as is_received_in_month,
+        (
+            documents.completed_at >= months.month_starts_at
+            and documents.completed_at <= months.evaluated_at
+        ) as is_completed_in_month,
+        (
+            documents.received_at <= months.evaluated_at
+            and (documents.completed_at is null or documents.completed_at > months.evaluated_at)
+        ) as is_open_at_t
     from documents
-    cross join clock
-    cross join
-        lateral generate_series(
-            documents.period_month,
-            least(coalesce(documents.completed_month, clock.last_month), clock.last_month),
-            interval '1 month'
-        ) as months (month_start)
-    where documents.chieu = 'den' and documents.period_month <= clock.last_month
+    inner join months
+        on
+            documents.period_month <= months.period_month
+            and months.period_month <= coalesce(documents.completed_month, date '9999-12-01')
+    where documents.chieu = 'den'
 ),
 
 incoming as (
     select
         org_unit_id,
         month_start,
-        count(*) filter (where period_month = month_start) as incoming_received,
-        count(*) filter (where completed_month = month_start) as incoming_completed,
         count(*) filter (
-            where completed_month = month_start and completed_date <= han_xu_ly
-        ) as incoming_completed_on_time,
-        count(*) filter (
-            where completed_month = month_start and completed_date > han_xu_ly
-        ) as incoming_completed_late,
-        count(*) filter (
-            where completed_month = month_start and han_xu_ly is null
-        ) as incoming_completed_no_deadline,
-        count(*) filter (
-            where completed_month is null or completed_month > month_start
-        ) as incoming_open,
+            where han_xu_ly is not null and (is_completed_in_month or is_open_at_t)
+        ) as deadline_population,
         count(*) filter (
             where
-            (completed_month is null or completed_month > month_start)
-            and han_xu_ly < (month_start + interval '1 month')::date
+            han_xu_ly is not null
+            and (
+                (is_completed_in_month and completed_at <= deadline_ends_at)
+                or (is_open_at_t and deadline_ends_at >= evaluated_at)
+            )
+        ) as deadline_on_time,
+        count(*) filter (where is_received_in_month) as incoming_received,
+        count(*) filter (where is_completed_in_month) as incoming_completed,
+        count(*) filter (
+            where is_completed_in_month and completed_at <= deadline_ends_at
+        ) as incoming_completed_on_time,
+        count(*) filter (
+            where is_completed_in_month and completed_at > deadline_ends_at
+        ) as incoming_completed_late,
+        count(*) filter (
+            where is_completed_in_month and han_xu_ly is null
+        ) as incoming_completed_no_deadline,
+        count(*) filter (where is_open_at_t) as incoming_open,
+        count(*) filter (
+            where is_open_at_t and deadline_ends_at < evaluated_at
         ) as incoming_open_past_deadline,
         count(*) filter (
             where
-            (completed_month is null or completed_month > month_start)
-            and han_xu_ly >= (month_start + interval '1 month')::date
-            and han_xu_ly < (month_start + interval '1 month')::date + 7
+            is_open_at_t
+            and deadline_ends_at >= evaluated_at
+            and han_xu_ly <= {{ local_date('evaluated_at') }} + 7
         ) as incoming_open_due_7_days,
         coalesce(
-            sum(working_days_to_handle) filter (where completed_month = month_start), 0
+            sum(working_days_to_handle) filter (where is_completed_in_month), 0
         ) as handling_working_days_sum,
-        count(working_days_to_handle) filter (where completed_month = month_start)
+        count(working_days_to_handle) filter (where is_completed_in_month)
             as handling_working_days_count
     from incoming_months
     group by org_unit_id, month_start
@@ -76,19 +100,25 @@ incoming as (
 
 outgoing as (
     select
-        org_unit_id,
-        period_month as month_start,
+        documents.org_unit_id,
+        months.period_month as month_start,
         count(*) as outgoing_issued,
-        count(*) filter (where ky_so) as outgoing_signed
+        count(*) filter (where documents.ky_so) as outgoing_signed
     from documents
-    where chieu = 'di' and is_completed
-    group by org_unit_id, period_month
+    inner join months
+        on
+            documents.period_month = months.period_month
+            and documents.ngay_van_ban <= {{ local_date('months.evaluated_at') }}
+    where documents.chieu = 'di'
+    group by documents.org_unit_id, months.period_month
 ),
 
 combined as (
     select
         coalesce(incoming.org_unit_id, outgoing.org_unit_id) as org_unit_id,
         coalesce(incoming.month_start, outgoing.month_start) as month_start,
+        coalesce(incoming.deadline_population, 0) as deadline_population,
+        coalesce(incoming.deadline_on_time, 0) as deadline_on_time,
         coalesce(incoming.incoming_received, 0) as incoming_received,
         coalesce(incoming.incoming_completed, 0) as incoming_completed,
         coalesce(incoming.incoming_completed_on_time, 0) as incoming_completed_on_time,
@@ -110,10 +140,11 @@ combined as (
 
 both_views as (
     {{ in_both_structures('combined', ['month_start'], [
-        'incoming_received', 'incoming_completed', 'incoming_completed_on_time',
-        'incoming_completed_late', 'incoming_completed_no_deadline', 'incoming_open',
-        'incoming_open_past_deadline', 'incoming_open_due_7_days', 'handling_working_days_sum',
-        'handling_working_days_count', 'outgoing_issued', 'outgoing_signed']) }}
+        'deadline_population', 'deadline_on_time', 'incoming_received', 'incoming_completed',
+        'incoming_completed_on_time', 'incoming_completed_late',
+        'incoming_completed_no_deadline', 'incoming_open', 'incoming_open_past_deadline',
+        'incoming_open_due_7_days', 'handling_working_days_sum', 'handling_working_days_count',
+        'outgoing_issued', 'outgoing_signed']) }}
 ),
 
 final as (
@@ -123,6 +154,8 @@ final as (
         units.latest_org_unit_id::text as latest_org_unit_id,
         units.district_id::text as district_id,
         combined.month_start::date as period_month,
+        combined.deadline_population::bigint as deadline_population,
+        combined.deadline_on_time::bigint as deadline_on_time,
         combined.incoming_received::bigint as incoming_received,
         combined.incoming_completed::bigint as incoming_completed,
         combined.incoming_completed_on_time::bigint as incoming_completed_on_time,
@@ -135,20 +168,20 @@ final as (
         combined.handling_working_days_count::bigint as handling_working_days_count,
         combined.outgoing_issued::bigint as outgoing_issued,
         combined.outgoing_signed::bigint as outgoing_signed,
-        {{ pct(
-            'combined.incoming_completed_on_time',
-            'combined.incoming_completed_on_time + combined.incoming_completed_late'
-        ) }} as on_time_rate,
         {{ ratio('combined.handling_working_days_sum', 'combined.handling_working_days_count') }}
             as avg_working_days_to_handle,
         {{ pct('combined.outgoing_signed', 'combined.outgoing_issued') }}
             as digital_signature_share,
+        months.evaluated_at::timestamptz as evaluated_at,
+        months.as_of::timestamptz as as_of,
+        months.is_month_complete::boolean as is_month_complete,
         combined.structure_view::text as structure_view,
         {{ structure_view_name('combined.structure_view') }} as structure_view_name,
         units.district_name::text as district_name,
         units.province_name::text as province_name,
         combined.source_units::int as units_reported
     from both_views as combined
+    inner join months on combined.month_start = months.period_month
     left join units on combined.org_unit_id = units.org_unit_id
 )
 

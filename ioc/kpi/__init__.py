@@ -1,0 +1,1 @@
+"""The KPI catalogue (`catalogue/kpis.yaml`) and what is generated from it."""
