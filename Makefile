@@ -10,7 +10,7 @@ UV := $(VENV)/bin/uv
 IOC := $(VENV)/bin/ioc
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo up down pipeline test lint bench faults dbt-manifest dbt-docs browser external-pg superset-lock clean
+.PHONY: help install demo up down pipeline test lint bench faults dbt-manifest dbt-docs browser office external-pg superset-lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,6 +43,12 @@ browser: ## Debian's chromium for the browser tests (root installs it with apt)
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null); \
 	  else echo "install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; }
 
+office: ## Debian's LibreOffice Calc (headless) for the template tests: recalculates filled templates as Excel does on save
+	@command -v soffice >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null); \
+	  else echo "NOTE: no LibreOffice and not root: the template tests that recalculate a filled template will be skipped (sudo apt-get install libreoffice-calc-nogui)"; fi; }
+
 external-pg: ## Debian's PostgreSQL (libxml, contrib) for the access tests' external-server run
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || [ -n "$$IOC_TEST_EXTERNAL_SUPERUSER_URL" ] || { \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -52,7 +58,7 @@ external-pg: ## Debian's PostgreSQL (libxml, contrib) for the access tests' exte
 	  else echo "NOTE: no Debian PostgreSQL and not root: the access tests' external-server run will be skipped"; fi; }
 
 # --- running ------------------------------------------------------------------------------
-demo: install ## install, load the demo world, run the pipeline, serve Dagster and Superset
+demo: install ## install, load the demo world, run the pipeline, serve Dagster, Superset and the upload page
 	$(IOC) demo-setup
 	$(IOC) serve --pipeline
 
@@ -66,7 +72,7 @@ pipeline: install ## run the nightly job once against the configured warehouse
 	$(IOC) pipeline
 
 # --- quality ------------------------------------------------------------------------------
-test: install browser external-pg ## every test (own throwaway warehouse, and a Debian PostgreSQL for the access tests), dbt build included
+test: install browser office external-pg ## every test (own throwaway warehouse, and a Debian PostgreSQL for the access tests), dbt build included
 	$(VENV)/bin/pytest -ra -m "not faults"
 
 faults: install browser ## the slow fault-injection and fuzz suites

@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "ioc.bi.cli",  # ioc superset ...
     "ioc.units",  # ioc units build | check
     "ioc.demo.cli",  # ioc demo-data | demo-api
+    "ioc.upload.cli",  # ioc template | upload-page
     "ioc.kpi.cli",  # ioc kpi build
     "ioc.backup.cli",  # ioc backup | restore | rebuild
 ]

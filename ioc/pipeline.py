@@ -132,7 +132,27 @@ def _print_urls(urls: dict[str, str], cfg: settings_mod.Settings) -> None:
             pw_file.read_text().strip() if pw_file.exists() else "?"
         )
         print(f"  Superset login: admin / {password}   (kept in {pw_file})")
+    if "nộp báo cáo" in urls and "superset" in urls:
+        _print_upload_login(cfg)
     print("  Warehouse: `.venv/bin/ioc warehouse url` prints the psql URL.")
+
+
+def _print_upload_login(cfg: settings_mod.Settings) -> None:
+    """The account a commune's staff use on the upload page: with the demo world, a demo
+    commune account (made now); otherwise how the data team makes one."""
+    from ioc.demo.accounts import ensure_demo_account
+
+    try:
+        account = ensure_demo_account(cfg)
+    except Exception as exc:  # the demo account is a convenience: never stop the stack for it
+        print(f"  (demo commune account not made: {exc})")
+        account = None
+    if account is not None:
+        print(f"  Nộp báo cáo login (demo, {account.role}): {account.username} / "
+              f"{account.password}")
+    else:
+        print("  Nộp báo cáo: commune staff log in with their Superset account (one commune "
+              "role): `.venv/bin/ioc superset add-user NAME --role ROLE`")
 
 
 def _pin_today(args) -> settings_mod.Settings:

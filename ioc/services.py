@@ -177,9 +177,9 @@ def start_watcher(settings: Settings) -> None:
 
 
 def up(settings: Settings | None = None, *, orchestration: bool = True) -> dict[str, str]:
-    """Warehouse, demo agency API (when configured), Superset, and — unless `orchestration`
-    is False, for a caller that first runs the pipeline itself — Dagster and the intake
-    watcher, in the background."""
+    """Warehouse, demo agency API (when configured), Superset, the upload page, and — unless
+    `orchestration` is False, for a caller that first runs the pipeline itself — Dagster and
+    the intake watcher, in the background."""
     from ioc import warehouse
 
     settings = settings or settings_mod.load()
@@ -246,4 +246,4 @@ class _Hook:
 
 
 # Modules exposing service_up(settings) -> {name: url} and service_down(settings) -> [names].
-SERVICE_HOOKS = [_Hook("ioc.demo.service"), _Hook("ioc.bi.service")]
+SERVICE_HOOKS = [_Hook("ioc.demo.service"), _Hook("ioc.bi.service"), _Hook("ioc.upload.service")]

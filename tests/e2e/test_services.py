@@ -2,9 +2,9 @@
 no sbin), a fresh IOC_HOME, nothing prepared. Dagster's code location must load (sensors and
 schedules running), a good and a broken report dropped into the intake folders must both get
 their answers, the good report's values must reach its mart, every ingest must show in
-Dagster, and `make down` must leave nothing running. Then the stack is stopped and started
-again; `make faults` does it three more times in a row (start-up used to fail one time in three
-on a Superset call made while its workers were booting).
+Dagster, the upload page must answer, and `make down` must leave nothing running. Then the
+stack is stopped and started again; `make faults` does it three more times in a row (start-up
+used to fail one time in three on a Superset call made while its workers were booting).
 
 No time limit is asserted here: how fast the answers come is measured by `make bench`.
 """
@@ -54,6 +54,10 @@ class Stack:
     @property
     def superset(self) -> str:
         return f"http://127.0.0.1:{self.env['IOC_SUPERSET_PORT']}"
+
+    @property
+    def upload(self) -> str:
+        return f"http://127.0.0.1:{self.env['IOC_UPLOAD_PORT']}"
 
     def make(self, target: str, timeout: float = 1500) -> subprocess.CompletedProcess:
         return subprocess.run(["make", target], cwd=PROJECT_ROOT, env=self.env, text=True,
@@ -135,6 +139,7 @@ def stack() -> Iterator[Stack]:
         "IOC_SUPERSET_PORT": str(_free_port()),
         "IOC_DAGSTER_PORT": str(_free_port()),
         "IOC_DEMO_API_PORT": str(_free_port()),
+        "IOC_UPLOAD_PORT": str(_free_port()),
     }
     s = Stack(home, env)
     try:
@@ -154,6 +159,8 @@ def test_make_up_answers_dropped_reports_and_builds_their_mart(stack: Stack) -> 
     for name in ("intake_sensor", "intake_marts_sensor", "nightly_schedule"):
         assert automation.get(name) == "RUNNING", automation
     assert httpx.get(f"{stack.superset}/health", timeout=10).status_code == 200
+    login = httpx.get(f"{stack.upload}/dang-nhap", timeout=10)  # the upload page
+    assert login.status_code == 200 and "Đăng nhập" in login.text
 
     intake = stack.home / "intake"
     good = intake / "xa-hiep-thuan" / GOOD.name
@@ -209,6 +216,7 @@ def _restart(stack: Stack, times: int) -> None:
         assert up.returncode == 0, f"attempt {attempt}:\n{up.stdout[-3000:]}{up.stderr[-3000:]}"
         _location(stack)
         assert httpx.get(f"{stack.superset}/health", timeout=10).status_code == 200
+        assert httpx.get(f"{stack.upload}/health", timeout=10).status_code == 200
         assert _automation(stack).get("intake_marts_sensor") == "RUNNING"
 
 
