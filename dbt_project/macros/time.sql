@@ -18,6 +18,8 @@
 {% macro as_of_date() -%}
     {%- if var('as_of_date', '') -%}
         date '{{ var("as_of_date") }}'
+    {%- elif var('clock_at', '') -%}
+        {{ local_date("timestamptz '" ~ var('clock_at') ~ "'") }}
     {%- else -%}
         (now() at time zone 'Asia/Ho_Chi_Minh')::date
     {%- endif -%}
@@ -26,9 +28,12 @@
 {#- The platform's clock as a moment: `now()`; when `as_of_date` pins "today" (replays,
     tests, the demo's IOC_TODAY), the end of that day (23:59:59, Vietnam) — everything of the
     day counts, as a report that arrived that morning — or now, if that is earlier (today
-    itself is known only up to now). -#}
+    itself is known only up to now). `--vars '{clock_at: <ISO moment>}'` sets the clock to that
+    exact moment (`ioc rebuild` judges a rebuilt warehouse at the live marts' moment). -#}
 {% macro clock_moment() -%}
-    {%- if var('as_of_date', '') -%}
+    {%- if var('clock_at', '') -%}
+        timestamptz '{{ var("clock_at") }}'
+    {%- elif var('as_of_date', '') -%}
         least(now(), {{ day_end_ts("date '" ~ var('as_of_date') ~ "'") }})
     {%- else -%}
         now()

@@ -19,6 +19,7 @@ Exit code of the command: 0 when everything is the same, 3 when something differ
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import time
@@ -34,10 +35,12 @@ from ioc import settings as settings_mod
 from ioc import warehouse
 
 SCRATCH_COMMENT = "ioc rebuild scratch database"
-# columns that record when or in which order rows were loaded, not what they say
+# columns that record when or in which order rows were loaded, not what they say; and the
+# moment a mart was judged at (its build's `now()`, seconds apart from one mart to the next: the
+# rebuilt marts are judged at the live KPI mart's clock, see same_moments)
 VOLATILE = frozenset({"file_id", "current_file_id", "superseded_by", "duplicate_of",
                       "_loaded_at", "processed_at", "seen_at", "last_run_at", "records_total",
-                      "last_stats", "last_error", "last_status"})
+                      "last_stats", "last_error", "last_status", "as_of", "clock_at"})
 
 
 class RebuildError(RuntimeError):
@@ -58,6 +61,7 @@ class RebuildReport:
     agency_differences: list[str] = field(default_factory=list)
     mart_differences: list[str] = field(default_factory=list)
     marts_compared: int = 0
+    clock_at: str | None = None  # the live marts' clock the rebuilt marts were judged at
     timings: dict[str, float] = field(default_factory=dict)
     compared: bool = True
 
@@ -92,7 +96,9 @@ class RebuildReport:
                         out.append(f"  raw_intake.{table}: {n} dòng chỉ có ở bản dựng lại")
             out += [f"  raw_agency khác: {d}" for d in self.agency_differences]
             out += [f"  mart khác: {d}" for d in self.mart_differences]
-            out.append(f"  {self.marts_compared} bảng mart đã so sánh từng dòng")
+            out.append(f"  {self.marts_compared} bảng mart đã so sánh từng dòng"
+                       + (f", đánh giá tại cùng thời điểm với kho đang chạy ({self.clock_at})"
+                          if self.clock_at else ""))
             out.append("  KẾT QUẢ: giống hệt kho đang chạy" if self.same
                        else "  KẾT QUẢ: CÓ KHÁC BIỆT (xem trên)")
         if self.kept:
@@ -155,6 +161,35 @@ def _has_intake_rows(url: str) -> bool:
             return False
         return conn.execute("select exists (select 1 from raw_intake.file_manifest)"
                             ).fetchone()[0]
+
+
+# --- the moments the live marts were judged at ---------------------------------------------------
+
+def same_moments(live_url: str, target_url: str) -> str | None:
+    """Give the rebuilt warehouse the live one's moments, so its marts are judged as the live
+    marts were: each agency resource's last pull (`sync_state`'s times, which are bookkeeping,
+    not data) and the clock of the live KPI mart's build (the newest as-of moment A in
+    `mart_tong_quan.fct_kpi_thang`; the report forms' A is the clock). Returns the clock as an
+    ISO moment, or None when the live warehouse has no KPI mart (the rebuild then runs on its
+    own clock)."""
+    with psycopg.connect(live_url) as conn:
+        pulls = conn.execute(
+            "select resource, watermark, last_run_at, last_status from raw_agency.sync_state"
+        ).fetchall() if _exists(conn, "raw_agency.sync_state") else []
+        clock = conn.execute(
+            "select max(as_of) from mart_tong_quan.fct_kpi_thang"
+        ).fetchone()[0] if _exists(conn, "mart_tong_quan.fct_kpi_thang") else None
+    if pulls:
+        with psycopg.connect(target_url, autocommit=True) as conn:
+            for resource, watermark, last_run_at, last_status in pulls:
+                conn.execute("update raw_agency.sync_state set watermark = %s, last_run_at = %s,"
+                             " last_status = %s where resource = %s",
+                             (watermark, last_run_at, last_status, resource))
+    return clock.isoformat() if clock else None
+
+
+def _exists(conn: psycopg.Connection, relation: str) -> bool:
+    return conn.execute("select to_regclass(%s) is not null", (relation,)).fetchone()[0]
 
 
 # --- dbt on another database ---------------------------------------------------------------------
@@ -278,8 +313,14 @@ def rebuild(settings: settings_mod.Settings | None = None, *, target: str | None
         if dbt:
             say("  dbt seed + run…")
             t = time.monotonic()
+            run_args = ["run", "--quiet"]
+            if report.compared:
+                # judged at the live marts' moments, or every status "at A" would differ
+                report.clock_at = same_moments(live_url, target_url)
+                if report.clock_at:
+                    run_args += ["--vars", json.dumps({"clock_at": report.clock_at})]
             run_dbt(target_url, settings, "seed", "--quiet")
-            run_dbt(target_url, settings, "run", "--quiet")
+            run_dbt(target_url, settings, *run_args)
             timings["dbt"] = round(time.monotonic() - t, 2)
         if report.compared:
             say("  so sánh từng dòng với kho đang chạy…")
