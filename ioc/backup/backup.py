@@ -400,6 +400,21 @@ def _platform_version() -> str:
         return "unknown"
 
 
+def timed_steps(timings: dict[str, float], say: Callable[[str], None]
+                ) -> Callable[[str], contextlib.AbstractContextManager[None]]:
+    """`with step(name):` says the step's name and records its seconds in `timings` (also
+    when it fails)."""
+    @contextlib.contextmanager
+    def step(name: str) -> Iterator[None]:
+        started = time.monotonic()
+        say(f"  {name}…")
+        try:
+            yield
+        finally:
+            timings[name] = round(time.monotonic() - started, 2)
+    return step
+
+
 def run(settings: settings_mod.Settings | None = None, config: BackupConfig | None = None, *,
         prune: bool = True, now: datetime | None = None,
         progress: Callable[[str], None] | None = None) -> BackupResult:
@@ -412,15 +427,7 @@ def run(settings: settings_mod.Settings | None = None, config: BackupConfig | No
     timings: dict[str, float] = {}
     warnings: list[str] = []
 
-    def step(name: str):
-        class _Step:
-            def __enter__(self_inner):
-                self_inner.t = time.monotonic()
-                say(f"  {name}…")
-
-            def __exit__(self_inner, *exc):
-                timings[name] = round(time.monotonic() - self_inner.t, 2)
-        return _Step()
+    step = timed_steps(timings, say)
 
     target = config.target
     with target_lock(target):

@@ -261,15 +261,7 @@ def restore(backup: str | Path, settings: settings_mod.Settings | None = None, *
                            "dùng --secrets regenerate")
     keep_secrets = has_secrets and secrets != "regenerate"
 
-    def step(name: str):
-        class _Step:
-            def __enter__(self_inner):
-                self_inner.t = time.monotonic()
-                say(f"  {name}…")
-
-            def __exit__(self_inner, *exc):
-                timings[name] = round(time.monotonic() - self_inner.t, 2)
-        return _Step()
+    step = backup_mod.timed_steps(timings, say)
 
     settings.home.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="restore-", dir=settings.home))
