@@ -30,12 +30,16 @@ intake_job = dg.define_asset_job(
     description="Nạp các tệp mới trong thư mục tiếp nhận và làm mới các bảng phụ thuộc.",
 )
 
+_VIEWS = dg.AssetSelection.assets(*view_keys())
+_TABLES = dg.AssetSelection.assets(*INTAKE_KEYS).downstream(include_self=False) - _VIEWS
+
 intake_marts_job = dg.define_asset_job(
     "intake_marts_job",
-    # the tables downstream of the raw intake tables, and their tests; the views between
-    # them are definitions, already in place, so they are not rebuilt
-    selection=dg.AssetSelection.assets(*INTAKE_KEYS).downstream(include_self=False)
-    - dg.AssetSelection.assets(*view_keys()),
+    # the tables downstream of the raw intake tables, and their tests; the views between them
+    # are definitions, already in place, so they are not rebuilt — but a view that reads one
+    # of those tables is: dbt replaces a table by dropping the old one with CASCADE, which
+    # drops the views over it (the KPI mart's int_kpi__phan_so reads the domain marts)
+    selection=_TABLES | (_TABLES.downstream(include_self=False) & _VIEWS),
     description="Làm mới các bảng dữ liệu dựng từ báo cáo vừa nạp (sau mỗi lượt tiếp nhận).",
     # one process: its steps (dbt, then the checks) would otherwise each start a new
     # process and load the code location again — seconds a waiting commune feels

@@ -26,6 +26,26 @@ def test_dbt_sources_are_wired_to_the_intake_assets() -> None:
     assert dg.AssetKey(["raw_intake", "ktxh01_value"]) in graph.get(staging).parent_keys
 
 
+def test_intake_marts_job_rebuilds_every_view_over_a_table_it_rebuilds() -> None:
+    """dbt replaces a table by dropping the old one with CASCADE: a view over it is gone until
+    rebuilt. So the job that follows each intake must rebuild every view downstream of a table
+    it rebuilds (the KPI mart's int_kpi__phan_so reads the domain marts), and may skip only
+    views that read no rebuilt table."""
+    from orchestration.dbt.assets import view_keys
+    from orchestration.intake.sensors import intake_marts_job
+
+    graph = defs.resolve_asset_graph()
+    selected = intake_marts_job.selection.resolve(graph)
+    views = set(view_keys())
+    tables = selected - views
+    assert dg.AssetKey(["mart_kinh_te_xa_hoi", "fct_chi_tieu_thang"]) in tables
+    assert dg.AssetKey(["mart_tong_quan", "fct_kpi_thang"]) in tables
+    over_tables = {child for key in tables for child in graph.get(key).child_keys} & views
+    assert dg.AssetKey(["intermediate", "int_kpi__phan_so"]) in over_tables
+    assert over_tables <= selected, sorted(k.to_user_string() for k in over_tables - selected)
+    assert views - selected, "views that read no rebuilt table are still skipped"
+
+
 def test_nightly_schedule_runs_at_one_in_vietnam() -> None:
     assert nightly_schedule.cron_schedule == "0 1 * * *"
     assert nightly_schedule.execution_timezone == "Asia/Ho_Chi_Minh"
