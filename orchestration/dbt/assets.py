@@ -84,15 +84,18 @@ def view_keys() -> list[dg.AssetKey]:
             if spec.metadata.get("dagster-dbt/materialization_type") == "view"]
 
 
-def missing_relations(conninfo: str) -> list[str]:
+def missing_relations(conninfo: str, *, views: bool = True) -> list[str]:
     """Models and seeds of the manifest that the warehouse does not hold (yet): on a fresh
-    install every one, after a complete build none."""
+    install every one, after a complete build none. `views=False` asks for tables and seeds
+    only: a view over a table that a running build is replacing is gone for a moment (dbt
+    drops the old table with CASCADE and recreates the view afterwards)."""
     manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    skipped = {"ephemeral"} if views else {"ephemeral", "view"}
     wanted = sorted(
         f"{node['schema']}.{node.get('alias') or node['name']}"
         for node in manifest["nodes"].values()
         if node["resource_type"] in ("model", "seed")
-        and node["config"].get("materialized") != "ephemeral")
+        and node["config"].get("materialized") not in skipped)
     with psycopg.connect(conninfo) as conn:
         found = {r[0] for r in conn.execute(
             "select n.nspname || '.' || c.relname from pg_class c "
