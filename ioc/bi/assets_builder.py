@@ -87,8 +87,89 @@ def load_spec(spec_dir: Path = SPEC_DIR, catalogue: Catalogue | None = None) -> 
                     raise SpecError(f"{path.name}: {section}.{key} is defined twice")
                 target[key] = value
     apply_catalogue(spec, catalogue or load_catalogue())
+    apply_links(spec)
     validate(spec)
     return spec
+
+
+# --- links to another dashboard (issue 18) ----------------------------------------------
+#
+# A dataset column may be written `link: {dashboard, text, filters}` instead of `sql`: the
+# builder turns it into a calculated column whose value is an HTML link to another dashboard
+# with native filters applied through the URL (`?native_filters=<rison data mask>`, which
+# Superset 6 reads on load and then replaces with its own `native_filters_key`, so the
+# browser's Back returns to the page the link was on). Tables showing such a column render
+# HTML. `dashboard` is a slug, or `{column, map: {value: slug}}` to pick it per row;
+# `filters` maps a filter name of the target dashboard to a SQL expression of the row (a
+# NULL value leaves that filter out); `time: <date column>` applies the target's time
+# filter to the row's month. The filter ids come from the target's spec, so a link breaks
+# the build, not the page, when a filter is renamed.
+
+
+def _rison_string_sql(expr: str) -> str:
+    """SQL: a rison string literal of `expr`, escaped for a URL inside an HTML attribute."""
+    escaped = f"replace(replace(({expr})::text, '!', '!!'), '''', '!''')"
+    for char, code in (("%", "%25"), ("&", "%26"), ("#", "%23"), ("+", "%2B"), ('"', "%22"),
+                       ("<", "%3C"), (">", "%3E")):
+        escaped = f"replace({escaped}, '{char}', '{code}')"
+    return f"'''' || {escaped} || ''''"
+
+
+def _link_href_sql(slug: str, link: dict, spec: Spec) -> str:
+    dash = spec.dashboards.get(slug)
+    if dash is None:
+        raise SpecError(f"link to unknown dashboard {slug!r}")
+    by_name = {flt["name"]: flt for flt in dash.get("filters") or []}
+    parts = []
+    for name, expr in (link.get("filters") or {}).items():
+        flt = by_name.get(name)
+        if flt is None or flt["type"] != "select":
+            raise SpecError(f"link to {slug}: no select filter {name!r}")
+        fid = _filter_id(slug, name)
+        value = _rison_string_sql(expr)
+        parts.append(
+            f"CASE WHEN ({expr}) IS NULL THEN '' ELSE '{fid}:(id:{fid},extraFormData:(filters:!("
+            f"(col:{flt['column']},op:IN,val:!(' || {value} || ')))),filterState:(value:!(' || "
+            f"{value} || ')))' END"
+        )
+    if link.get("time") and slug not in (link.get("no_time") or []):
+        (name,) = [f["name"] for f in dash.get("filters") or [] if f["type"] == "time"]
+        fid = _filter_id(slug, name)
+        col = link["time"]
+        rng = (f"'''' || to_char({col}, 'YYYY-MM-DD') || ' : ' || "
+               f"to_char({col} + interval '1 month', 'YYYY-MM-DD') || ''''")
+        parts.append(
+            f"CASE WHEN {col} IS NULL THEN '' ELSE '{fid}:(id:{fid},extraFormData:(time_range:' "
+            f"|| {rng} || '),filterState:(value:' || {rng} || '))' END"
+        )
+    # rison objects need commas only between members: join the non-empty parts
+    joined = "concat_ws(',', " + ", ".join(f"NULLIF({p}, '')" for p in parts) + ")"
+    return f"'/superset/dashboard/{slug}/?native_filters=(' || {joined} || ')'"
+
+
+def link_sql(link: dict, spec: Spec) -> str:
+    text = str(link.get("text", "Xem")).replace("'", "''")
+    target = link["dashboard"]
+    if isinstance(target, str):
+        href = _link_href_sql(target, link, spec)
+    else:
+        whens = " ".join(
+            f"WHEN '{value}' THEN {_link_href_sql(slug, link, spec)}"
+            for value, slug in target["map"].items()
+        )
+        href = f"CASE {target['column']} {whens} END"
+    return f"'<a href=\"' || {href} || '\">{text}</a>'"
+
+
+def apply_links(spec: Spec) -> None:
+    for key, ds in spec.datasets.items():
+        for name, col in (ds.get("columns") or {}).items():
+            if "link" in col:
+                if "sql" in col:
+                    raise SpecError(f"datasets.{key}.{name}: `link` and `sql` both given")
+                col["sql"] = link_sql(col["link"], spec)
+                col.setdefault("type", "TEXT")
+                col.setdefault("groupby", True)
 
 
 # --- the KPI catalogue --------------------------------------------------------------------
@@ -534,7 +615,9 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
     params = {
         **_common_params(ds, chart, "table"),
         "all_columns": cols if raw else [],
-        "allow_render_html": False,
+        # HTML only where a column is a link (apply_links): cells are sanitised by Superset
+        "allow_render_html": any(
+            "link" in (ds.get("columns") or {}).get(name, {}) for name in cols),
         "allow_rearrange_columns": False,
         "color_pn": True,
         "column_config": column_config,
