@@ -40,6 +40,9 @@ def _sibling(name: str):
 
 
 ioc_identity = _sibling("ioc_identity")
+# issue 18: /ioc/tep-goc/... sends the data team to the upload page's download of an original
+ioc_links = _sibling("ioc_links")
+BLUEPRINTS = [ioc_links.blueprint]
 
 
 def _secret_key() -> str:

@@ -617,7 +617,8 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         "all_columns": cols if raw else [],
         # HTML only where a column is a link (apply_links): cells are sanitised by Superset
         "allow_render_html": any(
-            "link" in (ds.get("columns") or {}).get(name, {}) for name in cols),
+            "link" in (ds.get("columns") or {}).get(name, {})
+            or (ds.get("columns") or {}).get(name, {}).get("html") for name in cols),
         "allow_rearrange_columns": False,
         "color_pn": True,
         "column_config": column_config,

@@ -75,7 +75,9 @@ def metadata_url(settings: Settings) -> str | None:
 # Variables of the caller's environment Superset may see, besides `childenv.BASE_NAMES`
 # and those `superset_env` sets. Anything else (IOC_WAREHOUSE_URL, IOC_AGENCY_API_TOKEN,
 # IOC_DBT_PASSWORD, ...) is left behind.
-PASSED_ON = ("SUPERSET_SECRET_KEY", "IOC_SUPERSET_WORKERS", "SSL_CERT_FILE", "IOC_APP_NAME")
+PASSED_ON = ("SUPERSET_SECRET_KEY", "IOC_SUPERSET_WORKERS", "SSL_CERT_FILE", "IOC_APP_NAME",
+             # the upload page's address, for links to archived originals (superset/ioc_links.py)
+             "IOC_UPLOAD_URL", "IOC_UPLOAD_PORT")
 
 
 def superset_env(settings: Settings) -> dict[str, str]:

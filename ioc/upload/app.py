@@ -23,6 +23,7 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+import re
 import secrets
 import threading
 import time
@@ -38,10 +39,17 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ingest.intake.archive import archive_path
 from ingest.intake.reference import org_units
 from ingest.template import (
     XLSX_MIME,
@@ -88,6 +96,7 @@ class PageConfig:
     session_idle_s: float
     app_name: str
     max_files_per_hour: int = 60
+    archive_dir: Path | None = None  # the intake's archive: originals for the data team
 
     @classmethod
     def load(cls) -> PageConfig:
@@ -108,6 +117,7 @@ class PageConfig:
             session_idle_s=float(os.environ.get("IOC_UPLOAD_SESSION_MINUTES") or 60) * 60,
             app_name=name,
             max_files_per_hour=int(os.environ.get("IOC_UPLOAD_MAX_FILES_PER_HOUR") or 60),
+            archive_dir=s.archive_dir,
         )
 
 
@@ -485,6 +495,41 @@ class Page:
         return Response(blank.data, media_type=XLSX_MIME, headers={
             "Content-Disposition": f'attachment; filename="{blank.filename}"'})
 
+    async def original(self, request: Request) -> Response:
+        """An archived original, for the data team only (issue 18): the report rows behind a
+        figure (Superset, mart_bao_cao.fct_dong_bao_cao) link here by the file's archive name
+        (its SHA-256 and extension). Roles are asked from Superset at every download."""
+        session = self.session(request)
+        if session is None:
+            return _to_login(request)
+        roles = await self.superset.roles(session.tokens)
+        if not set(roles) & ORIGINAL_ROLES:
+            log.warning("refused: %s (%s) asked for an original", session.username, roles)
+            raise Refused(403, "Chỉ nhóm dữ liệu được tải tệp gốc đã lưu trữ. Số liệu của tệp "
+                               "xem ở bảng Nguồn số liệu trên dashboard.")
+        name = request.path_params["name"]
+        match = ARCHIVE_NAME.fullmatch(name)
+        stored = (archive_path(self.config.archive_dir, match["digest"], match["ext"] or "")
+                  if match and self.config.archive_dir else None)
+        if stored is None or not stored.is_file():
+            raise Refused(404, "Không có tệp này trong kho lưu trữ.")
+        shown = _download_name(request.query_params.get("ten") or "", name)
+        log.info("original: %s took %s (%s)", session.username, name, shown)
+        return FileResponse(stored, media_type="application/octet-stream", headers={
+            "Content-Disposition": "attachment; filename*=UTF-8''" + quote(shown, safe="")})
+
+
+# who may download archived originals: the data team and Admin (superset/policies/roles.yaml)
+ORIGINAL_ROLES = {"Admin", "Nhóm dữ liệu"}
+ARCHIVE_NAME = re.compile(r"(?P<digest>[0-9a-f]{64})(?P<ext>\.[a-z0-9]{1,10})?")
+
+
+def _download_name(wanted: str, fallback: str) -> str:
+    """The name the file had when sent (from the link), reduced to a plain file name."""
+    name = wanted.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>:|?*')
+    return name[:200] or fallback
+
 
 def _size(n: int) -> str:
     if n < 1024:
@@ -596,6 +641,7 @@ def create_app(config: PageConfig | None = None) -> Starlette:
         Route("/don-vi/{unit}/nop", guarded(page.upload), methods=["POST"]),
         Route("/don-vi/{unit}/tep/{rel:path}", guarded(page.file_page)),
         Route("/don-vi/{unit}/bieu-mau/{form}", guarded(page.template)),
+        Route("/tep-goc/{name}", guarded(page.original)),
         Mount("/tai-nguyen", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)])

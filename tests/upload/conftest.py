@@ -38,6 +38,7 @@ USERS = {
     "hai-xa": ["Xã Hiệp Đức", "Xã Việt An"],
     "can-bo-phuoc-tra": ["Xã Phước Trà (từ 01/07/2025)"],  # the login throttling test's
     "can-bo-song-tra": ["Xã Sông Trà"],  # the upload quota test's
+    "nhom-du-lieu": ["Nhóm dữ liệu"],  # downloads archived originals (issue 18)
 }
 MAX_FILES_PER_HOUR = 6
 

@@ -246,3 +246,41 @@ def test_the_demo_world_has_a_commune_account_for_the_page(upload_stack: UploadS
     assert secret.read_text().strip() == account.password and secret.stat().st_mode & 0o077 == 0
     assert visitor.login(account.username, account.password).status_code == 303
     assert visitor.http.get("/").headers["location"] == "/don-vi/xa-hiep-duc"
+
+
+def test_only_the_data_team_downloads_an_archived_original(upload_stack: UploadStack) -> None:
+    """The report rows behind a figure link to the original in the archive (issue 18): the
+    data team gets the bytes under the name it was sent with; leaders and communes get a
+    refusal, a visitor the login page; names that are not archive names are not looked up."""
+    import hashlib
+
+    from ingest.intake.archive import archive_bytes
+
+    data = b"ban goc cua mot bao cao"
+    digest = hashlib.sha256(data).hexdigest()
+    archive_bytes(data, digest, ".xlsx", upload_stack.archive)
+    path = f"/tep-goc/{digest}.xlsx?ten=KTXH-01%20th%C3%A1ng%208.xlsx"
+    stranger = httpx.get(upload_stack.url + path, follow_redirects=False)
+    assert stranger.status_code == 303 and "/dang-nhap" in stranger.headers["location"]
+    for username in ("lanh-dao", "can-bo-hiep-duc"):
+        v = Visitor(upload_stack.url)
+        try:
+            assert v.login(username).status_code == 303
+            resp = v.http.get(path)
+            assert resp.status_code == 403 and "nhóm dữ liệu" in resp.text, username
+            assert data not in resp.content
+        finally:
+            v.close()
+    v = Visitor(upload_stack.url)
+    try:
+        assert v.login("nhom-du-lieu").status_code == 303
+        resp = v.http.get(path)
+        assert resp.status_code == 200 and resp.content == data
+        assert "filename*=UTF-8''KTXH-01%20th%C3%A1ng%208.xlsx" in resp.headers[
+            "content-disposition"]
+        for bad in ("../../etc/passwd", digest, f"{digest}.xlsx.." , "A" * 64 + ".xlsx",
+                    hashlib.sha256(b"khong co").hexdigest() + ".xlsx"):
+            assert v.http.get(f"/tep-goc/{bad}").status_code == 404, bad
+    finally:
+        v.close()
+    assert "original: nhom-du-lieu took" in upload_stack.page_log()

@@ -92,6 +92,9 @@ final as (
         files.period::text as period,
         date_trunc('month', files.period_end)::date as period_month,
         regexp_replace(files.original_path, '^.*[\\/]', '')::text as file_name,
+        -- the archived original's name in the archive (SHA-256 + extension), for the data
+        -- team's download through the upload page
+        regexp_replace(files.archive_path, '^.*[\\/]', '')::text as archive_name,
         files.version::int as version,
         coalesce(files.is_current, false)::boolean as is_current,
         files.arrived_at::timestamptz as arrived_at,
