@@ -1,0 +1,173 @@
+"""From the overview down to one case, in a real browser (issue 18, item 5).
+
+For each of the six domains, as a district leader and as a commune's officer: the overview
+opened on a unit (and, for the commune, the view of history it can read) → the link of the
+domain's KPI row in *Bảng chỉ số chính* → the domain dashboard, opened with the same view,
+area, unit and month already applied (its charts ask for that unit) → the unit's case list
+(dossiers, documents, feedback) or, for report forms, the report rows behind its figures →
+one case or report row, of that unit. The first link is clicked and the browser's Back must
+bring the overview back; the others are followed by their address (the same link, without
+reloading the overview each time). Screenshots: `test-artifacts/superset/duong-di/`.
+
+One Chromium (the browser fixture of test_browser.py), the session's Superset and marts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import quote, unquote
+
+import pytest
+from test_browser import (  # noqa: F401  (browser: the shared Chromium fixture)
+    ARTIFACTS,
+    _login,
+    _wait_for_charts,
+    browser,
+)
+
+from ioc import warehouse
+from ioc.bi import assets_builder, users
+
+pytestmark = pytest.mark.superset
+
+PATHS = ARTIFACTS / "duong-di"
+
+# domain dashboard → (KPI whose overview row leads there, the list of cases or report rows
+# on it, and the warehouse table those rows come from with the column that names a row)
+DOMAINS = {
+    "hanh-chinh-cong": ("hcc_dung_han", "Danh sách hồ sơ", "mart_hanh_chinh_cong.fct_ho_so",
+                        "ma_ho_so"),
+    "quan-ly-van-ban": ("vb_dung_han", "Danh sách văn bản", "mart_van_ban.fct_van_ban",
+                        "so_ky_hieu"),
+    "phan-anh-kien-nghi": ("pakn_dung_han", "Danh sách phản ánh, kiến nghị",
+                           "mart_phan_anh_kien_nghi.fct_phan_anh", "ma_phan_anh"),
+    "kinh-te-xa-hoi": ("ktxh_ty_le_ho_ngheo", "Nguồn số liệu — từng dòng biểu KTXH-01",
+                       "mart_bao_cao.fct_dong_bao_cao", "file_name"),
+    "y-te": ("yt_ty_le_tiem_chung", "Nguồn số liệu — từng dòng biểu YT-01",
+             "mart_bao_cao.fct_dong_bao_cao", "file_name"),
+    "giao-duc": ("gd_ty_le_bo_hoc", "Nguồn số liệu — từng dòng biểu GD-01",
+                 "mart_bao_cao.fct_dong_bao_cao", "file_name"),
+}
+
+
+def _rison(value: str) -> str:
+    return "'" + value.replace("!", "!!").replace("'", "!'") + "'"
+
+
+def overview_url(unit: str, view: str) -> str:
+    """The overview with the view of history and a unit chosen (as a leader's bookmark)."""
+    spec = assets_builder.load_spec()
+    columns = {f["name"]: f.get("column") for f in spec.dashboards["tong-quan"]["filters"]}
+    parts = []
+    for name, value in (("Góc nhìn lịch sử", view), ("Đơn vị", unit)):
+        fid = assets_builder._filter_id("tong-quan", name)
+        parts.append(
+            f"{fid}:(id:{fid},extraFormData:(filters:!((col:{columns[name]},op:IN,"
+            f"val:!({_rison(value)})))),filterState:(value:!({_rison(value)})))"
+        )
+    return "/superset/dashboard/tong-quan/?native_filters=" + quote("(" + ",".join(parts) + ")",
+                                                                    safe="/():,!'")
+
+
+def _board(page):
+    return page.locator('[data-test="chart-grid-component"]').filter(
+        has_text="Bảng chỉ số chính")
+
+
+def _chart(page, title: str):
+    return page.locator('[data-test="chart-grid-component"]').filter(
+        has=page.get_by_text(title, exact=True))
+
+
+def _kpi_names(warehouse_settings) -> dict[str, str]:
+    with warehouse.connect(warehouse_settings) as conn:
+        rows = conn.execute(
+            "select distinct kpi_code, kpi_name from mart_tong_quan.fct_kpi_thang").fetchall()
+    return dict(rows)
+
+
+def _walk(page, base: str, who: str, unit: str, view: str, kpi_names: dict, conn) -> list[str]:
+    """Walk the six paths for one user; returns what was seen (for the failure message)."""
+    PATHS.mkdir(parents=True, exist_ok=True)
+    requests: list[dict] = []
+    page.on("request", lambda r: requests.append(json.loads(r.post_data))
+            if r.method == "POST" and "/api/v1/chart/data" in r.url else None)
+    overview = base + overview_url(unit, view)
+    page.goto(overview)
+    _wait_for_charts(page)
+    board = _board(page)
+    board.locator("table tbody tr").first.wait_for(state="visible")
+    page.screenshot(path=str(PATHS / f"{who}-0-tong-quan.png"), full_page=True)
+    links, hrefs = {}, {}
+    for slug, (kpi, *_rest) in DOMAINS.items():
+        row = board.locator("tbody tr").filter(has_text=kpi_names[kpi]).filter(has_text=unit)
+        assert row.count() >= 1, f"{who}: no row of {kpi_names[kpi]} for {unit} on the overview"
+        link = row.first.locator(f'a[href*="/superset/dashboard/{slug}/"]')
+        assert link.count() == 1, f"{who}: the {kpi} row has no link to {slug}"
+        links[slug], hrefs[slug] = link, link.get_attribute("href")
+    seen = []
+    for i, (slug, (_kpi, title, table, key)) in enumerate(DOMAINS.items()):
+        href = hrefs[slug]
+        requests.clear()
+        if i == 0:  # the real click, then the browser's Back
+            links[slug].click()
+        else:
+            page.goto(href if href.startswith("http") else base + href)
+        page.wait_for_url(re.compile(f"/superset/dashboard/{slug}/"))
+        page.locator('[data-test="dashboard-header-container"]').wait_for(state="visible")
+        cases = _chart(page, title)
+        cases.scroll_into_view_if_needed()
+        first = cases.locator("table tbody tr").first
+        first.wait_for(state="visible")
+        # the dashboard opened with the unit applied: its charts ask for that unit
+        wanted = {"col": "org_unit_name", "op": "IN", "val": [unit]}
+        asked = [q for body in requests for q in body.get("queries", [])
+                 if wanted in (q.get("filters") or [])]
+        assert asked, f"{who} → {slug}: no chart asked for {unit} ({unquote(href)[:300]})"
+        # every case or report row listed is the unit's, and the first one is in the mart
+        headers = [h.strip() for h in cases.locator("thead th").all_inner_texts()]
+        assert "Đơn vị" in headers, f"{title}: no column Đơn vị in {headers}"
+        nth = headers.index("Đơn vị") + 1
+        column = cases.locator(f"tbody tr td:nth-child({nth})")
+        units = {c.strip() for c in column.all_inner_texts()}
+        assert units == {unit}, f"{who} → {slug}: rows of {units}, expected only {unit}"
+        cells = [c.strip() for c in first.locator("td").all_inner_texts()]
+        found = conn.execute(
+            f"select count(*) from {table} where org_unit_name = %s and {key} = any(%s)",
+            (unit, cells)).fetchone()[0]
+        assert found >= 1, f"{who} → {slug}: first row {cells} is not a row of {table}"
+        first.scroll_into_view_if_needed()
+        page.screenshot(path=str(PATHS / f"{who}-{i + 1}-{slug}.png"))
+        seen.append(f"{slug}: {cells[:4]}")
+        if i == 0:
+            page.go_back()
+            page.wait_for_url(re.compile("/superset/dashboard/tong-quan/"))
+            _board(page).locator("table tbody tr").first.wait_for(state="visible")
+            assert _board(page).locator(f'a[href*="/superset/dashboard/{slug}/"]').count()
+    return seen
+
+
+@pytest.fixture(scope="module")
+def commune_of_today(admin) -> tuple[str, str]:
+    """An officer of Xã Hiệp Đức (formed on 2025-07-01). The session's `commune_user` is of a
+    commune that ended in 2025, and the overview's KPI board shows the latest month only."""
+    return "can-bo-xa-hiep-duc", users.ensure_user(admin, "can-bo-xa-hiep-duc", ["Xã Hiệp Đức"],
+                                                   last_name="Xã Hiệp Đức")
+
+
+def test_overview_to_one_case_for_every_domain_as_leader_and_commune(
+    browser, superset_server, leader_user, commune_of_today, warehouse_settings  # noqa: F811
+):
+    kpi_names = _kpi_names(warehouse_settings)
+    with warehouse.connect(warehouse_settings) as conn:
+        # the leader: today's structure, the commune formed on 2025-07-01
+        page = _login(browser, superset_server.url, *leader_user)
+        _walk(page, superset_server.url, "lanh-dao", "Xã Hiệp Đức", "Theo cấu trúc hiện nay",
+              kpi_names, conn)
+        page.context.close()
+        # an officer of that commune: its role reads its unit and the units merged into it
+        page = _login(browser, superset_server.url, *commune_of_today)
+        _walk(page, superset_server.url, "can-bo-xa", "Xã Hiệp Đức", "Theo cấu trúc hiện nay",
+              kpi_names, conn)
+        page.context.close()

@@ -1,0 +1,68 @@
+"""Link columns (issue 18): the SQL the builder writes, evaluated by PostgreSQL on hand-made
+rows, gives the address of the target dashboard with exactly the row's filters in rison;
+values that would break rison, the URL or the HTML attribute are escaped; a NULL leaves its
+filter out; a link naming a filter the target does not have fails the build."""
+
+from __future__ import annotations
+
+import pytest
+
+from ioc import warehouse
+from ioc.bi import assets_builder
+from ioc.bi.assets_builder import SpecError, _filter_id, link_sql
+
+
+def _select(fid: str, col: str, value: str) -> str:
+    return (f"{fid}:(id:{fid},extraFormData:(filters:!((col:{col},op:IN,val:!({value})))),"
+            f"filterState:(value:!({value})))")
+
+
+def _evaluate(settings, sql: str, row: dict) -> str:
+    """`sql` over one row of typed values (the expression's own % signs kept literal)."""
+    columns = ", ".join(f"%s::{kind} as {name}" for name, (kind, _v) in row.items())
+    query = f"select {sql.replace('%', '%%')} from (select {columns}) as r"
+    with warehouse.connect(settings) as conn:
+        return conn.execute(query, [value for _k, value in row.values()]).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return assets_builder.load_spec()
+
+
+def test_a_row_links_to_its_domain_with_its_view_area_unit_and_month(warehouse_settings, spec):
+    col = spec.datasets["fct_kpi_thang"]["columns"]["xem_linh_vuc"]
+    row = {"domain": ("text", "phan_anh_kien_nghi"),
+           "structure_view_name": ("text", "Theo cấu trúc hiện nay"),
+           "district_name": ("text", "Khu vực Hiệp Đức"),
+           "org_unit_name": ("text", "Xã O'Reilly & Co! #1 <b>"),
+           "unit_level": ("text", "don_vi"),
+           "period_month": ("date", "2025-08-01")}
+    html = _evaluate(warehouse_settings, col["sql"], row)
+    slug = "phan-anh-kien-nghi"
+    unit = "'Xã O!'Reilly %26 Co!! %231 %3Cb%3E'"
+    time_id = _filter_id(slug, "Kỳ báo cáo")
+    expected = (
+        f'<a href="/superset/dashboard/{slug}/?native_filters=('
+        + _select(_filter_id(slug, "Góc nhìn lịch sử"), "structure_view_name",
+                  "'Theo cấu trúc hiện nay'") + ","
+        + _select(_filter_id(slug, "Địa bàn"), "district_name", "'Khu vực Hiệp Đức'") + ","
+        + _select(_filter_id(slug, "Đơn vị"), "org_unit_name", unit) + ","
+        + f"{time_id}:(id:{time_id},extraFormData:(time_range:'2025-08-01 : 2025-09-01'),"
+          f"filterState:(value:'2025-08-01 : 2025-09-01'))"
+        + ')">Mở lĩnh vực →</a>'
+    )
+    assert html == expected
+    # an area's row: the area only; education keeps its own period (semesters)
+    row |= {"unit_level": ("text", "dia_ban"), "domain": ("text", "giao_duc")}
+    html = _evaluate(warehouse_settings, col["sql"], row)
+    assert "org_unit_name" not in html and "time_range" not in html
+    assert html.startswith('<a href="/superset/dashboard/giao-duc/?native_filters=(')
+    assert _filter_id("giao-duc", "Địa bàn") in html
+
+
+def test_a_link_to_a_filter_the_target_lacks_fails_the_build(spec):
+    with pytest.raises(SpecError, match="no select filter"):
+        link_sql({"dashboard": "y-te", "filters": {"Không có": "org_unit_name"}}, spec)
+    with pytest.raises(SpecError, match="unknown dashboard"):
+        link_sql({"dashboard": "khong-co", "filters": {}}, spec)
