@@ -66,3 +66,21 @@ def test_a_link_to_a_filter_the_target_lacks_fails_the_build(spec):
         link_sql({"dashboard": "y-te", "filters": {"Không có": "org_unit_name"}}, spec)
     with pytest.raises(SpecError, match="unknown dashboard"):
         link_sql({"dashboard": "khong-co", "filters": {}}, spec)
+
+
+def test_superset_sends_a_report_rows_original_link_on_to_the_upload_page(superset_server):
+    """`/ioc/tep-goc/<archive name>` (superset/ioc_links.py) redirects to the upload page,
+    which decides who downloads (tests/upload: only the data team); other names: 404."""
+    import re
+
+    import httpx
+
+    name = "ab" * 32 + ".xlsx"
+    resp = httpx.get(f"{superset_server.url}/ioc/tep-goc/{name}?ten=KTXH-01 08.xlsx",
+                     follow_redirects=False)
+    assert resp.status_code == 302
+    assert re.fullmatch(rf"http://127\.0\.0\.1:\d+/tep-goc/{name}\?ten=KTXH-01\+08\.xlsx",
+                        resp.headers["location"]), resp.headers["location"]
+    for bad in ("ab" * 32 + ".xlsx.exe.zip.tar.gz.x", "..%2F..%2Fetc%2Fpasswd", "AB" * 32):
+        assert httpx.get(f"{superset_server.url}/ioc/tep-goc/{bad}",
+                         follow_redirects=False).status_code == 404, bad
