@@ -129,28 +129,3 @@ def chain(*mutators):
                 mutator(app)
 
     return mutate
-
-
-def install_full_labels(app) -> None:
-    """Every column's and metric's label in the dataset data a dashboard loads.
-
-    To keep the payload small, Superset 6.1 sends a dashboard only the columns and metrics
-    its charts use (`SqlaTable.data_for_slices`), and the labels (`verbose_map`) of those
-    only; "drill to detail" lists every column of the dataset, so the others showed as
-    codes (`due_population`). The labels of all of them are added back (a few hundred
-    bytes); columns and metrics stay reduced. "__timestamp" is named in Vietnamese too.
-    """
-    from superset.connectors.sqla.models import SqlaTable
-
-    reduced = SqlaTable.data_for_slices
-    if getattr(reduced, "ioc_full_labels", False):
-        return
-
-    def data_for_slices(self, slices):
-        data = reduced(self, slices)
-        data["verbose_map"] = {**self.verbose_map, **data.get("verbose_map", {}),
-                               "__timestamp": "Thời gian"}
-        return data
-
-    data_for_slices.ioc_full_labels = True
-    SqlaTable.data_for_slices = data_for_slices

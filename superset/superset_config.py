@@ -190,7 +190,6 @@ BABEL_TRANSLATION_DIRECTORIES = f"translations;{IOC_HOME / 'superset' / 'transla
 FLASK_APP_MUTATOR = ioc_i18n.chain(
     FLASK_APP_MUTATOR,
     lambda app: ioc_i18n.install_language_pack(app, _LANGUAGE_PACKS),
-    ioc_i18n.install_full_labels,  # drill to detail: labels, not column codes
 )
 
 ROW_LIMIT = 50000

@@ -96,8 +96,10 @@ def test_the_check_finds_english_codes_and_english_numbers():
     )
     assert {(kind, text) for kind, text, _ in found} == {
         ("word", "Filters"),
+        ("word", "and"),
         ("word", "controls"),
         ("word", "entries"),
+        ("word", "per"),
         ("word", "page"),
         ("code", "hs_moi_tiep_nhan"),
         ("number", "2.35k"),
