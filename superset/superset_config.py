@@ -180,9 +180,20 @@ if _TODAY:
 DEFAULT_RELATIVE_START_TIME = _TODAY or "today"
 DEFAULT_RELATIVE_END_TIME = _TODAY or "today"
 
-# Superset ships no Vietnamese UI translation; keep the language menu off.
-BABEL_DEFAULT_LOCALE = "en"
-LANGUAGES: dict = {}
+# --- Language (issue 18) -------------------------------------------------------------------
+# Vietnamese, the only language (no language menu). Superset ships no Vietnamese: the
+# catalogue is this project's (superset/translations/vi/LC_MESSAGES/messages.po), compiled
+# under $IOC_HOME at start and served to the front end by `ioc_i18n.py` (docs/superset.md).
+ioc_i18n = _sibling("ioc_i18n")
+_LANGUAGE_PACKS = ioc_i18n.compile_catalogues(IOC_HOME / "superset" / "translations")
+BABEL_DEFAULT_LOCALE = "vi"
+LANGUAGES = {"vi": {"flag": "vn", "name": "Tiếng Việt"}}
+# Superset's own catalogues ("translations", relative to its package) first, then ours.
+BABEL_TRANSLATION_DIRECTORIES = f"translations;{IOC_HOME / 'superset' / 'translations'}"
+FLASK_APP_MUTATOR = ioc_i18n.chain(
+    FLASK_APP_MUTATOR,
+    lambda app: ioc_i18n.install_language_pack(app, _LANGUAGE_PACKS),
+)
 
 ROW_LIMIT = 50000
 SUPERSET_WEBSERVER_TIMEOUT = 120

@@ -601,6 +601,19 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
             column_config[name] = {"d3NumberFormat": col.get("format", NUMBER_FORMAT)}
         elif col.get("time_format"):
             column_config[name] = {"d3TimeFormat": col["time_format"]}
+        if raw and col.get("label"):
+            # the table's "search by" list names columns by this, else by their code
+            column_config.setdefault(name, {})["customColumnName"] = col["label"]
+    for metric in metrics:
+        # The metric's Vietnamese label and number format on the table itself: the drill-by
+        # modal rebuilds this table from the chart's params with a dataset that has no metric
+        # labels or formats (Superset 6.1's drill_info), which showed `hs_moi_tiep_nhan`
+        # and `5.36k` (issue 18).
+        label = ((ds.get("metrics") or {}).get(metric) or {}).get("label")
+        column_config[metric] = {
+            "d3NumberFormat": _metric_format(ds, metric),
+            **({"customColumnName": label} if label else {}),
+        }
     # Cells to colour, e.g. on-time rates below 80 % in red: [{column, op, value, color}]
     # with color one of Superset's tokens (colorError, colorWarning, colorSuccess).
     conditional = [

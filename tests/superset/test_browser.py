@@ -329,7 +329,8 @@ def test_a_table_row_cross_filters_the_dashboard_and_drills_by_unit(
 
     bodies.clear()
     table.locator("td", has_text="Đất đai").first.click(button="right")
-    drill_by = page.get_by_role("menuitem", name="Drill by").first
+    # by its menu id: its name is translated ("Xem theo", superset/translations)
+    drill_by = page.locator('[data-menu-id$="-drill-by-submenu"]:visible').first
     drill_by.hover()
     submenu = page.locator('[data-test="drill-by-submenu"]')
     try:  # the submenu opens on hover; when the pointer's move was missed, a click opens it
@@ -346,7 +347,7 @@ def test_a_table_row_cross_filters_the_dashboard_and_drills_by_unit(
         page.screenshot(path=str(ARTIFACTS / "hanh-chinh-cong-drill-by-menu.png"))
         menus = page.locator(".ant-dropdown-menu, [role=menu]").all_inner_texts()
         raise AssertionError(
-            f"no 'Đơn vị' in Drill by: {submenu.all_inner_texts()!r} (menus: {menus!r})"
+            f"no 'Đơn vị' in Xem theo: {submenu.all_inner_texts()!r} (menus: {menus!r})"
         ) from err
     # A click event on the item itself: the submenu opens beside a menu that sits at the
     # bottom of the viewport, and moving the pointer there crosses table cells that close it.
