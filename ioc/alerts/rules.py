@@ -152,11 +152,13 @@ MISSING = """
     order by org_unit_id, form_code, period
 """
 
-# the forms a unit still owes for a deadline: not received (an early report counts as sent)
-NOT_SENT_FOR_DUE_DATE = """
+# the forms a unit still owes for deadlines in (after, until]: not received (an early report
+# counts as sent)
+NOT_SENT_FOR_DUE_DATES = """
     select org_unit_id, org_unit_name, form_code, form_title, period, due_date
     from mart_bao_cao.fct_nop_bao_cao
-    where structure_view = 'as_reported' and received = 0 and due_date = %(due)s
+    where structure_view = 'as_reported' and received = 0
+      and due_date > %(after)s and due_date <= %(until)s
     order by org_unit_id, form_code, period
 """
 
@@ -280,9 +282,12 @@ def reminders(conninfo: str, settings: Settings,
         ahead = [row[0] for row in conn.execute(
             WORKING_DAYS_AHEAD, {"today": today, "n": cfg.working_days_before})]
         if working and working[0] and len(ahead) == cfg.working_days_before:
-            due = ahead[-1]
+            # the deadlines that fall after the (n-1)th working day ahead and up to the nth:
+            # a deadline on a weekend or holiday is reminded of on the working day that
+            # comes n working days before the next working day after it
+            after = ahead[-2] if len(ahead) > 1 else today
             for unit, name, form, title, period, due_date in conn.execute(
-                    NOT_SENT_FOR_DUE_DATE, {"due": due}):
+                    NOT_SENT_FOR_DUE_DATES, {"after": after, "until": ahead[-1]}):
                 out.append(Message(
                     key=f"nhac_truoc_han|{unit}|{period}|{form}",
                     rule="nhac_truoc_han", org_unit_id=unit, org_unit_name=name,
@@ -295,7 +300,8 @@ def reminders(conninfo: str, settings: Settings,
                 ))
         past_due = today - timedelta(days=cfg.days_after)
         for unit, name, form, title, period, due_date in conn.execute(
-                NOT_SENT_FOR_DUE_DATE, {"due": past_due}):
+                NOT_SENT_FOR_DUE_DATES, {"after": past_due - timedelta(days=1),
+                                         "until": past_due}):
             out.append(Message(
                 key=f"nhac_sau_han|{unit}|{period}|{form}",
                 rule="nhac_sau_han", org_unit_id=unit, org_unit_name=name,

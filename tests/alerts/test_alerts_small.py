@@ -96,6 +96,8 @@ REPORT_ROWS = [
     _report("xa-c", "KTXH-01", "2025-08", "2025-09-03", received=0, missing=0),
     _report("xa-c", "KTXH-01", "2025-08", "2025-09-03", received=0, missing=0,
             view="current_structure"),
+    # a deadline on Sunday 2025-10-05: reminded on Friday 2025-10-03
+    _report("xa-d", "YT-01", "2025-09", "2025-10-05", received=0, missing=0),
 ]
 
 
@@ -207,6 +209,11 @@ def test_reminders_reach_exactly_the_units_that_owe_the_report(small_marts, at):
              for m in rules.reminders(small_marts, at("2025-09-04"))}
     assert after == {("nhac_sau_han", "xa-b", "KTXH-01"), ("nhac_sau_han", "xa-c", "KTXH-01"),
                      ("nhac_truoc_han", "xa-b", "HCC-06")}
+    # a deadline on a Sunday: the Friday before, once
+    assert [(m.rule, m.org_unit_id) for m in rules.reminders(small_marts, at("2025-10-03"))] \
+        == [("nhac_truoc_han", "xa-d")]
+    assert rules.reminders(small_marts, at("2025-10-02")) == []
+    assert rules.reminders(small_marts, at("2025-10-04")) == []
     # 2025-09-06: one day after the HCC-06 deadline of 09-05; xa-a sent it
     assert {(m.rule, m.org_unit_id) for m in rules.reminders(small_marts, at("2025-09-06"))} \
         == {("nhac_sau_han", "xa-b")}
