@@ -10,6 +10,8 @@ import argparse
 
 
 def _run(args: argparse.Namespace) -> int:
+    import psycopg
+
     from ioc import settings as settings_mod
     from ioc import warehouse
     from ioc.alerts import catalogue, rules, send
@@ -28,6 +30,9 @@ def _run(args: argparse.Namespace) -> int:
         outcome = send.send(cfg, messages)
     except (catalogue.AlertCatalogueError, send.RecipientsError) as exc:
         print(exc)
+        return 2
+    except psycopg.errors.UndefinedTable as exc:
+        print(f"kho dữ liệu chưa có các bảng mart (chạy `ioc pipeline` trước): {exc}")
         return 2
     for key, channel, target in outcome.sent:
         print(f"đã gửi {key} ({channel}: {target})")

@@ -307,3 +307,22 @@ def test_a_recipients_file_with_an_unknown_key_is_refused(small_marts, at, tmp_p
     cfg = at("2025-09-10")
     with pytest.raises(send.RecipientsError, match=r"recipients\.0\.emails"):
         send.send(cfg, rules.alerts(small_marts, cfg))
+
+
+def test_the_command_line_shows_then_sends_once(small_marts, tmp_path, monkeypatch, capsys):
+    from ioc.cli import main
+
+    monkeypatch.setenv("IOC_WAREHOUSE_URL", small_marts)
+    monkeypatch.setenv("IOC_HOME", str(tmp_path / "cli-home"))
+    monkeypatch.setenv("IOC_TODAY", "2025-09-10")
+    for var in ("IOC_SMTP_HOST", send.RECIPIENTS_VAR, send.DRY_RUN_VAR):
+        monkeypatch.delenv(var, raising=False)
+    assert main(["alerts", "check"]) == 0
+    shown = capsys.readouterr().out
+    assert "5 thông báo (chưa gửi)" in shown and "Xã Bình Minh chưa nộp biểu HCC-06" in shown
+    assert not (tmp_path / "cli-home" / "outbox").exists()
+    assert main(["alerts", "send"]) == 0
+    assert "5 đã gửi, 0 đã gửi trước đó, 0 lỗi" in capsys.readouterr().out
+    assert main(["alerts", "send"]) == 0
+    assert "0 đã gửi, 5 đã gửi trước đó, 0 lỗi" in capsys.readouterr().out
+    assert len(list((tmp_path / "cli-home" / "outbox").rglob("*.eml"))) == 5
