@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "ioc.upload.cli",  # ioc template | upload-page
     "ioc.kpi.cli",  # ioc kpi build
     "ioc.backup.cli",  # ioc backup | restore | rebuild
+    "ioc.alerts.cli",  # ioc alerts check | send | reminders (issue 19)
 ]
 
 

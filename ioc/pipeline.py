@@ -208,7 +208,10 @@ def _serve(args) -> int:
         # would otherwise race the pipeline for the demo history's files.
         urls = services.up(cfg, orchestration=not run_first)
         if run_first:
-            run_pipeline()
+            # issue 19: the first load's alerts to the outbox / channels — the sensor that
+            # sends them after each load starts only after this run
+            if run_pipeline():
+                run_pipeline("thong_bao_job")
             for hook in services.SERVICE_HOOKS:
                 hook.refresh(cfg)
             urls.update(services.start_orchestration(cfg))

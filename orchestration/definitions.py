@@ -9,6 +9,12 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.agency.assets import agency_assets
+from orchestration.alerts.notify import (  # issue 19: alerts and reminders
+    nhac_nop_bao_cao_job,
+    nhac_nop_bao_cao_schedule,
+    thong_bao_job,
+    thong_bao_sau_khi_nap,
+)
 from orchestration.alerts.sensors import run_failure_alert
 from orchestration.backup.jobs import backup_job, backup_sensors
 from orchestration.dbt.assets import dbt_resource, ioc_dbt_assets
@@ -32,9 +38,11 @@ from orchestration.schedules import nightly_job, nightly_schedule
 defs = dg.Definitions(
     assets=[intake_files, *agency_assets, ioc_dbt_assets],
     asset_checks=[*form_rule_checks, *reporting_checks, *freshness_checks],
-    jobs=[nightly_job, intake_job, intake_marts_job, freshness_job, backup_job],
-    schedules=[nightly_schedule, freshness_schedule],
-    sensors=[intake_sensor, intake_marts_sensor, run_failure_alert, *backup_sensors],
+    jobs=[nightly_job, intake_job, intake_marts_job, freshness_job, backup_job,
+          thong_bao_job, nhac_nop_bao_cao_job],
+    schedules=[nightly_schedule, freshness_schedule, nhac_nop_bao_cao_schedule],
+    sensors=[intake_sensor, intake_marts_sensor, run_failure_alert, *backup_sensors,
+             thong_bao_sau_khi_nap],
     resources={
         "warehouse": WarehouseResource(),
         "intake": IntakeResource(),

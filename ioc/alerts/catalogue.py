@@ -1,0 +1,175 @@
+"""The alert catalogue: thresholds and reminders, declared once in `catalogue/alerts.yaml`.
+
+Typed like the KPI catalogue (ioc/kpi/catalogue.py): an unknown or misspelt key, a KPI the
+KPI catalogue does not declare, a duplicate code, … fail when the file loads, naming the file
+and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ioc.kpi import catalogue as kpi_catalogue
+from ioc.settings import PROJECT_ROOT
+
+CATALOGUE_FILE = PROJECT_ROOT / "catalogue" / "alerts.yaml"
+CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
+UNIT_ROLE = "don_vi"
+"""The recipient role meaning "the unit the message is about"."""
+
+
+class AlertCatalogueError(ValueError):
+    """The alert catalogue is malformed; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Rule(_Strict):
+    code: str
+    title: str  # Vietnamese: the message's subject
+    dashboard: str  # slug of the dashboard the message links to, filtered to the unit
+    to: list[str] = Field(min_length=1)  # recipient roles
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not CODE.match(value):
+            raise ValueError(f"a code is lower case letters, digits and _: {value!r}")
+        return value
+
+    @field_validator("dashboard")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(f"a dashboard slug is lower case letters, digits and -: {value!r}")
+        return value
+
+    @field_validator("to")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        for role in value:
+            if not CODE.match(role):
+                raise ValueError(f"a role is lower case letters, digits and _: {role!r}")
+        return value
+
+
+class KpiAbove(_Rule):
+    """A KPI above a threshold in a unit, in the KPI's latest displayed month."""
+
+    kind: Literal["chi_so_vuot_nguong"]
+    kpi: str
+    threshold: Decimal
+
+
+class BelowTarget(_Rule):
+    """A KPI below its target for `months` complete months running, in a unit."""
+
+    kind: Literal["duoi_muc_tieu"]
+    kpis: list[str] = Field(min_length=1)
+    months: int = Field(ge=1, le=12)
+
+
+class Outlier(_Rule):
+    """A value the outlier mart flags, in the last `within_months` months."""
+
+    kind: Literal["ngoai_le"]
+    direction: Literal["cao", "thap", "ca_hai"] = "cao"
+    within_months: int = Field(ge=1, le=12)
+
+
+class MissingReport(_Rule):
+    """A report not received `days_after_deadline` days after its deadline."""
+
+    kind: Literal["thieu_bao_cao"]
+    days_after_deadline: int = Field(ge=0)
+    within_days: int = Field(ge=1)
+
+
+Rule = Annotated[KpiAbove | BelowTarget | Outlier | MissingReport, Field(discriminator="kind")]
+
+
+class Reminders(_Strict):
+    working_days_before: int = Field(ge=1, le=10)
+    days_after: int = Field(ge=1, le=30)
+    dashboard: str
+    to: list[str] = Field(min_length=1)
+
+
+class AlertCatalogue(_Strict):
+    version: Literal[1]
+    alerts: list[Rule]
+    reminders: Reminders
+
+    @model_validator(mode="after")
+    def _references(self) -> AlertCatalogue:
+        codes = [rule.code for rule in self.alerts]
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            raise ValueError(f"alert codes declared twice: {twice}")
+        kpis = {k.code: k for k in kpi_catalogue.load().kpis}
+        for rule in self.alerts:
+            named = [rule.kpi] if isinstance(rule, KpiAbove) else (
+                rule.kpis if isinstance(rule, BelowTarget) else [])
+            for code in named:
+                if code not in kpis:
+                    raise ValueError(f"{rule.code}: unknown KPI {code!r} (catalogue/kpis.yaml)")
+            if isinstance(rule, BelowTarget):
+                for code in rule.kpis:
+                    if kpis[code].kind == "count":
+                        raise ValueError(f"{rule.code}: {code} is a count, it has no target")
+        return self
+
+    def dashboards(self) -> set[str]:
+        return {rule.dashboard for rule in self.alerts} | {self.reminders.dashboard}
+
+
+def parse(text: str, name: str = "catalogue/alerts.yaml") -> AlertCatalogue:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise AlertCatalogueError(f"{name}: not valid YAML: {exc}") from None
+    try:
+        return AlertCatalogue.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = _path(data, err["loc"])
+            lines.append(f"{name}: {where}: {err['msg']}")
+        raise AlertCatalogueError("\n".join(lines)) from None
+
+
+def _path(data: object, loc: tuple) -> str:
+    """`alerts[2].chi_so_vuot_nguong.thresold` → `alerts[ho_so_qua_han].thresold`."""
+    parts = []
+    node = data
+    for key in loc:
+        if isinstance(key, int) and isinstance(node, list):
+            item = node[key] if key < len(node) else None
+            code = item.get("code") if isinstance(item, dict) else None
+            parts.append(f"[{code or key}]")
+            node = item
+        elif isinstance(node, dict) and key in node:
+            parts.append(f".{key}")
+            node = node[key]
+        elif isinstance(node, dict) and node.get("kind") == key:
+            continue  # the discriminator pydantic inserts into the location
+        else:
+            parts.append(f".{key}")
+            node = None
+    return "".join(parts).lstrip(".")
+
+
+@cache
+def load(path: Path = CATALOGUE_FILE) -> AlertCatalogue:
+    return parse(path.read_text(encoding="utf-8"), path.relative_to(PROJECT_ROOT).as_posix()
+                 if path.is_relative_to(PROJECT_ROOT) else str(path))
