@@ -150,3 +150,26 @@ def test_no_english_left_on_the_screens(
     )
     stale = [e["pattern"] for e in entries if id(e) not in used]
     assert not stale, f"allow list entries no screen needs any more: {stale}"
+
+
+def test_tables_carry_their_metrics_labels_and_formats():
+    """The drill-by modal rebuilds a table from its own params with no metric labels or
+    formats from the dataset: each table's column_config must name and format its metrics
+    (else `hs_moi_tiep_nhan` and `5.36k`), with a format that has no English suffix."""
+    from ioc.bi import bundle
+
+    tables = 0
+    for rel, text in bundle.read_dir().items():
+        if not rel.startswith("charts/"):
+            continue
+        chart = yaml.safe_load(text)
+        params = chart["params"]
+        if chart["viz_type"] != "table" or not params.get("metrics"):
+            continue
+        tables += 1
+        for metric in params["metrics"]:
+            config = params["column_config"].get(metric) or {}
+            assert config.get("customColumnName"), (chart["slice_name"], metric)
+            assert config.get("d3NumberFormat", "SMART_NUMBER") != "SMART_NUMBER", metric
+            assert "s" not in config["d3NumberFormat"].rstrip("%"), (metric, "SI suffix")
+    assert tables >= 5
