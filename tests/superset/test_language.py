@@ -70,6 +70,19 @@ def allow_list() -> list[dict]:
     return entries
 
 
+def _view_filter_id() -> str:
+    """The id of the walked dashboard's "Góc nhìn lịch sử" filter."""
+    from ioc.bi import bundle
+
+    for rel, text in bundle.read_dir().items():
+        doc = yaml.safe_load(text)
+        if rel.startswith("dashboards/") and doc.get("slug") == WALK[0]:
+            for flt in doc["metadata"]["native_filter_configuration"]:
+                if flt["name"] == "Góc nhìn lịch sử":
+                    return flt["id"]
+    raise KeyError("Góc nhìn lịch sử")
+
+
 def _allowed(entries: list[dict], screen: str, kind: str, text: str) -> dict | None:
     for entry in entries:
         if entry["kind"] == kind and re.fullmatch(entry["screens"], screen) \
@@ -129,7 +142,9 @@ def test_no_english_left_on_the_screens(
     used: set[int] = set()
     left: list[str] = []
     for who, (username, password) in (("leader", leader_user), ("commune", commune_user)):
-        screens = walk(browser, superset_server.url, username, password, *WALK, shots=ARTIFACTS)
+        # the test world's commune was merged away: its rows show in the "as reported" view
+        screens = walk(browser, superset_server.url, username, password, *WALK, shots=ARTIFACTS,
+                       as_reported=_view_filter_id() if who == "commune" else None)
         assert set(screens) >= SCREENS, (who, sorted(screens))  # every screen was reached
         report = {}
         for screen, texts in screens.items():
