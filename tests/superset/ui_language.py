@@ -129,7 +129,8 @@ def _wait_for_charts(page) -> None:
 
 
 def walk(browser, url: str, username: str, password: str, slug: str, table_title: str,
-         cell: str, drill_column: str, shots: Path | None = None) -> dict[str, list[str]]:
+         cell: str, drill_column: str, shots: Path | None = None,
+         as_reported: str | None = None) -> dict[str, list[str]]:
     screens: dict[str, list[str]] = {}
     context = browser.new_context(viewport={"width": 1600, "height": 1300}, locale="vi-VN")
     page = context.new_page()
@@ -142,7 +143,8 @@ def walk(browser, url: str, username: str, password: str, slug: str, table_title
             page.screenshot(path=str(shots / f"language-{username}-{name}.png"))
 
     try:
-        _walk(page, url, username, password, slug, table_title, cell, drill_column, keep)
+        _walk(page, url, username, password, slug, table_title, cell, drill_column, keep,
+              as_reported)
     except Exception:
         if shots:
             page.screenshot(path=str(shots / f"language-{username}-failed.png"))
@@ -152,7 +154,8 @@ def walk(browser, url: str, username: str, password: str, slug: str, table_title
     return screens
 
 
-def _walk(page, url, username, password, slug, table_title, cell, drill_column, keep) -> None:
+def _walk(page, url, username, password, slug, table_title, cell, drill_column, keep,
+          as_reported) -> None:
     if True:
         page.goto(f"{url}/login/?next={quote('/dashboard/list/')}")
         page.locator('[data-test="login-button"]').wait_for(state="visible")
@@ -168,6 +171,17 @@ def _walk(page, url, username, password, slug, table_title, cell, drill_column, 
         page.goto(f"{url}/superset/dashboard/{slug}/")
         _wait_for_charts(page)
         table = page.locator('[data-test="chart-grid-component"]').filter(has_text=table_title)
+        if as_reported:  # the view filter's id: a commune merged away shows "as reported"
+            page.locator('[data-test="chart-grid-component"] .ant-empty, '
+                         '[data-test="chart-grid-component"] table tbody tr').first \
+                .wait_for(state="visible")
+            keep("dashboard-empty")
+            page.locator(f'[data-test="{as_reported}"]').click()
+            page.get_by_title("Như đã báo cáo").first.click()
+            page.keyboard.press("Escape")
+            page.locator('[data-test="filter-bar__apply-button"]').click()
+            page.wait_for_timeout(1000)
+            _wait_for_charts(page)
         table.locator("table tbody tr").first.wait_for(state="visible")
         page.locator('[aria-label="Loading"]:visible').first.wait_for(state="detached")
         keep("dashboard")
