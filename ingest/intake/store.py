@@ -80,16 +80,18 @@ def _indicator_view(contracts: dict[str, Contract]) -> tuple[sql.Composable, str
     forms = sorted((c for c in contracts.values() if c.layout == "indicators"),
                    key=lambda c: c.form)
     signature = "forms: " + ", ".join(
-        f"{c.form}={c.table}.{_value_column(c)}" for c in forms)
+        f"{c.form}={c.table}.{_value_column(c)} ({c.title})" for c in forms)
     parts = [sql.SQL(
         "select {form}::text as form_code, file_id, source_sheet, source_row, "
-        "indicator_code::text as indicator_code, {value}::numeric as value from {table}"
+        "indicator_code::text as indicator_code, {value}::numeric as value, "
+        "{title}::text as form_title from {table}"
     ).format(form=sql.Literal(c.form), value=sql.Identifier(_value_column(c)),
-             table=sql.Identifier(SCHEMA, c.table)) for c in forms]
+             title=sql.Literal(c.title), table=sql.Identifier(SCHEMA, c.table)) for c in forms]
     if not parts:  # no indicator form: an empty relation of the same shape
         parts = [sql.SQL("select null::text as form_code, null::bigint as file_id, "
                          "null::text as source_sheet, null::integer as source_row, "
-                         "null::text as indicator_code, null::numeric as value where false")]
+                         "null::text as indicator_code, null::numeric as value, "
+                         "null::text as form_title where false")]
     body = sql.SQL(" union all ").join(parts)
     return body, signature
 

@@ -14,6 +14,7 @@ values_ as (
 final as (
     select
         values_.form_code,
+        values_.form_title,
         files.org_unit_id,
         files.period,
         files.period_month,

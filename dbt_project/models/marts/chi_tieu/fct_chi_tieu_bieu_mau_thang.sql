@@ -47,6 +47,7 @@ both_views as (
     select
         'as_reported'::text as structure_view,
         form_code,
+        form_title,
         org_unit_id,
         period,
         period_month,
@@ -60,6 +61,7 @@ both_views as (
     select
         'current_structure'::text as structure_view,
         form_code,
+        min(form_title) as form_title,
         today_org_unit_id as org_unit_id,
         period,
         period_month,
@@ -78,7 +80,8 @@ both_views as (
 final as (
     select
         both_views.form_code::text as form_code,
-        forms.form_title::text as form_title,
+        -- the contract's title (the view carries it), so a new form is named at once
+        coalesce(forms.form_title, both_views.form_title)::text as form_title,
         both_views.indicator_code::text as indicator_code,
         coalesce(indicators.indicator_name, both_views.indicator_code)::text as indicator_name,
         indicators.indicator_group::text as indicator_group,

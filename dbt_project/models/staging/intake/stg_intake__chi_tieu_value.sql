@@ -9,6 +9,7 @@ source as (
 renamed as (
     select
         form_code,
+        form_title,
         file_id,
         source_sheet,
         source_row,
