@@ -24,6 +24,8 @@ from orchestration.resources import IntakeResource, WarehouseResource
 RAW_INTAKE_TABLES = {
     "file_manifest": "Every file version that arrived, with status, errors and version.",
     **{c.table: catalogue.form_asset_description(c) for c in catalogue.forms().values()},
+    "chi_tieu_value": "Every indicator-list form's values: the view the intake keeps over their "
+                      "tables (read by the generic indicator mart).",
 }
 FORM_TABLES = catalogue.form_tables()
 MANIFEST_KEY = dg.AssetKey(["raw_intake", "file_manifest"])
