@@ -78,9 +78,11 @@ test: install browser office external-pg ## every test (own throwaway warehouse,
 faults: install browser ## the slow fault-injection and fuzz suites
 	$(VENV)/bin/pytest -ra -m faults
 
-lint: install ## ruff and sqlfluff
+lint: install ## ruff, sqlfluff (no warehouse needed) and the catalogue's generated files
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python dbt_project/scripts/sqlfluff.py lint models
+	# issue 20: files generated from the catalogue of sources are up to date
+	$(VENV)/bin/python -m ingest.catalogue --check
 
 bench: install ## benchmarks (minutes); writes bench/results/latest.json
 	$(VENV)/bin/python -m bench.run

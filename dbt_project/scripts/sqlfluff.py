@@ -1,8 +1,8 @@
-"""Run sqlfluff on the dbt project with the warehouse variables dbt's profile needs.
+"""Run sqlfluff on the dbt project (in dbt_project/, with its `.sqlfluff`).
 
-sqlfluff's dbt templater compiles the project (and asks the warehouse whether incremental
-models exist), so it needs the same `IOC_DBT_*` variables `ioc dbt` sets; this wrapper sets
-them from the configured warehouse and runs sqlfluff in dbt_project/:
+The project lints with sqlfluff's jinja templater (dbt's builtins and the project's macros),
+so nothing needs to run: a fresh clone lints as it is. The `IOC_DBT_*` variables `ioc dbt`
+sets are set all the same, for anyone who switches to the dbt templater locally:
 
     .venv/bin/python dbt_project/scripts/sqlfluff.py lint models
     .venv/bin/python dbt_project/scripts/sqlfluff.py fix models/marts/bao_cao

@@ -29,9 +29,10 @@ from pathlib import Path
 
 from ingest.agency.client import RetryPolicy
 from ingest.agency.errors import ConfigError
-from ingest.agency.mapping import PERSONAL_MODES, Mapping, load_mapping
+from ingest.agency.mapping import DEFAULT_MAPPING, PERSONAL_MODES, Mapping, load_mapping
 
-RESOURCES = ("ho-so", "van-ban", "phan-anh")
+# The resources of the mapping shipped with the platform (the catalogue of sources).
+RESOURCES = tuple(load_mapping(DEFAULT_MAPPING).resources)
 
 
 def env_suffix(resource: str) -> str:

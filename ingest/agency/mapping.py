@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from ingest.agency.errors import ConfigError
+from ingest.schemas import CatalogueError, MappingSpec, check
 
 DEFAULT_MAPPING = Path(__file__).with_name("mapping.yaml")
 VN_TZ = timezone(timedelta(hours=7))
@@ -104,6 +105,10 @@ def load_mapping(path: Path | str | None = None) -> Mapping:
         raise ConfigError(f"Tệp ánh xạ {path} không phải YAML hợp lệ ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("resources"), dict):
         raise ConfigError(f"Tệp ánh xạ {path}: thiếu mục 'resources' (no resources section)")
+    try:  # unknown or misspelt keys and wrong values, named with their key (ingest/schemas.py)
+        check(MappingSpec, doc, path)
+    except CatalogueError as exc:
+        raise ConfigError(f"Tệp ánh xạ {path} sai dạng:\n{exc}") from None
     request = {"since": "capNhatTu", "page": "trang", "page_size": "soBanGhi",
                **(doc.get("request") or {})}
     response = {"records": "duLieu", "page": "trang", "pages": "tongSoTrang",

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from ingest.intake.text import fold
+from ingest.schemas import CatalogueError, CommonSpec, ContractSpec, check
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[1] / "contracts"
 COLUMN_TYPES = ("text", "code", "number", "integer", "boolean", "choice", "commune")
@@ -93,6 +94,8 @@ class Contract:
     total_sums: tuple[str, ...] = ()
     min_rows: int = 1
     source: Path | None = None
+    due_days: int = 5  # days after the period's end (dbt_project/seeds/forms.csv)
+    domain: str = "chi_tieu"  # the marts' domain (forms.csv)
 
 
 def _alias_path(text: str) -> tuple[str, ...]:
@@ -177,13 +180,25 @@ def evaluate(rule: Rule, values: dict[str, Any]) -> bool | None:
     return bool(eval(rule.code, {"__builtins__": {}, "_D": Decimal}, args))
 
 
+def _checked(path: Path, spec: Any, model: Any) -> dict[str, Any]:
+    """`spec` checked against its typed shape (ingest/schemas.py): unknown or misspelt keys
+    and wrong values are refused naming the file and the key. Returns the plain data (only
+    the keys the file wrote), which the builders below read."""
+    try:
+        check(model, spec, path)
+    except CatalogueError as exc:
+        raise ContractError(str(exc)) from None
+    return spec or {}
+
+
 def _load_one(path: Path, common: dict[str, Any]) -> Contract:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-    columns = {name: _column(name, s or {}) for name, s in (spec.get("columns") or {}).items()}
-    if "submitted_by" in spec:
+    if isinstance(spec, dict) and "submitted_by" in spec:
         raise ContractError(
             f"{path.name}: who submits a form is reference data, not part of its contract: "
             "list it in dbt_project/seeds/form_submitters.csv")
+    spec = _checked(path, spec, ContractSpec)
+    columns = {name: _column(name, s or {}) for name, s in (spec.get("columns") or {}).items()}
     recognise = spec.get("recognise") or {}
     footer = {**(common.get("footer") or {}), **(spec.get("footer") or {})}
     layout = spec.get("layout")
@@ -221,6 +236,8 @@ def _load_one(path: Path, common: dict[str, Any]) -> Contract:
         form=spec["form"],
         title=spec.get("title", spec["form"]),
         period_kind=spec.get("period", "month"),
+        due_days=int(spec.get("due_days", 5)),
+        domain=spec.get("domain", "chi_tieu"),
         codes=tuple(fold(c) for c in recognise.get("codes", [spec["form"]])),
         title_keywords=tuple(fold(k) for k in recognise.get("title_keywords", [])),
         sheets=spec.get("sheets", "first"),
@@ -241,6 +258,7 @@ def load_contracts(directory: Path = CONTRACTS_DIR) -> dict[str, Contract]:
     """Every contract in `directory`, by form code (files starting with `_` are shared defaults)."""
     common_path = directory / "_common.yaml"
     common = yaml.safe_load(common_path.read_text(encoding="utf-8")) if common_path.exists() else {}
+    common = _checked(common_path, common, CommonSpec)
     out: dict[str, Contract] = {}
     for path in sorted(directory.glob("*.yaml")):
         if path.name.startswith("_"):

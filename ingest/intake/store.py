@@ -70,6 +70,52 @@ def _existing_columns(conn: psycopg.Connection) -> dict[str, set[str]]:
     return out
 
 
+# Every indicator-list form's values in one relation, for the generic indicator mart
+# (mart_chi_tieu.fct_chi_tieu_thang): a form added by its contract alone is shown there.
+# The view's comment records which forms it covers, so an unchanged catalogue costs no DDL.
+INDICATOR_VIEW = "chi_tieu_value"
+
+
+def _indicator_view(contracts: dict[str, Contract]) -> tuple[sql.Composable, str]:
+    forms = sorted((c for c in contracts.values() if c.layout == "indicators"),
+                   key=lambda c: c.form)
+    signature = "forms: " + ", ".join(
+        f"{c.form}={c.table}.{_value_column(c)} ({c.title})" for c in forms)
+    parts = [sql.SQL(
+        "select {form}::text as form_code, file_id, source_sheet, source_row, "
+        "indicator_code::text as indicator_code, {value}::numeric as value, "
+        "{title}::text as form_title from {table}"
+    ).format(form=sql.Literal(c.form), value=sql.Identifier(_value_column(c)),
+             title=sql.Literal(c.title), table=sql.Identifier(SCHEMA, c.table)) for c in forms]
+    if not parts:  # no indicator form: an empty relation of the same shape
+        parts = [sql.SQL("select null::text as form_code, null::bigint as file_id, "
+                         "null::text as source_sheet, null::integer as source_row, "
+                         "null::text as indicator_code, null::numeric as value, "
+                         "null::text as form_title where false")]
+    body = sql.SQL(" union all ").join(parts)
+    return body, signature
+
+
+def _value_column(contract: Contract) -> str:
+    column = contract.columns[contract.value_column]
+    return column.db_column or column.name
+
+
+def _indicator_view_todo(conn: psycopg.Connection, contracts: dict[str, Contract]) -> bool:
+    _, signature = _indicator_view(contracts)
+    have = conn.execute("select obj_description(to_regclass(%s), 'pg_class')",
+                        (f"{SCHEMA}.{INDICATOR_VIEW}",)).fetchone()[0]
+    return have != signature
+
+
+def _ensure_indicator_view(conn: psycopg.Connection, contracts: dict[str, Contract]) -> None:
+    body, signature = _indicator_view(contracts)
+    view = sql.Identifier(SCHEMA, INDICATOR_VIEW)
+    # `or replace` keeps the dbt views over it; the columns never change, only the forms.
+    conn.execute(sql.SQL("create or replace view {} as {}").format(view, body))
+    conn.execute(sql.SQL("comment on view {} is {}").format(view, sql.Literal(signature)))
+
+
 def _missing(existing: dict[str, set[str]], contracts: dict[str, Contract]) -> bool:
     if "file_manifest" not in existing:
         return True
@@ -234,7 +280,8 @@ def ensure_tables(conn: psycopg.Connection, contracts: dict[str, Contract] | Non
     contracts = contracts or load_contracts()
     with conn.transaction():
         existing = _existing_columns(conn)
-        if not _missing(existing, contracts) and not _integrity_todo(conn, contracts):
+        if (not _missing(existing, contracts) and not _integrity_todo(conn, contracts)
+                and not _indicator_view_todo(conn, contracts)):
             return
         conn.execute("select pg_advisory_xact_lock(%s)", (_DDL_LOCK,))
         existing = _existing_columns(conn)  # another process may have just created them
@@ -256,6 +303,8 @@ def ensure_tables(conn: psycopg.Connection, contracts: dict[str, Contract] | Non
                     conn.execute(sql.SQL("alter table {} add column {} " + sql_type)
                                  .format(table, sql.Identifier(column)))
         _ensure_integrity(conn, contracts)
+        if _indicator_view_todo(conn, contracts):
+            _ensure_indicator_view(conn, contracts)
 
 
 def lock_hash(conn: psycopg.Connection, sha256: str) -> None:

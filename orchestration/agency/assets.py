@@ -7,12 +7,12 @@ still builds the marts from the other sources.
 
 import dagster as dg
 
+from ingest import catalogue
 from orchestration.resources import AgencyApiResource, WarehouseResource
 
+# From the catalogue of sources (ingest/agency/mapping.yaml via ingest/catalogue.py).
 AGENCY_RESOURCES = {
-    "ho-so": ("ho_so", "Hồ sơ thủ tục hành chính (một cửa điện tử)"),
-    "van-ban": ("van_ban", "Văn bản đến/đi (quản lý văn bản điều hành)"),
-    "phan-anh": ("phan_anh", "Phản ánh, kiến nghị của người dân"),
+    src.resource: (src.table, src.description) for src in catalogue.agency_sources()
 }
 
 

@@ -14,23 +14,20 @@ from collections import Counter
 
 import dagster as dg
 
+from ingest import catalogue
 from ingest.intake.watch import IntakeState
 from ioc import settings as settings_mod
 from orchestration.resources import IntakeResource, WarehouseResource
 
+# Derived from the catalogue of sources (ingest/catalogue.py): a new contract file is a new
+# asset here, with no change to this module.
 RAW_INTAKE_TABLES = {
     "file_manifest": "Every file version that arrived, with status, errors and version.",
-    "ktxh01_value": "KTXH-01: socio-economic indicators per commune and month.",
-    "yt01_value": "YT-01: health station indicators per commune and month.",
-    "hcc06_row": "HCC-06: administrative procedure results per field, as the commune reported.",
-    "gd01_school": "GD-01: one row per school and semester.",
+    **{c.table: catalogue.form_asset_description(c) for c in catalogue.forms().values()},
+    "chi_tieu_value": "Every indicator-list form's values: the view the intake keeps over their "
+                      "tables (read by the generic indicator mart).",
 }
-FORM_TABLES = {
-    "KTXH-01": "ktxh01_value",
-    "YT-01": "yt01_value",
-    "HCC-06": "hcc06_row",
-    "GD-01": "gd01_school",
-}
+FORM_TABLES = catalogue.form_tables()
 MANIFEST_KEY = dg.AssetKey(["raw_intake", "file_manifest"])
 INTAKE_KEYS = [dg.AssetKey(["raw_intake", table]) for table in RAW_INTAKE_TABLES]
 

@@ -13,6 +13,7 @@ import dagster as dg
 import psycopg
 from psycopg import sql
 
+from ingest import catalogue
 from orchestration.resources import WarehouseResource
 
 
@@ -63,12 +64,7 @@ def violations(conninfo: str, form: str) -> list[Violation]:
     return found
 
 
-FORM_TABLES = {
-    "KTXH-01": "ktxh01_value",
-    "YT-01": "yt01_value",
-    "HCC-06": "hcc06_row",
-    "GD-01": "gd01_school",
-}
+FORM_TABLES = catalogue.form_tables()  # from the catalogue of sources (ingest/catalogue.py)
 
 
 def _build(form: str, table: str) -> dg.AssetChecksDefinition:

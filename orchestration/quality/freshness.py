@@ -18,14 +18,16 @@ import dagster as dg
 import psycopg
 from psycopg import sql
 
+from ingest import catalogue
 from orchestration.resources import WarehouseResource
 
-AGENCY_TABLES = ("ho_so", "van_ban", "phan_anh")
+# From the catalogue of sources (ingest/agency/mapping.yaml via ingest/catalogue.py).
+RESOURCE_OF = {src.table: src.resource for src in catalogue.agency_sources()}
+AGENCY_TABLES = tuple(RESOURCE_OF)
 PULL_MAX_AGE = timedelta(hours=26)
 DATA_MAX_AGE = timedelta(days=3)
 INTAKE_MAX_AGE = timedelta(days=35)
 FUTURE_SKEW = timedelta(minutes=5)
-RESOURCE_OF = {"ho_so": "ho-so", "van_ban": "van-ban", "phan_anh": "phan-anh"}
 
 
 def _exists(conn: psycopg.Connection, table: str) -> bool:

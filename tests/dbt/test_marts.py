@@ -35,6 +35,7 @@ MART_SCHEMAS = [
     "mart_phan_anh_kien_nghi",
     "mart_bao_cao",
     "mart_tong_quan",
+    "mart_chi_tieu",
 ]
 
 
@@ -480,6 +481,25 @@ def test_commune_ranking_adds_the_kpis_points(world: World) -> None:
 
 
 # --- contracts, privacy, grants ---------------------------------------------------------------
+
+
+def test_generic_indicator_mart_agrees_with_the_form_marts(world: World) -> None:
+    """mart_chi_tieu.fct_chi_tieu_thang holds every indicator-list form (KTXH-01 and YT-01
+    here) with the same values, in both views of history, as the specialised KTXH-01 mart."""
+    forms = {r[0] for r in world.rows(
+        "select distinct form_code from mart_chi_tieu.fct_chi_tieu_thang")}
+    assert forms == {"KTXH-01", "YT-01"}
+    generic = world.rows(
+        "select structure_view, org_unit_id, period_month, indicator_code, value "
+        "from mart_chi_tieu.fct_chi_tieu_thang where form_code = 'KTXH-01' order by 1, 2, 3, 4")
+    specialised = world.rows(
+        "select structure_view, org_unit_id, period_month, indicator_code, value "
+        "from mart_kinh_te_xa_hoi.fct_chi_tieu_thang order by 1, 2, 3, 4")
+    assert generic and generic == specialised
+    yt = world.one(
+        "select count(*) from mart_chi_tieu.fct_chi_tieu_thang where form_code = 'YT-01' "
+        "and structure_view = 'as_reported'")[0]
+    assert yt == world.one("select count(*) from intermediate.int_yt01_current_values")[0]
 
 
 def test_every_mart_schema_has_tables_with_rows(world: World) -> None:

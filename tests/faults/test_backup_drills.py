@@ -52,7 +52,8 @@ def _superset_state(client: SupersetClient) -> dict:
 
 
 def _dataset_id(client: SupersetClient, table: str) -> int:
-    [row] = client.list_all("dataset", columns=["id", "table_name"], table_name=table)
+    [row] = client.list_all("dataset", columns=["id", "table_name"], table_name=table,
+                            schema="mart_kinh_te_xa_hoi")  # mart_chi_tieu has one too
     return row["id"]
 
 

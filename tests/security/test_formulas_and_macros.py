@@ -149,8 +149,9 @@ def test_superset_escapes_formula_text_in_csv_and_excel_exports(superset_server,
     LEDGER.hostile("formula text through Superset CSV/Excel export", 2)
     with superset_server.client() as admin:
         admin.csrf_token()
-        (ds,) = [d for d in admin.list_all("dataset", ["id", "table_name"])
-                 if d["table_name"] == "fct_chi_tieu_thang"]
+        (ds,) = [d for d in admin.list_all("dataset", ["id", "table_name", "schema"])
+                 if d["table_name"] == "fct_chi_tieu_thang"
+                 and d["schema"] == "mart_kinh_te_xa_hoi"]
         # the text as a SQL expression of a row (a bare constant cannot be grouped by)
         columns = [{"label": f"c{i}", "expressionType": "SQL",
                     "sqlExpression": "'" + v.replace("'", "''") + "' || left(org_unit_id, 0)"}

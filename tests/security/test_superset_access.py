@@ -40,8 +40,8 @@ def commune(superset_server, admin):
 
 @pytest.fixture(scope="module")
 def dataset(admin) -> dict:
-    (ds,) = [d for d in admin.list_all("dataset", ["id", "table_name"])
-             if d["table_name"] == "fct_chi_tieu_thang"]
+    (ds,) = [d for d in admin.list_all("dataset", ["id", "table_name", "schema"])
+             if d["table_name"] == "fct_chi_tieu_thang" and d["schema"] == "mart_kinh_te_xa_hoi"]
     return ds
 
 
@@ -53,7 +53,7 @@ def test_every_dataset_with_units_has_every_communes_rule(admin) -> None:
     commune_rules = [f"{policies.RLS_PREFIX}{r['org_unit_id']}" for r in policies.commune_rules()]
     assert commune_rules and set(commune_rules) <= set(rules)
     with_units = []
-    for ds in admin.list_all("dataset", ["id", "table_name"]):
+    for ds in admin.list_all("dataset", ["id", "table_name", "schema"]):
         detail = admin.get(f"/api/v1/dataset/{ds['id']}")["result"]
         if "org_unit_id" in {c["column_name"] for c in detail["columns"]}:
             with_units.append(ds["table_name"])

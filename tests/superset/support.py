@@ -73,7 +73,8 @@ def chart_data_in_view(client: SupersetClient, chart: Chart, view: str) -> list[
     dashboard's view-of-history filter adds — computed now (`force`)."""
     context = json.loads(json.dumps(chart.query_context))
     context["datasource"] = {**context["datasource"], "id": client.list_all(
-        "dataset", ["id", "table_name"], table_name=chart.table)[0]["id"]}
+        "dataset", ["id", "table_name"], table_name=chart.table,
+        schema=chart.schema)[0]["id"]}  # two marts may share a table name (mart_chi_tieu)
     context["force"] = True
     for query in context["queries"]:
         query.setdefault("filters", []).append(

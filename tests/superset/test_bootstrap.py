@@ -73,6 +73,7 @@ DASHBOARDS = {
     "giao-duc": "Giáo dục",
     "phan-anh-kien-nghi": "Phản ánh kiến nghị",
     "tinh-hinh-nop-bao-cao": "Tình hình nộp báo cáo",
+    "chi-tieu": "Chỉ tiêu",
 }
 
 

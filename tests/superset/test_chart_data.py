@@ -222,7 +222,8 @@ def test_every_chart_is_on_a_dashboard_and_every_dashboard_has_charts(admin: Sup
 
 def test_explicit_query_through_chart_data_endpoint(admin: SupersetClient, db):
     """POST /api/v1/chart/data works for any dataset with its saved metrics."""
-    (ds,) = admin.list_all("dataset", ["id", "table_name"], table_name="fct_chi_tieu_thang")
+    (ds,) = admin.list_all("dataset", ["id", "table_name"], table_name="fct_chi_tieu_thang",
+                           schema="mart_kinh_te_xa_hoi")
     body = admin.query(
         {
             "datasource": {"id": ds["id"], "type": "table"},

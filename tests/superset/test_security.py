@@ -118,7 +118,8 @@ def test_commune_user_cannot_bypass_rls_with_an_ad_hoc_query(
     superset_server: SupersetServer, commune_user
 ):
     with _login(superset_server, commune_user) as client:
-        (ds,) = client.list_all("dataset", ["id", "table_name"], table_name=KTXH_TABLE)
+        (ds,) = client.list_all("dataset", ["id", "table_name"], table_name=KTXH_TABLE,
+                                schema=KTXH_SCHEMA)
         body = client.query(
             {
                 "datasource": {"id": ds["id"], "type": "table"},

@@ -1,0 +1,30 @@
+-- The values of every indicator-list form, from the version in force of each unit × form ×
+-- month (corrections replace earlier versions; earlier rows stay in raw for history).
+with
+
+files as (
+    select * from {{ ref('int_intake__current_files') }}
+    where period_kind = 'month'
+),
+
+values_ as (
+    select * from {{ ref('stg_intake__chi_tieu_value') }}
+),
+
+final as (
+    select
+        values_.form_code,
+        values_.form_title,
+        files.org_unit_id,
+        files.period,
+        files.period_month,
+        values_.indicator_code,
+        values_.value,
+        files.file_id,
+        files.arrived_at
+    from values_
+    inner join files
+        on values_.file_id = files.file_id and values_.form_code = files.form_code
+)
+
+select * from final

@@ -1,0 +1,116 @@
+{{ config(alias='fct_chi_tieu_thang') }}
+-- mart_chi_tieu.fct_chi_tieu_thang: every indicator of every indicator-list form (KTXH-01,
+-- YT-01 and any form added by its contract alone) per unit × month, in both views of
+-- history (structure_view):
+--   as_reported        each unit's value as reported (version in force);
+--   current_structure  the values of the units that hold today's unit's place put together:
+--                      `sum` indicators add up, `none` ones keep a value only when one unit
+--                      reported it (a rate or a count of criteria cannot be added).
+-- The specialised marts (mart_kinh_te_xa_hoi, mart_y_te) stay for what they add (year to
+-- date, plans, rates); this one needs no SQL for a new form.
+with
+
+reported as (
+    select * from {{ ref('int_chi_tieu__current_values') }}
+),
+
+indicators as (
+    select * from {{ ref('dim_chi_tieu') }}
+),
+
+forms as (
+    select * from {{ ref('dim_bieu_mau') }}
+),
+
+units as (
+    select * from {{ ref('dim_don_vi') }}
+),
+
+today_units as (
+    select * from {{ ref('int_don_vi__hien_nay') }}
+),
+
+with_rollup as (
+    select
+        reported.*,
+        coalesce(today_units.current_org_unit_id, reported.org_unit_id) as today_org_unit_id,
+        coalesce(indicators.area_rollup, 'none') as area_rollup
+    from reported
+    left join indicators
+        on
+            reported.indicator_code = indicators.indicator_code
+            and reported.form_code = indicators.form_code
+    left join today_units on reported.org_unit_id = today_units.org_unit_id
+),
+
+both_views as (
+    select
+        'as_reported'::text as structure_view,
+        form_code,
+        form_title,
+        org_unit_id,
+        period,
+        period_month,
+        indicator_code,
+        value,
+        file_id,
+        1 as units_reported,
+        org_unit_id as reported_by
+    from with_rollup
+    union all
+    select
+        'current_structure'::text as structure_view,
+        form_code,
+        min(form_title) as form_title,
+        today_org_unit_id as org_unit_id,
+        period,
+        period_month,
+        indicator_code,
+        case
+            when min(area_rollup) = 'sum' then sum(value)
+            when count(*) = 1 then min(value)
+        end as value,
+        case when count(*) = 1 then min(file_id) end as file_id,
+        count(*) as units_reported,
+        string_agg(org_unit_id, ', ' order by org_unit_id) as reported_by
+    from with_rollup
+    group by form_code, today_org_unit_id, period, period_month, indicator_code
+),
+
+final as (
+    select
+        both_views.form_code::text as form_code,
+        -- the contract's title (the view carries it), so a new form is named at once
+        coalesce(forms.form_title, both_views.form_title)::text as form_title,
+        both_views.indicator_code::text as indicator_code,
+        coalesce(indicators.indicator_name, both_views.indicator_code)::text as indicator_name,
+        indicators.indicator_group::text as indicator_group,
+        indicators.unit::text as unit,
+        indicators.kind::text as kind,
+        both_views.org_unit_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        both_views.period::text as period,
+        both_views.period_month::date as period_month,
+        extract(year from both_views.period_month)::int as year,
+        extract(month from both_views.period_month)::int as month,
+        both_views.value::numeric as value,
+        both_views.file_id::bigint as file_id,
+        both_views.structure_view::text as structure_view,
+        {{ structure_view_name('both_views.structure_view') }} as structure_view_name,
+        both_views.units_reported::int as units_reported,
+        both_views.reported_by::text as reported_by,
+        units.latest_org_unit_id::text as latest_org_unit_id,
+        units.latest_org_unit_name::text as latest_org_unit_name,
+        units.district_id::text as district_id,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name
+    from both_views
+    left join indicators
+        on
+            both_views.indicator_code = indicators.indicator_code
+            and both_views.form_code = indicators.form_code
+    left join forms on both_views.form_code = forms.form_code
+    left join units on both_views.org_unit_id = units.org_unit_id
+)
+
+select * from final
