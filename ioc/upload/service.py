@@ -1,9 +1,9 @@
 """The upload page as a background service of `make up` / `make demo` (`ioc.services`).
 
 It runs `ioc upload-page` with only the environment it needs: where IOC_HOME, the intake
-folders and the archive are, Superset's port (to log people in and read their reports' status as them), its
-own settings and the day. No database URL or password, no role key, no agency token: the
-page writes into the intake folders and asks Superset, nothing else.
+folders and the archive are, Superset's port (to log people in and read their reports' status
+as them), its own settings and the day. No database URL or password, no role key, no agency
+token: the page writes into the intake folders and asks Superset, nothing else.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ NAME = "upload-page"
 DEFAULT_PORT = 8090
 # Names the page may see (besides childenv.BASE_NAMES); everything else is left behind.
 PASSED_ON = (
-    "IOC_HOME", "IOC_INTAKE_DIR", "IOC_ARCHIVE_DIR", "IOC_SUPERSET_PORT", "IOC_TODAY", "IOC_APP_NAME",
-    "IOC_UPLOAD_HOST", "IOC_UPLOAD_PORT", "IOC_UPLOAD_MAX_MB", "IOC_UPLOAD_SESSION_MINUTES",
-    "IOC_UPLOAD_MAX_FILES_PER_HOUR",
+    "IOC_HOME", "IOC_INTAKE_DIR", "IOC_ARCHIVE_DIR", "IOC_SUPERSET_PORT", "IOC_TODAY",
+    "IOC_APP_NAME", "IOC_UPLOAD_HOST", "IOC_UPLOAD_PORT", "IOC_UPLOAD_MAX_MB",
+    "IOC_UPLOAD_SESSION_MINUTES", "IOC_UPLOAD_MAX_FILES_PER_HOUR",
 )  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 """From the overview down to one case, in a real browser (issue 18, item 5).
 
-For each of the six domains, as a district leader and as a commune's officer: the overview
-opened on a unit (and, for the commune, the view of history it can read) → the link of the
+For each of the six domains, as a district leader and as an officer of the commune (whose role
+reads its unit and the units merged into it): the overview opened on that unit → the link of the
 domain's KPI row in *Bảng chỉ số chính* → the domain dashboard, opened with the same view,
 area, unit and month already applied (its charts ask for that unit) → the unit's case list
 (dossiers, documents, feedback) or, for report forms, the report rows behind its figures →

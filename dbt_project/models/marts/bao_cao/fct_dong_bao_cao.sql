@@ -72,20 +72,43 @@ indicators as (
     select * from {{ ref('dim_chi_tieu') }}
 ),
 
+-- both views of history, like every monthly mart: as reported (the unit that reported the
+-- value, or the school's commune) and in today's structure (the unit that holds its place
+-- today), so a dashboard's view and unit filters find the rows behind its figures in both
+viewed as (
+    select
+        rows_.*,
+        views.structure_view,
+        coalesce(rows_.org_unit_id, files.org_unit_id) as own_unit_id,
+        case
+            when views.structure_view = 'current_structure'
+                then coalesce(own.current_org_unit_id, own.org_unit_id)
+            else own.org_unit_id
+        end as shown_unit_id
+    from rows_
+    inner join files on rows_.file_id = files.file_id
+    left join units as own on coalesce(rows_.org_unit_id, files.org_unit_id) = own.org_unit_id
+    cross join (values ('as_reported'), ('current_structure')) as views (structure_view)
+),
+
 final as (
     select
-        rows_.file_id::bigint as file_id,
-        rows_.source_sheet::text as sheet,
-        rows_.source_row::int as row_number,
-        rows_.indicator_code::text as indicator_code,
-        -- the unit the value belongs to: the reporting unit, or a GD-01 school's commune
-        coalesce(rows_.org_unit_id, files.org_unit_id)::text as org_unit_id,
+        viewed.structure_view::text as structure_view,
+        {{ structure_view_name('viewed.structure_view') }} as structure_view_name,
+        viewed.file_id::bigint as file_id,
+        viewed.source_sheet::text as sheet,
+        viewed.source_row::int as row_number,
+        viewed.indicator_code::text as indicator_code,
+        -- the unit the value belongs to in this view
+        coalesce(viewed.shown_unit_id, viewed.own_unit_id)::text as org_unit_id,
         units.org_unit_name::text as org_unit_name,
         units.district_id::text as district_id,
         units.district_name::text as district_name,
         units.province_name::text as province_name,
-        units.current_org_unit_id::text as current_org_unit_id,
-        units.current_org_unit_name::text as current_org_unit_name,
+        own.current_org_unit_id::text as current_org_unit_id,
+        own.current_org_unit_name::text as current_org_unit_name,
+        own.org_unit_id::text as reported_org_unit_id,
+        own.org_unit_name::text as reported_org_unit_name,
         files.org_unit_id::text as reporting_org_unit_id,
         reporting.org_unit_name::text as reporting_org_unit_name,
         files.form_code::text as form_code,
@@ -99,15 +122,16 @@ final as (
         coalesce(files.is_current, false)::boolean as is_current,
         files.arrived_at::timestamptz as arrived_at,
         coalesce(indicators.indicator_name, gd_names.indicator_name)::text as indicator_name,
-        rows_.subject_name::text as subject_name,
-        rows_.value::numeric as value,
-        rows_.note::text as note
-    from rows_
-    inner join files on rows_.file_id = files.file_id
-    left join units on coalesce(rows_.org_unit_id, files.org_unit_id) = units.org_unit_id
+        viewed.subject_name::text as subject_name,
+        viewed.value::numeric as value,
+        viewed.note::text as note
+    from viewed
+    inner join files on viewed.file_id = files.file_id
+    left join units on coalesce(viewed.shown_unit_id, viewed.own_unit_id) = units.org_unit_id
+    left join units as own on viewed.own_unit_id = own.org_unit_id
     left join units as reporting on files.org_unit_id = reporting.org_unit_id
-    left join indicators on rows_.indicator_code = indicators.indicator_code
-    left join gd_names on rows_.indicator_code = gd_names.indicator_code
+    left join indicators on viewed.indicator_code = indicators.indicator_code
+    left join gd_names on viewed.indicator_code = gd_names.indicator_code
 )
 
 select * from final
