@@ -160,7 +160,8 @@ def _mart_contracts() -> dict[tuple[str, str], set[str]]:
     for path in (PROJECT_ROOT / "dbt_project" / "models" / "marts").glob("*/*.yml"):
         schema = f"mart_{path.parent.name}"
         for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models") or []:
-            out[(schema, model["name"])] = {c["name"] for c in model.get("columns") or []}
+            table = (model.get("config") or {}).get("alias") or model["name"]
+            out[(schema, table)] = {c["name"] for c in model.get("columns") or []}
     return out
 
 

@@ -1,4 +1,3 @@
-{{ config(alias='fct_chi_tieu_thang') }}
 -- mart_chi_tieu.fct_chi_tieu_thang: every indicator of every indicator-list form (KTXH-01,
 -- YT-01 and any form added by its contract alone) per unit × month, in both views of
 -- history (structure_view):
