@@ -216,7 +216,7 @@ def warehouse_size(url: str) -> dict[str, Any]:
             " and n.nspname not like 'pg_toast%' group by 1 order by 2 desc").fetchall()
     mib = 1024 * 1024
     return {"total_mb": round(total / mib, 1),
-            "schemas_mb": {name: round(size / mib, 1) for name, size in rows}}
+            "schemas_mb": {name: round(float(size) / mib, 1) for name, size in rows}}
 
 
 def run(args: dict[str, Any]) -> dict[str, Any]:
