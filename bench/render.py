@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,10 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sample(dash: dict, who: str, state: str, seconds: float, errors: int) -> dict[str, Any]:
+    # progress in bench/results/run.log (the child's stderr); the JSON is printed at the end
+    print(f"render: {dash['dashboard_title']} {who} {state} {seconds:.2f} s "
+          f"(load {os.getloadavg()[0]:.1f}){' ERRORS' if errors else ''}",
+          file=sys.stderr, flush=True)
     return {"dashboard": dash["dashboard_title"], "user": who, "state": state,
             "s": round(seconds, 3), "errors": errors,
             "load_average": round(os.getloadavg()[0], 2)}
