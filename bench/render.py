@@ -111,6 +111,7 @@ def _open(page, url: str, slug: str, chart_ids: list[int]) -> tuple[float, int]:
 
 
 def measure(args: dict[str, Any]) -> dict[str, Any]:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     from ioc import settings as settings_mod
@@ -121,6 +122,7 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
     cfg = settings_mod.load()
     cold_reps, warm_reps = int(args.get("cold_reps", 3)), int(args.get("warm_reps", 5))
     samples: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
     started = time.perf_counter()
     with running_superset(cfg) as ss:
         bootstrap_s = round(time.perf_counter() - started, 1)
@@ -133,16 +135,20 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
         role = commune_role(rules)
         people["commune"] = ("bench-can-bo-xa", users.ensure_user(admin, "bench-can-bo-xa",
                                                                    [role]))
-        dashboards = admin.list_all("dashboard", ["id", "slug", "dashboard_title"])
+        # each user opens the dashboards its roles may open (Superset lists only those)
+        visible = {}
+        for who, (username, password) in people.items():
+            with ss.client(username, password) as client:
+                visible[who] = client.list_all("dashboard", ["id", "slug", "dashboard_title"])
         charts = {d["id"]: [c["id"] for c in
                             admin.get(f"/api/v1/dashboard/{d['id']}/charts")["result"]]
-                  for d in dashboards}
+                  for d in admin.list_all("dashboard", ["id", "slug", "dashboard_title"])}
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 for who, (username, password) in people.items():
                     state = _login(browser, ss.url, username, password)
-                    for dash in dashboards:
+                    for dash in visible[who]:
                         slug = dash["slug"] or str(dash["id"])
                         for rep in range(cold_reps):
                             _clear_data_cache(cfg.home)
@@ -150,12 +156,20 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
                                                           storage_state=state)
                             page = context.new_page()
                             page.set_default_timeout(TIMEOUT_MS)
-                            seconds, errors = _open(page, ss.url, slug, charts[dash["id"]])
-                            samples.append(_sample(dash, who, "cold", seconds, errors))
-                            # warm: reopened in the same context, after the first cold open
-                            for _warm in range(warm_reps if rep == 0 else 0):
-                                seconds, errors = _open(page, ss.url, slug, charts[dash["id"]])
-                                samples.append(_sample(dash, who, "warm", seconds, errors))
+                            states = ["cold"] + (["warm"] * warm_reps if rep == 0 else [])
+                            for state in states:  # warm: reopened in the same context
+                                try:
+                                    seconds, errors = _open(page, ss.url, slug,
+                                                            charts[dash["id"]])
+                                except PlaywrightError as exc:  # recorded, not fatal
+                                    failures.append({"dashboard": dash["dashboard_title"],
+                                                     "user": who, "state": state,
+                                                     "error": str(exc).splitlines()[0][:300]})
+                                    print(f"render: {dash['dashboard_title']} {who} {state} "
+                                          f"FAILED: {failures[-1]['error']}", file=sys.stderr,
+                                          flush=True)
+                                    break
+                                samples.append(_sample(dash, who, state, seconds, errors))
                             context.close()
             finally:
                 browser.close()
@@ -168,7 +182,8 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
         "render_warm_p95_s_max": max(warm, default=None),
         "commune_role": role, "superset_workers": os.environ.get("IOC_SUPERSET_WORKERS", "2"),
         "bootstrap_s": bootstrap_s, "cold_reps": cold_reps, "warm_reps": warm_reps,
-        "errors": sum(s["errors"] for s in samples), "samples": samples,
+        "errors": sum(s["errors"] for s in samples), "failures": failures,
+        "dashboards_opened": {who: len(v) for who, v in visible.items()}, "samples": samples,
     }
 
 
