@@ -156,20 +156,20 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
                                                           storage_state=state)
                             page = context.new_page()
                             page.set_default_timeout(TIMEOUT_MS)
-                            states = ["cold"] + (["warm"] * warm_reps if rep == 0 else [])
-                            for state in states:  # warm: reopened in the same context
+                            kinds = ["cold"] + (["warm"] * warm_reps if rep == 0 else [])
+                            for kind in kinds:  # warm: reopened in the same context
                                 try:
                                     seconds, errors = _open(page, ss.url, slug,
                                                             charts[dash["id"]])
                                 except PlaywrightError as exc:  # recorded, not fatal
                                     failures.append({"dashboard": dash["dashboard_title"],
-                                                     "user": who, "state": state,
+                                                     "user": who, "state": kind,
                                                      "error": str(exc).splitlines()[0][:300]})
-                                    print(f"render: {dash['dashboard_title']} {who} {state} "
+                                    print(f"render: {dash['dashboard_title']} {who} {kind} "
                                           f"FAILED: {failures[-1]['error']}", file=sys.stderr,
                                           flush=True)
                                     break
-                                samples.append(_sample(dash, who, state, seconds, errors))
+                                samples.append(_sample(dash, who, kind, seconds, errors))
                             context.close()
             finally:
                 browser.close()
