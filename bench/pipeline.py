@@ -30,7 +30,7 @@ from typing import Any
 
 from bench.common import CACHE, PROJECT_ROOT, RssSampler, child_args, emit, median
 
-COPIED = ("ioc", "ingest", "orchestration", "dbt_project")
+COPIED = ("ioc", "ingest", "orchestration", "dbt_project", "superset")  # superset: bench.render
 SKIPPED = ("target", "logs", "dbt_packages", "__pycache__", ".ioc")
 # The demo API's bearer for this run: made up per run and handed to the child processes
 # through the environment (they import this module again), never written in the repository.
@@ -202,6 +202,23 @@ def _counts(url: str) -> dict[str, int]:
     return out
 
 
+def warehouse_size(url: str) -> dict[str, Any]:
+    """The database's size on disk and each schema's (tables, indexes, TOAST), in MiB."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        total = conn.execute("select pg_database_size(current_database())").fetchone()[0]
+        rows = conn.execute(
+            "select n.nspname, sum(pg_total_relation_size(c.oid))"
+            " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where c.relkind in ('r', 'm', 'p')"
+            " and n.nspname not in ('pg_catalog', 'information_schema')"
+            " and n.nspname not like 'pg_toast%' group by 1 order by 2 desc").fetchall()
+    mib = 1024 * 1024
+    return {"total_mb": round(total / mib, 1),
+            "schemas_mb": {name: round(float(size) / mib, 1) for name, size in rows}}
+
+
 def run(args: dict[str, Any]) -> dict[str, Any]:
     world_dir, run_dir = Path(args["world"]), Path(args["run_dir"])
     cut = datetime.fromisoformat(args["cut"])
@@ -227,6 +244,8 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
     full = _run_nightly(defs)
     full["files"] = sum(1 for f in files if f[1] <= cut)
     full["counts"] = _counts(args["db"])
+    full["warehouse"] = warehouse_size(args["db"])
+    full["load_average"] = round(os.getloadavg()[0], 2)
     nights = []
     for night in range(1, args["nights"] + 1):
         since, until = cut + (night - 1) * day, cut + night * day
@@ -236,12 +255,14 @@ def run(args: dict[str, Any]) -> dict[str, Any]:
         os.environ["IOC_TODAY"] = until.date().isoformat()
         result = _run_nightly(defs)
         result["files"] = len(new)
+        result["load_average"] = round(os.getloadavg()[0], 2)
         nights.append(result)
     return {
         "full_s": full["seconds"], "full": full, "nights": nights,
         "incremental_s": median([n["seconds"] for n in nights]),
         "success": full["success"] and all(n["success"] for n in nights),
         "counts": _counts(args["db"]),
+        "warehouse": warehouse_size(args["db"]),  # after the last night
     }
 
 

@@ -65,6 +65,11 @@ def render(results: dict[str, Any]) -> str:
         "xlsx_vs_naive": ("xlsx ingest vs naive pandas + to_sql (100,000 rows)", "≥ {}×", 1),
         "incremental_province_s": ("nightly incremental run, province (s)", "< {}", 0),
         "dashboard_p95_province_ms": ("slowest dashboard query p95, province (ms)", "< {}", 0),
+        "dashboard_p95_national_ms": ("slowest dashboard query p95, national (ms)", "≤ {}", 0),
+        "render_warm_p95_province_s": ("dashboard rendered in Chromium, warm p95, province (s)",
+                                       "≤ {}", 1),
+        "render_cold_p95_province_s": ("dashboard rendered in Chromium, cold p95, province (s)",
+                                       "≤ {}", 1),
     }
     for key, t in results.get("targets", {}).items():
         label, goal, digits = names.get(key, (key, "{}", 2))
@@ -73,6 +78,8 @@ def render(results: dict[str, Any]) -> str:
     lines += _freshness(results.get("intake"))
     lines += _ingest(results.get("ingest"))
     lines += _pipeline(results.get("pipeline"), results.get("dashboards"))
+    lines += _growth(results.get("pipeline"))
+    lines += _render(results.get("dashboards"))
     lines += [END]
     return "\n".join(lines) + "\n"
 
@@ -204,6 +211,73 @@ def _pipeline(pipeline: dict[str, Any] | None, dashboards: dict[str, Any] | None
             if d.get("errors"):
                 lines.append(f"\n{scale}: {len(d['errors'])} chart queries could not run: " +
                              "; ".join(f"{e['chart']}: {e['error'][:80]}" for e in d["errors"][:5]))
+    return lines
+
+
+GROWTH_STEPS = ("intake_files", "ioc_dbt_assets")
+
+
+def _growth(pipeline: dict[str, Any] | None) -> list[str]:
+    """Cost of growth: nightly run time and warehouse size against units × months."""
+    rows = [(scale, p) for scale, p in (pipeline or {}).items()
+            if "error" not in p and p.get("world")]
+    if not rows:
+        return []
+    lines = [
+        "", "### Cost of growth (units × months)", "",
+        "The same pipeline at each scale: the world's units (rows of its unit list, with "
+        "their history) and months, the first load and the median night, the warehouse's "
+        "size on disk after the last night (all schemas; marts and raw data beside it), and "
+        "the nightly steps. Load average: the median while the stage ran (a figure taken "
+        "under load is an upper bound).", "",
+        "| scale | units | months | units × months | first load | night | intake / dbt "
+        "(night) | warehouse | raw / marts | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for scale, p in rows:
+        w = p["world"]
+        last = (p.get("nights") or [p.get("full", {})])[-1]
+        steps = last.get("steps", {})
+        size = p.get("warehouse", {})
+        schemas = size.get("schemas_mb", {})
+        raw = sum(v for k, v in schemas.items() if k.startswith("raw"))
+        marts = sum(v for k, v in schemas.items() if k.startswith("mart"))
+        lines.append(
+            f"| {scale} | {_n(w.get('units'))} | {_n(w.get('months'))} | "
+            f"{_n((w.get('units') or 0) * (w.get('months') or 0))} | {_n(p.get('full_s'), 1)} s | "
+            f"{_n(p.get('incremental_s'), 1)} s | "
+            f"{' / '.join(_n(steps.get(k), 1) + ' s' for k in GROWTH_STEPS)} | "
+            f"{_mb(size, 'total_mb')} | {_n(raw)} / {_n(marts)} MiB | "
+            f"{p.get('load_average', {}).get('median', '–')} |")
+    return lines
+
+
+def _render(dashboards: dict[str, Any] | None) -> list[str]:
+    """Dashboards opened in Chromium until every chart rendered (bench.render)."""
+    scales = [(s, d) for s, d in (dashboards or {}).items() if d.get("render_p95_s")]
+    failed = [(s, d["render"]["error"]) for s, d in (dashboards or {}).items()
+              if "error" in d.get("render", {})]
+    if not scales and not failed:
+        return []
+    lines = [
+        "", "### Dashboards in Chromium (navigation → every chart rendered)", "",
+        "p95 seconds per dashboard, the worse of the two users (a leader: every unit; the "
+        "commune with the widest row scope), cold (Superset's chart cache emptied, a fresh "
+        "browser context) and warm (reopened). Load average beside each figure in the JSON; "
+        "under load these are upper bounds.", "",
+        "| scale | dashboard | cold p95 | warm p95 | leader cold / warm | commune cold / warm |",
+        "|---|---|---|---|---|---|",
+    ]
+    for scale, d in scales:
+        for dash, row in d["render_p95_s"].items():
+            def pair(who: str, row: dict = row) -> str:
+                return " / ".join(_n(row.get(f"{who}_{st}", {}).get("p95_s"), 2)
+                                  for st in ("cold", "warm"))
+            lines.append(f"| {scale} | {dash} | {_n(row.get('cold_p95_s'), 2)} s | "
+                         f"{_n(row.get('warm_p95_s'), 2)} s | {pair('leader')} | "
+                         f"{pair('commune')} |")
+    for scale, error in failed:
+        lines.append(f"\n{scale}: the render stage failed: {error[:200]}")
     return lines
 
 

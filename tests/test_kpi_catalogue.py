@@ -144,3 +144,25 @@ def test_no_spec_metric_reuses_a_kpi_name_for_another_formula():
             label = re.sub(r"\s*\(.*\)\s*$", "", metric.get("label", "")).lower()
             if label in names:
                 assert name == names[label], (key, name, metric["label"])
+
+
+def test_a_headline_chart_of_kpis_reads_only_those_kpis_rows():
+    """Issue 21: a chart on the headline mart whose metrics are all KPIs filters `kpi_code` to
+    them (its metrics each sum their own KPI's rows; the others only cost time); a chart
+    with another metric (the generic `gia_tri`) is left whole."""
+    spec = assets_builder.load_spec()
+    codes = {kpi.code for kpi in load().kpis}
+    narrowed = 0
+    for key, chart in spec.charts.items():
+        if spec.datasets[chart["dataset"]]["table"] != assets_builder.KPI_MART:
+            continue
+        metrics = chart.get("metrics") or [chart.get("metric")]
+        on_kpi = [f for f in chart.get("filters") or [] if f["column"] == "kpi_code"]
+        if set(metrics) <= codes:
+            assert len(on_kpi) == 1 and set(
+                on_kpi[0]["value"] if on_kpi[0]["op"] == "IN" else [on_kpi[0]["value"]]
+            ) == set(metrics), key
+            narrowed += on_kpi[0]["op"] == "IN"
+        elif "gia_tri" in metrics:
+            assert not on_kpi, key
+    assert narrowed >= 1  # `Đơn vị cần chú ý (theo tháng)`, seven KPIs in one table

@@ -280,8 +280,26 @@ def apply_catalogue(spec: Spec, cat: Catalogue) -> None:
                           "color": rule.get("color", "colorError")})
         if chart.get("conditional_formatting"):
             chart["conditional_formatting"] = rules
+    _narrow_kpi_charts(spec, cat)
     if errors:
         raise SpecError("\n".join(errors))
+
+
+def _narrow_kpi_charts(spec: Spec, cat: Catalogue) -> None:
+    """A chart on the headline mart whose metrics are all catalogue KPIs reads only those
+    KPIs' rows (`kpi_code IN (...)`): each such metric sums its own KPI's rows (FILTER), so
+    the other KPIs' rows only cost time — at national scale most of the chart's query
+    (issue 21: `Đơn vị cần chú ý (theo tháng)` aggregated every KPI of every unit)."""
+    codes = {kpi.code for kpi in cat.kpis}
+    for chart in spec.charts.values():
+        ds = spec.datasets.get(chart.get("dataset")) or {}
+        metrics = chart.get("metrics") or ([chart["metric"]] if chart.get("metric") else [])
+        filters = chart.get("filters") or []
+        if (ds.get("table") != KPI_MART or not metrics or not set(metrics) <= codes
+                or any(f.get("column") == "kpi_code" for f in filters)):
+            continue
+        chart["filters"] = [*filters, {"column": "kpi_code", "op": "IN",
+                                       "value": list(dict.fromkeys(metrics))}]
 
 
 def validate(spec: Spec) -> None:

@@ -94,3 +94,35 @@ def test_percentile_and_report() -> None:
     text = render(json.loads(json.dumps(results)))
     assert text.startswith(BEGIN) and text.rstrip().endswith(END)
     assert "| 100 000 | .csv | 131 160 |" in text and "| met |" in text
+
+
+def test_render_stage_logic_and_tables() -> None:
+    """The Chromium stage's user choice, its p95s per dashboard, and the two new tables."""
+    from bench.render import commune_role, summarise
+
+    rules = [
+        {"role": "Xã A", "clause": "org_unit_id = 'a'", "valid": "1985-12-31 .. 2025-06-30",
+         "successor": "c"},
+        {"role": "Xã B", "clause": "org_unit_id = 'b'", "valid": "2025-07-01 .."},
+        {"role": "Xã C", "clause": "org_unit_id IN ('a', 'c', 'd')", "valid": "2025-07-01 .."},
+    ]
+    assert commune_role(rules) == "Xã C"  # today's structure, widest row scope
+    samples = [{"dashboard": "Y tế", "user": u, "state": st, "s": s}
+               for u, st, s in [("leader", "cold", 3.0), ("leader", "cold", 5.0),
+                                ("leader", "warm", 1.0), ("commune", "cold", 2.0),
+                                ("commune", "warm", 1.5), ("commune", "warm", 2.5)]]
+    table = summarise(samples)["Y tế"]
+    assert table["leader_cold"]["n"] == 2 and table["leader_cold"]["p50_s"] == 4.0
+    assert table["cold_p95_s"] == table["leader_cold"]["p95_s"] > 4.0
+    assert table["warm_p95_s"] == table["commune_warm"]["p95_s"] > 2.0
+    results = {"pipeline": {"district": {
+        "full_s": 60.0, "incremental_s": 40.0, "world": {"units": 27, "months": 36},
+        "nights": [{"steps": {"intake_files": 1.5, "ioc_dbt_assets": 35.0}}],
+        "warehouse": {"total_mb": 321.0, "schemas_mb": {"raw_agency": 100.0, "raw_intake": 20,
+                                                         "mart_y_te": 5.0, "staging": 0}},
+        "load_average": {"median": 1.2}}},
+        "dashboards": {"province": {"render_p95_s": {"Y tế": table}}}}
+    text = render(json.loads(json.dumps(results)))
+    assert "| district | 27 | 36 | 972 | 60.0 s | 40.0 s | 1.5 s / 35.0 s | 321 MiB | " \
+           "120 / 5 MiB | 1.2 |" in text
+    assert f"| province | Y tế | {table['cold_p95_s']:.2f} s |" in text

@@ -2,7 +2,8 @@
     within a deadline status), so that a page of a province-wide list reads its rows off an
     index instead of sorting the mart. VACUUM (ANALYZE) after each run (outside the
     transaction) keeps the planner's estimates current and the visibility map set, so counts
-    over an index are index-only scans. -#}
+    over an index are index-only scans. A partial index (macros/indexes.sql: extra_index)
+    serves the list `Hồ sơ trễ hạn (xem từng hồ sơ)`: its statuses in its order. -#}
 {{
     config(
         materialized='incremental',
@@ -14,7 +15,10 @@
             {'columns': ['received_date desc', 'ma_ho_so']},
             {'columns': ['deadline_status', 'due_date', 'ma_ho_so']},
         ],
-        post_hook=after_commit('vacuum (analyze) {{ this }}'),
+        post_hook=[
+            "{{ extra_index(this, ['due_date', 'ma_ho_so'], 'tre_han', column='deadline_status', values=['qua_han', 'dang_qua_han']) }}",
+            after_commit('vacuum (analyze) {{ this }}'),
+        ],
     )
 }}
 -- Every dossier, without personal data, with its unit, deadline status and working days to

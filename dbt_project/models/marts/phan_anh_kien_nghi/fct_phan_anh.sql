@@ -2,7 +2,9 @@
     within a deadline status), so that a page of a province-wide list reads its rows off an
     index instead of sorting the mart. VACUUM (ANALYZE) after each run (outside the
     transaction) keeps the planner's estimates current and the visibility map set, so counts
-    over an index are index-only scans. -#}
+    over an index are index-only scans. A partial index (macros/indexes.sql: extra_index)
+    serves the list `Phản ánh quá hạn, sắp đến hạn (xem từng phản ánh)`: its statuses in
+    its order. -#}
 {{
     config(
         materialized='incremental',
@@ -15,7 +17,10 @@
             {'columns': ['deadline_status', 'deadline_date', 'ma_phan_anh']},
         ],
         pre_hook=["{{ drop_column_if_exists('tieu_de') }}"],
-        post_hook=after_commit('vacuum (analyze) {{ this }}'),
+        post_hook=[
+            "{{ extra_index(this, ['deadline_date', 'ma_phan_anh'], 'can_han', column='deadline_status', values=['qua_han', 'dang_qua_han', 'sap_den_han']) }}",
+            after_commit('vacuum (analyze) {{ this }}'),
+        ],
     )
 }}
 -- Every citizen feedback item without personal data (the citizen, the content and the title,

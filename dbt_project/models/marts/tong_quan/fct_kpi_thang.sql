@@ -1,3 +1,15 @@
+{#- Index: the units' rows of a few KPIs (`unit_level`, `kpi_code`) with what a table of
+    units × KPIs reads, so such a chart is an index-only scan of a narrow index instead of a
+    scan of this wide table (issue 21: `Đơn vị cần chú ý (theo tháng)` at national scale);
+    VACUUM (ANALYZE) after commit sets the visibility map. -#}
+{{
+    config(
+        post_hook=[
+            "{{ extra_index(this, ['unit_level', 'kpi_code'], 'kpi_units', include=['is_displayed', 'period_month', 'org_unit_name', 'org_unit_id', 'numerator', 'denominator']) }}",
+            after_commit('vacuum (analyze) {{ this }}'),
+        ],
+    )
+}}
 -- The headline KPIs as a contract other tools read: one row per view of history × unit (or
 -- area: unit_level = dia_ban, the district before the 2025 reform, the area after it) ×
 -- month × KPI of the catalogue (catalogue/kpis.yaml; names and sources in dim_chi_so).

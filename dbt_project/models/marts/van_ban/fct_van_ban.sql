@@ -3,7 +3,8 @@
     index instead of sorting the mart. VACUUM (ANALYZE) after each run (outside the
     transaction) keeps the planner's estimates current and the visibility map set, so counts
     over an index are index-only scans ((chieu, do_khan): the urgency pie of incoming
-    documents). -#}
+    documents). A partial index (macros/indexes.sql: extra_index) serves the list `Văn bản
+    đến quá hạn, sắp đến hạn (xem từng văn bản)`: its statuses in its order. -#}
 {{
     config(
         materialized='incremental',
@@ -16,7 +17,10 @@
             {'columns': ['deadline_status', 'han_xu_ly', 'ma_van_ban']},
             {'columns': ['chieu', 'do_khan']},
         ],
-        post_hook=after_commit('vacuum (analyze) {{ this }}'),
+        post_hook=[
+            "{{ extra_index(this, ['han_xu_ly', 'ma_van_ban'], 'can_han', column='deadline_status', values=['qua_han', 'dang_qua_han', 'sap_den_han']) }}",
+            after_commit('vacuum (analyze) {{ this }}'),
+        ],
     )
 }}
 -- Every incoming and outgoing document with its unit, deadline status and working days of

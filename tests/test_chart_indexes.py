@@ -1,0 +1,56 @@
+"""Issue 21: the indexes made for particular charts (`extra_index` post-hooks of the marts,
+dbt_project/macros/indexes.sql) match those charts, so a chart edited later does not leave
+its index serving nothing (and the list sorting the whole mart again at national scale).
+
+A partial index is used only when the chart's filter implies its predicate and it reads the
+page in the chart's order: the same column and values, and the chart's order as the index's
+key. A covering index serves a chart only if the chart reads nothing but its columns."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ioc.bi import assets_builder
+from ioc.settings import PROJECT_ROOT
+
+MARTS = PROJECT_ROOT / "dbt_project" / "models" / "marts"
+CALL = re.compile(r"extra_index\(this, (\[[^\]]*\]), '(\w+)'((?:, \w+=(?:\[[^\]]*\]|'\w+'))*)\)")
+
+
+def _indexes() -> list[dict]:
+    found = []
+    for path in MARTS.rglob("*.sql"):
+        for cols, tag, rest in CALL.findall(path.read_text(encoding="utf-8")):
+            kwargs = {k: ast.literal_eval(v) for k, v in
+                      re.findall(r"(\w+)=(\[[^\]]*\]|'\w+')", rest)}
+            found.append({"table": path.stem, "columns": ast.literal_eval(cols), "tag": tag,
+                          **kwargs})
+    return found
+
+
+def test_every_extra_index_serves_a_chart():
+    spec = assets_builder.load_spec()
+    indexes = _indexes()
+    assert {i["table"] for i in indexes} >= {"fct_ho_so", "fct_van_ban", "fct_phan_anh",
+                                              "fct_kpi_thang"}
+    for index in indexes:
+        charts = [c for c in spec.charts.values()
+                  if spec.datasets[c["dataset"]]["table"] == index["table"]]
+        served = []
+        for chart in charts:
+            filters = chart.get("filters") or []
+            if "column" in index:
+                wanted = {"column": index["column"], "op": "IN"}
+                hit = [f for f in filters if {k: f.get(k) for k in wanted} == wanted
+                       and set(f["value"]) == set(index["values"])]
+                order = [col for col, _ in chart.get("order_by") or []]
+                if hit and order == index["columns"]:
+                    served.append(chart["title"])
+            else:
+                columns = set(index["columns"]) | set(index.get("include") or [])
+                read = {f["column"] for f in filters} | set(chart.get("groupby") or [])
+                if read and read <= columns | {"period_month"} and (
+                        chart.get("metrics") or chart.get("metric")):
+                    served.append(chart["title"])
+        assert served, f"{index['table']} index {index['tag']} serves no chart"
