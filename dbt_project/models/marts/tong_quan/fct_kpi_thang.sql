@@ -5,7 +5,7 @@
 {{
     config(
         post_hook=[
-            "{{ extra_index(this, ['unit_level', 'kpi_code'], 'kpi_units', include=['is_displayed', 'period_month', 'org_unit_name', 'org_unit_id', 'numerator', 'denominator']) }}",
+            "{{ extra_index(this, ['unit_level', 'kpi_code'], 'kpi_units', include=['is_displayed', 'period_month', 'org_unit_name', 'org_unit_id', 'numerator', 'denominator', 'structure_view_name', 'district_name']) }}",
             after_commit('vacuum (analyze) {{ this }}'),
         ],
     )
