@@ -126,6 +126,9 @@ PREVENT_UNSAFE_DB_CONNECTIONS = True
 # whose stored user is ioc_public (schema cong_khai). PUBLIC_ROLE_LIKE stays None so that
 # `superset init` never copies another role's permissions into it.
 AUTH_ROLE_PUBLIC = "Công khai"
+# API clients with a token (bootstrap, tests) stay themselves on endpoints the public role
+# may use too (ioc_identity.install_jwt_user), besides the report executor hook above.
+FLASK_APP_MUTATOR = ioc_identity.install
 
 # --- Features ---------------------------------------------------------------------------
 # Native filters and cross-filters are built into Superset 6 (no flag any more).

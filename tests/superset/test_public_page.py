@@ -109,7 +109,9 @@ def test_anonymous_reads_nothing_else(anonymous: httpx.Client, admin: SupersetCl
             assert anonymous.get(f"/api/v1/dashboard/{dash['id']}/charts").status_code in (
                 403, 404)
     refused = 0
-    for uuid, chart_id in _ids(admin, "chart").items():
+    all_charts = _ids(admin, "chart")
+    assert len(all_charts) >= 84, (len(all_charts), sorted(all_charts)[:5], len(chart_uuids))
+    for uuid, chart_id in all_charts.items():
         if uuid in chart_uuids:
             continue
         resp = anonymous.get(f"/api/v1/chart/{chart_id}/data/")
@@ -154,9 +156,15 @@ def test_public_dashboard_opens_without_login_in_the_browser(
         assert "Công khai" in text and "Tỷ lệ" in text
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "cong-khai-anonymous.png"), full_page=True)
-        # another dashboard, opened anonymously, shows no chart
-        page.goto(f"{superset_server.url}/superset/dashboard/tong-quan/")
-        page.wait_for_load_state("networkidle")
+        # another dashboard, opened anonymously, shows no chart (Superset refuses it: the
+        # navigation may be aborted, or end on an error or login page)
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            page.goto(f"{superset_server.url}/superset/dashboard/tong-quan/")
+            page.wait_for_load_state("networkidle")
+        except PlaywrightError:
+            pass
         assert page.locator(f'[data-test="chart-grid-component"] {CHART_OUTPUT}').count() == 0
     finally:
         context.close()
