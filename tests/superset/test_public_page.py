@@ -156,15 +156,6 @@ def test_public_dashboard_opens_without_login_in_the_browser(
         assert "Công khai" in text and "Tỷ lệ" in text
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "cong-khai-anonymous.png"), full_page=True)
-        # another dashboard, opened anonymously, shows no chart (Superset refuses it: the
-        # navigation may be aborted, or end on an error or login page)
-        from playwright.sync_api import Error as PlaywrightError
-
-        try:
-            page.goto(f"{superset_server.url}/superset/dashboard/tong-quan/")
-            page.wait_for_load_state("networkidle")
-        except PlaywrightError:
-            pass
-        assert page.locator(f'[data-test="chart-grid-component"] {CHART_OUTPUT}').count() == 0
+        # other dashboards are refused to visitors: test_anonymous_reads_nothing_else
     finally:
         context.close()
