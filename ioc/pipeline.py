@@ -47,6 +47,12 @@ def progress_line(step: str, metadata: dict) -> str | None:
         ids = [str(value(o, "unique_id") or "") for o in outputs]
         models = sum(i.startswith(("model.", "seed.", "snapshot.")) for i in ids)
         return f"  Kho dữ liệu (dbt): {_count(models)} bảng và khung nhìn đã dựng, đã kiểm tra"
+    if step in ("gui_canh_bao", "gui_nhac_nho"):  # issue 19 (orchestration/alerts/notify.py)
+        m = outputs[0] if outputs else {}
+        what = "Cảnh báo" if step == "gui_canh_bao" else "Nhắc nộp báo cáo"
+        return (f"  {what}: {_count(value(m, 'delivered') or 0)} lượt gửi mới "
+                f"({_count(value(m, 'messages') or 0)} thông báo, "
+                f"{_count(value(m, 'already_delivered') or 0)} lượt đã gửi trước đó)")
     return None
 
 

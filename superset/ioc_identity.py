@@ -199,3 +199,34 @@ def install_report_executor(app: Any = None) -> None:
     get_executor.ioc_recipients = True  # type: ignore[attr-defined]
     execute.get_executor = get_executor
     alert.get_executor = get_executor
+
+
+# --- API clients with a token, beside the public page -----------------------------------
+
+
+def install_jwt_user(app: Any) -> None:
+    """A request that carries a JWT (`Authorization: Bearer`) is its user's request.
+
+    Flask-AppBuilder's `protect` serves an endpoint the public role may use (AUTH_ROLE_PUBLIC:
+    the public page reads charts, datasets, dashboards) without reading the token, so an
+    API client such as bootstrap would be served as an anonymous visitor — the public
+    role's filters on lists, its datasets for chart data. Reading the token before every
+    request sets `g.user` to the token's user (Flask-AppBuilder's `load_user_jwt`); a
+    request without a token, or with an invalid one, stays anonymous."""
+    from flask import request
+    from flask_jwt_extended import verify_jwt_in_request
+
+    @app.before_request
+    def _user_from_token() -> None:
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return
+        try:
+            verify_jwt_in_request(optional=True)  # sets g.user through load_user_jwt
+        except Exception:  # protect() still refuses a bad token where it must
+            logger.info("request with an invalid token: served as anonymous")
+
+
+def install(app: Any) -> None:
+    """FLASK_APP_MUTATOR: every hook of this module."""
+    install_report_executor(app)
+    install_jwt_user(app)

@@ -123,6 +123,16 @@ ALERT_REPORTS_EXECUTORS = [FixedExecutor(ioc_identity.NO_EXECUTOR)]
 PUBLIC_ROLE_LIKE = None
 PREVENT_UNSAFE_DB_CONNECTIONS = True
 
+# --- Public page "Công khai" (issue 19) ----------------------------------------------------
+# Visitors who have not logged in get the role "Công khai" (superset/policies/roles.yaml,
+# applied by bootstrap): the public dashboard's datasets only, read through the connection
+# whose stored user is ioc_public (schema cong_khai). PUBLIC_ROLE_LIKE stays None so that
+# `superset init` never copies another role's permissions into it.
+AUTH_ROLE_PUBLIC = "Công khai"
+# API clients with a token (bootstrap, tests) stay themselves on endpoints the public role
+# may use too (ioc_identity.install_jwt_user), besides the report executor hook above.
+FLASK_APP_MUTATOR = ioc_identity.install
+
 # --- Features ---------------------------------------------------------------------------
 # Native filters and cross-filters are built into Superset 6 (no flag any more).
 FEATURE_FLAGS = {

@@ -9,7 +9,8 @@ files back (a test checks that round trip).
 Spec files hold three mappings, merged across files (keys must be unique):
 
 - `datasets.<key>`: `schema`, `table`, `columns` (name -> type, label, ...), `metrics`
-  (name -> label, sql, format), `time_column`.
+  (name -> label, sql, format), `time_column`; `database: public` for the public page's
+  datasets (the connection as `ioc_public`, schema `cong_khai` only).
 - `charts.<key>`: `title`, `dataset`, `type` (table, bar, line, big_number, big_number_trend,
   pie), `metrics`, `groupby`, `x`, `filters`, ... (see `CHART_BUILDERS`).
 - `dashboards.<slug>`: `title`, `layout` (rows of `{chart|markdown, width, height}`),
@@ -43,9 +44,12 @@ import yaml
 
 from ioc.bi.assets_format import (
     CANONICAL_DB_URI,
+    CANONICAL_PUBLIC_DB_URI,
     DATABASE_NAME,
     DATABASE_UUID,
     EXPORT_VERSION,
+    PUBLIC_DATABASE_NAME,
+    PUBLIC_DATABASE_UUID,
     canonical_files,
     dumps_json,
     make_uuid,
@@ -307,6 +311,11 @@ def validate(spec: Spec) -> None:
     for key, ds in spec.datasets.items():
         if not ds.get("schema") or not ds.get("table"):
             errors.append(f"dataset {key}: schema and table are required")
+        if ds.get("database", "warehouse") not in DATABASES:
+            errors.append(f"dataset {key}: database must be one of {sorted(DATABASES)}")
+        elif (ds.get("database") == "public") != (ds.get("schema") == PUBLIC_SCHEMA):
+            errors.append(f"dataset {key}: the public connection reads {PUBLIC_SCHEMA} only, "
+                          f"and {PUBLIC_SCHEMA} is read through it alone")
     for key, chart in spec.charts.items():
         ds = spec.datasets.get(chart.get("dataset"))
         if ds is None:
@@ -369,12 +378,21 @@ def dashboard_uuid(slug: str) -> str:
 # --- databases and datasets -------------------------------------------------------------
 
 
-def database_doc() -> dict:
+# `database:` of a dataset -> (connection name, uuid, committed URI, shown in SQL Lab)
+DATABASES = {
+    "warehouse": (DATABASE_NAME, DATABASE_UUID, CANONICAL_DB_URI, True),
+    "public": (PUBLIC_DATABASE_NAME, PUBLIC_DATABASE_UUID, CANONICAL_PUBLIC_DB_URI, False),
+}
+PUBLIC_SCHEMA = "cong_khai"
+
+
+def database_doc(which: str = "warehouse") -> dict:
+    name, uuid, uri, sqllab = DATABASES[which]
     return {
-        "database_name": DATABASE_NAME,
-        "sqlalchemy_uri": CANONICAL_DB_URI,
+        "database_name": name,
+        "sqlalchemy_uri": uri,
         "cache_timeout": None,
-        "expose_in_sqllab": True,
+        "expose_in_sqllab": sqllab,
         "allow_run_async": False,
         "allow_ctas": False,
         "allow_cvas": False,
@@ -389,7 +407,7 @@ def database_doc() -> dict:
         },
         "impersonate_user": False,
         "configuration_method": "sqlalchemy_form",
-        "uuid": DATABASE_UUID,
+        "uuid": uuid,
         "version": EXPORT_VERSION,
     }
 
@@ -455,7 +473,7 @@ def dataset_doc(ds: dict) -> dict:
         "metrics": metrics,
         "columns": columns,
         "version": EXPORT_VERSION,
-        "database_uuid": DATABASE_UUID,
+        "database_uuid": DATABASES[ds.get("database", "warehouse")][1],
     }
 
 
@@ -1092,6 +1110,8 @@ def dashboard_doc(slug: str, dash: dict, spec: Spec) -> dict:
 def build_documents(spec: Spec) -> dict[str, dict]:
     """Spec -> bundle documents keyed by a provisional path (`canonical_files` names them)."""
     docs: dict[str, dict] = {"databases/warehouse.yaml": database_doc()}
+    if any(ds.get("database") == "public" for ds in spec.datasets.values()):
+        docs["databases/public.yaml"] = database_doc("public")
     for key, ds in spec.datasets.items():
         docs[f"datasets/{key}.yaml"] = dataset_doc(ds)
     for key, chart in spec.charts.items():

@@ -29,6 +29,13 @@ DATABASE_UUID = "7c0d6f3e-3a55-5b8e-9a63-2f7f8f1d0c01"
 # Bootstrap replaces it with this install's `warehouse.bi_url()`.
 MASKED_PASSWORD = "XXXXXXXXXX"
 CANONICAL_DB_URI = f"postgresql+psycopg2://ioc_bi:{MASKED_PASSWORD}@127.0.0.1:54329/ioc"
+# The public page's own connection (docs/alerts.md): stored user `ioc_public`, which reads
+# only the schema `cong_khai`; Superset's connection mutator leaves it as it is.
+PUBLIC_DATABASE_NAME = "Công khai"
+PUBLIC_DATABASE_UUID = "3e5b1c2a-6d44-5f0e-8b27-1a9c4d7e0f02"
+CANONICAL_PUBLIC_DB_URI = (
+    f"postgresql+psycopg2://ioc_public:{MASKED_PASSWORD}@127.0.0.1:54329/ioc")
+CANONICAL_URIS = {DATABASE_UUID: CANONICAL_DB_URI, PUBLIC_DATABASE_UUID: CANONICAL_PUBLIC_DB_URI}
 
 # Namespace for the UUIDs the builder derives from spec keys (uuid5), so regenerating the
 # YAML never changes an asset's identity.
@@ -320,8 +327,8 @@ def _canonical_dataset(doc: dict) -> dict:
 
 def _canonical_database(doc: dict) -> dict:
     doc = copy.deepcopy(doc)
-    if str(doc.get("uuid")) == DATABASE_UUID:
-        doc["sqlalchemy_uri"] = CANONICAL_DB_URI
+    if str(doc.get("uuid")) in CANONICAL_URIS:
+        doc["sqlalchemy_uri"] = CANONICAL_URIS[str(doc["uuid"])]
     doc.pop("password", None)
     if isinstance(doc.get("extra"), dict):
         doc["extra"] = _sorted(doc["extra"])

@@ -155,8 +155,8 @@ def assets_differ(client: SupersetClient, settings: Settings, assets_dir: Path) 
     have = bundle.canonical_export(exported)
     if any(have.get(rel) != text for rel, text in wanted.items() if rel != "metadata.yaml"):
         return True
-    uri, _password = bundle.masked_bi_uri(settings)
-    return bundle.exported_database_uri(exported) != uri
+    return any(bundle.exported_database_uri(exported, uuid) != uri
+               for uuid, (uri, _password) in bundle.install_uris(settings).items())
 
 
 def import_assets(client: SupersetClient, settings: Settings, assets_dir: Path) -> None:

@@ -3,7 +3,9 @@
 The committed database file holds the documented default URI with the password masked;
 `install_bundle()` swaps in this install's read-only warehouse URL (`warehouse.bi_url()`,
 psycopg2 driver, password still masked) and returns the password separately, as Superset's
-import API expects (`passwords` keyed by file name).
+import API expects (`passwords` keyed by file name). The public page's connection
+(`PUBLIC_DATABASE_UUID`) gets the same host as `ioc_public`, whose password derives from the
+install's role key (`warehouse.role_password`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ioc import warehouse
 from ioc.bi.assets_format import (
     DATABASE_UUID,
     MASKED_PASSWORD,
+    PUBLIC_DATABASE_UUID,
     canonical_files,
     dump_yaml,
     parse_files,
@@ -47,15 +50,34 @@ def masked_bi_uri(settings: Settings) -> tuple[str, str]:
     return urlunsplit(parts._replace(netloc=netloc)), unquote(password)
 
 
+def masked_public_uri(settings: Settings) -> tuple[str, str]:
+    """(masked URI, password) of the public page's connection: role `ioc_public`, same
+    server and database as the BI connection."""
+    uri, _password = masked_bi_uri(settings)
+    parts = urlsplit(uri)
+    host = parts.hostname or "127.0.0.1"
+    port = f":{parts.port}" if parts.port else ""
+    netloc = f"{warehouse.PUBLIC_ROLE}:{MASKED_PASSWORD}@{host}{port}"
+    password = warehouse.role_password(warehouse.PUBLIC_ROLE, warehouse.role_key(settings))
+    return urlunsplit(parts._replace(netloc=netloc)), password
+
+
+def install_uris(settings: Settings) -> dict[str, tuple[str, str]]:
+    """Database UUID -> (masked URI, password) for this install."""
+    return {DATABASE_UUID: masked_bi_uri(settings),
+            PUBLIC_DATABASE_UUID: masked_public_uri(settings)}
+
+
 def install_files(settings: Settings, files: dict[str, str]) -> tuple[dict[str, str], dict]:
-    """The files with this install's warehouse URI, and the `passwords` map for the import."""
-    uri, password = masked_bi_uri(settings)
+    """The files with this install's warehouse URIs, and the `passwords` map for the import."""
+    uris = install_uris(settings)
     out = dict(files)
     passwords = {}
     for rel, text in files.items():
         if rel.startswith("databases/"):
             doc = yaml.safe_load(text)
-            if str(doc.get("uuid")) == DATABASE_UUID:
+            if str(doc.get("uuid")) in uris:
+                uri, password = uris[str(doc["uuid"])]
                 doc["sqlalchemy_uri"] = uri
                 out[rel] = dump_yaml(doc)
                 passwords[rel] = password
@@ -92,9 +114,9 @@ def canonical_export(data: bytes) -> dict[str, str]:
     return canonical_files(parse_files(unzip(data)))
 
 
-def exported_database_uri(data: bytes) -> str | None:
-    """The warehouse connection's (masked) URI as the running Superset has it."""
+def exported_database_uri(data: bytes, database_uuid: str = DATABASE_UUID) -> str | None:
+    """A connection's (masked) URI as the running Superset has it (default: the warehouse)."""
     for rel, doc in parse_files(unzip(data)).items():
-        if rel.startswith("databases/") and str(doc.get("uuid")) == DATABASE_UUID:
+        if rel.startswith("databases/") and str(doc.get("uuid")) == database_uuid:
             return doc.get("sqlalchemy_uri")
     return None

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from ioc.bi.assets_format import DATABASE_NAME
+from ioc.bi.assets_format import DATABASE_NAME, PUBLIC_DATABASE_NAME
 from ioc.bi.client import SupersetClient, rison
 from ioc.settings import PROJECT_ROOT
 
@@ -186,7 +186,7 @@ def rls_up_to_date(policy_dir: Path = POLICY_DIR) -> bool:
 # --- desired state ----------------------------------------------------------------------
 
 
-DATASET_ACCESS = ("all", "covered", "none")
+DATASET_ACCESS = ("all", "covered", "public", "none")
 DATA_ACCESS_PERMISSIONS = ("database_access", "datasource_access", "schema_access",
                            "catalog_access")
 # what opens every dataset at once (Alpha has them): only for roles with `datasets: all`
@@ -199,7 +199,7 @@ class RoleSpec:
     like: list[str]
     without: set[Pair]
     with_: set[Pair]
-    datasets: str  # all | covered | none (DATASET_ACCESS)
+    datasets: str  # all | covered | public | none (DATASET_ACCESS)
     database: dict | None = None  # the PostgreSQL identity (ioc.bi.identities)
 
 
@@ -287,6 +287,16 @@ def _dataset_access(pvms: dict[Pair, int], dataset_ids: list[int]) -> set[Pair]:
     return found
 
 
+def _public_datasets(pvms: dict[Pair, int]) -> set[Pair]:
+    """`datasource_access` on every dataset of the public page's connection (schema
+    cong_khai, read as `ioc_public`): what anonymous visitors may open."""
+    prefix = f"[{PUBLIC_DATABASE_NAME}]."
+    found = {p for p in pvms if p[0] == "datasource_access" and p[1].startswith(prefix)}
+    if not found:
+        raise PolicyError(f"no dataset of {PUBLIC_DATABASE_NAME}: import assets first")
+    return found
+
+
 def desired_permissions(
     spec: RoleSpec, roles: dict[str, dict], pvms: dict[Pair, int], covered: list[int] = ()
 ) -> set[int]:
@@ -306,6 +316,8 @@ def desired_permissions(
         pairs.add(_warehouse_access(pvms))
     elif spec.datasets == "covered":
         pairs |= _dataset_access(pvms, list(covered))
+    elif spec.datasets == "public":
+        pairs |= _public_datasets(pvms)
     missing = sorted(p for p in pairs if p not in pvms)
     if missing:
         raise PolicyError(f"role {spec.name}: unknown permissions {missing}")

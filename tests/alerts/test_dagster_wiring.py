@@ -22,3 +22,12 @@ def test_reminders_each_morning_in_vietnam() -> None:
     assert schedule.cron_schedule == "30 7 * * *"
     assert schedule.execution_timezone == "Asia/Ho_Chi_Minh"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_the_pipeline_command_prints_one_line_for_the_alerts() -> None:
+    from ioc.pipeline import progress_line
+
+    meta = {"result": {"messages": dg.MetadataValue.int(7), "delivered": dg.MetadataValue.int(12),
+                       "already_delivered": dg.MetadataValue.int(2)}}
+    assert progress_line("gui_canh_bao", meta) == (
+        "  Cảnh báo: 12 lượt gửi mới (7 thông báo, 2 lượt đã gửi trước đó)")
