@@ -75,12 +75,22 @@ def agency_sources() -> list[AgencySource]:
 # --- generated files ------------------------------------------------------------------------
 
 
-def forms_csv() -> str:
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def forms_csv(contracts: dict[str, Contract] | None = None) -> str:
+    """dbt's `forms.csv` seed. Its text comes from the contracts; a value that starts like a
+    spreadsheet formula is refused, so the file is safe to open in Excel."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["form_code", "title", "period_kind", "due_days_after_period_end", "domain"])
-    for c in forms().values():
-        writer.writerow([c.form, c.title, c.period_kind, c.due_days, c.domain])
+    for c in (contracts if contracts is not None else forms()).values():
+        row = [c.form, c.title, c.period_kind, c.due_days, c.domain]
+        for value in row:
+            if str(value).lstrip().startswith(FORMULA_START):
+                raise ValueError(f"{c.form}: giá trị '{value}' bắt đầu như một công thức "
+                                 "bảng tính (=, +, -, @); hãy sửa tệp hợp đồng")
+        writer.writerow(row)
     return out.getvalue()
 
 

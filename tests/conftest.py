@@ -147,3 +147,15 @@ def superset_server(warehouse_settings):
         out.mkdir(parents=True, exist_ok=True)
         (out / "bootstrap-timings.json").write_text(json.dumps(ss.report.timings, indent=1))
         yield ss
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Modules that read the demo world (`mart_world`) run after every module that does not.
+
+    The session warehouse is shared: modules before the world load their own small worlds
+    into it (tests/e2e/test_slice.py: one example report, then `dbt build` with its own day),
+    and the world, once loaded, is read as dbt built it. Without this order a module that
+    happens to sort before tests/e2e (tests/alerts) loads the world first, and the slice then
+    rebuilds the marts under it. Whole modules move, so module fixtures are set up once."""
+    readers = {item.module for item in items if "mart_world" in item.fixturenames}
+    items.sort(key=lambda item: item.module in readers)  # stable: otherwise in file order

@@ -93,3 +93,16 @@ def test_dagster_and_answers_derive_from_the_catalogue() -> None:
     assert set(freshness.AGENCY_TABLES) == {s.table for s in sources}
     for contract in contracts.values():
         assert form_label(contract.form) == f"{contract.form} - {contract.title}"
+
+
+@pytest.mark.parametrize("title", ["=HYPERLINK(\"http://x\")", "+1", "@SUM(A1)", " -2"])
+def test_a_title_that_would_run_as_a_formula_is_refused(title: str) -> None:
+    import dataclasses
+
+    contracts = catalogue.forms()
+    code, contract = next(iter(contracts.items()))
+    bad = dataclasses.replace(contract, title=title) if dataclasses.is_dataclass(contract) \
+        else contract.model_copy(update={"title": title})
+    with pytest.raises(ValueError, match="công thức"):
+        catalogue.forms_csv({**contracts, code: bad})
+    assert catalogue.forms_csv(contracts).startswith("form_code,title")

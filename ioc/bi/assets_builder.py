@@ -702,10 +702,11 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         order_by = [[metrics[0], ascending]]
     query = {
         **_base_query(params["adhoc_filters"], row_limit, grain),
-        # a raw table's columns as they are; an aggregate one's months at the table's grain
+        # a raw table's columns as they are; an aggregate one's months at the table's grain,
+        # first, as the table plugin sends them
         "columns": [
             _axis_column(c, grain, reference=False) if c in temporal and not raw else c
-            for c in cols
+            for c in (cols if raw else sorted(cols, key=lambda c: c not in temporal))
         ],
         "order_desc": params["order_desc"],
         "orderby": order_by,

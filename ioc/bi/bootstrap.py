@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -60,6 +61,52 @@ class _Timer:
         return _Step()
 
 
+_OLD_UNIQUE = "UNIQUE (table_name)"
+
+
+def sqlite_table_names_per_schema(path: Path) -> bool:
+    """Superset on SQLite keeps the first release's UNIQUE (table_name) on its `tables`
+    (its migration to one name per database, catalog and schema cannot drop a constraint in
+    SQLite: apache/superset#407, #5557), so two marts' tables of the same name in two schemas
+    (mart_kinh_te_xa_hoi.fct_chi_tieu_thang, mart_chi_tieu.fct_chi_tieu_thang) fail the
+    assets import. Rebuild the table without it, as on PostgreSQL, the way
+    SQLite documents a schema change (new table, copy, drop, rename), in one transaction.
+    Returns whether anything changed; a second call changes nothing."""
+    import sqlite3
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        row = conn.execute("select sql from sqlite_master where type = 'table' "
+                           "and name = 'tables'").fetchone()
+        if row is None or _OLD_UNIQUE not in row[0]:
+            return False
+        # Superset's model declares one name per (database, catalog, schema) but keeps it out
+        # of the database (NULL schemas compare unequal), so the old constraint just goes.
+        create = re.sub(r",\s*UNIQUE \(table_name\)", "", row[0], count=1)
+        create = create.replace('CREATE TABLE "tables"', 'CREATE TABLE "tables__new"', 1)
+        indexes = [sql for (sql,) in conn.execute(
+            "select sql from sqlite_master where type = 'index' and tbl_name = 'tables' "
+            "and sql is not null")]
+        conn.execute("pragma foreign_keys = off")
+        conn.execute("begin immediate")
+        try:
+            conn.execute(create)
+            conn.execute('insert into "tables__new" select * from "tables"')
+            conn.execute('drop table "tables"')
+            conn.execute('alter table "tables__new" rename to "tables"')
+            for sql in indexes:
+                conn.execute(sql)
+            if conn.execute("pragma foreign_key_check").fetchall():
+                raise RuntimeError(f"{path}: foreign keys broken rebuilding `tables`")
+            conn.execute("commit")
+        except BaseException:
+            conn.execute("rollback")
+            raise
+        return True
+    finally:
+        conn.close()
+
+
 def prepare_metadata(settings: Settings, start_server: bool = False) -> None:
     """Migrations, admin user, built-in roles: the `superset` CLI steps.
 
@@ -68,6 +115,8 @@ def prepare_metadata(settings: Settings, start_server: bool = False) -> None:
     not collide, and the ~10 s of each overlap.
     """
     server.run_cli(settings, ["db", "upgrade"])
+    if server.metadata_url(settings) is None:
+        sqlite_table_names_per_schema(settings.home / "superset.db")
     server.run_cli(
         settings,
         [
