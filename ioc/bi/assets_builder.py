@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,6 +154,9 @@ def _link_href_sql(slug: str, link: dict, spec: Spec) -> str:
 
 def link_sql(link: dict, spec: Spec) -> str:
     text = str(link.get("text", "Xem")).replace("'", "''")
+    if link.get("text_sql"):  # the link's text from the row, escaped for HTML
+        text = ("' || replace(replace(replace((" + link["text_sql"] + ")::text, '&', '&amp;'), "
+                "'<', '&lt;'), '>', '&gt;') || '")
     target = link["dashboard"]
     if isinstance(target, str):
         href = _link_href_sql(target, link, spec)
@@ -174,12 +178,21 @@ def apply_links(spec: Spec) -> None:
                 col["sql"] = link_sql(col["link"], spec)
                 col.setdefault("type", "TEXT")
                 col.setdefault("groupby", True)
+        # a metric may be a link too (issue 18, the overview's tiles): its expressions are
+        # aggregates, e.g. the unit when the rows hold only one, the latest month
+        for name, metric in (ds.get("metrics") or {}).items():
+            if "link" in metric:
+                if "sql" in metric:
+                    raise SpecError(f"datasets.{key}.metrics.{name}: `link` and `sql` both given")
+                metric["sql"] = link_sql(metric["link"], spec)
+                metric.setdefault("format", "")
 
 
 # --- the KPI catalogue --------------------------------------------------------------------
 
 KPI_MART = "fct_kpi_thang"  # the headline mart: one metric per KPI, and the overview tiles
 TILE_PREFIX = "tq_"
+TILE_LINK_PREFIX = "lk_"  # the link metric under a tile (charts of `type: tile_links`)
 # the headline mart's rows a tile reads: units' own rows (an area is their sum), periods the
 # overview shows, months that have ended (a month still running is shown as "đến <A>" in the
 # KPI board, never as a finished month on a tile)
@@ -242,6 +255,17 @@ def apply_catalogue(spec: Spec, cat: Catalogue) -> None:
                    else kpi_metric_on_mart(kpi))
             metrics[kpi.code] = {"label": kpi_label(kpi), "sql": sql, "format": kpi.format,
                                  "description": kpi_description(kpi, cat)}
+        # the headline mart's `tile_link` (a `link:` whose aggregates say `{only}`): one link
+        # metric per tile, `lk_<code>`, over that KPI's rows only
+        template = ds.get("tile_link") if ds["table"] == KPI_MART else None
+        for kpi in kpis if template else []:
+            if kpi.tile is None:
+                continue
+            only = f"FILTER (WHERE kpi_code = '{kpi.code}')"
+            link = json.loads(json.dumps(template).replace("{only}", only))
+            metrics[f"{TILE_LINK_PREFIX}{kpi.code}"] = {
+                "label": kpi.tile.title, "link": link,
+                "description": f"Mở dashboard lĩnh vực của {kpi.name}"}
         ds["metrics"] = metrics
     headline = [k for k, ds in spec.datasets.items() if ds.get("table") == KPI_MART]
     if headline:
@@ -263,6 +287,18 @@ def apply_catalogue(spec: Spec, cat: Catalogue) -> None:
                 "subtitle": kpi.tile.subtitle,
                 "start_at_zero": kpi.kind == "count",
             }
+        # a row of links under the tiles (`type: tile_links`, `tiles: [code, ...]`): each KPI's
+        # link reads the same rows as its tile (TILE_FILTERS) under the overview's filters
+        for key, chart in spec.charts.items():
+            if chart.get("type") != "tile_links":
+                continue
+            for code in chart.get("tiles") or []:
+                if f"{TILE_PREFIX}{code}" not in spec.charts:
+                    errors.append(f"chart {key}: KPI {code!r} has no tile")
+            chart["filters"] = [*TILE_FILTERS, *(chart.get("filters") or []),
+                                {"column": "kpi_code", "op": "IN",
+                                 "value": list(chart.get("tiles") or [])}]
+            chart["metrics"] = [f"{TILE_LINK_PREFIX}{code}" for code in chart.get("tiles") or []]
     for key, chart in spec.charts.items():
         rules = []
         for rule in chart.get("conditional_formatting") or []:
@@ -932,7 +968,21 @@ def _pie(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
     return "pie", params, [query]
 
 
+def _tile_links(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
+    """Links under a row of overview tiles (issue 18): a one-row table, one column per tile
+    (the KPI's `tile_link` metric, apply_catalogue), whose cell is an HTML link to the KPI's
+    domain dashboard with the view, area, unit and month of the rows the tile reads.
+    (Superset's Handlebars chart would draw them without a table, but it compiles its
+    template with `eval`, which the Content Security Policy of this install forbids.)"""
+    viz, params, queries = _table(ds, {**chart, "groupby": [], "columns": None,
+                                       "metrics": chart["metrics"]})
+    params.update({"allow_render_html": True, "include_search": False, "page_length": 0,
+                   "server_page_length": 0})
+    return viz, params, queries
+
+
 CHART_BUILDERS = {
+    "tile_links": _tile_links,
     "table": _table,
     "bar": _timeseries("echarts_timeseries_bar"),
     "line": _timeseries("echarts_timeseries_line"),

@@ -87,6 +87,34 @@ def _kpi_names(warehouse_settings) -> dict[str, str]:
     return dict(rows)
 
 
+def _tile_link(page, slug: str, kpi_name: str):
+    """The link under a KPI's tile (the `tile_links` chart under each row of tiles, titled
+    "Xem chi tiết (<domains>)")."""
+    charts = page.locator('[data-test="chart-grid-component"]').filter(
+        has=page.locator('[data-test="editable-title"]', has_text="Xem chi tiết ("))
+    link = charts.locator(f'a[href*="/superset/dashboard/{slug}/"]').filter(
+        has_text=kpi_name)
+    link.first.wait_for(state="visible")
+    assert link.count() == 1, f"no single link under the tile of {kpi_name}"
+    return link
+
+
+def _short_name(conn, kpi: str) -> str:
+    return conn.execute("select min(kpi_short_name) from mart_tong_quan.fct_kpi_thang"
+                        " where kpi_code = %s", (kpi,)).fetchone()[0]
+
+
+def _tile_month(conn, kpi: str, unit: str, view: str) -> str:
+    """The month a tile of `kpi` shows for one unit, as the time range of that month."""
+    month = conn.execute(
+        "select max(period_month) from mart_tong_quan.fct_kpi_thang where kpi_code = %s"
+        " and org_unit_name = %s and structure_view_name = %s and unit_level = 'don_vi'"
+        " and is_displayed and is_month_complete", (kpi, unit, view)).fetchone()[0]
+    assert month is not None, f"no tile month of {kpi} for {unit}"
+    following = month.replace(year=month.year + month.month // 12, month=month.month % 12 + 1)
+    return f"{month:%Y-%m-%d} : {following:%Y-%m-%d}"
+
+
 def _walk(page, base: str, who: str, unit: str, view: str, kpi_names: dict, conn) -> list[str]:
     """Walk the six paths for one user; returns what was seen (for the failure message)."""
     PATHS.mkdir(parents=True, exist_ok=True)
@@ -106,11 +134,17 @@ def _walk(page, base: str, who: str, unit: str, view: str, kpi_names: dict, conn
         link = row.first.locator(f'a[href*="/superset/dashboard/{slug}/"]')
         assert link.count() == 1, f"{who}: the {kpi} row has no link to {slug}"
         links[slug], hrefs[slug] = link, link.get_attribute("href")
+    # the first path starts on a tile: the link under the KPI's tile (issue 18, item 1)
+    first_slug, (first_kpi, *_rest) = next(iter(DOMAINS.items()))
+    short = _short_name(conn, first_kpi)
+    tile_link = _tile_link(page, first_slug, short)
+    tile_month = _tile_month(conn, first_kpi, unit, view)
+    links[first_slug], hrefs[first_slug] = tile_link, tile_link.get_attribute("href")
     seen = []
     for i, (slug, (_kpi, title, table, key)) in enumerate(DOMAINS.items()):
         href = hrefs[slug]
         requests.clear()
-        if i == 0:  # the real click, then the browser's Back
+        if i == 0:  # the real click (on the tile's link), then the browser's Back
             links[slug].click()
         else:
             page.goto(href if href.startswith("http") else base + href)
@@ -125,6 +159,11 @@ def _walk(page, base: str, who: str, unit: str, view: str, kpi_names: dict, conn
         asked = [q for body in requests for q in body.get("queries", [])
                  if wanted in (q.get("filters") or [])]
         assert asked, f"{who} → {slug}: no chart asked for {unit} ({unquote(href)[:300]})"
+        if i == 0:  # ... and the tile's month: the month the tile shows
+            months = [q for body in requests for q in body.get("queries", [])
+                      if q.get("time_range") == tile_month]
+            assert months, (f"{who} → {slug}: no chart asked for {tile_month} "
+                            f"({unquote(href)[:400]})")
         # every case or report row listed is the unit's, and the first one is in the mart
         headers = [h.strip() for h in cases.locator("thead th").all_inner_texts()]
         assert "Đơn vị" in headers, f"{title}: no column Đơn vị in {headers}"
@@ -145,6 +184,7 @@ def _walk(page, base: str, who: str, unit: str, view: str, kpi_names: dict, conn
             page.wait_for_url(re.compile("/superset/dashboard/tong-quan/"))
             _board(page).locator("table tbody tr").first.wait_for(state="visible")
             assert _board(page).locator(f'a[href*="/superset/dashboard/{slug}/"]').count()
+            assert _tile_link(page, slug, short).count() == 1
     return seen
 
 

@@ -61,6 +61,43 @@ def test_a_row_links_to_its_domain_with_its_view_area_unit_and_month(warehouse_s
     assert _filter_id("giao-duc", "Địa bàn") in html
 
 
+def _aggregate(settings, sql: str, rows: list[tuple]) -> str:
+    """`sql` (an aggregate) over hand-made rows of fct_kpi_thang's columns."""
+    query = (f"select {sql.replace('%', '%%')} from (values "
+             + ", ".join(["(%s, %s, %s, %s, %s, %s, %s::date)"] * len(rows))
+             + ") as r(kpi_code, kpi_short_name, domain, structure_view_name, district_name,"
+             " org_unit_name, period_month)")
+    with warehouse.connect(settings) as conn:
+        return conn.execute(query, [v for row in rows for v in row]).fetchone()[0]
+
+
+def test_a_tile_links_to_its_domain_with_the_view_area_unit_and_month_of_its_rows(
+        warehouse_settings, spec):
+    """The link under a tile (lk_<code>) reads that KPI's rows only: the latest month (the
+    tile's), and the view, area, unit when its rows hold one (the overview filtered them)."""
+    sql = spec.datasets["fct_kpi_thang"]["metrics"]["lk_hcc_dung_han"]["sql"]
+    view, area, slug = "Theo cấu trúc hiện nay", "Khu vực Hiệp Đức", "hanh-chinh-cong"
+    ours = ("hcc_dung_han", "Hồ sơ <đúng hạn>", "hanh_chinh_cong", view, area)
+    other = ("vb_dung_han", "Văn bản", "van_ban", view, "Khu vực khác")
+    time_id = _filter_id(slug, "Kỳ báo cáo")
+    month = (f"{time_id}:(id:{time_id},extraFormData:(time_range:'2025-08-01 : 2025-09-01'),"
+             f"filterState:(value:'2025-08-01 : 2025-09-01'))")
+    head = (f'<a href="/superset/dashboard/{slug}/?native_filters=('
+            + _select(_filter_id(slug, "Góc nhìn lịch sử"), "structure_view_name",
+                      f"'{view}'") + ","
+            + _select(_filter_id(slug, "Địa bàn"), "district_name", f"'{area}'") + ",")
+    # two units of the area: the area, not a unit; another KPI's later month is not its own
+    rows = [(*ours, "Xã A", "2025-07-01"), (*ours, "Xã B", "2025-08-01"),
+            (*other, "Xã C", "2025-10-01")]
+    assert _aggregate(warehouse_settings, sql, rows) == (
+        head + month + ')">Hồ sơ &lt;đúng hạn&gt; →</a>')
+    # the overview filtered to one unit: that unit too
+    rows = [(*ours, "Xã A", "2025-07-01"), (*ours, "Xã A", "2025-08-01"), *rows[2:]]
+    assert _aggregate(warehouse_settings, sql, rows) == (
+        head + _select(_filter_id(slug, "Đơn vị"), "org_unit_name", "'Xã A'") + ","
+        + month + ')">Hồ sơ &lt;đúng hạn&gt; →</a>')
+
+
 def test_a_link_to_a_filter_the_target_lacks_fails_the_build(spec):
     with pytest.raises(SpecError, match="no select filter"):
         link_sql({"dashboard": "y-te", "filters": {"Không có": "org_unit_name"}}, spec)
