@@ -96,7 +96,13 @@ def read_world(owner_url: str) -> World:
             "where org_unit_id = %s union select o.successor_id from seeds.org_units o "
             "join chain on o.org_unit_id = chain.u) select u from chain where u is not null",
             (OWN,))}
-        canaries = {u for u in units - own_scope - districts - successors if u not in shared}
+        # nor the units that sent OWN's reports (a district office sends GD-01 for its schools):
+        # OWN's report rows name them (mart_bao_cao.fct_dong_bao_cao, reporting_org_unit_*)
+        reporters = {u for (u,) in conn.execute(
+            "select distinct reporting_org_unit_id from mart_bao_cao.fct_dong_bao_cao "
+            "where org_unit_id = any(%s)", (list(own_scope),))}
+        canaries = {u for u in units - own_scope - districts - successors - reporters
+                    if u not in shared}
         names = {n for (n,) in conn.execute(
             "select name from seeds.org_units where org_unit_id = any(%s)", (list(canaries),))}
     return World(scope=own_scope, merged_scope=merged_scope, canary_ids=canaries,

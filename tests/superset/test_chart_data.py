@@ -50,7 +50,8 @@ def _series(result: dict, axis: str = "period_month") -> dict:
 def test_ktxh_timeseries_match_the_warehouse(admin: SupersetClient, db):
     checked = 0
     for c in charts(admin):
-        if c.table != "fct_chi_tieu_thang" or not c.viz.startswith("echarts_timeseries"):
+        if (c.schema, c.table) != ("mart_kinh_te_xa_hoi", "fct_chi_tieu_thang") or \
+                not c.viz.startswith("echarts_timeseries"):
             continue
         code = saved_filter(c, "indicator_code")
         (result,) = chart_data(admin, c.id)

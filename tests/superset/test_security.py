@@ -86,7 +86,13 @@ def test_commune_user_sees_only_its_rows(
                 if c.viz.startswith("echarts_timeseries") and "org_unit_name" in (
                     c.params.get("groupby") or []
                 ):
-                    assert set(result["colnames"]) - {"period_month"} <= {"Xã Hiệp Thuận"}
+                    # a series is named by its groupby values joined by ", ": the unit's
+                    # part, counted from the end (the columns after it hold no comma)
+                    groupby = c.params["groupby"]
+                    back = len(groupby) - groupby.index("org_unit_name")
+                    units = {name.split(", ")[-back]
+                             for name in set(result["colnames"]) - {"period_month"}}
+                    assert units <= {"Xã Hiệp Thuận"}, (c.title, units)
             sql = chart_data(client, c.id, result_type="query")[0]["query"]
             assert "org_unit_id = 'xa-hiep-thuan'" in sql, c.title
             seen += 1
