@@ -13,8 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ioc.kpi import catalogue as kpi_catalogue
 from ioc.settings import PROJECT_ROOT
@@ -134,39 +133,7 @@ class AlertCatalogue(_Strict):
 
 
 def parse(text: str, name: str = "catalogue/alerts.yaml") -> AlertCatalogue:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise AlertCatalogueError(f"{name}: not valid YAML: {exc}") from None
-    try:
-        return AlertCatalogue.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            where = _path(data, err["loc"])
-            lines.append(f"{name}: {where}: {err['msg']}")
-        raise AlertCatalogueError("\n".join(lines)) from None
-
-
-def _path(data: object, loc: tuple) -> str:
-    """`alerts[2].chi_so_vuot_nguong.thresold` → `alerts[ho_so_qua_han].thresold`."""
-    parts = []
-    node = data
-    for key in loc:
-        if isinstance(key, int) and isinstance(node, list):
-            item = node[key] if key < len(node) else None
-            code = item.get("code") if isinstance(item, dict) else None
-            parts.append(f"[{code or key}]")
-            node = item
-        elif isinstance(node, dict) and key in node:
-            parts.append(f".{key}")
-            node = node[key]
-        elif isinstance(node, dict) and node.get("kind") == key:
-            continue  # the discriminator pydantic inserts into the location
-        else:
-            parts.append(f".{key}")
-            node = None
-    return "".join(parts).lstrip(".")
+    return kpi_catalogue.validate_yaml(text, name, AlertCatalogue, AlertCatalogueError)
 
 
 @cache

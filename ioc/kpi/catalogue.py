@@ -22,7 +22,7 @@ import re
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -200,23 +200,32 @@ class Catalogue(_Strict):
         return [k for k in self.kpis if k.model == model]
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 def parse(text: str, name: str = "catalogue/kpis.yaml") -> Catalogue:
+    return validate_yaml(text, name, Catalogue, CatalogueError)
+
+
+def validate_yaml(text: str, name: str, model: type[M], error: type[Exception]) -> M:
+    """A YAML catalogue read into its typed model; every problem raised as one `error` whose
+    lines name the file and the place (list items by their `code`)."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise CatalogueError(f"{name}: not valid YAML: {exc}") from None
+        raise error(f"{name}: not valid YAML: {exc}") from None
     try:
-        return Catalogue.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             where = _path(data, err["loc"])
             lines.append(f"{name}: {where}: {err['msg']}")
-        raise CatalogueError("\n".join(lines)) from None
+        raise error("\n".join(lines)) from None
 
 
 def _path(data: object, loc: tuple) -> str:
-    """`kpis[3].numerator.sqll` → `kpis[hcc_dung_han].numerator.sqll` (KPIs by code)."""
+    """`kpis[3].numerator.sqll` → `kpis[hcc_dung_han].numerator.sqll` (items by code)."""
     parts = []
     node = data
     for key in loc:
@@ -225,9 +234,14 @@ def _path(data: object, loc: tuple) -> str:
             code = item.get("code") if isinstance(item, dict) else None
             parts.append(f"[{code or key}]")
             node = item
+        elif isinstance(node, dict) and key in node:
+            parts.append(f".{key}")
+            node = node[key]
+        elif isinstance(node, dict) and node.get("kind") == key:
+            continue  # the discriminator pydantic inserts into the location
         else:
             parts.append(f".{key}")
-            node = node.get(key) if isinstance(node, dict) else None
+            node = None
     return "".join(parts).lstrip(".")
 
 
