@@ -73,7 +73,7 @@ pipeline: install ## run the nightly job once against the configured warehouse
 
 # --- quality ------------------------------------------------------------------------------
 test: install browser office external-pg ## every test (own throwaway warehouse, and a Debian PostgreSQL for the access tests), dbt build included
-	$(VENV)/bin/pytest -ra -m "not faults"
+	$(VENV)/bin/pytest -ra -m "not faults" --durations=30
 
 faults: install browser ## the slow fault-injection and fuzz suites
 	$(VENV)/bin/pytest -ra -m faults
