@@ -37,19 +37,7 @@
 with
 
 dossiers as (
-    select changed.* from {{ ref('stg_agency__ho_so') }} as changed
-    {% if is_incremental() %}
-        where
-            changed._loaded_at > (
-                select coalesce(max(earlier._loaded_at), '-infinity')
-                from {{ this }} as earlier
-            )
-            or changed.ma_ho_so in (
-                select still_open.ma_ho_so
-                from {{ this }} as still_open
-                where not still_open.is_finished
-            )
-    {% endif %}
+    {{ cases_to_rebuild('stg_agency__ho_so', 'ma_ho_so', 'is_finished') }}
 ),
 
 calendar as (
@@ -94,12 +82,7 @@ final as (
         placed.cap_thuc_hien::text as cap_thuc_hien,
         placed.ma_don_vi::text as ma_don_vi,
         placed.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
-        units.current_org_unit_id::text as current_org_unit_id,
-        units.current_org_unit_name::text as current_org_unit_name,
-        current_unit.district_id::text as current_district_id,
+        {{ case_unit_columns() }},
         placed.kenh_nop::int as kenh_nop,
         case placed.kenh_nop
             when 1 then 'Trực tiếp'
@@ -144,15 +127,10 @@ final as (
                         0
                     )
         end::int as working_days_to_resolve,
-        {{ local_date('moment.as_of') }}::date as status_as_of,
-        moment.as_of::timestamptz as as_of,
-        placed.cap_nhat_luc::timestamptz as cap_nhat_luc,
-        placed._loaded_at::timestamptz as _loaded_at
+        {{ case_load_columns('placed') }}
     from placed
     cross join moment
-    left join units on placed.org_unit_id = units.org_unit_id
-    left join {{ ref('dim_don_vi') }} as current_unit
-        on units.current_org_unit_id = current_unit.org_unit_id
+    {{ case_unit_joins('placed') }}
     left join calendar as received_day on placed.received_date = received_day.date_day
     left join calendar as finished_day on placed.finished_date = finished_day.date_day
 )

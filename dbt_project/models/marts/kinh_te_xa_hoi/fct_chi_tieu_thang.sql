@@ -24,71 +24,26 @@ today_units as (
     select * from {{ ref('int_don_vi__hien_nay') }}
 ),
 
-as_reported as (
+with_rollup as (
     select
-        'as_reported'::text as structure_view,
-        reported.org_unit_id,
-        reported.period_month,
-        reported.indicator_code,
-        reported.value,
-        reported.plan_year,
-        reported.file_id,
-        reported.ytd_reported,
-        1 as units_reported,
-        reported.org_unit_id as reported_by
-    from reported
-),
-
-current_structure as (
-    select
-        'current_structure'::text as structure_view,
-        coalesce(today_units.current_org_unit_id, reported.org_unit_id) as org_unit_id,
-        reported.period_month,
-        reported.indicator_code,
-        case
-            when min(indicators.area_rollup) = 'sum' then sum(reported.value)
-            when count(*) = 1 then min(reported.value)
-        end as value,
-        case
-            when min(indicators.area_rollup) = 'sum' then sum(reported.plan_year)
-            when count(*) = 1 then min(reported.plan_year)
-        end as plan_year,
-        case when count(*) = 1 then min(reported.file_id) end as file_id,
-        case when count(*) = 1 then min(reported.ytd_reported) end as ytd_reported,
-        count(*) as units_reported,
-        string_agg(reported.org_unit_id, ', ' order by reported.org_unit_id) as reported_by
+        reported.*,
+        coalesce(today_units.current_org_unit_id, reported.org_unit_id) as today_org_unit_id,
+        indicators.area_rollup
     from reported
     inner join indicators on reported.indicator_code = indicators.indicator_code
     left join today_units on reported.org_unit_id = today_units.org_unit_id
-    group by
-        coalesce(today_units.current_org_unit_id, reported.org_unit_id),
-        reported.period_month,
-        reported.indicator_code
 ),
 
 both_views as (
-    select * from as_reported
-    union all
-    select * from current_structure
+    {{ indicator_both_views('with_rollup', ['period_month', 'indicator_code'],
+        rolled=['value', 'plan_year'], single=['file_id', 'ytd_reported']) }}
 ),
 
 with_ytd as (
     select
         both_views.*,
         indicators.kind,
-        case
-            when indicators.kind = 'flow'
-                then sum(both_views.value) over (
-                        partition by
-                            both_views.structure_view,
-                            both_views.org_unit_id,
-                            both_views.indicator_code,
-                            date_trunc('year', both_views.period_month)
-                        order by both_views.period_month
-                        rows between unbounded preceding and current row
-                    )
-            else both_views.value
-        end as ytd_value
+        {{ year_to_date('both_views') }} as ytd_value
     from both_views
     inner join indicators on both_views.indicator_code = indicators.indicator_code
 ),

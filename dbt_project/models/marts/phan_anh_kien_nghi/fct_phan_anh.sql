@@ -37,19 +37,7 @@
 with
 
 feedback as (
-    select changed.* from {{ ref('stg_agency__phan_anh') }} as changed
-    {% if is_incremental() %}
-        where
-            changed._loaded_at > (
-                select coalesce(max(earlier._loaded_at), '-infinity')
-                from {{ this }} as earlier
-            )
-            or changed.ma_phan_anh in (
-                select still_open.ma_phan_anh
-                from {{ this }} as still_open
-                where not still_open.is_closed
-            )
-    {% endif %}
+    {{ cases_to_rebuild('stg_agency__phan_anh', 'ma_phan_anh', 'is_closed') }}
 ),
 
 calendar as (
@@ -113,12 +101,7 @@ final as (
         placed.linh_vuc::text as linh_vuc,
         placed.dia_ban::text as dia_ban,
         placed.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
-        units.current_org_unit_id::text as current_org_unit_id,
-        units.current_org_unit_name::text as current_org_unit_name,
-        current_unit.district_id::text as current_district_id,
+        {{ case_unit_columns() }},
         placed.ma_don_vi_xu_ly::text as ma_don_vi_xu_ly,
         placed.handler_org_unit_id::text as handler_org_unit_id,
         placed.place_org_unit_id::text as place_org_unit_id,
@@ -158,15 +141,10 @@ final as (
         placed.cong_khai::boolean as cong_khai,
         placed.danh_gia::int as danh_gia,
         (placed.danh_gia >= 4)::boolean as is_satisfied,
-        {{ local_date('moment.as_of') }}::date as status_as_of,
-        moment.as_of::timestamptz as as_of,
-        placed.cap_nhat_luc::timestamptz as cap_nhat_luc,
-        placed._loaded_at::timestamptz as _loaded_at
+        {{ case_load_columns('placed') }}
     from placed
     cross join moment
-    left join units on placed.org_unit_id = units.org_unit_id
-    left join {{ ref('dim_don_vi') }} as current_unit
-        on units.current_org_unit_id = current_unit.org_unit_id
+    {{ case_unit_joins('placed') }}
 )
 
 select * from final

@@ -34,19 +34,7 @@
 with
 
 documents as (
-    select changed.* from {{ ref('stg_agency__van_ban') }} as changed
-    {% if is_incremental() %}
-        where
-            changed._loaded_at > (
-                select coalesce(max(earlier._loaded_at), '-infinity')
-                from {{ this }} as earlier
-            )
-            or changed.ma_van_ban in (
-                select still_open.ma_van_ban
-                from {{ this }} as still_open
-                where not still_open.is_completed
-            )
-    {% endif %}
+    {{ cases_to_rebuild('stg_agency__van_ban', 'ma_van_ban', 'is_completed') }}
 ),
 
 calendar as (
@@ -97,12 +85,7 @@ final as (
             as chieu_name,
         placed.ma_don_vi::text as ma_don_vi,
         placed.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
-        units.current_org_unit_id::text as current_org_unit_id,
-        units.current_org_unit_name::text as current_org_unit_name,
-        current_unit.district_id::text as current_district_id,
+        {{ case_unit_columns() }},
         placed.co_quan_ban_hanh::text as co_quan_ban_hanh,
         placed.do_khan::text as do_khan,
         placed.ngay_van_ban::date as ngay_van_ban,
@@ -137,15 +120,10 @@ final as (
             when placed.chieu = 'den' and placed.completed_date is not null
                 then greatest(completed_day.working_day_seq - event_day.working_day_seq, 0)
         end::int as working_days_to_handle,
-        {{ local_date('moment.as_of') }}::date as status_as_of,
-        moment.as_of::timestamptz as as_of,
-        placed.cap_nhat_luc::timestamptz as cap_nhat_luc,
-        placed._loaded_at::timestamptz as _loaded_at
+        {{ case_load_columns('placed') }}
     from placed
     cross join moment
-    left join units on placed.org_unit_id = units.org_unit_id
-    left join {{ ref('dim_don_vi') }} as current_unit
-        on units.current_org_unit_id = current_unit.org_unit_id
+    {{ case_unit_joins('placed') }}
     left join calendar as event_day on placed.event_date = event_day.date_day
     left join calendar as completed_day on placed.completed_date = completed_day.date_day
 )

@@ -1,0 +1,70 @@
+{#- Indicator-list forms (KTXH-01, YT-01 and any form added by its contract): the values of
+    the generic mart (mart_chi_tieu.fct_chi_tieu_thang) and of the specialised ones
+    (mart_kinh_te_xa_hoi) in both views of history. -#}
+
+{#- Reported indicator values in both views of history (docs/warehouse.md, "Two views of
+    history"):
+      as_reported        each unit's values as reported (version in force);
+      current_structure  the values of the units that hold today's unit's place put
+                         together: `rolled` columns add up for `sum` indicators, and keep a
+                         value only when one unit reported it for `none` ones (a rate or a
+                         count of criteria cannot be added); `single` columns (the file, a
+                         figure only its unit can state) only when one unit reported it.
+    `relation` has one row per reported value with org_unit_id, today_org_unit_id (the unit
+    that holds its place today) and area_rollup (the indicator's); `keys` are the other
+    grouping columns (form, month, indicator, …). Each row says how many units it puts
+    together (units_reported) and which (reported_by). -#}
+{% macro indicator_both_views(relation, keys, rolled=['value'], single=['file_id']) -%}
+    select
+        'as_reported'::text as structure_view,
+        org_unit_id,
+        {%- for key in keys %}
+        {{ key }},
+        {%- endfor %}
+        {%- for column in rolled + single %}
+        {{ column }},
+        {%- endfor %}
+        1 as units_reported,
+        org_unit_id as reported_by
+    from {{ relation }}
+    union all
+    select
+        'current_structure'::text as structure_view,
+        today_org_unit_id as org_unit_id,
+        {%- for key in keys %}
+        {{ key }},
+        {%- endfor %}
+        {%- for column in rolled %}
+        case
+            when min(area_rollup) = 'sum' then sum({{ column }})
+            when count(*) = 1 then min({{ column }})
+        end as {{ column }},
+        {%- endfor %}
+        {%- for column in single %}
+        case when count(*) = 1 then min({{ column }}) end as {{ column }},
+        {%- endfor %}
+        count(*) as units_reported,
+        string_agg(org_unit_id, ', ' order by org_unit_id) as reported_by
+    from {{ relation }}
+    group by today_org_unit_id{% for key in keys %}, {{ key }}{% endfor %}
+{%- endmacro %}
+
+{#- Year to date of an indicator value in `relation` (rows per structure_view × `unit` ×
+    indicator_code × period_month, joined to dim_chi_tieu as `indicators`): a flow is summed
+    over its own view's months since January, a stock takes the month's own value, never a
+    sum over months. -#}
+{% macro year_to_date(relation, unit='org_unit_id') -%}
+    case
+        when indicators.kind = 'flow'
+            then sum({{ relation }}.value) over (
+                    partition by
+                        {{ relation }}.structure_view,
+                        {{ relation }}.{{ unit }},
+                        {{ relation }}.indicator_code,
+                        date_trunc('year', {{ relation }}.period_month)
+                    order by {{ relation }}.period_month
+                    rows between unbounded preceding and current row
+                )
+        else {{ relation }}.value
+    end
+{%- endmacro %}
