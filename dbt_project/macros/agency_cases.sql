@@ -102,3 +102,27 @@
         units.province_name::text as province_name,
         {{ counted }}.source_units::int as units_reported
 {%- endmacro %}
+
+{#- The configuration of a case mart: incremental by its key (`cases_to_rebuild` says which
+    rows a run rewrites), indexed on the unit filter and on `indexes` (the case lists'
+    orders), VACUUM (ANALYZE) after each run (outside the transaction) so the planner's
+    estimates stay current and counts over an index are index-only scans; `pre_hook` and
+    `post_hook` add the mart's own hooks. -#}
+{% macro case_mart_config(key, indexes, pre_hook=[], post_hook=[]) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=key,
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['org_unit_id', 'period_month']}] + indexes,
+        pre_hook=pre_hook,
+        post_hook=post_hook + [after_commit('vacuum (analyze) {{ this }}')],
+    ) }}
+{%- endmacro %}
+
+{#- The as-of moment A of an agency source (int_thoi_diem__nguon): what a case's status is
+    judged at. -#}
+{% macro source_moment(data_source) -%}
+    select as_of from {{ ref('int_thoi_diem__nguon') }}
+    where data_source = '{{ data_source }}'
+{%- endmacro %}

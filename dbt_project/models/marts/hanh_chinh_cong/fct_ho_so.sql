@@ -1,26 +1,18 @@
-{#- Indexes: the unit filter, and the case lists' orders (newest first; earliest deadline first
-    within a deadline status), so that a page of a province-wide list reads its rows off an
-    index instead of sorting the mart. VACUUM (ANALYZE) after each run (outside the
-    transaction) keeps the planner's estimates current and the visibility map set, so counts
-    over an index are index-only scans. A partial index (macros/indexes.sql: extra_index)
-    serves the list `Hồ sơ trễ hạn (xem từng hồ sơ)`: its statuses in its order. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='ma_ho_so',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['org_unit_id', 'period_month']},
-            {'columns': ['received_date desc', 'ma_ho_so']},
-            {'columns': ['deadline_status', 'due_date', 'ma_ho_so']},
-        ],
-        post_hook=[
-            "{{ extra_index(this, ['due_date', 'ma_ho_so'], 'tre_han', column='deadline_status', values=['qua_han', 'dang_qua_han']) }}",
-            after_commit('vacuum (analyze) {{ this }}'),
-        ],
-    )
-}}
+{#- The case lists' orders (newest first; earliest deadline first within a deadline status),
+    so that a page of a province-wide list reads its rows off an index instead of sorting
+    the mart (the rest of the configuration: macros/agency_cases.sql, case_mart_config). A
+    partial index (macros/indexes.sql: extra_index) serves the list `Hồ sơ trễ hạn (xem từng
+    hồ sơ)`: its statuses in its order. -#}
+{{ case_mart_config(
+    'ma_ho_so',
+    indexes=[
+        {'columns': ['received_date desc', 'ma_ho_so']},
+        {'columns': ['deadline_status', 'due_date', 'ma_ho_so']},
+    ],
+    post_hook=[
+        "{{ extra_index(this, ['due_date', 'ma_ho_so'], 'tre_han', column='deadline_status', values=['qua_han', 'dang_qua_han']) }}",
+    ],
+) }}
 -- Every dossier, without personal data, with its unit, deadline status and working days to
 -- resolve, for drill-through. Incremental: a run rewrites the dossiers loaded since the last
 -- run plus every dossier still open (their status depends on the day); `--full-refresh`
@@ -49,8 +41,7 @@ units as (
 ),
 
 moment as (
-    select as_of from {{ ref('int_thoi_diem__nguon') }}
-    where data_source = 'ho_so'
+    {{ source_moment('ho_so') }}
 ),
 
 dated as (

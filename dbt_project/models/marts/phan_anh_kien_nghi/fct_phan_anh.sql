@@ -1,28 +1,19 @@
-{#- Indexes: the unit filter, and the case lists' orders (newest first; earliest deadline first
-    within a deadline status), so that a page of a province-wide list reads its rows off an
-    index instead of sorting the mart. VACUUM (ANALYZE) after each run (outside the
-    transaction) keeps the planner's estimates current and the visibility map set, so counts
-    over an index are index-only scans. A partial index (macros/indexes.sql: extra_index)
-    serves the list `Phản ánh quá hạn, sắp đến hạn (xem từng phản ánh)`: its statuses in
-    its order. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='ma_phan_anh',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['org_unit_id', 'period_month']},
-            {'columns': ['received_date desc', 'ma_phan_anh']},
-            {'columns': ['deadline_status', 'deadline_date', 'ma_phan_anh']},
-        ],
-        pre_hook=["{{ drop_column_if_exists('tieu_de') }}"],
-        post_hook=[
-            "{{ extra_index(this, ['deadline_date', 'ma_phan_anh'], 'can_han', column='deadline_status', values=['qua_han', 'dang_qua_han', 'sap_den_han']) }}",
-            after_commit('vacuum (analyze) {{ this }}'),
-        ],
-    )
-}}
+{#- The case lists' orders (newest first; earliest deadline first within a deadline status),
+    so that a page of a province-wide list reads its rows off an index instead of sorting
+    the mart (the rest of the configuration: macros/agency_cases.sql, case_mart_config). A
+    partial index (macros/indexes.sql: extra_index) serves the list `Phản ánh quá hạn, sắp
+    đến hạn (xem từng phản ánh)`: its statuses in its order. -#}
+{{ case_mart_config(
+    'ma_phan_anh',
+    indexes=[
+        {'columns': ['received_date desc', 'ma_phan_anh']},
+        {'columns': ['deadline_status', 'deadline_date', 'ma_phan_anh']},
+    ],
+    pre_hook=["{{ drop_column_if_exists('tieu_de') }}"],
+    post_hook=[
+        "{{ extra_index(this, ['deadline_date', 'ma_phan_anh'], 'can_han', column='deadline_status', values=['qua_han', 'dang_qua_han', 'sap_den_han']) }}",
+    ],
+) }}
 -- Every citizen feedback item without personal data (the citizen, the content and the title,
 -- all free text, live in restricted.phan_anh_ca_nhan, never read), with its unit, deadline
 -- and status. The title (tieu_de) was here once: the pre-hook removes it from a table built
@@ -49,8 +40,7 @@ units as (
 ),
 
 moment as (
-    select as_of from {{ ref('int_thoi_diem__nguon') }}
-    where data_source = 'phan_anh'
+    {{ source_moment('phan_anh') }}
 ),
 
 dated as (

@@ -1,28 +1,20 @@
-{#- Indexes: the unit filter, and the case lists' orders (newest first; earliest deadline first
-    within a deadline status), so that a page of a province-wide list reads its rows off an
-    index instead of sorting the mart. VACUUM (ANALYZE) after each run (outside the
-    transaction) keeps the planner's estimates current and the visibility map set, so counts
-    over an index are index-only scans ((chieu, do_khan): the urgency pie of incoming
-    documents). A partial index (macros/indexes.sql: extra_index) serves the list `Văn bản
-    đến quá hạn, sắp đến hạn (xem từng văn bản)`: its statuses in its order. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='ma_van_ban',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['org_unit_id', 'period_month']},
-            {'columns': ['event_date desc', 'ma_van_ban']},
-            {'columns': ['deadline_status', 'han_xu_ly', 'ma_van_ban']},
-            {'columns': ['chieu', 'do_khan']},
-        ],
-        post_hook=[
-            "{{ extra_index(this, ['han_xu_ly', 'ma_van_ban'], 'can_han', column='deadline_status', values=['qua_han', 'dang_qua_han', 'sap_den_han']) }}",
-            after_commit('vacuum (analyze) {{ this }}'),
-        ],
-    )
-}}
+{#- The case lists' orders (newest first; earliest deadline first within a deadline status)
+    and (chieu, do_khan) for the urgency pie of incoming documents, so that a page of a
+    province-wide list reads its rows off an index instead of sorting the mart (the rest of
+    the configuration: macros/agency_cases.sql, case_mart_config). A partial index
+    (macros/indexes.sql: extra_index) serves the list `Văn bản đến quá hạn, sắp đến hạn (xem
+    từng văn bản)`: its statuses in its order. -#}
+{{ case_mart_config(
+    'ma_van_ban',
+    indexes=[
+        {'columns': ['event_date desc', 'ma_van_ban']},
+        {'columns': ['deadline_status', 'han_xu_ly', 'ma_van_ban']},
+        {'columns': ['chieu', 'do_khan']},
+    ],
+    post_hook=[
+        "{{ extra_index(this, ['han_xu_ly', 'ma_van_ban'], 'can_han', column='deadline_status', values=['qua_han', 'dang_qua_han', 'sap_den_han']) }}",
+    ],
+) }}
 -- Every incoming and outgoing document with its unit, deadline status and working days of
 -- handling, for drill-through. Incremental like fct_ho_so: documents loaded since the last
 -- run plus every incoming document still open (its status depends on the day).
@@ -46,8 +38,7 @@ units as (
 ),
 
 moment as (
-    select as_of from {{ ref('int_thoi_diem__nguon') }}
-    where data_source = 'van_ban'
+    {{ source_moment('van_ban') }}
 ),
 
 dated as (
