@@ -68,3 +68,12 @@
         else {{ relation }}.value
     end
 {%- endmacro %}
+
+{#- One column per indicator of a form, from its rows (indicator_code, value) grouped per
+    unit × month: `columns` maps each indicator code to its column's name. -#}
+{% macro indicator_columns(columns) -%}
+    {%- for code, name in columns.items() %}
+        max(value) filter (where indicator_code = '{{ code }}') as {{ name }}
+        {{- ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

@@ -22,12 +22,11 @@ pivoted as (
     select
         org_unit_id,
         period_month,
-        max(value) filter (where indicator_code = 'XH01') as population,
-        max(value) filter (where indicator_code = 'XH02') as households,
-        max(value) filter (where indicator_code = 'XH03') as poor_households,
-        max(value) filter (where indicator_code = 'XH04') as near_poor_households,
-        max(value) filter (where indicator_code = 'XH07') as clean_water_households,
-        max(value) filter (where indicator_code = 'XH08') as insured_people
+        {{ indicator_columns({
+            'XH01': 'population', 'XH02': 'households', 'XH03': 'poor_households',
+            'XH04': 'near_poor_households', 'XH07': 'clean_water_households',
+            'XH08': 'insured_people',
+        }) }}
     from reported
     group by org_unit_id, period_month
 ),

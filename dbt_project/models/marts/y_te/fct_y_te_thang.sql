@@ -46,17 +46,12 @@ pivoted as (
         org_unit_id,
         period_month,
         max(file_id) as file_id,
-        max(value) filter (where indicator_code = 'YT01') as visits,
-        max(value) filter (where indicator_code = 'YT02') as insured_visits,
-        max(value) filter (where indicator_code = 'YT03') as fully_immunised,
-        max(value) filter (where indicator_code = 'YT04') as immunisation_target,
-        max(value) filter (where indicator_code = 'YT05') as births,
-        max(value) filter (where indicator_code = 'YT06') as antenatal_4_visits,
-        max(value) filter (where indicator_code = 'YT07') as dengue_cases,
-        max(value) filter (where indicator_code = 'YT08') as hfmd_cases,
-        max(value) filter (where indicator_code = 'YT09') as underweight_children,
-        max(value) filter (where indicator_code = 'YT10') as people_with_ehr,
-        max(value) filter (where indicator_code = 'YT11') as deaths
+        {{ indicator_columns({
+            'YT01': 'visits', 'YT02': 'insured_visits', 'YT03': 'fully_immunised',
+            'YT04': 'immunisation_target', 'YT05': 'births', 'YT06': 'antenatal_4_visits',
+            'YT07': 'dengue_cases', 'YT08': 'hfmd_cases', 'YT09': 'underweight_children',
+            'YT10': 'people_with_ehr', 'YT11': 'deaths',
+        }) }}
     from reported
     group by org_unit_id, period_month
 ),
