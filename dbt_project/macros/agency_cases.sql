@@ -22,18 +22,7 @@
     {% endif %}
 {%- endmacro %}
 
-{#- A case's unit in the unit catalogue (`units`: dim_don_vi joined on the case's org_unit_id)
-    and today's district of the unit that holds its place today (`current_unit`, joined by
-    `case_unit_joins`). -#}
-{% macro case_unit_columns() -%}
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
-        units.current_org_unit_id::text as current_org_unit_id,
-        units.current_org_unit_name::text as current_org_unit_name,
-        current_unit.district_id::text as current_district_id
-{%- endmacro %}
-
+{#- The case's unit and today's unit and district (unit_columns), joined here. -#}
 {% macro case_unit_joins(cases) -%}
     left join units on {{ cases }}.org_unit_id = units.org_unit_id
     left join {{ ref('dim_don_vi') }} as current_unit
@@ -90,17 +79,13 @@
 {%- endmacro %}
 
 {#- The closing columns of a monthly case mart (`counted`: its parts in both views, joined to
-    `months` and `units`): the month's evaluation moment, the view, the area, and how many
-    units a row puts together. -#}
+    `months` and `units`): the month's evaluation moment, then the view, the area and how
+    many units a row puts together (view_columns). -#}
 {% macro monthly_case_tail(counted) -%}
         months.evaluated_at::timestamptz as evaluated_at,
         months.as_of::timestamptz as as_of,
         months.is_month_complete::boolean as is_month_complete,
-        {{ counted }}.structure_view::text as structure_view,
-        {{ structure_view_name(counted ~ '.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        {{ counted }}.source_units::int as units_reported
+        {{ view_columns(counted, units_reported='source_units') }}
 {%- endmacro %}
 
 {#- The configuration of a case mart: incremental by its key (`cases_to_rebuild` says which

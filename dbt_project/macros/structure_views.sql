@@ -86,3 +86,17 @@
         {{ structure_view_name(parts ~ '.structure_view') }} as structure_view_name,
         units.province_name::text as province_name
 {%- endmacro %}
+
+{#- The closing columns of a mart in both views of history (`rel`: its rows, joined to
+    dim_don_vi as `units` on the row's unit): the view, the unit's district and province,
+    and, with `units_reported` (the column counting them), how many units a row puts
+    together. -#}
+{% macro view_columns(rel, units_reported=none) -%}
+        {{ rel }}.structure_view::text as structure_view,
+        {{ structure_view_name(rel ~ '.structure_view') }} as structure_view_name,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name
+        {%- if units_reported %},
+        {{ rel }}.{{ units_reported }}::int as units_reported
+        {%- endif %}
+{%- endmacro %}

@@ -173,10 +173,7 @@ final as (
         end::text as submission_status,
         {{ local_date('moment.as_of') }}::date as status_as_of,
         moment.as_of::timestamptz as as_of,
-        both_views.structure_view::text as structure_view,
-        {{ structure_view_name('both_views.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
+        {{ view_columns('both_views') }},
         both_views.units_owing::int as units_owing
     from both_views
     cross join moment

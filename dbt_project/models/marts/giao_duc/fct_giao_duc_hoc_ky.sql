@@ -62,11 +62,7 @@ final as (
         {{ ratio('summed.pupils', 'summed.teachers') }} as pupils_per_teacher,
         {{ pct('summed.schools_national_standard', 'summed.schools') }}
             as national_standard_share,
-        summed.structure_view::text as structure_view,
-        {{ structure_view_name('summed.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        summed.source_units::int as units_reported
+        {{ view_columns('summed', units_reported='source_units') }}
     from both_views as summed
     left join {{ ref('dim_hoc_ky') }} as semesters
         on summed.semester_period = semesters.semester_period

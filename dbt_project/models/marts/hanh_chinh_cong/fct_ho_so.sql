@@ -73,7 +73,7 @@ final as (
         placed.cap_thuc_hien::text as cap_thuc_hien,
         placed.ma_don_vi::text as ma_don_vi,
         placed.org_unit_id::text as org_unit_id,
-        {{ case_unit_columns() }},
+        {{ unit_columns() }},
         placed.kenh_nop::int as kenh_nop,
         case placed.kenh_nop
             when 1 then 'Trực tiếp'

@@ -152,10 +152,7 @@ final as (
             else 'lech'
         end::text as match_status,
         case when both_views.source_units = 1 then both_views.file_id end::bigint as file_id,
-        both_views.structure_view::text as structure_view,
-        {{ structure_view_name('both_views.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name
+        {{ view_columns('both_views') }}
     from both_views
     left join units on both_views.org_unit_id = units.org_unit_id
 )

@@ -71,11 +71,7 @@ final as (
         units.latest_org_unit_id::text as latest_org_unit_id,
         units.latest_org_unit_name::text as latest_org_unit_name,
         units.district_id::text as district_id,
-        with_ytd.structure_view::text as structure_view,
-        {{ structure_view_name('with_ytd.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        with_ytd.units_reported::int as units_reported,
+        {{ view_columns('with_ytd', units_reported='units_reported') }},
         with_ytd.reported_by::text as reported_by
     from with_ytd
     inner join indicators on with_ytd.indicator_code = indicators.indicator_code

@@ -71,11 +71,7 @@ final as (
             as clean_water_rate,
         {{ pct('both_views.insured_people', 'both_views.insured_base_population') }}
             as insurance_rate,
-        both_views.structure_view::text as structure_view,
-        {{ structure_view_name('both_views.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        both_views.source_units::int as units_reported
+        {{ view_columns('both_views', units_reported='source_units') }}
     from both_views
     left join units on both_views.org_unit_id = units.org_unit_id
 )

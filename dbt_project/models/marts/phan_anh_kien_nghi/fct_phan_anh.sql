@@ -91,7 +91,7 @@ final as (
         placed.linh_vuc::text as linh_vuc,
         placed.dia_ban::text as dia_ban,
         placed.org_unit_id::text as org_unit_id,
-        {{ case_unit_columns() }},
+        {{ unit_columns() }},
         placed.ma_don_vi_xu_ly::text as ma_don_vi_xu_ly,
         placed.handler_org_unit_id::text as handler_org_unit_id,
         placed.place_org_unit_id::text as place_org_unit_id,

@@ -76,7 +76,7 @@ final as (
             as chieu_name,
         placed.ma_don_vi::text as ma_don_vi,
         placed.org_unit_id::text as org_unit_id,
-        {{ case_unit_columns() }},
+        {{ unit_columns() }},
         placed.co_quan_ban_hanh::text as co_quan_ban_hanh,
         placed.do_khan::text as do_khan,
         placed.ngay_van_ban::date as ngay_van_ban,

@@ -143,11 +143,7 @@ final as (
         {{ ratio('with_ytd.hfmd_cases_counted', 'with_ytd.population', 100000) }}
             as hfmd_per_100k,
         case when with_ytd.source_units = 1 then with_ytd.file_id end::bigint as file_id,
-        with_ytd.structure_view::text as structure_view,
-        {{ structure_view_name('with_ytd.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        with_ytd.source_units::int as units_reported
+        {{ view_columns('with_ytd', units_reported='source_units') }}
     from with_ytd
     left join units on with_ytd.org_unit_id = units.org_unit_id
 )
