@@ -77,3 +77,30 @@
         {{- ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- The staging of an indicator-list form's own table (raw_intake.<table>): its rows as
+    loaded, the indicator code normalised, the value a number; `extra` are the form's own
+    columns (SQL expressions with their names), before the note. -#}
+{% macro indicator_form_rows(table, extra=[]) -%}
+with
+
+source as (
+    select * from {{ source('raw_intake', table) }}
+),
+
+renamed as (
+    select
+        file_id,
+        source_sheet,
+        source_row,
+        upper(trim(indicator_code)) as indicator_code,
+        value::numeric as value,
+        {%- for expression in extra %}
+        {{ expression }},
+        {%- endfor %}
+        note
+    from source
+)
+
+select * from renamed
+{%- endmacro %}
