@@ -5,16 +5,35 @@
 {#- Reported indicator values in both views of history (docs/warehouse.md, "Two views of
     history"):
       as_reported        each unit's values as reported (version in force);
-      current_structure  the values of the units that hold today's unit's place put
-                         together: `rolled` columns add up for `sum` indicators, and keep a
-                         value only when one unit reported it for `none` ones (a rate or a
-                         count of criteria cannot be added); `single` columns (the file, a
-                         figure only its unit can state) only when one unit reported it.
-    `relation` has one row per reported value with org_unit_id, today_org_unit_id (the unit
-    that holds its place today) and area_rollup (the indicator's); `keys` are the other
-    grouping columns (form, month, indicator, …). Each row says how many units it puts
-    together (units_reported) and which (reported_by). -#}
+      current_structure  the values of the units that hold today's unit's place
+                         (int_don_vi__hien_nay) put together: `rolled` columns add up for
+                         `sum` indicators (dim_chi_tieu.area_rollup), and keep a value only
+                         when one unit reported it for the others (a rate or a count of
+                         criteria cannot be added); `single` columns (the file, a figure only
+                         its unit can state) only when one unit reported it.
+    `relation` has one row per reported value with org_unit_id, indicator_code and `keys`
+    (the other grouping columns: form, month, …; form_code among them matches the indicator
+    on its form too). Each row says how many units it puts together (units_reported) and
+    which (reported_by). -#}
 {% macro indicator_both_views(relation, keys, rolled=['value'], single=['file_id']) -%}
+    {%- set rows -%}
+        (
+            select
+                reported.*,
+                coalesce(today_units.current_org_unit_id, reported.org_unit_id)
+                    as today_org_unit_id,
+                coalesce(indicators.area_rollup, 'none') as area_rollup
+            from {{ relation }} as reported
+            left join {{ ref('dim_chi_tieu') }} as indicators
+                on
+                    reported.indicator_code = indicators.indicator_code
+                    {%- if 'form_code' in keys %}
+                    and reported.form_code = indicators.form_code
+                    {%- endif %}
+            left join {{ ref('int_don_vi__hien_nay') }} as today_units
+                on reported.org_unit_id = today_units.org_unit_id
+        )
+    {%- endset %}
     select
         'as_reported'::text as structure_view,
         org_unit_id,
@@ -45,7 +64,7 @@
         {%- endfor %}
         count(*) as units_reported,
         string_agg(org_unit_id, ', ' order by org_unit_id) as reported_by
-    from {{ relation }}
+    from {{ rows }} as rows_
     group by today_org_unit_id{% for key in keys %}, {{ key }}{% endfor %}
 {%- endmacro %}
 

@@ -25,25 +25,8 @@ units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
-today_units as (
-    select * from {{ ref('int_don_vi__hien_nay') }}
-),
-
-with_rollup as (
-    select
-        reported.*,
-        coalesce(today_units.current_org_unit_id, reported.org_unit_id) as today_org_unit_id,
-        coalesce(indicators.area_rollup, 'none') as area_rollup
-    from reported
-    left join indicators
-        on
-            reported.indicator_code = indicators.indicator_code
-            and reported.form_code = indicators.form_code
-    left join today_units on reported.org_unit_id = today_units.org_unit_id
-),
-
 both_views as (
-    {{ indicator_both_views('with_rollup', [
+    {{ indicator_both_views('reported', [
         'form_code', 'form_title', 'period', 'period_month', 'indicator_code']) }}
 ),
 

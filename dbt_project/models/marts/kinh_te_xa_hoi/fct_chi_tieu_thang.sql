@@ -20,22 +20,8 @@ units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
-today_units as (
-    select * from {{ ref('int_don_vi__hien_nay') }}
-),
-
-with_rollup as (
-    select
-        reported.*,
-        coalesce(today_units.current_org_unit_id, reported.org_unit_id) as today_org_unit_id,
-        indicators.area_rollup
-    from reported
-    inner join indicators on reported.indicator_code = indicators.indicator_code
-    left join today_units on reported.org_unit_id = today_units.org_unit_id
-),
-
 both_views as (
-    {{ indicator_both_views('with_rollup', ['period_month', 'indicator_code'],
+    {{ indicator_both_views('reported', ['period_month', 'indicator_code'],
         rolled=['value', 'plan_year'], single=['file_id', 'ytd_reported']) }}
 ),
 
