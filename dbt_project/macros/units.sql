@@ -30,3 +30,12 @@
         units.current_org_unit_name::text as current_org_unit_name,
         current_unit.district_id::text as current_district_id
 {%- endmacro %}
+
+{#- The opening columns of a mart per unit (`rel`: its rows, joined to dim_don_vi as `units`
+    on the row's unit): the unit, its name, the latest unit it became and its district. -#}
+{% macro unit_key_columns(rel) -%}
+        {{ rel }}.org_unit_id::text as org_unit_id,
+        units.org_unit_name::text as org_unit_name,
+        units.latest_org_unit_id::text as latest_org_unit_id,
+        units.district_id::text as district_id
+{%- endmacro %}

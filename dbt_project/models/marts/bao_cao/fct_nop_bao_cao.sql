@@ -139,10 +139,7 @@ both_views as (
 
 final as (
     select
-        both_views.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('both_views') }},
         both_views.form_code::text as form_code,
         forms.form_title::text as form_title,
         both_views.period::text as period,

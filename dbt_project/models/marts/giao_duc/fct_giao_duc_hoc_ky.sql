@@ -36,10 +36,7 @@ both_views as (
 
 final as (
     select
-        summed.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('summed') }},
         summed.semester_period::text as semester_period,
         semesters.school_year::text as school_year,
         semesters.semester_number::int as semester_number,

@@ -138,10 +138,7 @@ both_views as (
 
 final as (
     select
-        counted.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('counted') }},
         counted.month_start::date as period_month,
         counted.linh_vuc::text as linh_vuc,
         counted.due_population::bigint as due_population,

@@ -133,10 +133,7 @@ both_views as (
 
 final as (
     select
-        both_views.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('both_views') }},
         both_views.period_month::date as period_month,
         both_views.linh_vuc::text as linh_vuc,
         both_views.measure::text as measure,

@@ -131,10 +131,7 @@ both_views as (
 
 final as (
     select
-        combined.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('combined') }},
         combined.month_start::date as period_month,
         combined.deadline_population::bigint as deadline_population,
         combined.deadline_on_time::bigint as deadline_on_time,

@@ -107,10 +107,7 @@ with_ytd as (
 
 final as (
     select
-        with_ytd.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('with_ytd') }},
         with_ytd.period_month::date as period_month,
         with_ytd.visits::numeric as visits,
         with_ytd.insured_visits::numeric as insured_visits,
