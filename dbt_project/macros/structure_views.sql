@@ -52,3 +52,51 @@
         when 'current_structure' then 'Theo cấu trúc hiện nay'
     end::text
 {%- endmacro %}
+
+{#- A district's parts (rank-2 unit: district before the 2025 reform, the IOC's area after
+    it) summed from its units' rows in `model` (one row per unit × `keys` in each view of
+    history, with district_id): `sums` add up; `more` are further aggregate expressions
+    (`min(x) as x`, a filtered sum, …); `counted` names the count of unit rows, if wanted.
+    Rates are recomputed from these sums afterwards, never averaged. -#}
+{% macro district_parts(model, keys, sums, more=[], counted=none) -%}
+    select
+        structure_view,
+        district_id,
+        {%- for key in keys %}
+        {{ key }},
+        {%- endfor %}
+        {%- if counted %}
+        count(*) as {{ counted }},
+        {%- endif %}
+        {%- for expression in more %}
+        {{ expression }},
+        {%- endfor %}
+        {%- for column in sums %}
+        sum({{ column }}) as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref(model) }}
+    where district_id is not null
+    group by structure_view, district_id{% for key in keys %}, {{ key }}{% endfor %}
+{%- endmacro %}
+
+{#- The closing columns of a district mart over `district_parts` (`parts`, joined to
+    dim_don_vi as `units` on the district): the view of history and the province. -#}
+{% macro district_view_columns(parts) -%}
+        {{ parts }}.structure_view::text as structure_view,
+        {{ structure_view_name(parts ~ '.structure_view') }} as structure_view_name,
+        units.province_name::text as province_name
+{%- endmacro %}
+
+{#- The closing columns of a mart in both views of history (`rel`: its rows, joined to
+    dim_don_vi as `units` on the row's unit): the view, the unit's district and province,
+    and, with `units_reported` (the column counting them), how many units a row puts
+    together. -#}
+{% macro view_columns(rel, units_reported=none) -%}
+        {{ rel }}.structure_view::text as structure_view,
+        {{ structure_view_name(rel ~ '.structure_view') }} as structure_view_name,
+        units.district_name::text as district_name,
+        units.province_name::text as province_name
+        {%- if units_reported %},
+        {{ rel }}.{{ units_reported }}::int as units_reported
+        {%- endif %}
+{%- endmacro %}

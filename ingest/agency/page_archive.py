@@ -211,8 +211,8 @@ def replay(conninfo: str, archive_dir: Path, resources: list[str] | None = None,
     from ingest.agency import schema
     from ingest.agency.config import load as load_config
     from ingest.agency.load import Batch, Store
-    from ingest.agency.mapping import RecordProblem, bind
-    from ingest.agency.pull import _identity
+    from ingest.agency.mapping import RecordProblem
+    from ingest.agency.pull import lock_and_bind, reject
 
     config = config or load_config()
     names = resources or list(config.mapping.resources)
@@ -224,13 +224,7 @@ def replay(conninfo: str, archive_dir: Path, resources: list[str] | None = None,
             stats = ReplayStats(name)
             out[name] = stats
             store = Store(conn, name, rmap.table, config.personal_retention)
-            store.lock()
-            converter = bind(
-                rmap, store.column_types("raw_agency", rmap.table),
-                store.column_types("restricted", f"{rmap.table}_ca_nhan"),
-                personal_mode=config.personal_mode, unit_codes=config.mapping.unit_codes,
-                hash_key=config.personal_key)
-            store.prepare(converter)
+            converter = lock_and_bind(store, rmap, config)
             batch = Batch()
             for page in pages(archive_dir, name):
                 stats.pages += 1
@@ -239,8 +233,7 @@ def replay(conninfo: str, archive_dir: Path, resources: list[str] | None = None,
                     try:
                         item = converter.convert(record)
                     except RecordProblem as problem:
-                        key, cursor = _identity(record, rmap.key, rmap.cursor)
-                        batch.reject(key, cursor, problem.api_field, problem.problem)
+                        reject(batch, record, rmap, problem)
                         stats.rejected += 1
                         continue
                     if not page.personal_kept:

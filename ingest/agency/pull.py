@@ -122,13 +122,7 @@ def sync_resource(resource: str, *, conninfo: str, config: AgencyConfig,
             raise LoadError(f"Không kết nối được kho dữ liệu (cannot reach the warehouse: "
                             f"{first})") from None
         store = Store(conn, resource, rmap.table, config.personal_retention)
-        store.lock()
-        converter = bind(
-            rmap, store.column_types("raw_agency", rmap.table),
-            store.column_types("restricted", f"{rmap.table}_ca_nhan"),
-            personal_mode=config.personal_mode, unit_codes=config.mapping.unit_codes,
-            hash_key=config.personal_key)
-        store.prepare(converter)
+        converter = lock_and_bind(store, rmap, config)
         pages = page_archive.for_run(None, resource, rmap, config.personal_mode,
                                      config.personal_retention)  # raw pages kept (ioc rebuild)
         watermark = store.watermark()
@@ -181,6 +175,27 @@ def sync_resource(resource: str, *, conninfo: str, config: AgencyConfig,
             conn.close()
 
 
+def lock_and_bind(store: Store, rmap, config: AgencyConfig):
+    """Lock the resource's store for this run and bind the resource's mapping to the
+    warehouse's columns: the record converter (pull and the archive's replay)."""
+    store.lock()
+    converter = bind(
+        rmap, store.column_types("raw_agency", rmap.table),
+        store.column_types("restricted", f"{rmap.table}_ca_nhan"),
+        personal_mode=config.personal_mode, unit_codes=config.mapping.unit_codes,
+        hash_key=config.personal_key)
+    store.prepare(converter)
+    return converter
+
+
+def reject(batch: Batch, record, rmap, problem: RecordProblem) -> datetime | None:
+    """Note in `batch` a record that failed mapping (its key and cursor, when they can be
+    read, and what is wrong); its cursor."""
+    key, cursor = _identity(record, rmap.key, rmap.cursor)
+    batch.reject(key, cursor, problem.api_field, problem.problem)
+    return cursor
+
+
 def _run(plan: PagePlan, client: AgencyClient, converter, store: Store,
          config: AgencyConfig, stats: PullStats,
          pages: page_archive.PageArchive | None = None) -> None:
@@ -200,8 +215,7 @@ def _run(plan: PagePlan, client: AgencyClient, converter, store: Store,
             try:
                 item = converter.convert(record)
             except RecordProblem as problem:
-                key, cursor = _identity(record, rmap.key, rmap.cursor)
-                batch.reject(key, cursor, problem.api_field, problem.problem)
+                cursor = reject(batch, record, rmap, problem)
                 stats.rejected += 1
                 log.warning("%s: bỏ qua một bản ghi — %s (record skipped)", client.resource,
                             problem)

@@ -19,6 +19,8 @@ from ingest.intake.periods import LOCAL_TZ
 from ingest.intake.reference import unit_label
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ingest.intake.engine import FileResult
 
 FEEDBACK_DIR = "_phan_hoi"
@@ -119,29 +121,38 @@ class UnsafeFolder(OSError):
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
-def _open_folder(base: Path, parts: tuple[str, ...]) -> int:
-    """A descriptor of `base/parts…`, each part opened without following a link (and created
-    when missing), so nothing planted in the unit's folder can redirect the answer."""
-    fd = os.open(base, _DIR_FLAGS)
+def open_below(fd: int, parts: tuple[str, ...], open_part: Callable[[str, int], int]) -> int:
+    """A descriptor of the folder `parts…` below the folder `fd`, each part opened by
+    `open_part(name, parent_fd)`. Takes `fd` over: each parent is closed on the way down,
+    and whatever is open is closed on an error (the upload page walks its folders so too)."""
     try:
         for part in parts:
-            try:
-                child = os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
-            except FileNotFoundError:
-                with contextlib.suppress(FileExistsError):
-                    os.mkdir(part, 0o775, dir_fd=fd)
-                child = os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
-            except OSError as exc:
-                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                    raise UnsafeFolder(exc.errno, "not a plain folder (a link?)",
-                                       str(base.joinpath(*parts))) from exc
-                raise
+            child = open_part(part, fd)
             os.close(fd)
             fd = child
         return fd
     except BaseException:
         os.close(fd)
         raise
+
+
+def _open_folder(base: Path, parts: tuple[str, ...]) -> int:
+    """A descriptor of `base/parts…`, each part opened without following a link (and created
+    when missing), so nothing planted in the unit's folder can redirect the answer."""
+    def open_part(part: str, fd: int) -> int:
+        try:
+            return os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+        except FileNotFoundError:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(part, 0o775, dir_fd=fd)
+            return os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise UnsafeFolder(exc.errno, "not a plain folder (a link?)",
+                                   str(base.joinpath(*parts))) from exc
+            raise
+
+    return open_below(os.open(base, _DIR_FLAGS), parts, open_part)
 
 
 def _folder_parts(path: Path, intake_root: Path | None) -> tuple[Path, tuple[str, ...]]:

@@ -13,7 +13,14 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ioc.kpi import catalogue as kpi_catalogue
 from ioc.settings import PROJECT_ROOT
@@ -21,6 +28,12 @@ from ioc.settings import PROJECT_ROOT
 CATALOGUE_FILE = PROJECT_ROOT / "catalogue" / "alerts.yaml"
 CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
+# what a rule's code, dashboard and recipient roles must look like
+NAMES = {
+    "code": (CODE, "a code is lower case letters, digits and _"),
+    "dashboard": (SLUG, "a dashboard slug is lower case letters, digits and -"),
+    "to": (CODE, "a role is lower case letters, digits and _"),
+}
 UNIT_ROLE = "don_vi"
 """The recipient role meaning "the unit the message is about"."""
 
@@ -39,26 +52,13 @@ class _Rule(_Strict):
     dashboard: str  # slug of the dashboard the message links to, filtered to the unit
     to: list[str] = Field(min_length=1)  # recipient roles
 
-    @field_validator("code")
+    @field_validator("code", "dashboard", "to")
     @classmethod
-    def _code(cls, value: str) -> str:
-        if not CODE.match(value):
-            raise ValueError(f"a code is lower case letters, digits and _: {value!r}")
-        return value
-
-    @field_validator("dashboard")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not SLUG.match(value):
-            raise ValueError(f"a dashboard slug is lower case letters, digits and -: {value!r}")
-        return value
-
-    @field_validator("to")
-    @classmethod
-    def _roles(cls, value: list[str]) -> list[str]:
-        for role in value:
-            if not CODE.match(role):
-                raise ValueError(f"a role is lower case letters, digits and _: {role!r}")
+    def _names(cls, value: str | list[str], info: ValidationInfo) -> str | list[str]:
+        pattern, what = NAMES[info.field_name]
+        for name in value if isinstance(value, list) else [value]:
+            if not pattern.match(name):
+                raise ValueError(f"{what}: {name!r}")
         return value
 
 
@@ -111,8 +111,7 @@ class AlertCatalogue(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> AlertCatalogue:
-        codes = [rule.code for rule in self.alerts]
-        twice = sorted({c for c in codes if codes.count(c) > 1})
+        twice = kpi_catalogue.declared_twice([rule.code for rule in self.alerts])
         if twice:
             raise ValueError(f"alert codes declared twice: {twice}")
         kpis = {k.code: k for k in kpi_catalogue.load().kpis}

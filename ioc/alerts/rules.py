@@ -171,83 +171,84 @@ WORKING_DAYS_AHEAD = """
 IS_WORKING_DAY = "select is_working_day from mart_dung_chung.dim_ngay where date_day = %s"
 
 
+def _message(settings: Settings, code: str, unit: str, name: str, detail: str, *,
+             subject: str, body: str, dashboard: str, to: list[str],
+             view: str | None = None) -> Message:
+    """A message of rule `code` to unit `unit` (its name `name`) about `detail` (period ×
+    what), linking to `dashboard` filtered to the unit (and to the history view `view`)."""
+    return Message(
+        key=f"{code}|{unit}|{detail}", rule=code, org_unit_id=unit, org_unit_name=name,
+        subject=subject, body=body,
+        link=dashboard_link(settings, dashboard, name, *([view] if view else [])),
+        roles=tuple(to),
+    )
+
+
+def _alert(settings: Settings, rule: alert_catalogue._Rule, unit: str, name: str, detail: str,
+           body: str, *, subject: str | None = None, view: str | None = None) -> Message:
+    """A message of an alert rule: its code, title, dashboard and recipients."""
+    return _message(settings, rule.code, unit, name, detail,
+                    subject=subject or f"[IOC] {rule.title}: {name}", body=body,
+                    dashboard=rule.dashboard, to=rule.to, view=view)
+
+
+def _months_back(last: date, months: int) -> date:
+    """The first day of the month `months` months before the month of `last`."""
+    first = last.replace(day=1)
+    for _ in range(months):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first
+
+
 def _kpi_above(conn, settings: Settings, rule: alert_catalogue.KpiAbove) -> list[Message]:
     kpi = kpi_catalogue.load().kpi(rule.kpi)
-    out = []
-    for unit, name, month, value, complete in conn.execute(
-            KPI_ABOVE, {"kpi": rule.kpi, "threshold": rule.threshold}):
-        running = "" if complete else " (tháng đang diễn ra)"
-        out.append(Message(
-            key=f"{rule.code}|{unit}|{month:%Y-%m}|{rule.kpi}",
-            rule=rule.code, org_unit_id=unit, org_unit_name=name,
-            subject=f"[IOC] {rule.title}: {name}",
-            body=(f"{name}: {kpi.name} là {vn_number(value)} {kpi.unit}, vượt ngưỡng "
-                  f"{vn_number(rule.threshold)} {kpi.unit} (tháng {month_label(month)}"
-                  f"{running})."),
-            link=dashboard_link(settings, rule.dashboard, name),
-            roles=tuple(rule.to),
-        ))
-    return out
+    return [
+        _alert(settings, rule, unit, name, f"{month:%Y-%m}|{rule.kpi}",
+               f"{name}: {kpi.name} là {vn_number(value)} {kpi.unit}, vượt ngưỡng "
+               f"{vn_number(rule.threshold)} {kpi.unit} (tháng {month_label(month)}"
+               f"{'' if complete else ' (tháng đang diễn ra)'}).")
+        for unit, name, month, value, complete in conn.execute(
+            KPI_ABOVE, {"kpi": rule.kpi, "threshold": rule.threshold})
+    ]
 
 
 def _below_target(conn, settings: Settings, rule: alert_catalogue.BelowTarget) -> list[Message]:
-    out = []
-    for unit, name, code, kpi_name, kpi_unit, last, values, target in conn.execute(
-            BELOW_TARGET, {"kpis": list(rule.kpis), "months": rule.months}):
-        first = last.replace(day=1)
-        for _ in range(rule.months - 1):
-            first = (first - timedelta(days=1)).replace(day=1)
-        figures = ", ".join(vn_number(v) for v in values)
-        out.append(Message(
-            key=f"{rule.code}|{unit}|{last:%Y-%m}|{code}",
-            rule=rule.code, org_unit_id=unit, org_unit_name=name,
-            subject=f"[IOC] {rule.title}: {name}",
-            body=(f"{name}: {kpi_name} dưới mục tiêu {rule.months} tháng liên tiếp "
-                  f"({month_label(first)}–{month_label(last)}): {figures} {kpi_unit}; "
-                  f"mục tiêu {vn_number(target)} {kpi_unit}."),
-            link=dashboard_link(settings, rule.dashboard, name),
-            roles=tuple(rule.to),
-        ))
-    return out
+    return [
+        _alert(settings, rule, unit, name, f"{last:%Y-%m}|{code}",
+               f"{name}: {kpi_name} dưới mục tiêu {rule.months} tháng liên tiếp "
+               f"({month_label(_months_back(last, rule.months - 1))}–{month_label(last)}): "
+               f"{', '.join(vn_number(v) for v in values)} {kpi_unit}; "
+               f"mục tiêu {vn_number(target)} {kpi_unit}.")
+        for unit, name, code, kpi_name, kpi_unit, last, values, target in conn.execute(
+            BELOW_TARGET, {"kpis": list(rule.kpis), "months": rule.months})
+    ]
 
 
 def _outliers(conn, settings: Settings, rule: alert_catalogue.Outlier) -> list[Message]:
-    since = settings.today.replace(day=1)
-    for _ in range(rule.within_months):
-        since = (since - timedelta(days=1)).replace(day=1)
-    out = []
-    for unit, name, code, ind_name, ind_unit, month, value, median, z in conn.execute(
-            OUTLIERS, {"since": since, "direction": rule.direction}):
-        out.append(Message(
-            key=f"{rule.code}|{unit}|{month:%Y-%m}|{code}",
-            rule=rule.code, org_unit_id=unit, org_unit_name=name,
-            subject=f"[IOC] {rule.title}: {name}",
-            body=(f"{name}: {ind_name} tháng {month_label(month)} là {vn_number(value)} "
-                  f"{ind_unit or ''}, trung vị các tháng trước {vn_number(median)}; "
-                  f"điểm z hiệu chỉnh {vn_number(z)} vượt ngưỡng 3,5.").replace("  ", " "),
-            link=dashboard_link(settings, rule.dashboard, name, "Như đã báo cáo"),
-            roles=tuple(rule.to),
-        ))
-    return out
+    since = _months_back(settings.today, rule.within_months)
+    return [
+        _alert(settings, rule, unit, name, f"{month:%Y-%m}|{code}",
+               (f"{name}: {ind_name} tháng {month_label(month)} là {vn_number(value)} "
+                f"{ind_unit or ''}, trung vị các tháng trước {vn_number(median)}; "
+                f"điểm z hiệu chỉnh {vn_number(z)} vượt ngưỡng 3,5.").replace("  ", " "),
+               view="Như đã báo cáo")
+        for unit, name, code, ind_name, ind_unit, month, value, median, z in conn.execute(
+            OUTLIERS, {"since": since, "direction": rule.direction})
+    ]
 
 
 def _missing(conn, settings: Settings, rule: alert_catalogue.MissingReport) -> list[Message]:
-    out = []
-    for unit, name, form, title, period, due in conn.execute(
+    return [
+        _alert(settings, rule, unit, name, f"{period}|{form}",
+               f"{name} chưa nộp biểu {form} ({title}) kỳ {period}: hạn nộp "
+               f"{due:%d/%m/%Y}, đã quá {(settings.today - due).days} ngày (ngưỡng cảnh báo: "
+               f"{rule.days_after_deadline} ngày sau hạn).",
+               subject=f"[IOC] {rule.title}: {name} — {form} kỳ {period}",
+               view="Như đã báo cáo")
+        for unit, name, form, title, period, due in conn.execute(
             MISSING, {"after": rule.days_after_deadline, "today": settings.today,
-                      "within": rule.within_days}):
-        late = (settings.today - due).days
-        out.append(Message(
-            key=f"{rule.code}|{unit}|{period}|{form}",
-            rule=rule.code, org_unit_id=unit, org_unit_name=name,
-            subject=f"[IOC] {rule.title}: {name} — {form} kỳ {period}",
-            body=(f"{name} chưa nộp biểu {form} ({title}) kỳ {period}: hạn nộp "
-                  f"{due:%d/%m/%Y}, đã quá {late} ngày (ngưỡng cảnh báo: "
-                  f"{rule.days_after_deadline} ngày sau hạn)."),
-            link=dashboard_link(settings, rule.dashboard, name, "Như đã báo cáo"),
-            roles=tuple(rule.to),
-        ))
-    return out
+                      "within": rule.within_days})
+    ]
 
 
 EVALUATORS = {
@@ -269,6 +270,22 @@ def alerts(conninfo: str, settings: Settings,
         return out
 
 
+# the reminders' subject and body (str.format of name, form, title, period, due, days_after)
+REMINDER_TEXTS = {
+    "nhac_truoc_han": (
+        "[IOC] Nhắc nộp báo cáo: {form} kỳ {period} hạn {due:%d/%m/%Y}",
+        "Kính gửi {name}: biểu {form} ({title}) kỳ {period} đến hạn nộp ngày {due:%d/%m/%Y}; "
+        "hệ thống chưa nhận được báo cáo của đơn vị. Đề nghị đơn vị nộp đúng hạn.",
+    ),
+    "nhac_sau_han": (
+        "[IOC] Báo cáo quá hạn: {form} kỳ {period} (hạn {due:%d/%m/%Y})",
+        "Kính gửi {name}: biểu {form} ({title}) kỳ {period} đã quá hạn nộp ngày "
+        "{due:%d/%m/%Y} được {days_after} ngày; hệ thống chưa nhận được báo cáo của đơn vị. "
+        "Đề nghị đơn vị nộp ngay.",
+    ),
+}
+
+
 def reminders(conninfo: str, settings: Settings,
               catalogue: alert_catalogue.AlertCatalogue | None = None) -> list[Message]:
     """Reminders due today: to each unit that has not sent a form whose deadline is
@@ -281,35 +298,21 @@ def reminders(conninfo: str, settings: Settings,
         working = conn.execute(IS_WORKING_DAY, (today,)).fetchone()
         ahead = [row[0] for row in conn.execute(
             WORKING_DAYS_AHEAD, {"today": today, "n": cfg.working_days_before})]
+        windows = []  # (reminder, deadlines after, deadlines up to)
         if working and working[0] and len(ahead) == cfg.working_days_before:
             # the deadlines that fall after the (n-1)th working day ahead and up to the nth:
             # a deadline on a weekend or holiday is reminded of on the working day that
             # comes n working days before the next working day after it
-            after = ahead[-2] if len(ahead) > 1 else today
-            for unit, name, form, title, period, due_date in conn.execute(
-                    NOT_SENT_FOR_DUE_DATES, {"after": after, "until": ahead[-1]}):
-                out.append(Message(
-                    key=f"nhac_truoc_han|{unit}|{period}|{form}",
-                    rule="nhac_truoc_han", org_unit_id=unit, org_unit_name=name,
-                    subject=f"[IOC] Nhắc nộp báo cáo: {form} kỳ {period} hạn {due_date:%d/%m/%Y}",
-                    body=(f"Kính gửi {name}: biểu {form} ({title}) kỳ {period} đến hạn nộp "
-                          f"ngày {due_date:%d/%m/%Y}; hệ thống chưa nhận được báo cáo của "
-                          f"đơn vị. Đề nghị đơn vị nộp đúng hạn."),
-                    link=dashboard_link(settings, cfg.dashboard, name, "Như đã báo cáo"),
-                    roles=tuple(cfg.to),
-                ))
+            windows.append(("nhac_truoc_han", ahead[-2] if len(ahead) > 1 else today, ahead[-1]))
         past_due = today - timedelta(days=cfg.days_after)
-        for unit, name, form, title, period, due_date in conn.execute(
-                NOT_SENT_FOR_DUE_DATES, {"after": past_due - timedelta(days=1),
-                                         "until": past_due}):
-            out.append(Message(
-                key=f"nhac_sau_han|{unit}|{period}|{form}",
-                rule="nhac_sau_han", org_unit_id=unit, org_unit_name=name,
-                subject=f"[IOC] Báo cáo quá hạn: {form} kỳ {period} (hạn {due_date:%d/%m/%Y})",
-                body=(f"Kính gửi {name}: biểu {form} ({title}) kỳ {period} đã quá hạn nộp "
-                      f"ngày {due_date:%d/%m/%Y} được {cfg.days_after} ngày; hệ thống chưa "
-                      f"nhận được báo cáo của đơn vị. Đề nghị đơn vị nộp ngay."),
-                link=dashboard_link(settings, cfg.dashboard, name, "Như đã báo cáo"),
-                roles=tuple(cfg.to),
-            ))
+        windows.append(("nhac_sau_han", past_due - timedelta(days=1), past_due))
+        for code, after, until in windows:
+            subject, body = REMINDER_TEXTS[code]
+            for unit, name, form, title, period, due in conn.execute(
+                    NOT_SENT_FOR_DUE_DATES, {"after": after, "until": until}):
+                words = {"name": name, "form": form, "title": title, "period": period,
+                         "due": due, "days_after": cfg.days_after}
+                out.append(_message(settings, code, unit, name, f"{period}|{form}",
+                                    subject=subject.format(**words), body=body.format(**words),
+                                    dashboard=cfg.dashboard, to=cfg.to, view="Như đã báo cáo"))
     return out

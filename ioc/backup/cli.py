@@ -71,11 +71,16 @@ def _backup(args) -> int:
     except (backup.BackupError, OSError, RuntimeError) as exc:
         print(f"Sao lưu THẤT BẠI: {exc}", file=sys.stderr)
         return 1
-    if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False, indent=1, default=str))
-    else:
-        print("\n".join(result.summary()))
+    _show(args, result.to_json(), result.summary())
     return 0
+
+
+def _show(args, as_json: dict, lines: list[str]) -> None:
+    """A run's result: as JSON with `--json`, else its lines."""
+    if args.json:
+        print(json.dumps(as_json, ensure_ascii=False, indent=1, default=str))
+    else:
+        print("\n".join(lines))
 
 
 def _restore(args) -> int:
@@ -103,10 +108,7 @@ def _rebuild(args) -> int:
     except rebuild.RebuildError as exc:
         print(f"Dựng lại THẤT BẠI: {exc}", file=sys.stderr)
         return 1
-    if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False, indent=1, default=str))
-    else:
-        print("\n".join(report.lines()))
+    _show(args, report.to_json(), report.lines())
     return 0 if report.same else 3
 
 

@@ -171,6 +171,11 @@ class Domain(_Strict):
     order: int
 
 
+def declared_twice(codes: list[str]) -> list[str]:
+    """The codes that stand more than once in `codes`, sorted (the alert catalogue too)."""
+    return sorted({c for c in codes if codes.count(c) > 1})
+
+
 class Catalogue(_Strict):
     version: Literal[1]
     sources: dict[str, Source]
@@ -179,8 +184,7 @@ class Catalogue(_Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Catalogue:
-        codes = [k.code for k in self.kpis]
-        twice = sorted({c for c in codes if codes.count(c) > 1})
+        twice = declared_twice([k.code for k in self.kpis])
         if twice:
             raise ValueError(f"KPI codes declared twice: {twice}")
         for kpi in self.kpis:

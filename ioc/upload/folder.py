@@ -36,7 +36,13 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from ingest.intake.engine import is_ignored
-from ingest.intake.feedback import ACCEPTED_SUFFIX, FEEDBACK_DIR, REFUSED_SUFFIX, answer_name
+from ingest.intake.feedback import (
+    ACCEPTED_SUFFIX,
+    FEEDBACK_DIR,
+    REFUSED_SUFFIX,
+    answer_name,
+    open_below,
+)
 from ingest.intake.readers import ACCEPTED_EXTENSIONS
 from ingest.intake.watch import ARRIVALS_SIDECAR
 from ioc.settings import LOCAL_TZ
@@ -251,16 +257,7 @@ def valid_rel(rel: str) -> bool:
 
 
 def _open_rel_dir(unit_fd: int, parts: tuple[str, ...]) -> int:
-    fd = os.dup(unit_fd)
-    try:
-        for part in parts:
-            child = os.open(part, _DIR, dir_fd=fd)
-            os.close(fd)
-            fd = child
-        return fd
-    except BaseException:
-        os.close(fd)
-        raise
+    return open_below(os.dup(unit_fd), parts, lambda part, fd: os.open(part, _DIR, dir_fd=fd))
 
 
 def _stat_file(dir_fd: int, name: str) -> os.stat_result | None:

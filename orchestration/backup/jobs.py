@@ -45,24 +45,20 @@ def backup_job():
     backup_op()
 
 
-def _request(context: dg.RunStatusSensorContext) -> dg.RunRequest:
-    return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}")
+def _after_nightly(name: str, status: dg.DagsterRunStatus) -> dg.RunStatusSensorDefinition:
+    """A sensor that requests `backup_job` once after each nightly run ending in `status`."""
+    @dg.run_status_sensor(
+        name=name, run_status=status, monitored_jobs=[nightly_job], request_job=backup_job,
+        default_status=dg.DefaultSensorStatus.RUNNING)
+    def after(context: dg.RunStatusSensorContext):
+        return dg.RunRequest(run_key=f"after-{context.dagster_run.run_id}")
+
+    return after
 
 
-@dg.run_status_sensor(
-    name="backup_after_nightly", run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[nightly_job], request_job=backup_job,
-    default_status=dg.DefaultSensorStatus.RUNNING)
-def backup_after_nightly(context: dg.RunStatusSensorContext):
-    return _request(context)
-
-
-@dg.run_status_sensor(
-    name="backup_after_failed_nightly", run_status=dg.DagsterRunStatus.FAILURE,
-    monitored_jobs=[nightly_job], request_job=backup_job,
-    default_status=dg.DefaultSensorStatus.RUNNING)
-def backup_after_failed_nightly(context: dg.RunStatusSensorContext):
-    return _request(context)
+backup_after_nightly = _after_nightly("backup_after_nightly", dg.DagsterRunStatus.SUCCESS)
+backup_after_failed_nightly = _after_nightly("backup_after_failed_nightly",
+                                             dg.DagsterRunStatus.FAILURE)
 
 
 def age_problem(target: Path, max_age_hours: float, home: Path,

@@ -1,5 +1,6 @@
 -- The values of every indicator-list form, from the version in force of each unit × form ×
--- month (corrections replace earlier versions; earlier rows stay in raw for history).
+-- month (corrections replace earlier versions; earlier rows stay in raw for history). The
+-- forms' own intermediates (int_ktxh01_current_values, int_yt01_current_values) read it.
 with
 
 files as (
@@ -21,6 +22,8 @@ final as (
         values_.indicator_code,
         values_.value,
         files.file_id,
+        values_.source_sheet,
+        values_.source_row,
         files.arrived_at
     from values_
     inner join files

@@ -1,25 +1,21 @@
--- YT-01 values of the version in force for each commune and month.
+-- YT-01 values of the version in force for each commune and month: the generic indicator
+-- values (int_chi_tieu__current_values) of the form.
 with
 
-files as (
-    select * from {{ ref('int_intake__current_files') }}
-    where form_code = 'YT-01'
-),
-
 values_ as (
-    select * from {{ ref('stg_intake__yt01_value') }}
+    select * from {{ ref('int_chi_tieu__current_values') }}
+    where form_code = 'YT-01'
 ),
 
 final as (
     select
-        files.org_unit_id,
-        files.period_month,
-        values_.indicator_code,
-        values_.value,
-        files.file_id,
-        files.arrived_at
+        org_unit_id,
+        period_month,
+        indicator_code,
+        value,
+        file_id,
+        arrived_at
     from values_
-    inner join files on values_.file_id = files.file_id
 )
 
 select * from final

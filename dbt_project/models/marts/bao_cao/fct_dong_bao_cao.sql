@@ -10,56 +10,62 @@ files as (
     where status = 'accepted'
 ),
 
-ktxh as (
-    select
-        file_id, source_sheet, source_row, indicator_code,
-        null::text as org_unit_id, null::text as subject_name, value, note
-    from {{ ref('stg_intake__ktxh01_value') }}
-),
-
-yt as (
-    select
-        file_id, source_sheet, source_row, indicator_code,
-        null::text as org_unit_id, null::text as subject_name, value, note
-    from {{ ref('stg_intake__yt01_value') }}
+-- the indicator-list forms' rows (one per indicator), each form's own staging
+indicator_rows as (
+    {%- for form_rows in ['stg_intake__ktxh01_value', 'stg_intake__yt01_value'] %}
+        {{ 'union all' if not loop.first }}
+        select
+            file_id,
+            source_sheet,
+            source_row,
+            indicator_code,
+            null::text as org_unit_id,
+            null::text as subject_name,
+            value,
+            note
+        from {{ ref(form_rows) }}
+    {%- endfor %}
 ),
 
 -- GD-01 rows are schools; each measure of a school row is one value here
 gd as (
     select
-        schools.file_id, schools.source_sheet, schools.source_row, measure.code as indicator_code,
-        schools.org_unit_id, schools.school_name as subject_name, measure.value::numeric as value,
+        schools.file_id,
+        schools.source_sheet,
+        schools.source_row,
+        measure.code as indicator_code,
+        schools.org_unit_id,
+        schools.school_name as subject_name,
+        measure.value::numeric as value,
         null::text as note
     from {{ ref('stg_intake__gd01_school') }} as schools
     cross join lateral (
         values
-            ('GD.LOP', schools.classes),
-            ('GD.HS', schools.pupils),
-            ('GD.HS_NU', schools.girls),
-            ('GD.HS_DTTS', schools.minority_pupils),
-            ('GD.BO_HOC', schools.dropouts),
-            ('GD.GV', schools.teachers),
-            ('GD.PHONG_KIEN_CO', schools.solid_classrooms)
+        ('GD.LOP', schools.classes),
+        ('GD.HS', schools.pupils),
+        ('GD.HS_NU', schools.girls),
+        ('GD.HS_DTTS', schools.minority_pupils),
+        ('GD.BO_HOC', schools.dropouts),
+        ('GD.GV', schools.teachers),
+        ('GD.PHONG_KIEN_CO', schools.solid_classrooms)
     ) as measure (code, value)
 ),
 
 gd_names as (
     select * from (
         values
-            ('GD.LOP', 'Số lớp'),
-            ('GD.HS', 'Số học sinh'),
-            ('GD.HS_NU', 'Học sinh nữ'),
-            ('GD.HS_DTTS', 'Học sinh dân tộc thiểu số'),
-            ('GD.BO_HOC', 'Học sinh bỏ học'),
-            ('GD.GV', 'Số giáo viên'),
-            ('GD.PHONG_KIEN_CO', 'Phòng học kiên cố')
+        ('GD.LOP', 'Số lớp'),
+        ('GD.HS', 'Số học sinh'),
+        ('GD.HS_NU', 'Học sinh nữ'),
+        ('GD.HS_DTTS', 'Học sinh dân tộc thiểu số'),
+        ('GD.BO_HOC', 'Học sinh bỏ học'),
+        ('GD.GV', 'Số giáo viên'),
+        ('GD.PHONG_KIEN_CO', 'Phòng học kiên cố')
     ) as names (indicator_code, indicator_name)
 ),
 
 rows_ as (
-    select * from ktxh
-    union all
-    select * from yt
+    select * from indicator_rows
     union all
     select * from gd
 ),

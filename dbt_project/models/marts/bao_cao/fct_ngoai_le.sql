@@ -83,12 +83,7 @@ scored as (
 final as (
     select
         scored.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
-        units.current_org_unit_id::text as current_org_unit_id,
-        units.current_org_unit_name::text as current_org_unit_name,
-        current_unit.district_id::text as current_district_id,
+        {{ unit_columns() }},
         scored.form_code::text as form_code,
         scored.indicator_code::text as indicator_code,
         indicators.indicator_name::text as indicator_name,

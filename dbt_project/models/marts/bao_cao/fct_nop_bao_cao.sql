@@ -139,10 +139,7 @@ both_views as (
 
 final as (
     select
-        both_views.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('both_views') }},
         both_views.form_code::text as form_code,
         forms.form_title::text as form_title,
         both_views.period::text as period,
@@ -173,10 +170,7 @@ final as (
         end::text as submission_status,
         {{ local_date('moment.as_of') }}::date as status_as_of,
         moment.as_of::timestamptz as as_of,
-        both_views.structure_view::text as structure_view,
-        {{ structure_view_name('both_views.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
+        {{ view_columns('both_views') }},
         both_views.units_owing::int as units_owing
     from both_views
     cross join moment

@@ -3,37 +3,25 @@
 -- owed (bc_ty_le_nop, bc_dung_han; owed = the deadline has passed at A).
 with
 
-reports as (
-    select * from {{ ref('fct_nop_bao_cao') }}
-    where district_id is not null
-),
-
 units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
 summed as (
-    select
-        structure_view,
-        district_id,
-        form_code,
-        period,
-        min(period_kind) as period_kind,
-        min(period_month) as period_month,
-        min(period_start) as period_start,
-        min(period_end) as period_end,
-        min(due_date) as due_date,
-        sum(units_owing) as units_owing,
-        sum(expected) as expected,
-        sum(received) as received,
-        sum(on_time) as on_time,
-        sum(late) as late,
-        sum(missing) as missing,
-        sum(expected_received) as expected_received,
-        sum(expected_on_time) as expected_on_time,
-        sum(refused_attempts) as refused_attempts
-    from reports
-    group by structure_view, district_id, form_code, period
+    {{ district_parts(
+        'fct_nop_bao_cao', ['form_code', 'period'],
+        sums=[
+            'units_owing', 'expected', 'received', 'on_time', 'late', 'missing',
+            'expected_received', 'expected_on_time', 'refused_attempts',
+        ],
+        more=[
+            "min(period_kind) as period_kind",
+            "min(period_month) as period_month",
+            "min(period_start) as period_start",
+            "min(period_end) as period_end",
+            "min(due_date) as due_date",
+        ],
+    ) }}
 ),
 
 final as (
@@ -58,9 +46,7 @@ final as (
         summed.refused_attempts::int as refused_attempts,
         {{ pct('summed.expected_received', 'summed.expected') }} as reporting_rate,
         {{ pct('summed.expected_on_time', 'summed.expected') }} as on_time_reporting_rate,
-        summed.structure_view::text as structure_view,
-        {{ structure_view_name('summed.structure_view') }} as structure_view_name,
-        units.province_name::text as province_name
+        {{ district_view_columns('summed') }}
     from summed
     left join units on summed.district_id = units.org_unit_id
 )

@@ -25,55 +25,9 @@ units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
-today_units as (
-    select * from {{ ref('int_don_vi__hien_nay') }}
-),
-
-with_rollup as (
-    select
-        reported.*,
-        coalesce(today_units.current_org_unit_id, reported.org_unit_id) as today_org_unit_id,
-        coalesce(indicators.area_rollup, 'none') as area_rollup
-    from reported
-    left join indicators
-        on
-            reported.indicator_code = indicators.indicator_code
-            and reported.form_code = indicators.form_code
-    left join today_units on reported.org_unit_id = today_units.org_unit_id
-),
-
 both_views as (
-    select
-        'as_reported'::text as structure_view,
-        form_code,
-        form_title,
-        org_unit_id,
-        period,
-        period_month,
-        indicator_code,
-        value,
-        file_id,
-        1 as units_reported,
-        org_unit_id as reported_by
-    from with_rollup
-    union all
-    select
-        'current_structure'::text as structure_view,
-        form_code,
-        min(form_title) as form_title,
-        today_org_unit_id as org_unit_id,
-        period,
-        period_month,
-        indicator_code,
-        case
-            when min(area_rollup) = 'sum' then sum(value)
-            when count(*) = 1 then min(value)
-        end as value,
-        case when count(*) = 1 then min(file_id) end as file_id,
-        count(*) as units_reported,
-        string_agg(org_unit_id, ', ' order by org_unit_id) as reported_by
-    from with_rollup
-    group by form_code, today_org_unit_id, period, period_month, indicator_code
+    {{ indicator_both_views('reported', [
+        'form_code', 'form_title', 'period', 'period_month', 'indicator_code']) }}
 ),
 
 final as (

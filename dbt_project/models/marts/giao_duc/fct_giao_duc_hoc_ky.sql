@@ -36,10 +36,7 @@ both_views as (
 
 final as (
     select
-        summed.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('summed') }},
         summed.semester_period::text as semester_period,
         semesters.school_year::text as school_year,
         semesters.semester_number::int as semester_number,
@@ -62,11 +59,7 @@ final as (
         {{ ratio('summed.pupils', 'summed.teachers') }} as pupils_per_teacher,
         {{ pct('summed.schools_national_standard', 'summed.schools') }}
             as national_standard_share,
-        summed.structure_view::text as structure_view,
-        {{ structure_view_name('summed.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        summed.source_units::int as units_reported
+        {{ view_columns('summed', units_reported='source_units') }}
     from both_views as summed
     left join {{ ref('dim_hoc_ky') }} as semesters
         on summed.semester_period = semesters.semester_period

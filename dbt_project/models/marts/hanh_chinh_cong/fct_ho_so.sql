@@ -1,26 +1,18 @@
-{#- Indexes: the unit filter, and the case lists' orders (newest first; earliest deadline first
-    within a deadline status), so that a page of a province-wide list reads its rows off an
-    index instead of sorting the mart. VACUUM (ANALYZE) after each run (outside the
-    transaction) keeps the planner's estimates current and the visibility map set, so counts
-    over an index are index-only scans. A partial index (macros/indexes.sql: extra_index)
-    serves the list `Hồ sơ trễ hạn (xem từng hồ sơ)`: its statuses in its order. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='ma_ho_so',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['org_unit_id', 'period_month']},
-            {'columns': ['received_date desc', 'ma_ho_so']},
-            {'columns': ['deadline_status', 'due_date', 'ma_ho_so']},
-        ],
-        post_hook=[
-            "{{ extra_index(this, ['due_date', 'ma_ho_so'], 'tre_han', column='deadline_status', values=['qua_han', 'dang_qua_han']) }}",
-            after_commit('vacuum (analyze) {{ this }}'),
-        ],
-    )
-}}
+{#- The case lists' orders (newest first; earliest deadline first within a deadline status),
+    so that a page of a province-wide list reads its rows off an index instead of sorting
+    the mart (the rest of the configuration: macros/agency_cases.sql, case_mart_config). A
+    partial index (macros/indexes.sql: extra_index) serves the list `Hồ sơ trễ hạn (xem từng
+    hồ sơ)`: its statuses in its order. -#}
+{{ case_mart_config(
+    'ma_ho_so',
+    indexes=[
+        {'columns': ['received_date desc', 'ma_ho_so']},
+        {'columns': ['deadline_status', 'due_date', 'ma_ho_so']},
+    ],
+    post_hook=[
+        "{{ extra_index(this, ['due_date', 'ma_ho_so'], 'tre_han', column='deadline_status', values=['qua_han', 'dang_qua_han']) }}",
+    ],
+) }}
 -- Every dossier, without personal data, with its unit, deadline status and working days to
 -- resolve, for drill-through. Incremental: a run rewrites the dossiers loaded since the last
 -- run plus every dossier still open (their status depends on the day); `--full-refresh`
@@ -37,19 +29,7 @@
 with
 
 dossiers as (
-    select changed.* from {{ ref('stg_agency__ho_so') }} as changed
-    {% if is_incremental() %}
-        where
-            changed._loaded_at > (
-                select coalesce(max(earlier._loaded_at), '-infinity')
-                from {{ this }} as earlier
-            )
-            or changed.ma_ho_so in (
-                select still_open.ma_ho_so
-                from {{ this }} as still_open
-                where not still_open.is_finished
-            )
-    {% endif %}
+    {{ cases_to_rebuild('stg_agency__ho_so', 'ma_ho_so', 'is_finished') }}
 ),
 
 calendar as (
@@ -61,8 +41,7 @@ units as (
 ),
 
 moment as (
-    select as_of from {{ ref('int_thoi_diem__nguon') }}
-    where data_source = 'ho_so'
+    {{ source_moment('ho_so') }}
 ),
 
 dated as (
@@ -94,12 +73,7 @@ final as (
         placed.cap_thuc_hien::text as cap_thuc_hien,
         placed.ma_don_vi::text as ma_don_vi,
         placed.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
-        units.current_org_unit_id::text as current_org_unit_id,
-        units.current_org_unit_name::text as current_org_unit_name,
-        current_unit.district_id::text as current_district_id,
+        {{ unit_columns() }},
         placed.kenh_nop::int as kenh_nop,
         case placed.kenh_nop
             when 1 then 'Trực tiếp'
@@ -144,15 +118,10 @@ final as (
                         0
                     )
         end::int as working_days_to_resolve,
-        {{ local_date('moment.as_of') }}::date as status_as_of,
-        moment.as_of::timestamptz as as_of,
-        placed.cap_nhat_luc::timestamptz as cap_nhat_luc,
-        placed._loaded_at::timestamptz as _loaded_at
+        {{ case_load_columns('placed') }}
     from placed
     cross join moment
-    left join units on placed.org_unit_id = units.org_unit_id
-    left join {{ ref('dim_don_vi') }} as current_unit
-        on units.current_org_unit_id = current_unit.org_unit_id
+    {{ case_unit_joins('placed') }}
     left join calendar as received_day on placed.received_date = received_day.date_day
     left join calendar as finished_day on placed.finished_date = finished_day.date_day
 )

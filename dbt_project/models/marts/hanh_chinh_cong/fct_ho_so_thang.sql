@@ -20,11 +20,6 @@
 -- current structure (macro in_both_structures).
 with
 
-dossiers as (
-    select * from {{ ref('fct_ho_so') }}
-    where org_unit_id is not null
-),
-
 months as (
     select * from {{ ref('int_thoi_diem__thang') }}
     where data_source = 'ho_so'
@@ -34,38 +29,11 @@ units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
-dossier_months as (
-    select
-        dossiers.*,
-        months.period_month as month_start,
-        months.month_starts_at,
-        months.evaluated_at
-    from dossiers
-    inner join months
-        on
-            dossiers.period_month <= months.period_month
-            and months.period_month <= coalesce(dossiers.finished_month, date '9999-12-01')
-),
-
 moments as (
-    select
-        dossier_months.*,
-        (
-            dossier_months.ngay_tiep_nhan >= dossier_months.month_starts_at
-            and dossier_months.ngay_tiep_nhan <= dossier_months.evaluated_at
-        ) as is_received_in_month,
-        (
-            dossier_months.finished_at >= dossier_months.month_starts_at
-            and dossier_months.finished_at <= dossier_months.evaluated_at
-        ) as is_finished_in_month,
-        (
-            dossier_months.ngay_tiep_nhan <= dossier_months.evaluated_at
-            and (
-                dossier_months.finished_at is null
-                or dossier_months.finished_at > dossier_months.evaluated_at
-            )
-        ) as is_open_at_t
-    from dossier_months
+    {{ open_month_spans(
+        'fct_ho_so', 'ho_so', received_at='ngay_tiep_nhan', done_at='finished_at',
+        done_month='finished_month', done_flag='is_finished_in_month'
+    ) }}
 ),
 
 flagged as (
@@ -170,10 +138,7 @@ both_views as (
 
 final as (
     select
-        counted.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('counted') }},
         counted.month_start::date as period_month,
         counted.linh_vuc::text as linh_vuc,
         counted.due_population::bigint as due_population,
@@ -204,14 +169,7 @@ final as (
         counted.resolved_e_result::bigint as resolved_e_result,
         counted.resolved_working_days_sum::bigint as resolved_working_days_sum,
         counted.resolved_working_days_count::bigint as resolved_working_days_count,
-        months.evaluated_at::timestamptz as evaluated_at,
-        months.as_of::timestamptz as as_of,
-        months.is_month_complete::boolean as is_month_complete,
-        counted.structure_view::text as structure_view,
-        {{ structure_view_name('counted.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        counted.source_units::int as units_reported
+        {{ monthly_case_tail('counted') }}
     from both_views as counted
     inner join months on counted.month_start = months.period_month
     left join units on counted.org_unit_id = units.org_unit_id

@@ -133,10 +133,7 @@ both_views as (
 
 final as (
     select
-        both_views.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('both_views') }},
         both_views.period_month::date as period_month,
         both_views.linh_vuc::text as linh_vuc,
         both_views.measure::text as measure,
@@ -152,10 +149,7 @@ final as (
             else 'lech'
         end::text as match_status,
         case when both_views.source_units = 1 then both_views.file_id end::bigint as file_id,
-        both_views.structure_view::text as structure_view,
-        {{ structure_view_name('both_views.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name
+        {{ view_columns('both_views') }}
     from both_views
     left join units on both_views.org_unit_id = units.org_unit_id
 )

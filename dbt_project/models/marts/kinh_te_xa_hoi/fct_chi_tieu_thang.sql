@@ -20,75 +20,16 @@ units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
-today_units as (
-    select * from {{ ref('int_don_vi__hien_nay') }}
-),
-
-as_reported as (
-    select
-        'as_reported'::text as structure_view,
-        reported.org_unit_id,
-        reported.period_month,
-        reported.indicator_code,
-        reported.value,
-        reported.plan_year,
-        reported.file_id,
-        reported.ytd_reported,
-        1 as units_reported,
-        reported.org_unit_id as reported_by
-    from reported
-),
-
-current_structure as (
-    select
-        'current_structure'::text as structure_view,
-        coalesce(today_units.current_org_unit_id, reported.org_unit_id) as org_unit_id,
-        reported.period_month,
-        reported.indicator_code,
-        case
-            when min(indicators.area_rollup) = 'sum' then sum(reported.value)
-            when count(*) = 1 then min(reported.value)
-        end as value,
-        case
-            when min(indicators.area_rollup) = 'sum' then sum(reported.plan_year)
-            when count(*) = 1 then min(reported.plan_year)
-        end as plan_year,
-        case when count(*) = 1 then min(reported.file_id) end as file_id,
-        case when count(*) = 1 then min(reported.ytd_reported) end as ytd_reported,
-        count(*) as units_reported,
-        string_agg(reported.org_unit_id, ', ' order by reported.org_unit_id) as reported_by
-    from reported
-    inner join indicators on reported.indicator_code = indicators.indicator_code
-    left join today_units on reported.org_unit_id = today_units.org_unit_id
-    group by
-        coalesce(today_units.current_org_unit_id, reported.org_unit_id),
-        reported.period_month,
-        reported.indicator_code
-),
-
 both_views as (
-    select * from as_reported
-    union all
-    select * from current_structure
+    {{ indicator_both_views('reported', ['period_month', 'indicator_code'],
+        rolled=['value', 'plan_year'], single=['file_id', 'ytd_reported']) }}
 ),
 
 with_ytd as (
     select
         both_views.*,
         indicators.kind,
-        case
-            when indicators.kind = 'flow'
-                then sum(both_views.value) over (
-                        partition by
-                            both_views.structure_view,
-                            both_views.org_unit_id,
-                            both_views.indicator_code,
-                            date_trunc('year', both_views.period_month)
-                        order by both_views.period_month
-                        rows between unbounded preceding and current row
-                    )
-            else both_views.value
-        end as ytd_value
+        {{ year_to_date('both_views') }} as ytd_value
     from both_views
     inner join indicators on both_views.indicator_code = indicators.indicator_code
 ),
@@ -116,11 +57,7 @@ final as (
         units.latest_org_unit_id::text as latest_org_unit_id,
         units.latest_org_unit_name::text as latest_org_unit_name,
         units.district_id::text as district_id,
-        with_ytd.structure_view::text as structure_view,
-        {{ structure_view_name('with_ytd.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        with_ytd.units_reported::int as units_reported,
+        {{ view_columns('with_ytd', units_reported='units_reported') }},
         with_ytd.reported_by::text as reported_by
     from with_ytd
     inner join indicators on with_ytd.indicator_code = indicators.indicator_code

@@ -126,19 +126,7 @@ with_ytd as (
         district_months.*,
         plans.plan_year,
         indicators.kind,
-        case
-            when indicators.kind = 'flow'
-                then sum(district_months.value) over (
-                        partition by
-                            district_months.structure_view,
-                            district_months.district_id,
-                            district_months.indicator_code,
-                            date_trunc('year', district_months.period_month)
-                        order by district_months.period_month
-                        rows between unbounded preceding and current row
-                    )
-            else district_months.value
-        end as ytd_value
+        {{ year_to_date('district_months', unit='district_id') }} as ytd_value
     from district_months
     inner join indicators on district_months.indicator_code = indicators.indicator_code
     left join plans

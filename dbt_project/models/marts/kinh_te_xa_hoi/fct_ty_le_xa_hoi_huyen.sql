@@ -3,31 +3,20 @@
 -- the communes' rates.
 with
 
-communes as (
-    select * from {{ ref('fct_ty_le_xa_hoi_thang') }}
-    where district_id is not null
-),
-
 units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
 summed as (
-    select
-        structure_view,
-        district_id,
-        period_month,
-        count(*) as communes_reported,
-        sum(population) as population,
-        sum(households) as households,
-        sum(poor_households) as poor_households,
-        sum(near_poor_households) as near_poor_households,
-        sum(clean_water_households) as clean_water_households,
-        sum(clean_water_base_households) as clean_water_base_households,
-        sum(insured_people) as insured_people,
-        sum(insured_base_population) as insured_base_population
-    from communes
-    group by structure_view, district_id, period_month
+    {{ district_parts(
+        'fct_ty_le_xa_hoi_thang', ['period_month'],
+        sums=[
+            'population', 'households', 'poor_households', 'near_poor_households',
+            'clean_water_households', 'clean_water_base_households', 'insured_people',
+            'insured_base_population',
+        ],
+        counted='communes_reported',
+    ) }}
 ),
 
 final as (
@@ -49,9 +38,7 @@ final as (
         {{ pct('summed.clean_water_households', 'summed.clean_water_base_households') }}
             as clean_water_rate,
         {{ pct('summed.insured_people', 'summed.insured_base_population') }} as insurance_rate,
-        summed.structure_view::text as structure_view,
-        {{ structure_view_name('summed.structure_view') }} as structure_view_name,
-        units.province_name::text as province_name
+        {{ district_view_columns('summed') }}
     from summed
     left join units on summed.district_id = units.org_unit_id
 )

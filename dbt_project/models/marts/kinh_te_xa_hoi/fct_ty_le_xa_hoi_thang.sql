@@ -22,12 +22,11 @@ pivoted as (
     select
         org_unit_id,
         period_month,
-        max(value) filter (where indicator_code = 'XH01') as population,
-        max(value) filter (where indicator_code = 'XH02') as households,
-        max(value) filter (where indicator_code = 'XH03') as poor_households,
-        max(value) filter (where indicator_code = 'XH04') as near_poor_households,
-        max(value) filter (where indicator_code = 'XH07') as clean_water_households,
-        max(value) filter (where indicator_code = 'XH08') as insured_people
+        {{ indicator_columns({
+            'XH01': 'population', 'XH02': 'households', 'XH03': 'poor_households',
+            'XH04': 'near_poor_households', 'XH07': 'clean_water_households',
+            'XH08': 'insured_people',
+        }) }}
     from reported
     group by org_unit_id, period_month
 ),
@@ -53,10 +52,7 @@ both_views as (
 
 final as (
     select
-        both_views.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('both_views') }},
         both_views.period_month::date as period_month,
         both_views.population::numeric as population,
         both_views.households::numeric as households,
@@ -72,11 +68,7 @@ final as (
             as clean_water_rate,
         {{ pct('both_views.insured_people', 'both_views.insured_base_population') }}
             as insurance_rate,
-        both_views.structure_view::text as structure_view,
-        {{ structure_view_name('both_views.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        both_views.source_units::int as units_reported
+        {{ view_columns('both_views', units_reported='source_units') }}
     from both_views
     left join units on both_views.org_unit_id = units.org_unit_id
 )

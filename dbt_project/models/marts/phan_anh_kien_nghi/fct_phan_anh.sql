@@ -1,28 +1,19 @@
-{#- Indexes: the unit filter, and the case lists' orders (newest first; earliest deadline first
-    within a deadline status), so that a page of a province-wide list reads its rows off an
-    index instead of sorting the mart. VACUUM (ANALYZE) after each run (outside the
-    transaction) keeps the planner's estimates current and the visibility map set, so counts
-    over an index are index-only scans. A partial index (macros/indexes.sql: extra_index)
-    serves the list `Phản ánh quá hạn, sắp đến hạn (xem từng phản ánh)`: its statuses in
-    its order. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='ma_phan_anh',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['org_unit_id', 'period_month']},
-            {'columns': ['received_date desc', 'ma_phan_anh']},
-            {'columns': ['deadline_status', 'deadline_date', 'ma_phan_anh']},
-        ],
-        pre_hook=["{{ drop_column_if_exists('tieu_de') }}"],
-        post_hook=[
-            "{{ extra_index(this, ['deadline_date', 'ma_phan_anh'], 'can_han', column='deadline_status', values=['qua_han', 'dang_qua_han', 'sap_den_han']) }}",
-            after_commit('vacuum (analyze) {{ this }}'),
-        ],
-    )
-}}
+{#- The case lists' orders (newest first; earliest deadline first within a deadline status),
+    so that a page of a province-wide list reads its rows off an index instead of sorting
+    the mart (the rest of the configuration: macros/agency_cases.sql, case_mart_config). A
+    partial index (macros/indexes.sql: extra_index) serves the list `Phản ánh quá hạn, sắp
+    đến hạn (xem từng phản ánh)`: its statuses in its order. -#}
+{{ case_mart_config(
+    'ma_phan_anh',
+    indexes=[
+        {'columns': ['received_date desc', 'ma_phan_anh']},
+        {'columns': ['deadline_status', 'deadline_date', 'ma_phan_anh']},
+    ],
+    pre_hook=["{{ drop_column_if_exists('tieu_de') }}"],
+    post_hook=[
+        "{{ extra_index(this, ['deadline_date', 'ma_phan_anh'], 'can_han', column='deadline_status', values=['qua_han', 'dang_qua_han', 'sap_den_han']) }}",
+    ],
+) }}
 -- Every citizen feedback item without personal data (the citizen, the content and the title,
 -- all free text, live in restricted.phan_anh_ca_nhan, never read), with its unit, deadline
 -- and status. The title (tieu_de) was here once: the pre-hook removes it from a table built
@@ -37,19 +28,7 @@
 with
 
 feedback as (
-    select changed.* from {{ ref('stg_agency__phan_anh') }} as changed
-    {% if is_incremental() %}
-        where
-            changed._loaded_at > (
-                select coalesce(max(earlier._loaded_at), '-infinity')
-                from {{ this }} as earlier
-            )
-            or changed.ma_phan_anh in (
-                select still_open.ma_phan_anh
-                from {{ this }} as still_open
-                where not still_open.is_closed
-            )
-    {% endif %}
+    {{ cases_to_rebuild('stg_agency__phan_anh', 'ma_phan_anh', 'is_closed') }}
 ),
 
 calendar as (
@@ -61,8 +40,7 @@ units as (
 ),
 
 moment as (
-    select as_of from {{ ref('int_thoi_diem__nguon') }}
-    where data_source = 'phan_anh'
+    {{ source_moment('phan_anh') }}
 ),
 
 dated as (
@@ -113,12 +91,7 @@ final as (
         placed.linh_vuc::text as linh_vuc,
         placed.dia_ban::text as dia_ban,
         placed.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
-        units.current_org_unit_id::text as current_org_unit_id,
-        units.current_org_unit_name::text as current_org_unit_name,
-        current_unit.district_id::text as current_district_id,
+        {{ unit_columns() }},
         placed.ma_don_vi_xu_ly::text as ma_don_vi_xu_ly,
         placed.handler_org_unit_id::text as handler_org_unit_id,
         placed.place_org_unit_id::text as place_org_unit_id,
@@ -158,15 +131,10 @@ final as (
         placed.cong_khai::boolean as cong_khai,
         placed.danh_gia::int as danh_gia,
         (placed.danh_gia >= 4)::boolean as is_satisfied,
-        {{ local_date('moment.as_of') }}::date as status_as_of,
-        moment.as_of::timestamptz as as_of,
-        placed.cap_nhat_luc::timestamptz as cap_nhat_luc,
-        placed._loaded_at::timestamptz as _loaded_at
+        {{ case_load_columns('placed') }}
     from placed
     cross join moment
-    left join units on placed.org_unit_id = units.org_unit_id
-    left join {{ ref('dim_don_vi') }} as current_unit
-        on units.current_org_unit_id = current_unit.org_unit_id
+    {{ case_unit_joins('placed') }}
 )
 
 select * from final

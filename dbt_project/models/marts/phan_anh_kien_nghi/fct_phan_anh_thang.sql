@@ -13,11 +13,6 @@
 -- Both views of history (structure_view), parts summed per today's unit (in_both_structures).
 with
 
-feedback as (
-    select * from {{ ref('fct_phan_anh') }}
-    where org_unit_id is not null
-),
-
 months as (
     select * from {{ ref('int_thoi_diem__thang') }}
     where data_source = 'phan_anh'
@@ -28,27 +23,10 @@ units as (
 ),
 
 item_months as (
-    select
-        feedback.*,
-        months.period_month as month_start,
-        months.evaluated_at,
-        (
-            feedback.ngay_tiep_nhan >= months.month_starts_at
-            and feedback.ngay_tiep_nhan <= months.evaluated_at
-        ) as is_received_in_month,
-        (
-            feedback.closed_at >= months.month_starts_at
-            and feedback.closed_at <= months.evaluated_at
-        ) as is_closed_in_month,
-        (
-            feedback.ngay_tiep_nhan <= months.evaluated_at
-            and (feedback.closed_at is null or feedback.closed_at > months.evaluated_at)
-        ) as is_open_at_t
-    from feedback
-    inner join months
-        on
-            feedback.period_month <= months.period_month
-            and months.period_month <= coalesce(feedback.closed_month, date '9999-12-01')
+    {{ open_month_spans(
+        'fct_phan_anh', 'phan_anh', received_at='ngay_tiep_nhan', done_at='closed_at',
+        done_month='closed_month', done_flag='is_closed_in_month'
+    ) }}
 ),
 
 flagged as (
@@ -113,10 +91,7 @@ both_views as (
 
 final as (
     select
-        counted.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('counted') }},
         counted.month_start::date as period_month,
         counted.linh_vuc::text as linh_vuc,
         counted.kenh::text as kenh,
@@ -140,14 +115,7 @@ final as (
             as avg_working_days_to_resolve,
         {{ pct('counted.published', 'counted.resolved') }} as published_share,
         {{ ratio('counted.rating_sum', 'counted.rated') }} as mean_rating,
-        months.evaluated_at::timestamptz as evaluated_at,
-        months.as_of::timestamptz as as_of,
-        months.is_month_complete::boolean as is_month_complete,
-        counted.structure_view::text as structure_view,
-        {{ structure_view_name('counted.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        counted.source_units::int as units_reported
+        {{ monthly_case_tail('counted') }}
     from both_views as counted
     inner join months on counted.month_start = months.period_month
     left join units on counted.org_unit_id = units.org_unit_id

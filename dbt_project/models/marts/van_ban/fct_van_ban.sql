@@ -1,28 +1,20 @@
-{#- Indexes: the unit filter, and the case lists' orders (newest first; earliest deadline first
-    within a deadline status), so that a page of a province-wide list reads its rows off an
-    index instead of sorting the mart. VACUUM (ANALYZE) after each run (outside the
-    transaction) keeps the planner's estimates current and the visibility map set, so counts
-    over an index are index-only scans ((chieu, do_khan): the urgency pie of incoming
-    documents). A partial index (macros/indexes.sql: extra_index) serves the list `Văn bản
-    đến quá hạn, sắp đến hạn (xem từng văn bản)`: its statuses in its order. -#}
-{{
-    config(
-        materialized='incremental',
-        unique_key='ma_van_ban',
-        incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns',
-        indexes=[
-            {'columns': ['org_unit_id', 'period_month']},
-            {'columns': ['event_date desc', 'ma_van_ban']},
-            {'columns': ['deadline_status', 'han_xu_ly', 'ma_van_ban']},
-            {'columns': ['chieu', 'do_khan']},
-        ],
-        post_hook=[
-            "{{ extra_index(this, ['han_xu_ly', 'ma_van_ban'], 'can_han', column='deadline_status', values=['qua_han', 'dang_qua_han', 'sap_den_han']) }}",
-            after_commit('vacuum (analyze) {{ this }}'),
-        ],
-    )
-}}
+{#- The case lists' orders (newest first; earliest deadline first within a deadline status)
+    and (chieu, do_khan) for the urgency pie of incoming documents, so that a page of a
+    province-wide list reads its rows off an index instead of sorting the mart (the rest of
+    the configuration: macros/agency_cases.sql, case_mart_config). A partial index
+    (macros/indexes.sql: extra_index) serves the list `Văn bản đến quá hạn, sắp đến hạn (xem
+    từng văn bản)`: its statuses in its order. -#}
+{{ case_mart_config(
+    'ma_van_ban',
+    indexes=[
+        {'columns': ['event_date desc', 'ma_van_ban']},
+        {'columns': ['deadline_status', 'han_xu_ly', 'ma_van_ban']},
+        {'columns': ['chieu', 'do_khan']},
+    ],
+    post_hook=[
+        "{{ extra_index(this, ['han_xu_ly', 'ma_van_ban'], 'can_han', column='deadline_status', values=['qua_han', 'dang_qua_han', 'sap_den_han']) }}",
+    ],
+) }}
 -- Every incoming and outgoing document with its unit, deadline status and working days of
 -- handling, for drill-through. Incremental like fct_ho_so: documents loaded since the last
 -- run plus every incoming document still open (its status depends on the day).
@@ -34,19 +26,7 @@
 with
 
 documents as (
-    select changed.* from {{ ref('stg_agency__van_ban') }} as changed
-    {% if is_incremental() %}
-        where
-            changed._loaded_at > (
-                select coalesce(max(earlier._loaded_at), '-infinity')
-                from {{ this }} as earlier
-            )
-            or changed.ma_van_ban in (
-                select still_open.ma_van_ban
-                from {{ this }} as still_open
-                where not still_open.is_completed
-            )
-    {% endif %}
+    {{ cases_to_rebuild('stg_agency__van_ban', 'ma_van_ban', 'is_completed') }}
 ),
 
 calendar as (
@@ -58,8 +38,7 @@ units as (
 ),
 
 moment as (
-    select as_of from {{ ref('int_thoi_diem__nguon') }}
-    where data_source = 'van_ban'
+    {{ source_moment('van_ban') }}
 ),
 
 dated as (
@@ -97,12 +76,7 @@ final as (
             as chieu_name,
         placed.ma_don_vi::text as ma_don_vi,
         placed.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
-        units.current_org_unit_id::text as current_org_unit_id,
-        units.current_org_unit_name::text as current_org_unit_name,
-        current_unit.district_id::text as current_district_id,
+        {{ unit_columns() }},
         placed.co_quan_ban_hanh::text as co_quan_ban_hanh,
         placed.do_khan::text as do_khan,
         placed.ngay_van_ban::date as ngay_van_ban,
@@ -137,15 +111,10 @@ final as (
             when placed.chieu = 'den' and placed.completed_date is not null
                 then greatest(completed_day.working_day_seq - event_day.working_day_seq, 0)
         end::int as working_days_to_handle,
-        {{ local_date('moment.as_of') }}::date as status_as_of,
-        moment.as_of::timestamptz as as_of,
-        placed.cap_nhat_luc::timestamptz as cap_nhat_luc,
-        placed._loaded_at::timestamptz as _loaded_at
+        {{ case_load_columns('placed') }}
     from placed
     cross join moment
-    left join units on placed.org_unit_id = units.org_unit_id
-    left join {{ ref('dim_don_vi') }} as current_unit
-        on units.current_org_unit_id = current_unit.org_unit_id
+    {{ case_unit_joins('placed') }}
     left join calendar as event_day on placed.event_date = event_day.date_day
     left join calendar as completed_day on placed.completed_date = completed_day.date_day
 )

@@ -28,29 +28,11 @@ units as (
 ),
 
 incoming_months as (
-    select
-        documents.*,
-        months.period_month as month_start,
-        months.month_starts_at,
-        months.evaluated_at,
-        (
-            documents.received_at >= months.month_starts_at
-            and documents.received_at <= months.evaluated_at
-        ) as is_received_in_month,
-        (
-            documents.completed_at >= months.month_starts_at
-            and documents.completed_at <= months.evaluated_at
-        ) as is_completed_in_month,
-        (
-            documents.received_at <= months.evaluated_at
-            and (documents.completed_at is null or documents.completed_at > months.evaluated_at)
-        ) as is_open_at_t
-    from documents
-    inner join months
-        on
-            documents.period_month <= months.period_month
-            and months.period_month <= coalesce(documents.completed_month, date '9999-12-01')
-    where documents.chieu = 'den'
+    {{ open_month_spans(
+        'fct_van_ban', 'van_ban', received_at='received_at', done_at='completed_at',
+        done_month='completed_month', done_flag='is_completed_in_month',
+        where="cases.chieu = 'den'"
+    ) }}
 ),
 
 incoming as (
@@ -149,10 +131,7 @@ both_views as (
 
 final as (
     select
-        combined.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('combined') }},
         combined.month_start::date as period_month,
         combined.deadline_population::bigint as deadline_population,
         combined.deadline_on_time::bigint as deadline_on_time,
@@ -172,14 +151,7 @@ final as (
             as avg_working_days_to_handle,
         {{ pct('combined.outgoing_signed', 'combined.outgoing_issued') }}
             as digital_signature_share,
-        months.evaluated_at::timestamptz as evaluated_at,
-        months.as_of::timestamptz as as_of,
-        months.is_month_complete::boolean as is_month_complete,
-        combined.structure_view::text as structure_view,
-        {{ structure_view_name('combined.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        combined.source_units::int as units_reported
+        {{ monthly_case_tail('combined') }}
     from both_views as combined
     inner join months on combined.month_start = months.period_month
     left join units on combined.org_unit_id = units.org_unit_id

@@ -2,41 +2,27 @@
 -- Cases per 100,000 count only communes whose population is known.
 with
 
-communes as (
-    select * from {{ ref('fct_y_te_thang') }}
-    where district_id is not null
-),
-
 units as (
     select * from {{ ref('dim_don_vi') }}
 ),
 
 summed as (
-    select
-        structure_view,
-        district_id,
-        period_month,
-        count(*) as communes_reported,
-        sum(visits) as visits,
-        sum(insured_visits) as insured_visits,
-        sum(fully_immunised) as fully_immunised,
-        sum(fully_immunised_ytd) as fully_immunised_ytd,
-        sum(immunisation_target) as immunisation_target,
-        sum(births) as births,
-        sum(births_ytd) as births_ytd,
-        sum(antenatal_4_visits) as antenatal_4_visits,
-        sum(antenatal_4_visits_ytd) as antenatal_4_visits_ytd,
-        sum(dengue_cases) as dengue_cases,
-        sum(dengue_cases_ytd) as dengue_cases_ytd,
-        sum(hfmd_cases) as hfmd_cases,
-        sum(hfmd_cases_ytd) as hfmd_cases_ytd,
-        sum(deaths) as deaths,
-        sum(deaths_ytd) as deaths_ytd,
-        sum(population) as population,
-        sum(dengue_cases) filter (where population is not null) as dengue_cases_with_population,
-        sum(hfmd_cases) filter (where population is not null) as hfmd_cases_with_population
-    from communes
-    group by structure_view, district_id, period_month
+    {{ district_parts(
+        'fct_y_te_thang', ['period_month'],
+        sums=[
+            'visits', 'insured_visits', 'fully_immunised', 'fully_immunised_ytd',
+            'immunisation_target', 'births', 'births_ytd', 'antenatal_4_visits',
+            'antenatal_4_visits_ytd', 'dengue_cases', 'dengue_cases_ytd', 'hfmd_cases',
+            'hfmd_cases_ytd', 'deaths', 'deaths_ytd', 'population',
+        ],
+        more=[
+            "sum(dengue_cases) filter (where population is not null)
+                as dengue_cases_with_population",
+            "sum(hfmd_cases) filter (where population is not null)
+                as hfmd_cases_with_population",
+        ],
+        counted='communes_reported',
+    ) }}
 ),
 
 final as (
@@ -70,9 +56,7 @@ final as (
             as dengue_per_100k,
         {{ ratio('summed.hfmd_cases_with_population', 'summed.population', 100000) }}
             as hfmd_per_100k,
-        summed.structure_view::text as structure_view,
-        {{ structure_view_name('summed.structure_view') }} as structure_view_name,
-        units.province_name::text as province_name
+        {{ district_view_columns('summed') }}
     from summed
     left join units on summed.district_id = units.org_unit_id
 )

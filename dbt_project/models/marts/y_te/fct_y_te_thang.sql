@@ -46,17 +46,12 @@ pivoted as (
         org_unit_id,
         period_month,
         max(file_id) as file_id,
-        max(value) filter (where indicator_code = 'YT01') as visits,
-        max(value) filter (where indicator_code = 'YT02') as insured_visits,
-        max(value) filter (where indicator_code = 'YT03') as fully_immunised,
-        max(value) filter (where indicator_code = 'YT04') as immunisation_target,
-        max(value) filter (where indicator_code = 'YT05') as births,
-        max(value) filter (where indicator_code = 'YT06') as antenatal_4_visits,
-        max(value) filter (where indicator_code = 'YT07') as dengue_cases,
-        max(value) filter (where indicator_code = 'YT08') as hfmd_cases,
-        max(value) filter (where indicator_code = 'YT09') as underweight_children,
-        max(value) filter (where indicator_code = 'YT10') as people_with_ehr,
-        max(value) filter (where indicator_code = 'YT11') as deaths
+        {{ indicator_columns({
+            'YT01': 'visits', 'YT02': 'insured_visits', 'YT03': 'fully_immunised',
+            'YT04': 'immunisation_target', 'YT05': 'births', 'YT06': 'antenatal_4_visits',
+            'YT07': 'dengue_cases', 'YT08': 'hfmd_cases', 'YT09': 'underweight_children',
+            'YT10': 'people_with_ehr', 'YT11': 'deaths',
+        }) }}
     from reported
     group by org_unit_id, period_month
 ),
@@ -112,10 +107,7 @@ with_ytd as (
 
 final as (
     select
-        with_ytd.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
+        {{ unit_key_columns('with_ytd') }},
         with_ytd.period_month::date as period_month,
         with_ytd.visits::numeric as visits,
         with_ytd.insured_visits::numeric as insured_visits,
@@ -148,11 +140,7 @@ final as (
         {{ ratio('with_ytd.hfmd_cases_counted', 'with_ytd.population', 100000) }}
             as hfmd_per_100k,
         case when with_ytd.source_units = 1 then with_ytd.file_id end::bigint as file_id,
-        with_ytd.structure_view::text as structure_view,
-        {{ structure_view_name('with_ytd.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        with_ytd.source_units::int as units_reported
+        {{ view_columns('with_ytd', units_reported='source_units') }}
     from with_ytd
     left join units on with_ytd.org_unit_id = units.org_unit_id
 )

@@ -1,18 +1,3 @@
-with
-
-source as (
-    select * from {{ source('raw_intake', 'yt01_value') }}
-),
-
-renamed as (
-    select
-        file_id,
-        source_sheet,
-        source_row,
-        upper(trim(indicator_code)) as indicator_code,
-        value::numeric as value,
-        note
-    from source
-)
-
-select * from renamed
+-- YT-01's rows as loaded (raw_intake.yt01_value), for the provenance of each figure
+-- (fct_dong_bao_cao); the values themselves are read through int_chi_tieu__current_values.
+{{ indicator_form_rows('yt01_value') }}

@@ -1,0 +1,113 @@
+{#- The three agency case marts (fct_ho_so, fct_van_ban, fct_phan_anh: one row per case) and
+    their monthly marts (fct_ho_so_thang, fct_van_ban_thang, fct_phan_anh_thang) share these
+    pieces; each mart keeps only what is its own (dates, deadlines, statuses, counts). -#}
+
+{#- The rows an incremental run of a case mart rewrites: the cases loaded since the last run
+    plus every case still open in the table (their status depends on the day). A full build
+    (or `--full-refresh`) reads them all. `staging`: the case's staging model; `key`: its
+    identifier; `is_done`: the mart's boolean column that says the case is finished. -#}
+{% macro cases_to_rebuild(staging, key, is_done) -%}
+    select changed.* from {{ ref(staging) }} as changed
+    {% if is_incremental() %}
+        where
+            changed._loaded_at > (
+                select coalesce(max(earlier._loaded_at), '-infinity')
+                from {{ this }} as earlier
+            )
+            or changed.{{ key }} in (
+                select still_open.{{ key }}
+                from {{ this }} as still_open
+                where not still_open.{{ is_done }}
+            )
+    {% endif %}
+{%- endmacro %}
+
+{#- The case's unit and today's unit and district (unit_columns), joined here. -#}
+{% macro case_unit_joins(cases) -%}
+    left join units on {{ cases }}.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as current_unit
+        on units.current_org_unit_id = current_unit.org_unit_id
+{%- endmacro %}
+
+{#- The moment a case's status is judged at (`moment`: int_thoi_diem__nguon of its source)
+    and when the record was last changed and loaded. -#}
+{% macro case_load_columns(cases) -%}
+        {{ local_date('moment.as_of') }}::date as status_as_of,
+        moment.as_of::timestamptz as as_of,
+        {{ cases }}.cap_nhat_luc::timestamptz as cap_nhat_luc,
+        {{ cases }}._loaded_at::timestamptz as _loaded_at
+{%- endmacro %}
+
+{#- Open-month spans: every case of the case mart `cases` (rows with a unit only) in every
+    month of its source (int_thoi_diem__thang) from the month of `period_month` to the month
+    it was finished (`done_month`; still open: up to the month of the as-of moment A), with
+    the month's start and its evaluation moment T and three flags against them:
+      is_received_in_month  `received_at` in [start of the month, T]
+      <done_flag>           `done_at` in [start of the month, T]
+      is_open_at_t          received by T and not finished by T
+    `where` narrows the cases (e.g. incoming documents only). -#}
+{% macro open_month_spans(
+    cases, data_source, received_at, done_at, done_month, done_flag, where=none
+) -%}
+    select
+        cases.*,
+        months.period_month as month_start,
+        months.month_starts_at,
+        months.evaluated_at,
+        (
+            cases.{{ received_at }} >= months.month_starts_at
+            and cases.{{ received_at }} <= months.evaluated_at
+        ) as is_received_in_month,
+        (
+            cases.{{ done_at }} >= months.month_starts_at
+            and cases.{{ done_at }} <= months.evaluated_at
+        ) as {{ done_flag }},
+        (
+            cases.{{ received_at }} <= months.evaluated_at
+            and (cases.{{ done_at }} is null or cases.{{ done_at }} > months.evaluated_at)
+        ) as is_open_at_t
+    from {{ ref(cases) }} as cases
+    inner join {{ ref('int_thoi_diem__thang') }} as months
+        on
+            months.data_source = '{{ data_source }}'
+            and cases.period_month <= months.period_month
+            and months.period_month <= coalesce(cases.{{ done_month }}, date '9999-12-01')
+    where cases.org_unit_id is not null
+    {%- if where %}
+        and {{ where }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The closing columns of a monthly case mart (`counted`: its parts in both views, joined to
+    `months` and `units`): the month's evaluation moment, then the view, the area and how
+    many units a row puts together (view_columns). -#}
+{% macro monthly_case_tail(counted) -%}
+        months.evaluated_at::timestamptz as evaluated_at,
+        months.as_of::timestamptz as as_of,
+        months.is_month_complete::boolean as is_month_complete,
+        {{ view_columns(counted, units_reported='source_units') }}
+{%- endmacro %}
+
+{#- The configuration of a case mart: incremental by its key (`cases_to_rebuild` says which
+    rows a run rewrites), indexed on the unit filter and on `indexes` (the case lists'
+    orders), VACUUM (ANALYZE) after each run (outside the transaction) so the planner's
+    estimates stay current and counts over an index are index-only scans; `pre_hook` and
+    `post_hook` add the mart's own hooks. -#}
+{% macro case_mart_config(key, indexes, pre_hook=[], post_hook=[]) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=key,
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['org_unit_id', 'period_month']}] + indexes,
+        pre_hook=pre_hook,
+        post_hook=post_hook + [after_commit('vacuum (analyze) {{ this }}')],
+    ) }}
+{%- endmacro %}
+
+{#- The as-of moment A of an agency source (int_thoi_diem__nguon): what a case's status is
+    judged at. -#}
+{% macro source_moment(data_source) -%}
+    select as_of from {{ ref('int_thoi_diem__nguon') }}
+    where data_source = '{{ data_source }}'
+{%- endmacro %}
