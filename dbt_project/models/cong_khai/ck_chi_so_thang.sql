@@ -3,12 +3,6 @@
 -- today's units, as the overview shows them (is_displayed). Aggregates only: the parts
 -- (numerator, denominator) and the value recomputed from them. Read by the role ioc_public
 -- through its own connection; nothing else of the warehouse is open to it.
-{%- set public_kpis = [] %}
-{%- for kpi in kpi_catalogue() %}
-    {%- if kpi['source_key'] == var('public_kpi_source') and kpi['kind'] == 'rate' %}
-        {%- do public_kpis.append(kpi['code']) %}
-    {%- endif %}
-{%- endfor %}
 with
 
 kpis as (
@@ -16,7 +10,13 @@ kpis as (
     where
         structure_view = 'current_structure'
         and is_displayed
-        and kpi_code in ({% for code in public_kpis %}'{{ code }}'{{ ", " if not loop.last }}{% endfor %})
+        and kpi_code in (
+            select catalogue.kpi_code
+            from {{ ref('int_kpi__danh_muc') }} as catalogue
+            where
+                catalogue.source_key = '{{ var("public_kpi_source") }}'
+                and catalogue.kind = 'rate'
+        )
 ),
 
 final as (

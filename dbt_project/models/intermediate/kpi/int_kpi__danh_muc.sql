@@ -2,7 +2,7 @@
 -- for the models that join it; mart_tong_quan.dim_chi_so publishes it.
 {%- set kpis = kpi_catalogue() %}
 {%- set columns = ['code', 'name', 'short_name', 'domain', 'domain_name', 'sort_order',
-    'source', 'source_title', 'source_detail', 'data', 'model', 'kind', 'numerator',
+    'source_key', 'source', 'source_title', 'source_detail', 'data', 'model', 'kind', 'numerator',
     'denominator', 'scale', 'unit', 'higher_is_better', 'format', 'target', 'ranking_points',
     'ranking_threshold', 'ranking_basis', 'coverage_form', 'year_to_date'] %}
 with
@@ -29,6 +29,7 @@ final as (
         domain::text as domain,
         domain_name::text as domain_name,
         sort_order::int as sort_order,
+        source_key::text as source_key,
         source::text as source,
         source_title::text as source_title,
         source_detail::text as source_detail,
