@@ -13,7 +13,8 @@ Spec files hold three mappings, merged across files (keys must be unique):
   datasets (the connection as `ioc_public`, schema `cong_khai` only).
 - `charts.<key>`: `title`, `dataset`, `type` (table, bar, line, big_number, big_number_trend,
   pie), `metrics`, `groupby`, `x`, `filters`, ... (see `CHART_BUILDERS`).
-- `dashboards.<slug>`: `title`, `layout` (rows of `{chart|markdown, width, height}`),
+- `dashboards.<slug>`: `title`, `layout` (rows of `{chart|markdown, width, height}`, or
+  `{tile: <KPI code>, width, height, link_height}`: the KPI's tile with its own link under it),
   `filters` (time / select; a select may name a `parent` filter, whose choice then narrows
   its options: province -> area -> unit; `default` values it opens with, `required`, `multi`).
 

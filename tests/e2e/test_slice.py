@@ -136,6 +136,9 @@ def test_report_rows_keep_the_cell_as_written(loaded_world: Path, warehouse_url:
         chart = next(c for c in charts(client)
                      if c.title == "Nguồn số liệu — từng dòng biểu KTXH-01")
         context = json.loads(json.dumps(chart.query_context))
+        context["datasource"] = {**context["datasource"], "id": client.list_all(
+            "dataset", ["id", "table_name"], table_name=chart.table,
+            schema=chart.schema)[0]["id"]}
         context["force"] = True
         for query in context["queries"]:
             query.setdefault("filters", []).extend([
