@@ -197,15 +197,22 @@ TILE_LINK_PREFIX = "lk_"  # the link metric under a tile (charts of `type: tile_
 # A layout item `{tile: <code>, width, height, link_height}` is a column holding the KPI's tile
 # and, right under it, the tile's own link (a one-cell `tile_links` chart, key
 # TILE_LINK_CHART + code, titled TILE_LINK_TITLE + the tile's title; the dashboard's CSS hides
-# that chart's title and table header, so the column reads as the tile and its link).
+# that chart's title and squeezes its table header, so the column reads as the tile and its
+# link).
 TILE_LINK_CHART = "tq_lk_"
 TILE_LINK_TITLE = "Mở lĩnh vực: "
+_TILE_LINK_SEL = f'.chart-slice[data-test-chart-name^="{TILE_LINK_TITLE}"]'
+# (the header row is squeezed to 1px, not removed: Superset's table measures its header and
+# draws no body at all when that height is 0)
 TILE_LINK_CSS = (
     "/* the link under each tile (ioc/bi/assets_builder.py, TILE_LINK_TITLE) */\n"
-    f'.chart-slice[data-test-chart-name^="{TILE_LINK_TITLE}"] [data-test="slice-header"],\n'
-    f'.chart-slice[data-test-chart-name^="{TILE_LINK_TITLE}"] thead {{ display: none; }}\n'
-    f'.chart-slice[data-test-chart-name^="{TILE_LINK_TITLE}"] td {{ border: 0; '
-    "font-size: 14px; font-weight: 600; }\n")
+    f'{_TILE_LINK_SEL} [data-test="slice-header"] {{ display: none; }}\n'
+    f"{_TILE_LINK_SEL} thead th {{ font-size: 0; line-height: 0; padding: 0 !important; "
+    "border: 0 !important; height: 1px; }\n"
+    f"{_TILE_LINK_SEL} thead th * {{ display: none; }}\n"
+    f"{_TILE_LINK_SEL} tr, {_TILE_LINK_SEL} td {{ background: transparent !important; }}\n"
+    f"{_TILE_LINK_SEL} td {{ border: 0 !important; font-size: 14px; font-weight: 600; "
+    "white-space: normal; }\n")
 # the headline mart's rows a tile reads: units' own rows (an area is their sum), periods the
 # overview shows, months that have ended (a month still running is shown as "đến <A>" in the
 # KPI board, never as a finished month on a tile)
@@ -367,7 +374,7 @@ def _expand_tile_items(spec: Spec, cat: Catalogue, headline: str, errors: list[s
                 row[c] = {"column": [
                     {"chart": f"{TILE_PREFIX}{code}", "width": width,
                      "height": item.get("height", 36)},
-                    {"chart": link, "width": width, "height": item.get("link_height", 8)},
+                    {"chart": link, "width": width, "height": item.get("link_height", 14)},
                 ], "width": width}
                 dash["css"] = TILE_LINK_CSS
 

@@ -265,3 +265,4 @@ def test_every_overview_tile_has_its_own_link_right_under_it():
             == [assets_builder.TILE_LINK_PREFIX + tile_kpi], title
         assert position[stacked[-1]]["meta"]["width"] == tile["meta"]["width"]
     assert f'[data-test-chart-name^="{assets_builder.TILE_LINK_TITLE}"]' in overview["css"]
+    assert overview["css"] == assets_builder.TILE_LINK_CSS
