@@ -64,12 +64,18 @@ AS_WRITTEN = "as_written"
 
 def written_cells(row: DataRow, contract: Contract, names: Sequence[str]) -> str | None:
     """The JSON of `AS_WRITTEN` for the number columns `names` of a row (None if all empty)."""
+    if row.source is None or row.columns is None:
+        return None
     texts = {}
+    at, columns, index = row.source.as_written, row.columns, row.row - 1
     for name in names:
-        text = row.as_written(name)
+        text = at(index, columns[name]) if name in columns else None
         if text is not None:
             texts[contract.columns[name].db_column or name] = text
-    return json.dumps(texts, ensure_ascii=False) if texts else None
+    return _dumps(texts) if texts else None
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
 
 def column_name(match: HeaderMatch, contract: Contract, name: str) -> str:

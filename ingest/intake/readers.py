@@ -73,8 +73,9 @@ class Sheet:
         if value is None:
             return None
         if isinstance(value, str):
-            text = nfc(value).replace("\x00", "")
-            return text if text.strip() else None
+            if not (value.isascii() and "\x00" not in value):  # (the common case as it is)
+                value = nfc(value).replace("\x00", "")
+            return value if value.strip() else None
         return written_number(value)
 
     @cached_property
