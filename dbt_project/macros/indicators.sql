@@ -114,6 +114,8 @@ renamed as (
         source_row,
         upper(trim(indicator_code)) as indicator_code,
         value::numeric as value,
+        -- the value cell's text as written in the file (null for rows loaded before it was kept)
+        (as_written ->> 'value')::text as value_as_written,
         {%- for expression in extra %}
         {{ expression }},
         {%- endfor %}

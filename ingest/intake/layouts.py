@@ -10,6 +10,7 @@ These functions are pure: a `Sheet` in, records and `Problems` out.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,35 @@ class DataRow:
     row: int  # Excel row number
     cells: dict[str, Any]
     hidden: bool
+    source: Sheet | None = None  # for `as_written`: the sheet and the header's columns
+    columns: dict[str, int] | None = None
+
+    def as_written(self, name: str) -> str | None:
+        """The cell of column `name` as written in the file (`Sheet.as_written`)."""
+        if self.source is None or self.columns is None or name not in self.columns:
+            return None
+        return self.source.as_written(self.row - 1, self.columns[name])
+
+
+# Raw-table column holding the number cells of a row as written in the file: a JSON object
+# {raw column: text}, beside the parsed numbers (`store.AS_WRITTEN`).
+AS_WRITTEN = "as_written"
+
+
+def written_cells(row: DataRow, contract: Contract, names: Sequence[str]) -> str | None:
+    """The JSON of `AS_WRITTEN` for the number columns `names` of a row (None if all empty)."""
+    if row.source is None or row.columns is None:
+        return None
+    texts = {}
+    at, columns, index = row.source.as_written, row.columns, row.row - 1
+    for name in names:
+        text = at(index, columns[name]) if name in columns else None
+        if text is not None:
+            texts[contract.columns[name].db_column or name] = text
+    return _dumps(texts) if texts else None
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
 
 
 def column_name(match: HeaderMatch, contract: Contract, name: str) -> str:
@@ -94,7 +124,8 @@ def data_rows(sheet: Sheet, match: HeaderMatch, contract: Contract) -> Iterator[
         if _is_footer(values, contract):
             return
         cells = {name: sheet.cell(index, col) for name, col in match.columns.items()}
-        yield DataRow(sheet.name, index + 1, cells, (index + 1) in sheet.hidden_rows)
+        yield DataRow(sheet.name, index + 1, cells, (index + 1) in sheet.hidden_rows,
+                      sheet, match.columns)
 
 
 MAX_NUMBER = Decimal(10) ** 15  # beyond any real count or amount; keeps bigint/numeric safe
@@ -190,6 +221,7 @@ class IndicatorValue:
     sheet: str
     row: int
     values: dict[str, Any]
+    written: str | None = None  # AS_WRITTEN of the row
 
 
 def read_indicators(
@@ -253,7 +285,8 @@ def read_indicators(
                 values[name] = None
         for name in texts:
             values[name] = cells.text(name) if name in match.columns else None
-        out.append(IndicatorValue(code, row.sheet, row.row, values))
+        out.append(IndicatorValue(code, row.sheet, row.row, values,
+                                  written_cells(row, contract, numeric)))
     return out
 
 
@@ -364,7 +397,7 @@ def check_indicators(
     return [
         {"indicator_code": code, **{k: item.values.get(k) for k in contract.load
                                     if k != contract.code_column},
-         "source_sheet": item.sheet, "source_row": item.row}
+         "source_sheet": item.sheet, "source_row": item.row, AS_WRITTEN: item.written}
         for code, item in first.items()
     ]
 
@@ -447,6 +480,8 @@ class RowReader:
             else:
                 seen_keys[key] = (row.sheet, row.row)
         record["source_sheet"], record["source_row"] = row.sheet, row.row
+        record[AS_WRITTEN] = written_cells(
+            row, contract, [n for n in contract.load if n in self.numeric])
         self.records.append(record)
 
     def column_sum(self, name: str) -> Any:

@@ -18,12 +18,13 @@ import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
 from ingest.intake import zipguard
-from ingest.intake.text import clean_text, is_blank
+from ingest.intake.text import clean_text, is_blank, nfc
 
 ACCEPTED_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".csv")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -51,12 +52,31 @@ class Sheet:
     visible: bool = True
     hidden_rows: frozenset[int] = frozenset()  # Excel row numbers
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based, inclusive
+    # the cells as the container held them, before `_clean` (spaces kept), when they differ
+    raw_rows: list[list[Any]] | None = field(default=None, repr=False)
 
     def cell(self, row: int, col: int) -> Any:
         """0-based access that tolerates ragged rows."""
         if row < len(self.rows) and col < len(self.rows[row]):
             return self.rows[row][col]
         return None
+
+    def as_written(self, row: int, col: int) -> str | None:
+        """The cell's text as written in the file (0-based), None for an empty cell.
+
+        Text (every CSV cell, text cells of a workbook) is kept as typed, surrounding spaces
+        included, only composed to NFC. A workbook's number cell holds a number, not text:
+        its display format is not read, so it is written out in full (`written_number`).
+        """
+        raw = self.raw_rows if self.raw_rows is not None else self.rows
+        value = raw[row][col] if row < len(raw) and col < len(raw[row]) else None
+        if value is None:
+            return None
+        if isinstance(value, str):
+            if not (value.isascii() and "\x00" not in value):  # (the common case as it is)
+                value = nfc(value).replace("\x00", "")
+            return value if value.strip() else None
+        return written_number(value)
 
     @cached_property
     def width(self) -> int:
@@ -67,6 +87,30 @@ class Sheet:
 class Book:
     kind: str  # "xlsx", "xls" or "csv"
     sheets: list[Sheet]
+
+
+def written_number(value: Any) -> str | None:
+    """A workbook cell that is not text, as text: numbers in full precision with the
+    Vietnamese decimal comma and no grouping (`1234,5`, `4125,000000000001` for a formula's
+    binary noise), dates `05/01/2025`, booleans as Excel shows them (TRUE/FALSE)."""
+    if value is None or is_blank(value):
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return format(Decimal(repr(value)), "f").replace(".", ",")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", ",")
+    if isinstance(value, datetime):
+        return (value.strftime("%d/%m/%Y") if value.time() == time(0)
+                else value.strftime("%d/%m/%Y %H:%M:%S"))
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
 
 
 def _clean(value: Any) -> Any:
@@ -158,7 +202,8 @@ def _read_xlsx(data: bytes) -> Book:
             if str(meta.typ) not in ("SheetTypeEnum.WorkSheet",):
                 continue
             sheet = wb.get_sheet_by_name(meta.name)
-            rows = _clean_rows(sheet.to_python(skip_empty_area=False))
+            raw = sheet.to_python(skip_empty_area=False)
+            rows = _clean_rows(raw)
             merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
             sheets.append(
                 Sheet(
@@ -167,6 +212,7 @@ def _read_xlsx(data: bytes) -> Book:
                     visible=str(meta.visible) == "SheetVisibleEnum.Visible",
                     hidden_rows=frozenset(hidden.get(meta.name, ())),
                     merged=merged,
+                    raw_rows=raw,
                 )
             )
     except Exception as exc:
@@ -249,16 +295,19 @@ def _read_xls(data: bytes) -> Book:
     for sh in wb.sheets():
         if sh.nrows * sh.ncols > zipguard.MAX_SHEET_CELLS:  # xlrd pads rows to the width
             raise zipguard.sheet_too_large(sh.nrows, sh.ncols)
-        rows = []
+        rows, raw = [], []
         for r in range(sh.nrows):
-            rows.append([_xls_value(wb, cell) for cell in sh.row(r)])
+            cells = sh.row(r)
+            rows.append([_xls_value(wb, cell) for cell in cells])
+            raw.append([cell.value if cell.ctype == xlrd.XL_CELL_TEXT else value
+                        for cell, value in zip(cells, rows[-1], strict=True)])
         hidden = frozenset(
             r + 1 for r, info in getattr(sh, "rowinfo_map", {}).items() if info.hidden
         )
         merged = [(rlo, clo, rhi - 1, chi - 1) for rlo, rhi, clo, chi in sh.merged_cells]
         sheets.append(
             Sheet(clean_text(sh.name), rows, visible=sh.visibility == 0,
-                  hidden_rows=hidden, merged=merged)
+                  hidden_rows=hidden, merged=merged, raw_rows=raw)
         )
     return Book("xls", sheets)
 
@@ -328,8 +377,8 @@ def _read_csv(data: bytes) -> Book:
     text = decode_text(data)
     delim = _sniff_delimiter(_first_lines(text, 30))
     try:
-        rows = [[_clean(c) for c in row] for row in csv.reader(io.StringIO(text, newline=""),
-                                                                delimiter=delim)]
+        raw = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     except csv.Error as exc:
         raise _corrupt() from exc
-    return Book("csv", [Sheet("CSV", rows)])
+    rows = [[_clean(c) for c in row] for row in raw]
+    return Book("csv", [Sheet("CSV", rows, raw_rows=raw)])

@@ -189,10 +189,12 @@ def _value_rows(conn, key_of: dict[int, tuple]) -> dict[str, Counter]:
         table = contract.table
         if conn.execute("select to_regclass(%s)", (f"raw_intake.{table}",)).fetchone()[0] is None:
             continue
+        # the cells' text as written is the file's own, not an outcome of judging it, and
+        # rows loaded before that column existed have none: rows compare without it
         cols = [c for (c,) in conn.execute(
             "select column_name from information_schema.columns where table_schema = "
             "'raw_intake' and table_name = %s and column_name <> 'file_id' "
-            "order by ordinal_position", (table,))]
+            "and column_name <> %s order by ordinal_position", (table, store.AS_WRITTEN))]
         select = ", ".join(f'"{c}"::text' for c in cols)
         rows: Counter = Counter()
         for file_id, *values in conn.execute(

@@ -16,6 +16,7 @@ import psycopg
 from psycopg import sql
 
 from ingest.intake.contracts import Contract, load_contracts
+from ingest.intake.layouts import AS_WRITTEN
 from ingest.intake.periods import Period
 
 SCHEMA = "raw_intake"
@@ -122,6 +123,8 @@ def _missing(existing: dict[str, set[str]], contracts: dict[str, Contract]) -> b
     for contract in contracts.values():
         have = existing.get(contract.table)
         if have is None or any(c not in have for c, _ in value_columns(contract)):
+            return True
+        if AS_WRITTEN not in have:
             return True
     return False
 
@@ -302,6 +305,14 @@ def ensure_tables(conn: psycopg.Connection, contracts: dict[str, Contract] | Non
                 if column not in have:
                     conn.execute(sql.SQL("alter table {} add column {} " + sql_type)
                                  .format(table, sql.Identifier(column)))
+            if AS_WRITTEN not in have:
+                # every form's number cells as written in the file (issue 18); rows loaded
+                # before this column existed keep NULL (their text was never read)
+                conn.execute(sql.SQL("alter table {} add column {} jsonb").format(
+                    table, sql.Identifier(AS_WRITTEN)))
+                conn.execute(sql.SQL("comment on column {}.{} is {}").format(
+                    table, sql.Identifier(AS_WRITTEN), sql.Literal(
+                        "Number cells of the row as written in the file: {column: text}")))
         _ensure_integrity(conn, contracts)
         if _indicator_view_todo(conn, contracts):
             _ensure_indicator_view(conn, contracts)
@@ -373,7 +384,8 @@ def copy_rows(conn: psycopg.Connection, contract: Contract, file_id: int,
               records: Iterable[dict[str, Any]], chunk_rows: int = 20_000) -> int:
     """Bulk-load `records` with COPY (text format, written in chunks); returns the row count."""
     names = list(contract.load)
-    columns = ["file_id", "source_sheet", "source_row"] + [c for c, _ in value_columns(contract)]
+    columns = (["file_id", "source_sheet", "source_row"] + [c for c, _ in value_columns(contract)]
+               + [AS_WRITTEN])
     query = sql.SQL("copy {} ({}) from stdin").format(
         sql.Identifier(SCHEMA, contract.table), sql.SQL(", ").join(map(sql.Identifier, columns)))
     prefix = f"{file_id}\t"
@@ -383,6 +395,7 @@ def copy_rows(conn: psycopg.Connection, contract: Contract, file_id: int,
         for rec in records:
             fields = [_copy_text(rec.get("source_sheet")), _copy_text(rec.get("source_row"))]
             fields.extend(_copy_text(rec.get(n)) for n in names)
+            fields.append(_copy_text(rec.get(AS_WRITTEN)))
             buffer.append(prefix + "\t".join(fields) + "\n")
             count += 1
             if len(buffer) >= chunk_rows:

@@ -13,7 +13,8 @@ Spec files hold three mappings, merged across files (keys must be unique):
   datasets (the connection as `ioc_public`, schema `cong_khai` only).
 - `charts.<key>`: `title`, `dataset`, `type` (table, bar, line, big_number, big_number_trend,
   pie), `metrics`, `groupby`, `x`, `filters`, ... (see `CHART_BUILDERS`).
-- `dashboards.<slug>`: `title`, `layout` (rows of `{chart|markdown, width, height}`),
+- `dashboards.<slug>`: `title`, `layout` (rows of `{chart|markdown, width, height}`, or
+  `{tile: <KPI code>, width, height, link_height}`: the KPI's tile with its own link under it),
   `filters` (time / select; a select may name a `parent` filter, whose choice then narrows
   its options: province -> area -> unit; `default` values it opens with, `required`, `multi`).
 
@@ -193,6 +194,25 @@ def apply_links(spec: Spec) -> None:
 KPI_MART = "fct_kpi_thang"  # the headline mart: one metric per KPI, and the overview tiles
 TILE_PREFIX = "tq_"
 TILE_LINK_PREFIX = "lk_"  # the link metric under a tile (charts of `type: tile_links`)
+# A layout item `{tile: <code>, width, height, link_height}` is a column holding the KPI's tile
+# and, right under it, the tile's own link (a one-cell `tile_links` chart, key
+# TILE_LINK_CHART + code, titled TILE_LINK_TITLE + the tile's title; the dashboard's CSS hides
+# that chart's title and squeezes its table header, so the column reads as the tile and its
+# link).
+TILE_LINK_CHART = "tq_lk_"
+TILE_LINK_TITLE = "Mở lĩnh vực: "
+_TILE_LINK_SEL = f'.chart-slice[data-test-chart-name^="{TILE_LINK_TITLE}"]'
+# (the header row is squeezed to 1px, not removed: Superset's table measures its header and
+# draws no body at all when that height is 0)
+TILE_LINK_CSS = (
+    "/* the link under each tile (ioc/bi/assets_builder.py, TILE_LINK_TITLE) */\n"
+    f'{_TILE_LINK_SEL} [data-test="slice-header"] {{ display: none; }}\n'
+    f"{_TILE_LINK_SEL} thead th {{ font-size: 0; line-height: 0; padding: 0 !important; "
+    "border: 0 !important; height: 1px; }\n"
+    f"{_TILE_LINK_SEL} thead th * {{ display: none; }}\n"
+    f"{_TILE_LINK_SEL} tr, {_TILE_LINK_SEL} td {{ background: transparent !important; }}\n"
+    f"{_TILE_LINK_SEL} td {{ border: 0 !important; font-size: 14px; font-weight: 600; "
+    "white-space: normal; }\n")
 # the headline mart's rows a tile reads: units' own rows (an area is their sum), periods the
 # overview shows, months that have ended (a month still running is shown as "đến <A>" in the
 # KPI board, never as a finished month on a tile)
@@ -287,6 +307,7 @@ def apply_catalogue(spec: Spec, cat: Catalogue) -> None:
                 "subtitle": kpi.tile.subtitle,
                 "start_at_zero": kpi.kind == "count",
             }
+        _expand_tile_items(spec, cat, headline[0], errors)
         # a row of links under the tiles (`type: tile_links`, `tiles: [code, ...]`): each KPI's
         # link reads the same rows as its tile (TILE_FILTERS) under the overview's filters
         for key, chart in spec.charts.items():
@@ -323,6 +344,47 @@ def apply_catalogue(spec: Spec, cat: Catalogue) -> None:
     _narrow_kpi_charts(spec, cat)
     if errors:
         raise SpecError("\n".join(errors))
+
+
+def _expand_tile_items(spec: Spec, cat: Catalogue, headline: str, errors: list[str]) -> None:
+    """`{tile: code}` layout items → a column of the KPI's tile and its own link under it."""
+    for slug, dash in spec.dashboards.items():
+        for row in dash.get("layout") or []:
+            for c, item in enumerate(row):
+                if "tile" not in item:
+                    continue
+                code = item["tile"]
+                try:
+                    kpi = cat.kpi(code)
+                except KeyError:
+                    kpi = None
+                if kpi is None or kpi.tile is None:
+                    errors.append(f"dashboard {slug}: KPI {code!r} has no tile")
+                    continue
+                link = f"{TILE_LINK_CHART}{code}"
+                spec.charts[link] = {
+                    "title": f"{TILE_LINK_TITLE}{kpi.tile.title}",
+                    "description": (f"Mở dashboard lĩnh vực của {kpi.name} với cùng góc nhìn, "
+                                    "địa bàn, đơn vị và tháng của ô số phía trên."),
+                    "dataset": headline,
+                    "type": "tile_links",
+                    "tiles": [code],
+                }
+                width = item.get("width", 2)
+                row[c] = {"column": [
+                    {"chart": f"{TILE_PREFIX}{code}", "width": width,
+                     "height": item.get("height", 36)},
+                    {"chart": link, "width": width, "height": item.get("link_height", 14)},
+                ], "width": width}
+                dash["css"] = TILE_LINK_CSS
+
+
+def layout_items(row: list[dict]) -> list[dict]:
+    """The charts and markdowns of a layout row, a column's one by one."""
+    out = []
+    for item in row:
+        out.extend(item.get("column", [item]))
+    return out
 
 
 def _narrow_kpi_charts(spec: Spec, cat: Catalogue) -> None:
@@ -375,7 +437,7 @@ def validate(spec: Spec) -> None:
                 errors.append(f"chart {key}: dataset {chart['dataset']} has no column {col}")
     for slug, dash in spec.dashboards.items():
         for row in dash.get("layout") or []:
-            for item in row:
+            for item in layout_items(row):
                 if "chart" in item and item["chart"] not in spec.charts:
                     errors.append(f"dashboard {slug}: unknown chart {item['chart']}")
         names = [flt.get("name") for flt in dash.get("filters") or []]
@@ -1021,7 +1083,7 @@ def _charts_without(slug: str, column: str, spec: Spec) -> list[int]:
     sent to them and rejected)."""
     out = []
     for row in spec.dashboards[slug].get("layout") or []:
-        for item in row:
+        for item in layout_items(row):
             if "chart" in item:
                 ds = spec.datasets[spec.charts[item["chart"]]["dataset"]]
                 if column not in (ds.get("columns") or {}):
@@ -1075,6 +1137,25 @@ def _native_filter(slug: str, flt: dict, spec: Spec) -> dict:
     raise SpecError(f"dashboard {slug}: unknown filter type {flt['type']!r}")
 
 
+def _chart_node(position: dict, item: dict, parents: list[str], spec: Spec) -> str:
+    key = item["chart"]
+    node_id = f"CHART-{key}"
+    position[node_id] = {
+        "children": [],
+        "id": node_id,
+        "meta": {
+            "chartId": stable_id(chart_uuid(key)),
+            "height": item.get("height", 50),
+            "sliceName": spec.charts[key]["title"],
+            "uuid": chart_uuid(key),
+            "width": item.get("width", 4),
+        },
+        "parents": parents,
+        "type": "CHART",
+    }
+    return node_id
+
+
 def dashboard_doc(slug: str, dash: dict, spec: Spec) -> dict:
     position: dict[str, Any] = {
         "DASHBOARD_VERSION_KEY": "v2",
@@ -1088,22 +1169,21 @@ def dashboard_doc(slug: str, dash: dict, spec: Spec) -> dict:
         children = []
         for c, item in enumerate(row, start=1):
             parents = ["ROOT_ID", "GRID_ID", row_id]
-            if "chart" in item:
-                key = item["chart"]
-                node_id = f"CHART-{key}"
+            if "column" in item:  # charts stacked in one column (a tile and its link)
+                node_id = f"COLUMN-{r:02d}-{c:02d}"
+                stacked = []
+                for inner in item["column"]:
+                    stacked.append(_chart_node(position, inner, [*parents, node_id], spec))
                 position[node_id] = {
-                    "children": [],
+                    "children": stacked,
                     "id": node_id,
-                    "meta": {
-                        "chartId": stable_id(chart_uuid(key)),
-                        "height": item.get("height", 50),
-                        "sliceName": spec.charts[key]["title"],
-                        "uuid": chart_uuid(key),
-                        "width": item.get("width", 4),
-                    },
+                    "meta": {"background": "BACKGROUND_TRANSPARENT",
+                             "width": item.get("width", 2)},
                     "parents": parents,
-                    "type": "CHART",
+                    "type": "COLUMN",
                 }
+            elif "chart" in item:
+                node_id = _chart_node(position, item, parents, spec)
             else:
                 node_id = f"MARKDOWN-{r:02d}-{c:02d}"
                 position[node_id] = {
@@ -1142,7 +1222,7 @@ def dashboard_doc(slug: str, dash: dict, spec: Spec) -> dict:
     return {
         "dashboard_title": dash["title"],
         "description": dash.get("description"),
-        "css": "",
+        "css": dash.get("css", ""),
         "slug": slug,
         "certified_by": None,
         "certification_details": None,

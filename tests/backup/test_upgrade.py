@@ -79,6 +79,16 @@ def test_an_earlier_release_warehouse_migrates_in_place_and_keeps_its_history(
                             "'%%_file_id_insert'").fetchone()[0] == 4
         assert conn.execute("select count(*) from raw_intake.ktxh01_value").fetchone()[0] \
             == rows_before + 17
+        # the value tables gained the cells as written (issue 18): the old rows have none,
+        # the new version's rows keep the text the commune typed ("420,0")
+        assert conn.execute(
+            "select count(*) filter (where as_written is null), "
+            "count(*) filter (where as_written is not null) "
+            "from raw_intake.ktxh01_value").fetchone() == (rows_before, 17)
+        assert conn.execute(
+            "select v.value, v.as_written ->> 'value' from raw_intake.ktxh01_value v "
+            "join raw_intake.file_manifest m using (file_id) where m.version = 3 "
+            "and v.indicator_code = 'KT01'").fetchone() == (420, "420,0")
         assert conn.execute("select count(*) from raw_agency.ho_so_history").fetchone()[0] == 2
         cols = {c for (c,) in conn.execute(
             "select column_name from information_schema.columns where table_schema = "

@@ -18,6 +18,7 @@ from tests.conftest import FIXTURES
 pytestmark = pytest.mark.e2e
 
 EXAMPLE = FIXTURES / "examples" / "KTXH-01_xa-hiep-thuan_2024-10.xlsx"
+TYPED = FIXTURES / "examples" / "KTXH-01_xa-que-luu_2024-10.csv"
 TODAY = "2024-11-10"  # the day the example arrives on, for everything that reads a clock
 
 
@@ -28,6 +29,10 @@ def loaded_world(warehouse_settings, tmp_path_factory, monkeypatch_module):
     intake = root / "intake"
     (intake / "xa-hiep-thuan").mkdir(parents=True)
     shutil.copy2(EXAMPLE, intake / "xa-hiep-thuan" / EXAMPLE.name)
+    # a hand-typed CSV of another commune: a value written "1.234,5", another with spaces
+    (intake / "xa-que-luu").mkdir()
+    typed = TYPED.read_bytes().replace(b";412,5;", b";1.234,5;").replace(b";388;", b"; 388 ;")
+    (intake / "xa-que-luu" / TYPED.name).write_bytes(typed)
     monkeypatch_module.setenv("IOC_INTAKE_DIR", str(intake))
     monkeypatch_module.setenv("IOC_ARCHIVE_DIR", str(root / "archive"))
     monkeypatch_module.setenv("DAGSTER_HOME", str(root / "dagster"))
@@ -104,6 +109,45 @@ def test_superset_chart_shows_the_example_values(loaded_world: Path, superset_se
     assert october[0]["Xã Hiệp Thuận"] == 412.5
     dashboards = {d["dashboard_title"] for d in client_dashboards(superset_server)}
     assert "Kinh tế - Xã hội" in dashboards
+
+
+def test_report_rows_keep_the_cell_as_written(loaded_world: Path, warehouse_url: str,
+                                              superset_server) -> None:
+    """Issue 18: the report row behind a figure shows the cell as the commune wrote it,
+    beside the number read from it, in the mart and on the dashboard's report-row table."""
+    with psycopg.connect(warehouse_url) as conn:
+        rows = conn.execute(
+            "select reporting_org_unit_id, indicator_code, value, value_as_written "
+            "from mart_bao_cao.fct_dong_bao_cao where structure_view = 'as_reported' "
+            "and indicator_code in ('KT01', 'KT02') order by 1, 2").fetchall()
+    assert rows == [
+        # a workbook's number cell: the number in full, with the decimal comma
+        ("xa-hiep-thuan", "KT01", Decimal("412.5"), "412,5"),
+        ("xa-hiep-thuan", "KT02", Decimal(388), "388"),
+        # typed text, as typed
+        ("xa-que-luu", "KT01", Decimal("1234.5"), "1.234,5"),
+        ("xa-que-luu", "KT02", Decimal(388), " 388 "),
+    ]
+    import json
+
+    from tests.superset.support import charts
+
+    with superset_server.client() as client:
+        chart = next(c for c in charts(client)
+                     if c.title == "Nguồn số liệu — từng dòng biểu KTXH-01")
+        context = json.loads(json.dumps(chart.query_context))
+        context["datasource"] = {**context["datasource"], "id": client.list_all(
+            "dataset", ["id", "table_name"], table_name=chart.table,
+            schema=chart.schema)[0]["id"]}
+        context["force"] = True
+        for query in context["queries"]:
+            query.setdefault("filters", []).extend([
+                {"col": "structure_view", "op": "==", "val": "as_reported"},
+                {"col": "reporting_org_unit_id", "op": "==", "val": "xa-que-luu"},
+                {"col": "indicator_code", "op": "IN", "val": ["KT01", "KT02"]}])
+        result = client.query(context)["result"][0]
+    shown = sorted((r["value"], r["o_nhu_da_ghi"]) for r in result["data"])
+    assert shown == [(388, "“ 388 ”"), (1234.5, "“1.234,5”")], result["data"]
 
 
 def client_dashboards(superset_server) -> list[dict]:

@@ -79,4 +79,4 @@ def test_worked_example_table_is_created(tmp_path: Path, fresh_db_url: str) -> N
             "select column_name from information_schema.columns where table_schema = "
             "'raw_intake' and table_name = 'dc01_village' order by ordinal_position")]
     assert columns == ["file_id", "source_sheet", "source_row", "village", "households",
-                       "residents", "women", "poor_households"]
+                       "residents", "women", "poor_households", "as_written"]

@@ -36,7 +36,9 @@ def test_que_luu_csv_windows_1258(intake: Path, in_intake: bool) -> None:
     assert len(result.records) == 17
     assert result.to_json()["records"][0] == {
         "indicator_code": "KT01", "value": 412.5, "plan_year": 5200, "ytd": None, "note": None,
-        "source_sheet": "CSV", "source_row": 2}
+        "source_sheet": "CSV", "source_row": 2,
+        # the number cells as the CSV held them, beside the numbers read from them
+        "as_written": '{"value": "412,5", "plan_year": "5.200"}'}
 
 
 def test_hiep_thuan_xlsx(intake: Path) -> None:
@@ -67,7 +69,11 @@ def test_binh_lam_hcc06(intake: Path) -> None:
         "field": "Đất đai", "received_total": 16, "carried_over": 6, "received_online": 1,
         "received_direct": 9, "resolved_total": 10, "resolved_early": 3, "resolved_on_time": 4,
         "resolved_late": 3, "pending_total": 6, "pending_in_time": 4, "pending_late": 2,
-        "source_sheet": "Sheet", "source_row": 12}
+        "source_sheet": "Sheet", "source_row": 12, "as_written": (
+            '{"received_total": "16", "carried_over": "6", "received_online": "1", '
+            '"received_direct": "9", "resolved_total": "10", "resolved_early": "3", '
+            '"resolved_on_time": "4", "resolved_late": "3", "pending_total": "6", '
+            '"pending_in_time": "4", "pending_late": "2"}')}
 
 
 def test_gddt_gd01(intake: Path) -> None:

@@ -329,3 +329,34 @@ def test_copy_of_another_units_report_is_refused_not_a_duplicate(tmp_path: Path,
     assert (c.status, d.status) == ("accepted", "rejected")
     assert [e["code"] for e in d.errors] == ["same_file_other_report"]
     assert "xa-song-tra" in d.errors[0]["message"]
+
+
+def test_cells_are_kept_as_written_beside_the_numbers(tmp_path: Path, fresh_db_url: str) -> None:
+    """Issue 18: the raw row keeps each number cell's text as the staff wrote it ("1.234,5",
+    " 12 " with its spaces) beside the number read from it; a workbook's number cell (a
+    number, not text) in full with a decimal comma; in the same transaction as the rest."""
+    intake = tmp_path / "intake"
+    folder = intake / "xa-hiep-thuan"
+    folder.mkdir(parents=True)
+    values = [("KT01", *KTXH_VALUES[0][1:4], "1.234,5", None),
+              ("KT02", *KTXH_VALUES[1][1:4], " 12 ", None), *KTXH_VALUES[2:]]
+    typed = folder / "KTXH-01_2024-10.csv"
+    typed.write_bytes(csv_bytes(ktxh_sheet(table=ktxh_table(values)), delimiter=";"))
+    [result] = _ingest([typed], fresh_db_url, tmp_path)
+    assert result.status == "accepted", result.errors
+    book = write_xlsx(tmp_path / "intake" / "xa-que-luu" / "KTXH-01_2024-10.xlsx",
+                      ktxh_sheet("UBND XÃ QUẾ LƯU"))
+    [result] = _ingest([book], fresh_db_url, tmp_path)
+    assert result.status == "accepted", result.errors
+    with psycopg.connect(fresh_db_url) as conn:
+        rows = conn.execute(
+            "select m.org_unit_id, v.indicator_code, v.value, v.as_written ->> 'value', "
+            "v.as_written ->> 'plan_year' from raw_intake.ktxh01_value v join "
+            "raw_intake.file_manifest m using (file_id) where v.indicator_code in ('KT01', 'KT02')"
+            " order by 1, 2").fetchall()
+    assert rows == [
+        ("xa-hiep-thuan", "KT01", Decimal("1234.5"), "1.234,5", "5200"),
+        ("xa-hiep-thuan", "KT02", Decimal(12), " 12 ", "4800"),
+        ("xa-que-luu", "KT01", Decimal("412.5"), "412,5", "5200"),
+        ("xa-que-luu", "KT02", Decimal(388), "388", "4800"),
+    ]

@@ -238,3 +238,31 @@ def test_charts_format_numbers_and_months_the_vietnamese_way():
             if key in params and chart["viz_type"] != "big_number_total":
                 assert "%m" in params[key] and "%Y" in params[key], (chart["slice_name"], key)
         assert "$" not in params.get("y_axis_format", ""), chart["slice_name"]
+
+
+def test_every_overview_tile_has_its_own_link_right_under_it():
+    """Issue 18, item 1: on the overview each tile is a column of the tile and, directly
+    under it, its own link chart reading that KPI's link (`lk_<code>`) only; the dashboard's
+    CSS hides the link chart's title and table header (by the title prefix)."""
+    docs = _docs()
+    charts = {d["uuid"]: d for r, d in docs.items() if r.startswith("charts/")}
+    (overview,) = [d for r, d in docs.items()
+                   if r.startswith("dashboards/") and d["slug"] == "tong-quan"]
+    position = overview["position"]
+    tiles = [n for n in position.values() if isinstance(n, dict) and n.get("type") == "CHART"
+             and charts[n["meta"]["uuid"]]["viz_type"] == "big_number"]
+    assert len(tiles) >= 18
+    for tile in tiles:
+        column = position[tile["parents"][-1]]
+        assert column["type"] == "COLUMN", tile["meta"]["sliceName"]
+        stacked = column["children"]
+        assert stacked.index(tile["id"]) == len(stacked) - 2, tile["meta"]["sliceName"]
+        link = charts[position[stacked[-1]]["meta"]["uuid"]]
+        title = tile["meta"]["sliceName"]
+        assert link["slice_name"] == assets_builder.TILE_LINK_TITLE + title
+        tile_kpi = charts[tile["meta"]["uuid"]]["params"]["metric"]
+        assert [m if isinstance(m, str) else m.get("label") for m in link["params"]["metrics"]] \
+            == [assets_builder.TILE_LINK_PREFIX + tile_kpi], title
+        assert position[stacked[-1]]["meta"]["width"] == tile["meta"]["width"]
+    assert f'[data-test-chart-name^="{assets_builder.TILE_LINK_TITLE}"]' in overview["css"]
+    assert overview["css"] == assets_builder.TILE_LINK_CSS

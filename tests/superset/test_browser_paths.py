@@ -87,15 +87,27 @@ def _kpi_names(warehouse_settings) -> dict[str, str]:
     return dict(rows)
 
 
-def _tile_link(page, slug: str, kpi_name: str):
-    """The link under a KPI's tile (the `tile_links` chart under each row of tiles, titled
-    "Xem chi tiết (<domains>)")."""
-    charts = page.locator('[data-test="chart-grid-component"]').filter(
-        has=page.locator('[data-test="editable-title"]', has_text="Xem chi tiết ("))
-    link = charts.locator(f'a[href*="/superset/dashboard/{slug}/"]').filter(
+def _tile_link(page, slug: str, kpi: str, kpi_name: str):
+    """The tile's own link (issue 18, item 1): a one-cell chart stacked right under the
+    KPI's tile in the same column (layout `tile:`), whose link opens the KPI's domain."""
+    spec = assets_builder.load_spec()
+    title = spec.charts[f"{assets_builder.TILE_PREFIX}{kpi}"]["title"]
+    tile = page.locator(f'[data-test="chart-grid-component"][data-test-chart-name="{title}"]')
+    holder = page.locator('[data-test="chart-grid-component"][data-test-chart-name='
+                          f'"{assets_builder.TILE_LINK_TITLE}{title}"]')
+    # (:visible: Superset's table keeps a hidden copy of its rows for measuring)
+    link = holder.locator(f'a[href*="/superset/dashboard/{slug}/"]:visible').filter(
         has_text=kpi_name)
     link.first.wait_for(state="visible")
     assert link.count() == 1, f"no single link under the tile of {kpi_name}"
+    # where a reader looks for it: right under its tile, inside the tile's width, and the
+    # link chart shows no title or table header of its own (the dashboard's CSS)
+    box, under = tile.bounding_box(), link.bounding_box()
+    assert box and under, f"the tile of {kpi_name} or its link is not drawn"
+    assert box["x"] <= under["x"] and under["x"] + under["width"] <= box["x"] + box["width"] + 1
+    assert 0 <= under["y"] - (box["y"] + box["height"]) <= 80, (box, under)
+    assert not holder.locator('[data-test="slice-header"]').is_visible()
+    assert not holder.locator("thead th span").first.is_visible()
     return link
 
 
@@ -137,7 +149,7 @@ def _walk(page, base: str, who: str, unit: str, view: str, kpi_names: dict, conn
     # the first path starts on a tile: the link under the KPI's tile (issue 18, item 1)
     first_slug, (first_kpi, *_rest) = next(iter(DOMAINS.items()))
     short = _short_name(conn, first_kpi)
-    tile_link = _tile_link(page, first_slug, short)
+    tile_link = _tile_link(page, first_slug, first_kpi, short)
     tile_month = _tile_month(conn, first_kpi, unit, view)
     links[first_slug], hrefs[first_slug] = tile_link, tile_link.get_attribute("href")
     seen = []
@@ -184,7 +196,7 @@ def _walk(page, base: str, who: str, unit: str, view: str, kpi_names: dict, conn
             page.wait_for_url(re.compile("/superset/dashboard/tong-quan/"))
             _board(page).locator("table tbody tr").first.wait_for(state="visible")
             assert _board(page).locator(f'a[href*="/superset/dashboard/{slug}/"]').count()
-            assert _tile_link(page, slug, short).count() == 1
+            assert _tile_link(page, slug, _kpi, short).count() == 1
     return seen
 
 

@@ -22,6 +22,7 @@ indicator_rows as (
             null::text as org_unit_id,
             null::text as subject_name,
             value,
+            value_as_written,
             note
         from {{ ref(form_rows) }}
     {%- endfor %}
@@ -37,18 +38,19 @@ gd as (
         schools.org_unit_id,
         schools.school_name as subject_name,
         measure.value::numeric as value,
+        schools.cells_as_written ->> measure.raw_column as value_as_written,
         null::text as note
     from {{ ref('stg_intake__gd01_school') }} as schools
     cross join lateral (
         values
-        ('GD.LOP', schools.classes),
-        ('GD.HS', schools.pupils),
-        ('GD.HS_NU', schools.girls),
-        ('GD.HS_DTTS', schools.minority_pupils),
-        ('GD.BO_HOC', schools.dropouts),
-        ('GD.GV', schools.teachers),
-        ('GD.PHONG_KIEN_CO', schools.solid_classrooms)
-    ) as measure (code, value)
+            ('GD.LOP', schools.classes, 'classes'),
+            ('GD.HS', schools.pupils, 'pupils'),
+            ('GD.HS_NU', schools.girls, 'girls'),
+            ('GD.HS_DTTS', schools.minority_pupils, 'minority_pupils'),
+            ('GD.BO_HOC', schools.dropouts, 'dropouts'),
+            ('GD.GV', schools.teachers, 'teachers'),
+            ('GD.PHONG_KIEN_CO', schools.solid_classrooms, 'solid_classrooms')
+    ) as measure (code, value, raw_column)
 ),
 
 gd_names as (
@@ -130,6 +132,8 @@ final as (
         coalesce(indicators.indicator_name, gd_names.indicator_name)::text as indicator_name,
         viewed.subject_name::text as subject_name,
         viewed.value::numeric as value,
+        -- the cell as written in the file, beside the number read from it
+        viewed.value_as_written::text as value_as_written,
         viewed.note::text as note
     from viewed
     inner join files on viewed.file_id = files.file_id

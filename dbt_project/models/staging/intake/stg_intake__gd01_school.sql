@@ -20,7 +20,10 @@ renamed as (
         dropouts::bigint as dropouts,
         teachers::bigint as teachers,
         solid_classrooms::bigint as solid_classrooms,
-        coalesce(national_standard, false) as national_standard
+        coalesce(national_standard, false) as national_standard,
+        -- the number cells' text as written in the file, {column: text} (null for rows loaded
+        -- before it was kept)
+        as_written::jsonb as cells_as_written
     from source
 )
 
