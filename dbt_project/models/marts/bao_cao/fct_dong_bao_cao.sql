@@ -43,13 +43,13 @@ gd as (
     from {{ ref('stg_intake__gd01_school') }} as schools
     cross join lateral (
         values
-            ('GD.LOP', schools.classes, 'classes'),
-            ('GD.HS', schools.pupils, 'pupils'),
-            ('GD.HS_NU', schools.girls, 'girls'),
-            ('GD.HS_DTTS', schools.minority_pupils, 'minority_pupils'),
-            ('GD.BO_HOC', schools.dropouts, 'dropouts'),
-            ('GD.GV', schools.teachers, 'teachers'),
-            ('GD.PHONG_KIEN_CO', schools.solid_classrooms, 'solid_classrooms')
+        ('GD.LOP', schools.classes, 'classes'),
+        ('GD.HS', schools.pupils, 'pupils'),
+        ('GD.HS_NU', schools.girls, 'girls'),
+        ('GD.HS_DTTS', schools.minority_pupils, 'minority_pupils'),
+        ('GD.BO_HOC', schools.dropouts, 'dropouts'),
+        ('GD.GV', schools.teachers, 'teachers'),
+        ('GD.PHONG_KIEN_CO', schools.solid_classrooms, 'solid_classrooms')
     ) as measure (code, value, raw_column)
 ),
 
