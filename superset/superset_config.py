@@ -167,8 +167,9 @@ class CeleryConfig:  # pylint: disable=too-few-public-methods
     worker_prefetch_multiplier = 1
     task_acks_late = False
     broker_connection_retry_on_startup = True
-    # the SQL transport polls; once a second is quick enough for a report
-    broker_transport_options = {"polling_interval": 1}
+    # the SQL transport polls the queue table (kombu's default: every second); its options
+    # go to SQLAlchemy's create_engine
+    broker_transport_options = {"pool_pre_ping": True}
     result_expires = timedelta(days=7)
     beat_schedule = {
         "reports.scheduler": {

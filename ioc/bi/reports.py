@@ -2,8 +2,8 @@
 
 Bootstrap (`ioc superset bootstrap`, hence `ioc up` / `make demo`) calls `apply`: each report
 of the file is created, or updated when it differs (a second run changes nothing); a report
-the file no longer lists, but that this module made (its description ends with
-`[ioc:<code>]`), is deleted. Reports people make in the UI are left alone.
+the file no longer lists, but that this module made (its `extra` holds `ioc_code`), is
+deleted. Reports people make in the UI are left alone.
 
 Who receives a report comes from the recipients file of the alerts (`IOC_NOTIFY_RECIPIENTS`,
 docs/alerts.md): the e-mail addresses of its entries with the report's role `to` (and, with
@@ -39,7 +39,6 @@ from ioc.bi.users import role_ids
 from ioc.settings import PROJECT_ROOT, Settings
 
 REPORTS_FILE = PROJECT_ROOT / "superset" / "reports.yaml"
-MARK = re.compile(r"\[ioc:([a-z0-9_]+)\]\s*$")
 
 
 class ReportsError(ValueError):
@@ -170,11 +169,11 @@ def payload(client: SupersetClient, settings: Settings, spec: ReportSpec, timezo
     for address in targets:
         ensure_recipient(client, address, spec.scope)
     kind, object_id = _object_id(client, spec)
-    description = (spec.description + " " if spec.description else "") + f"[ioc:{spec.code}]"
     body = {
         "type": "Report",
         "name": spec.name,
-        "description": description,
+        "description": spec.description,  # the e-mail's text
+        "extra": {"ioc_code": spec.code},
         "crontab": spec.crontab,
         "timezone": spec.timezone or timezone,
         "report_format": spec.format,
@@ -203,9 +202,9 @@ def _existing(client: SupersetClient) -> dict[str, dict]:
         body = client.get("/api/v1/report/", q=rison({
             "page": page, "page_size": 100, "order_column": "name", "order_direction": "asc"}))
         for row in body.get("result", []):
-            match = MARK.search(row.get("description") or "")
-            if match:
-                out[match.group(1)] = row
+            code = (row.get("extra") or {}).get("ioc_code")
+            if code:
+                out[code] = row
         if len(body.get("result", [])) < 100:
             return out
         page += 1
@@ -227,7 +226,8 @@ def _same(have: dict, want: dict) -> bool:
     return all([
         have.get("type") == want["type"],
         have.get("name") == want["name"],
-        have.get("description") == want["description"],
+        (have.get("description") or "") == want["description"],
+        (have.get("extra") or {}) == want["extra"],
         have.get("crontab") == want["crontab"],
         have.get("timezone") == want["timezone"],
         have.get("report_format") == want["report_format"],
