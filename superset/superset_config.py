@@ -24,6 +24,7 @@ import os
 import secrets
 from datetime import date, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 from celery.schedules import crontab
 from superset.tasks.types import FixedExecutor
@@ -169,9 +170,9 @@ class CeleryConfig:  # pylint: disable=too-few-public-methods
     broker_connection_retry_on_startup = True
     # the SQL transport polls the queue table (kombu's default: every second); its options
     # go to SQLAlchemy's create_engine
-    broker_transport_options = {"pool_pre_ping": True}
+    broker_transport_options: ClassVar[dict] = {"pool_pre_ping": True}
     result_expires = timedelta(days=7)
-    beat_schedule = {
+    beat_schedule: ClassVar[dict] = {
         "reports.scheduler": {
             "task": "reports.scheduler",
             "schedule": crontab(minute="*", hour="*"),
@@ -196,7 +197,8 @@ WEBDRIVER_CONFIGURATION = {
 WEBDRIVER_WINDOW = {"dashboard": (1600, 2000), "slice": (1600, 1000), "pixel_density": 1}
 # Our own web server (ioc/bi/server.py sets IOC_SUPERSET_URL); links in the messages point
 # where people open Superset (IOC_DASHBOARD_BASE_URL, as the Dagster alerts' links).
-WEBDRIVER_BASEURL = (os.environ.get("IOC_SUPERSET_URL") or "http://127.0.0.1:8088").rstrip("/") + "/"
+WEBDRIVER_BASEURL = (
+    os.environ.get("IOC_SUPERSET_URL") or "http://127.0.0.1:8088").rstrip("/") + "/"
 WEBDRIVER_BASEURL_USER_FRIENDLY = (
     os.environ.get("IOC_DASHBOARD_BASE_URL") or WEBDRIVER_BASEURL).rstrip("/") + "/"
 SCREENSHOT_LOAD_WAIT = 60

@@ -1,0 +1,183 @@
+"""Scheduled reports (issue 19): kept as code, run by the real Celery worker and beat, and
+delivered to the outbox by the local SMTP sink — on the session's Superset and demo world.
+
+The fast test makes two reports of `superset/reports.yaml`'s kind due every minute and waits
+for beat (`reports.scheduler`, once a minute) and the worker to run them: the weekly overview
+as the leaders get it (a PDF screenshot of the dashboard by chromium) and a CSV of a table
+chart for a commune's mailbox, which must hold that commune's rows only (the report runs as
+its recipient, whose PostgreSQL role sees its own rows). `-m faults` runs every report of the
+file at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import io
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ioc import warehouse
+from ioc.bi import reports, worker
+from ioc.bi.client import SupersetClient
+from ioc.bi.testing import SupersetServer
+
+pytestmark = pytest.mark.superset
+
+COMMUNE_ROLE, COMMUNE_ID, COMMUNE_NAME = "Xã Hiệp Thuận", "xa-hiep-thuan", "Xã Hiệp Thuận"
+TABLE_CHART = "Chỉ tiêu theo xã và tháng"  # one row per commune, month and indicator
+KTXH = "mart_kinh_te_xa_hoi.fct_chi_tieu_thang"
+
+
+# --- the file, without Superset -----------------------------------------------------------
+
+
+def test_reports_file_is_typed_and_names_existing_dashboards(tmp_path: Path) -> None:
+    spec = reports.load()
+    codes = {r.code for r in spec.reports}
+    assert "tong_quan_tuan" in codes and len(codes) >= 8  # weekly + a monthly per domain
+    assert spec.timezone == "Asia/Ho_Chi_Minh"
+    slugs = {yaml.safe_load(p.read_text(encoding="utf-8"))["slug"]
+             for p in (reports.PROJECT_ROOT / "superset" / "assets" / "dashboards").glob("*.yaml")}
+    for report in spec.reports:
+        assert report.dashboard in slugs, report.code
+        assert report.format in ("PDF", "PNG") and report.scope == "Lãnh đạo huyện"
+        assert "@" not in report.model_dump_json(), "no address in the repository"
+    weekly = next(r for r in spec.reports if r.code == "tong_quan_tuan")
+    assert weekly.dashboard == "tong-quan" and weekly.crontab.split()[4] == "1"
+
+    bad = tmp_path / "reports.yaml"
+    text = reports.REPORTS_FILE.read_text(encoding="utf-8")
+    bad.write_text(text.replace("    scope: Lãnh đạo huyện\n", "    scope: Lãnh đạo huyện\n"
+                                "    nguoi_nhan: a@b.c\n", 1), encoding="utf-8")
+    with pytest.raises(reports.ReportsError, match=r"reports\.0\.nguoi_nhan"):
+        reports.load(bad)
+    bad.write_text(text.replace("dashboard: tong-quan", "chart: X", 1).replace(
+        "format: PDF", "format: CSV", 1).replace("chart: X", "dashboard: tong-quan", 1),
+        encoding="utf-8")
+    with pytest.raises(reports.ReportsError, match="CSV"):
+        reports.load(bad)
+
+
+# --- on the session's Superset ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report_worker(superset_server: SupersetServer) -> Iterator[Path]:
+    """The worker (beat inside) and the SMTP sink, sending to the outbox whatever the
+    developer's environment says about SMTP; stopped at the end."""
+    saved = os.environ.get("IOC_NOTIFY_DRY_RUN")
+    os.environ["IOC_NOTIFY_DRY_RUN"] = "1"
+    settings = superset_server.settings
+    try:
+        worker.start(settings)
+        yield worker.outbox(settings)
+    finally:
+        worker.stop(settings)
+        if saved is None:
+            os.environ.pop("IOC_NOTIFY_DRY_RUN", None)
+        else:
+            os.environ["IOC_NOTIFY_DRY_RUN"] = saved
+
+
+def _messages(outbox: Path) -> dict[Path, email.message.EmailMessage]:
+    return {p: email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in outbox.glob("*/bao-cao-*.eml")}
+
+
+def _attachment(message: email.message.EmailMessage) -> tuple[str, bytes]:
+    (part,) = [p for p in message.iter_attachments()]
+    return part.get_filename(), part.get_payload(decode=True)
+
+
+def _due_every_minute(base: reports.ReportSpec, **update) -> reports.ReportSpec:
+    return base.model_copy(update={"crontab": "* * * * *", **update})
+
+
+def _run(
+    admin: SupersetClient, superset_server: SupersetServer, outbox: Path, tmp_path: Path,
+    specs: list[reports.ReportSpec], timeout_s: float,
+) -> dict[str, email.message.EmailMessage]:
+    """Create `specs` due every minute, wait for one message of each, delete them."""
+    before = set(_messages(outbox))
+    path = tmp_path / "reports.yaml"
+    path.write_text(yaml.safe_dump({"version": 1, "reports": [
+        s.model_dump(exclude_none=True) for s in specs]}, allow_unicode=True), encoding="utf-8")
+    settings = superset_server.settings
+    got: dict[str, email.message.EmailMessage] = {}
+    try:
+        assert reports.apply(admin, settings, path, prune=False) == [
+            f"report {s.code}: created" for s in specs]
+        assert reports.apply(admin, settings, path, prune=False) == []  # idempotent
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and len(got) < len(specs):
+            for p, message in _messages(outbox).items():
+                for s in specs:
+                    if p not in before and s.subject and s.subject in (message["Subject"] or ""):
+                        got.setdefault(s.code, message)
+            time.sleep(1)
+    finally:
+        ids = {r["extra"].get("ioc_code"): r["id"] for r in admin.get(
+            "/api/v1/report/", q="(page:0,page_size:100)")["result"] if r.get("extra")}
+        for s in specs:
+            if s.code in ids:
+                admin.delete(f"/api/v1/report/{ids[s.code]}")
+    log = settings.home / "logs" / f"{worker.WORKER}.log"
+    assert len(got) == len(specs), (sorted(got), log.read_text(errors="replace")[-4000:])
+    return got
+
+
+def test_due_reports_are_run_by_worker_and_beat_into_the_outbox(
+    admin: SupersetClient, superset_server: SupersetServer, report_worker: Path,
+    warehouse_settings, tmp_path: Path,
+) -> None:
+    weekly = next(r for r in reports.load().reports if r.code == "tong_quan_tuan")
+    leader = _due_every_minute(weekly, code="thu_tong_quan", name="Thử: tổng quan",
+                               subject="Thử báo cáo tổng quan")
+    commune = reports.ReportSpec(
+        code="thu_xa", name="Thử: chỉ tiêu của xã", subject="Thử báo cáo của xã",
+        description="Báo cáo thử của một xã", chart=TABLE_CHART, format="CSV",
+        crontab="* * * * *", to="don_vi", units=[COMMUNE_ID], scope=COMMUNE_ROLE)
+    got = _run(admin, superset_server, report_worker, tmp_path, [leader, commune], 150)
+
+    # the weekly overview: a PDF of the dashboard, to the leaders' mailbox, in Vietnamese
+    message = got["thu_tong_quan"]
+    assert message["To"] == reports.scope_mailbox("Lãnh đạo huyện")
+    name, data = _attachment(message)
+    assert name.endswith(".pdf") and data.startswith(b"%PDF") and len(data) > 20_000
+    body = message.get_body(("html",)).get_content()
+    assert weekly.description in body and "Mở trong Superset" in body
+
+    # the commune's report: run as its recipient, so PostgreSQL gives its rows only
+    message = got["thu_xa"]
+    assert message["To"] == reports.scope_mailbox(COMMUNE_ROLE)
+    name, data = _attachment(message)
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    with warehouse.connect(warehouse_settings) as conn:
+        own = conn.execute(f"select count(*) from {KTXH} where org_unit_id = %s",
+                           (COMMUNE_ID,)).fetchone()[0]
+        total = conn.execute(f"select count(*) from {KTXH}").fetchone()[0]
+    assert 0 < own < total
+    units = {v for row in rows for k, v in row.items() if k in ("org_unit_name", "Đơn vị")}
+    assert units == {COMMUNE_NAME}, (list(rows[0]) if rows else None, units)
+    assert len(rows) == own
+
+
+@pytest.mark.faults
+def test_every_report_of_the_file_runs(
+    admin: SupersetClient, superset_server: SupersetServer, report_worker: Path, tmp_path: Path,
+) -> None:
+    """Every report of superset/reports.yaml, made due, reaches the outbox with its PDF."""
+    specs = [_due_every_minute(r, code=f"thu_{r.code}", name=f"Thử: {r.name}",
+                               subject=f"Thử: {r.subject}")
+             for r in reports.load().reports]
+    got = _run(admin, superset_server, report_worker, tmp_path, specs, 600)
+    for code, message in got.items():
+        _name, data = _attachment(message)
+        assert data.startswith(b"%PDF"), code
