@@ -271,3 +271,31 @@ def apply(client: SupersetClient, settings: Settings, path: Path = REPORTS_FILE,
                 client.delete(f"/api/v1/report/{row['id']}")
                 changes.append(f"report {code}: deleted")
     return changes
+
+
+# --- a first look on `ioc up` --------------------------------------------------------------
+
+ON_UP = "tong_quan_tuan"
+
+
+def report_id(client: SupersetClient, code: str) -> int | None:
+    row = _existing(client).get(code)
+    return row["id"] if row else None
+
+
+def run_on_up(client: SupersetClient, settings: Settings, today: str) -> str | None:
+    """When reports go to the outbox, `ioc up` runs the weekly overview once a day right
+    away, so the outbox shows what the leaders get without waiting for Monday. Never with a
+    real SMTP server (people would get an extra e-mail). Returns what it did."""
+    if not worker.uses_sink():
+        return None
+    marker = settings.home / "superset" / "reports-run-on-up"
+    if marker.exists() and marker.read_text(encoding="utf-8").strip() == today:
+        return None
+    rid = report_id(client, ON_UP)
+    if rid is None:
+        return None
+    worker.run_now(settings, rid)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(today + "\n", encoding="utf-8")
+    return f"report {ON_UP}: queued now -> {worker.outbox(settings)}"

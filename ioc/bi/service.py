@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import date
+
 from ioc.settings import Settings
 
 
 def service_up(settings: Settings) -> dict[str, str]:
     """Bootstrap (idempotent: quick when nothing changed) and leave Superset running, with
-    the worker of its scheduled reports (issue 19: ioc/bi/worker.py)."""
-    from ioc.bi import bootstrap, worker
+    the worker of its scheduled reports (issue 19: ioc/bi/worker.py); with the outbox, the
+    weekly overview is run once a day on the way up (`reports.run_on_up`)."""
+    from ioc.bi import bootstrap, reports, worker
 
     report = bootstrap.bootstrap(settings, keep_running=True)
-    return {"superset": report.url, **worker.start(settings)}
+    urls = {"superset": report.url, **worker.start(settings)}
+    try:
+        with bootstrap.admin_client(settings) as client:
+            done = reports.run_on_up(client, settings, date.today().isoformat())
+        if done:
+            print(done, file=sys.stderr)
+    except Exception as exc:  # a first look is no reason for `ioc up` to fail
+        print(f"warning: the weekly overview was not queued on the way up: {exc}",
+              file=sys.stderr)
+    return urls
 
 
 def service_down(settings: Settings) -> list[str]:

@@ -20,6 +20,7 @@ settings: never the warehouse owner's URL or the agency token.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -107,6 +108,35 @@ def start(settings: Settings) -> dict[str, str]:
     services.start_process(settings, WORKER, childenv.wrap(env, argv), env=env)
     where = f"smtp://127.0.0.1:{port} -> {outbox(settings)}" if port else "smtp"
     return {"superset-reports": where}
+
+
+# Sends one task through the broker, without loading Superset (a bare Celery app).
+_SEND = """
+import os, sys
+from datetime import datetime, timezone
+from celery import Celery
+app = Celery(broker=os.environ["IOC_CELERY_BROKER"])
+app.send_task("reports.execute", args=[int(sys.argv[1])], eta=datetime.now(timezone.utc))
+"""
+
+
+def broker_url(settings: Settings) -> str:
+    """The broker of superset_config.py's CeleryConfig (same rule: the metadata database,
+    or a SQLite file beside Superset's SQLite metadata)."""
+    url = server.metadata_url(settings)
+    if url is None or url.startswith("sqlite"):
+        url = f"sqlite:///{settings.home / 'superset' / 'celery.db'}"
+    return "sqla+" + url.split("?", 1)[0]
+
+
+def run_now(settings: Settings, report_id: int) -> None:
+    """Queue one run of a report now; the worker runs it as if its schedule were due."""
+    env = {"IOC_CELERY_BROKER": broker_url(settings), "PATH": os.defpath}
+    proc = subprocess.run([str(server.superset_bin("python")), "-c", _SEND, str(report_id)],
+                          env=env, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise RuntimeError(f"cannot queue report {report_id}:\n{proc.stderr[-2000:]}")
 
 
 def is_running(settings: Settings) -> bool:
