@@ -205,6 +205,30 @@ def test_make_up_answers_dropped_reports_and_builds_their_mart(stack: Stack) -> 
                     0) for e in events)
     assert seen >= 2, events
 
+    # issue 19: `make up` ran the weekly overview once (reports go to the outbox without an
+    # SMTP server): the worker's PDF is in the outbox, written by the SMTP sink
+    _wait_for_weekly_report(stack.home / "outbox", 300)
+
+
+def _wait_for_weekly_report(outbox: Path, timeout_s: float) -> None:
+    import email
+    import email.policy
+
+    from ioc.bi import reports
+
+    weekly = next(r for r in reports.load().reports if r.code == reports.ON_UP)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for path in outbox.glob("*/bao-cao-*.eml"):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if weekly.subject in (message["Subject"] or ""):
+                (pdf,) = [p.get_payload(decode=True) for p in message.iter_attachments()]
+                assert pdf.startswith(b"%PDF"), path
+                return
+        assert time.monotonic() < deadline, (
+            f"no weekly report in {outbox}: {sorted(p.name for p in outbox.rglob('*'))}")
+        time.sleep(2)
+
 
 def _restart(stack: Stack, times: int) -> None:
     for attempt in range(times):

@@ -3,7 +3,8 @@ delivered to the outbox by the local SMTP sink — on the session's Superset and
 
 The fast test makes two reports of `superset/reports.yaml`'s kind due every minute and waits
 for beat (`reports.scheduler`, once a minute) and the worker to run them: the weekly overview
-as the leaders get it (a PDF screenshot of the dashboard by chromium) and a CSV of a table
+as the leaders get it (a PDF screenshot of the dashboard by chromium, kept in
+test-artifacts/superset/bao-cao-tong-quan-tuan.pdf) and a CSV of a table
 chart for a commune's mailbox, which must hold that commune's rows only (the report runs as
 its recipient, whose PostgreSQL role sees its own rows). `-m faults` runs every report of the
 file at once.
@@ -33,6 +34,7 @@ pytestmark = pytest.mark.superset
 COMMUNE_ROLE, COMMUNE_ID, COMMUNE_NAME = "Xã Hiệp Thuận", "xa-hiep-thuan", "Xã Hiệp Thuận"
 TABLE_CHART = "Chỉ tiêu theo xã và tháng"  # one row per commune, month and indicator
 KTXH = "mart_kinh_te_xa_hoi.fct_chi_tieu_thang"
+ARTIFACTS = reports.PROJECT_ROOT / "test-artifacts" / "superset"
 
 
 # --- the file, without Superset -----------------------------------------------------------
@@ -151,6 +153,8 @@ def test_due_reports_are_run_by_worker_and_beat_into_the_outbox(
     assert message["To"] == reports.scope_mailbox("Lãnh đạo huyện")
     name, data = _attachment(message)
     assert name.endswith(".pdf") and data.startswith(b"%PDF") and len(data) > 20_000
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "bao-cao-tong-quan-tuan.pdf").write_bytes(data)  # for a human to look at
     body = message.get_body(("html",)).get_content()
     assert weekly.description in body and "Mở trong Superset" in body
 
