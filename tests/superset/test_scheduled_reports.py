@@ -1,13 +1,14 @@
 """Scheduled reports (issue 19): kept as code, run by the real Celery worker and beat, and
 delivered to the outbox by the local SMTP sink — on the session's Superset and demo world.
 
-The fast test makes two reports of `superset/reports.yaml`'s kind due every minute and waits
-for beat (`reports.scheduler`, once a minute) and the worker to run them: the weekly overview
-as the leaders get it (a PDF screenshot of the dashboard by chromium, kept in
-test-artifacts/superset/bao-cao-tong-quan-tuan.pdf) and a CSV of a table
-chart for a commune's mailbox, which must hold that commune's rows only (the report runs as
-its recipient, whose PostgreSQL role sees its own rows). `-m faults` runs every report of the
-file at once.
+The fast test makes two reports due every minute and waits for beat (`reports.scheduler`,
+once a minute) and the worker to run them: a monthly report of `superset/reports.yaml` as the
+leaders get it (a PDF screenshot of its dashboard by chromium, kept in
+test-artifacts/superset/bao-cao-chi-tieu-thang.pdf; the smallest dashboard, to keep the test
+short) and a CSV of a table chart for a commune's mailbox, which must hold that commune's rows
+only (the report runs as its recipient, whose PostgreSQL role sees its own rows). The weekly
+overview is checked where `make up` sends it (tests/e2e/test_services.py); `-m faults` runs
+every report of the file at once.
 """
 
 from __future__ import annotations
@@ -139,24 +140,24 @@ def test_due_reports_are_run_by_worker_and_beat_into_the_outbox(
     admin: SupersetClient, superset_server: SupersetServer, report_worker: Path,
     warehouse_settings, tmp_path: Path,
 ) -> None:
-    weekly = next(r for r in reports.load().reports if r.code == "tong_quan_tuan")
-    leader = _due_every_minute(weekly, code="thu_tong_quan", name="Thử: tổng quan",
-                               subject="Thử báo cáo tổng quan")
+    monthly = next(r for r in reports.load().reports if r.code == "chi_tieu_thang")
+    leader = _due_every_minute(monthly, code="thu_chi_tieu", name="Thử: chỉ tiêu",
+                               subject="Thử báo cáo chỉ tiêu")
     commune = reports.ReportSpec(
         code="thu_xa", name="Thử: chỉ tiêu của xã", subject="Thử báo cáo của xã",
         description="Báo cáo thử của một xã", chart=TABLE_CHART, format="CSV",
         crontab="* * * * *", to="don_vi", units=[COMMUNE_ID], scope=COMMUNE_ROLE)
     got = _run(admin, superset_server, report_worker, tmp_path, [leader, commune], 150)
 
-    # the weekly overview: a PDF of the dashboard, to the leaders' mailbox, in Vietnamese
-    message = got["thu_tong_quan"]
+    # the monthly report: a PDF of the dashboard, to the leaders' mailbox, in Vietnamese
+    message = got["thu_chi_tieu"]
     assert message["To"] == reports.scope_mailbox("Lãnh đạo huyện")
     name, data = _attachment(message)
     assert name.endswith(".pdf") and data.startswith(b"%PDF") and len(data) > 20_000
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "bao-cao-tong-quan-tuan.pdf").write_bytes(data)  # for a human to look at
+    (ARTIFACTS / "bao-cao-chi-tieu-thang.pdf").write_bytes(data)  # for a human to look at
     body = message.get_body(("html",)).get_content()
-    assert weekly.description in body and "Mở trong Superset" in body
+    assert monthly.description in body and "Mở trong Superset" in body
 
     # the commune's report: run as its recipient, so PostgreSQL gives its rows only
     message = got["thu_xa"]
