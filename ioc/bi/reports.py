@@ -283,11 +283,26 @@ def report_id(client: SupersetClient, code: str) -> int | None:
     return row["id"] if row else None
 
 
+# the overview's mart: a report run before the first build would show only errors
+ON_UP_NEEDS = "mart_tong_quan.fct_kpi_thang"
+
+
+def marts_built(settings: Settings) -> bool:
+    from ioc import warehouse
+
+    try:
+        with warehouse.connect(settings, connect_timeout=5) as conn:
+            return conn.execute("select to_regclass(%s)", (ON_UP_NEEDS,)).fetchone()[0] is not None
+    except Exception:  # no warehouse yet: nothing to show
+        return False
+
+
 def run_on_up(client: SupersetClient, settings: Settings, today: str) -> str | None:
-    """When reports go to the outbox, `ioc up` runs the weekly overview once a day right
-    away, so the outbox shows what the leaders get without waiting for Monday. Never with a
-    real SMTP server (people would get an extra e-mail). Returns what it did."""
-    if not worker.uses_sink():
+    """When reports go to the outbox, `ioc up` (or `make demo`, after its first load) runs
+    the weekly overview once a day right away, so the outbox shows what the leaders get
+    without waiting for Monday — once the marts are built. Never with a real SMTP server
+    (people would get an extra e-mail). Returns what it did."""
+    if not worker.uses_sink() or not marts_built(settings):
         return None
     marker = settings.home / "superset" / "reports-run-on-up"
     if marker.exists() and marker.read_text(encoding="utf-8").strip() == today:
