@@ -14,19 +14,24 @@ every report of the file at once.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import email
 import email.policy
 import io
 import os
+import smtplib
+import threading
 import time
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 import yaml
 
+from ioc import settings as settings_mod
 from ioc import warehouse
-from ioc.bi import reports, worker
+from ioc.bi import mailsink, reports, worker
 from ioc.bi.client import SupersetClient
 from ioc.bi.testing import SupersetServer
 
@@ -66,6 +71,50 @@ def test_reports_file_is_typed_and_names_existing_dashboards(tmp_path: Path) -> 
         encoding="utf-8")
     with pytest.raises(reports.ReportsError, match="CSV"):
         reports.load(bad)
+
+
+def test_recipients_come_from_the_recipients_file(tmp_path: Path, monkeypatch) -> None:
+    book = tmp_path / "recipients.yaml"
+    book.write_text(yaml.safe_dump({"version": 1, "recipients": [
+        {"role": "lanh_dao", "email": ["b@lanh-dao.test", "a@lanh-dao.test"]},
+        {"role": "lanh_dao", "units": ["xa-a"], "email": ["lanh-dao-xa-a@test"]},
+        {"role": "don_vi", "units": ["xa-a"], "email": ["xa-a@test"]},
+        {"role": "don_vi", "units": ["xa-b"], "email": ["xa-b@test"], "webhook": ["https://x"]},
+    ]}), encoding="utf-8")
+    monkeypatch.setenv("IOC_NOTIFY_RECIPIENTS", str(book))
+    settings = settings_mod.load()
+    base = reports.load().reports[0]
+    assert reports.addresses(settings, base) == ["a@lanh-dao.test", "b@lanh-dao.test"]
+    commune = base.model_copy(update={"to": "don_vi", "units": ["xa-a"], "scope": "Xã A"})
+    assert reports.addresses(settings, commune) == ["xa-a@test"]
+    assert reports.scope_mailbox("Xã Hiệp Đức") == "bao-cao.xa-hiep-duc@ioc.local"
+    monkeypatch.delenv("IOC_NOTIFY_RECIPIENTS")
+    # no file: the report goes to its scope's mailbox (reports.payload)
+    assert reports.addresses(dataclasses.replace(settings, home=tmp_path), base) == []
+
+
+def test_the_sink_writes_each_message_whole_to_the_outbox(tmp_path: Path) -> None:
+    server = mailsink.make_server(tmp_path)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        message = EmailMessage()
+        message["Subject"], message["From"], message["To"] = "Báo cáo thử", "a@x", "b@y"
+        message.set_content(".dòng bắt đầu bằng dấu chấm\n")
+        message.add_attachment(b"%PDF-1.4 " + bytes(range(256)) * 400, maintype="application",
+                               subtype="pdf", filename="bao-cao.pdf")
+        with smtplib.SMTP(*server.server_address, timeout=10) as smtp:
+            smtp.send_message(message)
+    finally:
+        server.shutdown()
+        server.server_close()
+    (path,) = tmp_path.glob("*/bao-cao-*.eml")
+    got = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert got["Subject"] == "Báo cáo thử"
+    # as sent on the wire (CRLF), the leading dot un-doubled
+    assert got.get_body(("plain",)).get_content() == ".dòng bắt đầu bằng dấu chấm\r\n"
+    assert _attachment(got) == ("bao-cao.pdf", b"%PDF-1.4 " + bytes(range(256)) * 400)
+    assert not list(tmp_path.glob("*/*.tmp"))
 
 
 # --- on the session's Superset ------------------------------------------------------------
