@@ -151,7 +151,7 @@ FEATURE_FLAGS = {
 }
 
 # --- Alerts & Reports (issue 19) ----------------------------------------------------------
-# Scheduled reports (superset/spec/reports.yaml, created by bootstrap: ioc/bi/reports.py) are
+# Scheduled reports (superset/reports.yaml, created by bootstrap: ioc/bi/reports.py) are
 # run by ONE Celery worker with beat inside it (`ioc up` starts it: ioc/bi/worker.py). Broker
 # and results live in Superset's own metadata database (kombu's SQLAlchemy transport; never
 # the warehouse): nothing else to install. Screenshots: Debian's chromium + chromium-driver,
