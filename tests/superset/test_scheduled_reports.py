@@ -6,9 +6,10 @@ once a minute) and the worker to run them: a monthly report of `superset/reports
 leaders get it (a PDF screenshot of its dashboard by chromium, kept in
 test-artifacts/superset/bao-cao-chi-tieu-thang.pdf; the smallest dashboard, to keep the test
 short) and a CSV of a table chart for a commune's mailbox, which must hold that commune's rows
-only (the report runs as its recipient, whose PostgreSQL role sees its own rows). The weekly
-overview is checked where `make up` sends it (tests/e2e/test_services.py); `-m faults` runs
-every report of the file at once.
+only (the report runs as its recipient, whose PostgreSQL role sees its own rows). Meanwhile
+the worker runs the weekly overview the way `ioc up` queues it on built marts
+(`reports.run_on_up`; its PDF kept as test-artifacts/superset/bao-cao-tong-quan-tuan.pdf).
+`-m faults` runs every report of the file at once.
 """
 
 from __future__ import annotations
@@ -154,10 +155,13 @@ def _due_every_minute(base: reports.ReportSpec, **update) -> reports.ReportSpec:
 
 def _run(
     admin: SupersetClient, superset_server: SupersetServer, outbox: Path, tmp_path: Path,
-    specs: list[reports.ReportSpec], timeout_s: float,
+    specs: list[reports.ReportSpec], timeout_s: float, queued: reports.ReportSpec | None = None,
+    before: set[Path] | None = None,
 ) -> dict[str, email.message.EmailMessage]:
-    """Create `specs` due every minute, wait for one message of each, delete them."""
-    before = set(_messages(outbox))
+    """Create `specs` due every minute, wait for one message of each (and of `queued`, a
+    report already queued), delete them."""
+    before = set(_messages(outbox)) if before is None else before
+    wanted = [*specs, *([queued] if queued else [])]
     path = tmp_path / "reports.yaml"
     path.write_text(yaml.safe_dump({"version": 1, "reports": [
         s.model_dump(exclude_none=True) for s in specs]}, allow_unicode=True), encoding="utf-8")
@@ -168,9 +172,9 @@ def _run(
             f"report {s.code}: created" for s in specs]
         assert reports.apply(admin, settings, path, prune=False) == []  # idempotent
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and len(got) < len(specs):
+        while time.monotonic() < deadline and len(got) < len(wanted):
             for p, message in _messages(outbox).items():
-                for s in specs:
+                for s in wanted:
                     if p not in before and s.subject and s.subject in (message["Subject"] or ""):
                         got.setdefault(s.code, message)
             time.sleep(1)
@@ -181,7 +185,7 @@ def _run(
             if s.code in ids:
                 admin.delete(f"/api/v1/report/{ids[s.code]}")
     log = settings.home / "logs" / f"{worker.WORKER}.log"
-    assert len(got) == len(specs), (sorted(got), log.read_text(errors="replace")[-4000:])
+    assert len(got) == len(wanted), (sorted(got), log.read_text(errors="replace")[-4000:])
     return got
 
 
@@ -196,7 +200,23 @@ def test_due_reports_are_run_by_worker_and_beat_into_the_outbox(
         code="thu_xa", name="Thử: chỉ tiêu của xã", subject="Thử báo cáo của xã",
         description="Báo cáo thử của một xã", chart=TABLE_CHART, format="CSV",
         crontab="* * * * *", to="don_vi", units=[COMMUNE_ID], scope=COMMUNE_ROLE)
-    got = _run(admin, superset_server, report_worker, tmp_path, [leader, commune], 150)
+    # what `ioc up` does on built marts: the weekly overview once, now (it runs while the
+    # worker waits for the next minute's tick)
+    before = set(_messages(report_worker))
+    weekly = next(r for r in reports.load().reports if r.code == reports.ON_UP)
+    settings = superset_server.settings
+    assert reports.run_on_up(admin, settings, "ngay-thu") is not None
+    assert reports.run_on_up(admin, settings, "ngay-thu") is None  # once a day
+    got = _run(admin, superset_server, report_worker, tmp_path, [leader, commune], 180,
+               queued=weekly, before=before)
+
+    # the weekly overview, run on the way up: the whole dashboard as a PDF, leaders' mailbox
+    message = got[weekly.code]
+    assert message["To"] == reports.scope_mailbox("Lãnh đạo huyện")
+    name, data = _attachment(message)
+    assert name.endswith(".pdf") and data.startswith(b"%PDF") and len(data) > 50_000
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "bao-cao-tong-quan-tuan.pdf").write_bytes(data)  # for a human to look at
 
     # the monthly report: a PDF of the dashboard, to the leaders' mailbox, in Vietnamese
     message = got["thu_chi_tieu"]
