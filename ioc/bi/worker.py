@@ -106,8 +106,9 @@ def start(settings: Settings) -> dict[str, str]:
         "--hostname", "ioc-reports@%h", "--without-gossip", "--without-mingle",
     ]  # fmt: skip
     services.start_process(settings, WORKER, childenv.wrap(env, argv), env=env)
-    where = f"smtp://127.0.0.1:{port} -> {outbox(settings)}" if port else "smtp"
-    return {"superset-reports": where}
+    where = (f"ghi vào hộp thư đi {outbox(settings)} (chưa cấu hình SMTP)" if port
+             else f"gửi qua SMTP {os.environ.get('IOC_SMTP_HOST')}")
+    return {"báo cáo định kỳ": where}
 
 
 # Sends one task through the broker, without loading Superset (a bare Celery app).
