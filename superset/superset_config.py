@@ -24,7 +24,9 @@ import os
 import secrets
 from datetime import date, timedelta
 from pathlib import Path
+from typing import ClassVar
 
+from celery.schedules import crontab
 from superset.tasks.types import FixedExecutor
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -139,7 +141,7 @@ FEATURE_FLAGS = {
     "DRILL_BY": True,
     "DRILL_TO_DETAIL": True,
     "DASHBOARD_VIRTUALIZATION": False,  # render every chart (screenshots, slow links)
-    "ALERT_REPORTS": False,
+    "ALERT_REPORTS": True,  # issue 19: scheduled reports (block "Alerts & Reports" below)
     "ENABLE_TEMPLATE_PROCESSING": False,
     "TAGGING_SYSTEM": False,
     "THUMBNAILS": False,
@@ -147,6 +149,82 @@ FEATURE_FLAGS = {
     # per login role even where Superset's own rules coincide)
     "CACHE_QUERY_BY_USER": True,
 }
+
+# --- Alerts & Reports (issue 19) ----------------------------------------------------------
+# Scheduled reports (superset/reports.yaml, created by bootstrap: ioc/bi/reports.py) are
+# run by ONE Celery worker with beat inside it (`ioc up` starts it: ioc/bi/worker.py). Broker
+# and results live in Superset's own metadata database (kombu's SQLAlchemy transport; never
+# the warehouse): nothing else to install. Screenshots: Debian's chromium + chromium-driver,
+# logged in as the report's executor on our own gunicorn.
+_METADATA_URL = SQLALCHEMY_DATABASE_URI.split("?", 1)[0]
+_CELERY_DB = (_METADATA_URL if not _METADATA_URL.startswith("sqlite")
+              else f"sqlite:///{IOC_HOME / 'superset' / 'celery.db'}")
+
+
+class CeleryConfig:  # pylint: disable=too-few-public-methods
+    broker_url = f"sqla+{_CELERY_DB}"
+    result_backend = f"db+{_CELERY_DB}"
+    imports = ("superset.tasks.scheduler",)
+    worker_prefetch_multiplier = 1
+    task_acks_late = False
+    broker_connection_retry_on_startup = True
+    # the SQL transport polls the queue table (kombu's default: every second); its options
+    # go to SQLAlchemy's create_engine
+    broker_transport_options: ClassVar[dict] = {"pool_pre_ping": True}
+    result_expires = timedelta(days=7)
+    beat_schedule: ClassVar[dict] = {
+        "reports.scheduler": {
+            "task": "reports.scheduler",
+            "schedule": crontab(minute="*", hour="*"),
+            "options": {"expires": int(timedelta(weeks=1).total_seconds())},
+        },
+        "reports.prune_log": {"task": "reports.prune_log", "schedule": crontab(minute=0, hour=0)},
+    }
+
+
+CELERY_CONFIG = CeleryConfig
+CELERY_BEAT_SCHEDULER_EXPIRES = timedelta(weeks=1)  # = the option above (Superset reads it)
+
+# Chromium of the machine (`make browser`), never a downloaded one. Root needs --no-sandbox.
+WEBDRIVER_TYPE = "chrome"
+WEBDRIVER_OPTION_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--hide-scrollbars", "--lang=vi"]
+WEBDRIVER_CONFIGURATION = {
+    "options": {"capabilities": {}, "preferences": {}},
+    "service": {"executable_path": os.environ.get("IOC_CHROMEDRIVER") or "/usr/bin/chromedriver",
+                "log_output": os.devnull, "service_args": [], "port": 0, "env": {}},
+}
+WEBDRIVER_WINDOW = {"dashboard": (1600, 2000), "slice": (1600, 1000), "pixel_density": 1}
+# Our own web server (ioc/bi/server.py sets IOC_SUPERSET_URL); links in the messages point
+# where people open Superset (IOC_DASHBOARD_BASE_URL, as the Dagster alerts' links).
+WEBDRIVER_BASEURL = (
+    os.environ.get("IOC_SUPERSET_URL") or "http://127.0.0.1:8088").rstrip("/") + "/"
+WEBDRIVER_BASEURL_USER_FRIENDLY = (
+    os.environ.get("IOC_DASHBOARD_BASE_URL") or WEBDRIVER_BASEURL).rstrip("/") + "/"
+SCREENSHOT_LOAD_WAIT = 60
+SCREENSHOT_SELENIUM_HEADSTART = 2
+SCREENSHOT_SELENIUM_ANIMATION_WAIT = 2
+ALERT_REPORTS_ENABLE_LINK_REDIRECT = False
+EMAIL_REPORTS_SUBJECT_PREFIX = "[IOC]"  # Superset adds the space
+EMAIL_REPORTS_CTA = "Mở trong Superset"
+
+# Mail: the real server when IOC_SMTP_HOST is set (the same variables as the Dagster alerts);
+# otherwise the local sink `ioc up` runs beside the worker (ioc/bi/mailsink.py), which writes
+# each message as a file under $IOC_HOME/outbox/ (the dry run, like the alerts').
+# IOC_NOTIFY_DRY_RUN=1 sends to the sink whatever is configured.
+if os.environ.get("IOC_SMTP_HOST") and os.environ.get("IOC_NOTIFY_DRY_RUN", "0") != "1":
+    SMTP_HOST = os.environ["IOC_SMTP_HOST"]
+    SMTP_PORT = int(os.environ.get("IOC_SMTP_PORT") or 25)
+    SMTP_USER = os.environ.get("IOC_SMTP_USER") or None
+    SMTP_PASSWORD = os.environ.get("IOC_SMTP_PASSWORD") or None
+    SMTP_STARTTLS = os.environ.get("IOC_SMTP_STARTTLS", "0") == "1"
+else:
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = int(os.environ.get("IOC_MAIL_SINK_PORT") or 0)
+    SMTP_USER = SMTP_PASSWORD = None
+    SMTP_STARTTLS = False
+SMTP_SSL = False
+SMTP_MAIL_FROM = os.environ.get("IOC_SMTP_FROM") or "ioc@localhost"
 
 # --- Cache ------------------------------------------------------------------------------
 # A small in-process cache per worker; filter and explore state stay in the metadata DB.

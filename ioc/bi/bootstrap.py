@@ -17,7 +17,8 @@ lock file, config and metadata database, and the admin can log in.
    (compared in canonical form), so a second run changes nothing, not even timestamps;
 7. the PostgreSQL login role of each scope and the map Superset's connection mutator reads
    (`identities.apply`), then roles and row-level security from `superset/policies/`
-   (`policies.apply`).
+   (`policies.apply`);
+8. scheduled reports from `superset/reports.yaml` (`reports.apply`, issue 19).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ioc import warehouse
-from ioc.bi import bundle, identities, policies, server
+from ioc.bi import bundle, identities, policies, reports, server
 from ioc.bi.client import SupersetClient, SupersetError
 from ioc.settings import PROJECT_ROOT, Settings
 
@@ -253,6 +254,10 @@ def bootstrap(
             with step("policies"):
                 report.changes += identities.apply(settings, policy_dir)
                 report.changes += policies.apply(client, policy_dir)
+            # issue 19: scheduled reports as code (superset/reports.yaml), after the roles
+            # their recipients' scopes are
+            with step("reports"):
+                report.changes += reports.apply(client, settings)
         _mark_metadata_ready(settings)
     finally:
         if not keep_running and not was_running:

@@ -123,6 +123,26 @@ def _db_roles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_report(args: argparse.Namespace) -> int:
+    """issue 19: run a report of superset/reports.yaml now (the worker must run: `ioc up`)."""
+    from ioc.bi import bootstrap, reports, worker
+
+    cfg = settings_mod.load()
+    if not worker.is_running(cfg):
+        print("the reports' worker is not running: start the services with `ioc up`")
+        return 1
+    with bootstrap.admin_client(cfg) as client:
+        rid = reports.report_id(client, args.code)
+    if rid is None:
+        print(f"no report {args.code!r} in Superset (superset/reports.yaml, then bootstrap)")
+        return 1
+    worker.run_now(cfg, rid)
+    where = worker.outbox(cfg) if worker.uses_sink() else "SMTP"
+    print(f"report {args.code} queued; it goes to {where} "
+          f"(log: {cfg.home / 'logs' / (worker.WORKER + '.log')})")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("superset", help="Superset: bootstrap, serve, stop, status, export")
     ss = p.add_subparsers(dest="superset_command", required=True)
@@ -159,6 +179,10 @@ def register(sub) -> None:
     d.add_argument("--sql", action="store_true",
                    help="print the SQL (with passwords) for a DBA instead of running it")
     d.set_defaults(func=_db_roles)
+
+    n = ss.add_parser("run-report", help="run a report of superset/reports.yaml now")
+    n.add_argument("code", help="its code, e.g. tong_quan_tuan")
+    n.set_defaults(func=_run_report)
 
     r = ss.add_parser("build-policies", help="org_units.csv -> superset/policies/rls.yaml")
     r.add_argument("--check", action="store_true", help="fail if rls.yaml is out of date")

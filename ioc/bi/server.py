@@ -102,6 +102,8 @@ def superset_env(settings: Settings) -> dict[str, str]:
     url = metadata_url(settings)
     if url:
         env["IOC_SUPERSET_METADATA_URL"] = url
+    # issue 19: where the reports' browser opens Superset (WEBDRIVER_BASEURL)
+    env["IOC_SUPERSET_URL"] = base_url(settings)
     return env
 
 

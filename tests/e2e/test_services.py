@@ -12,6 +12,7 @@ No time limit is asserted here: how fast the answers come is measured by `make b
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -161,6 +162,7 @@ def test_make_up_answers_dropped_reports_and_builds_their_mart(stack: Stack) -> 
     assert httpx.get(f"{stack.superset}/health", timeout=10).status_code == 200
     login = httpx.get(f"{stack.upload}/dang-nhap", timeout=10)  # the upload page
     assert login.status_code == 200 and "Đăng nhập" in login.text
+    _reports_worker_and_sink_run(stack.home)
 
     intake = stack.home / "intake"
     good = intake / "xa-hiep-thuan" / GOOD.name
@@ -204,6 +206,26 @@ def test_make_up_answers_dropped_reports_and_builds_their_mart(stack: Stack) -> 
     seen = sum(next((m["intValue"] for m in e["metadataEntries"] if m["label"] == "files_seen"),
                     0) for e in events)
     assert seen >= 2, events
+
+
+def _reports_worker_and_sink_run(home: Path) -> None:
+    """issue 19: `make up` started Superset's report worker (beat inside) and, with no SMTP
+    server configured, the SMTP sink that writes to the outbox; the fixture's `make down`
+    must stop both. (The reports themselves: tests/superset/test_scheduled_reports.py.)"""
+    import psutil
+
+    for name in ("superset-worker", "mail-sink"):
+        pid = int((home / "run" / f"{name}.pid").read_text())
+        assert psutil.pid_exists(pid), name
+    port = int((home / "run" / "mail-sink.port").read_text())
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        assert conn.recv(100).startswith(b"220 "), "the sink does not speak SMTP"
+    log, deadline = "", time.monotonic() + 120
+    while not re.search(r"ioc-reports@\S+ ready", log):  # Celery's line once it takes tasks
+        assert time.monotonic() < deadline, f"the report worker never got ready:\n{log[-2000:]}"
+        time.sleep(1)
+        log = (home / "logs" / "superset-worker.log").read_text(errors="replace")
+    assert "reports.scheduler" in log  # beat's task, listed in the worker's banner
 
 
 def _restart(stack: Stack, times: int) -> None:
