@@ -109,8 +109,9 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
     for var in ("IOC_WAREHOUSE_URL", "IOC_AGENCY_API_URL", "IOC_INTAKE_DIR", "IOC_ARCHIVE_DIR"):
         os.environ.pop(var, None)
     from bench.pipeline import TOKEN, DemoApi
-    from ioc import services, warehouse
+    from cli import services
     from ioc import settings as settings_mod
+    from ioc import warehouse
     from ioc.settings import tool
 
     cfg = settings_mod.load()

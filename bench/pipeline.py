@@ -49,7 +49,7 @@ CUT_NATIONAL = "2026-12-02T00:00:00+07:00"
 
 def _generator_version() -> str:
     digest = hashlib.sha256(TODAY.encode())
-    for path in sorted((PROJECT_ROOT / "ioc" / "demo").glob("*.*")):
+    for path in sorted((PROJECT_ROOT / "demo").glob("*.*")):
         digest.update(path.read_bytes())
     digest.update((PROJECT_ROOT / "dbt_project" / "seeds" / "org_units.csv").read_bytes())
     return digest.hexdigest()[:10]
@@ -64,7 +64,7 @@ def world(scale: str, seed: int = 1, months: int | None = None, log: Path | None
     if out.exists():
         shutil.rmtree(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "ioc.cli", "demo-data", "--scale", scale, "--seed", str(seed),
+    cmd = [sys.executable, "-m", "cli.main", "demo-data", "--scale", scale, "--seed", str(seed),
            "--out", str(out), "--today", TODAY]
     if months:  # the last `months` full months before TODAY's month
         year, month = map(int, TODAY.split("-")[:2])
@@ -98,7 +98,7 @@ class DemoApi:
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log or os.devnull, "a")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ioc.cli", "demo-api", "--data", str(world_dir),
+            [sys.executable, "-m", "cli.main", "demo-api", "--data", str(world_dir),
              "--port", str(self.port), "--token", TOKEN, "--now", now.isoformat()],
             cwd=PROJECT_ROOT, stdout=self._log, stderr=self._log)
         self._wait()

@@ -1,7 +1,7 @@
 """Dashboard time as people see it: every dashboard opened in headless Chromium until every
 chart has rendered, as a leader and as a commune user, cold and warm.
 
-Superset is bootstrapped (`ioc.bi.testing.running_superset`, as the test suite does) against
+Superset is bootstrapped (`tests.support.superset_server.running_superset`, as the test suite does) against
 the warehouse the pipeline stage built, from the project copy the pipeline ran from, whose
 `superset/policies/rls.yaml` is regenerated from the world's units (a province world's
 communes get their roles and row security). Chromium is Debian's (`/usr/bin/chromium`, the
@@ -115,8 +115,8 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     from ioc import settings as settings_mod
-    from ioc.bi import policies, users
-    from ioc.bi.testing import running_superset
+    from ioc_superset import policies, users
+    from tests.support.superset_server import running_superset
 
     policies.write_rls()  # the world's communes: their roles and row security
     cfg = settings_mod.load()

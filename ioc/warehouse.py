@@ -10,7 +10,7 @@ Databases: `ioc` (the warehouse) and `superset` (Superset's metadata). Roles:
 - `ioc_superset`: owns the `superset` database and nothing else (Superset's metadata;
   password in `.ioc/superset-metadata-password`);
 - `ioc_bi`: the identity stored in Superset's warehouse connection. It reads nothing: every
-  query of a user runs as that user's scope role (`ioc.bi.identities`), and a query nobody
+  query of a user runs as that user's scope role (`ioc_superset.identities`), and a query nobody
   mapped reads nothing either;
 - the groups `ioc_bi_reader` (holds SELECT on every mart that has a row policy; every BI login
   role is a member) and `ioc_bi_all_units` (members read every unit's rows: leaders, data
@@ -368,7 +368,7 @@ def bi_role_limits(name: str, statement_timeout: str, connection_limit: int) -> 
 
 
 def ensure_bi_role(conn: psycopg.Connection, settings: Settings) -> None:
-    """The BI roles that do not depend on Superset's policies (those are `ioc.bi.identities`).
+    """The BI roles that do not depend on Superset's policies (those are `ioc_superset.identities`).
 
     `ioc_bi` may log in and reads nothing: it is the identity stored in Superset's warehouse
     connection, replaced per user by Superset's connection mutator. SELECT on marts is

@@ -2,7 +2,7 @@
 
 `/ioc/tep-goc/<archive name>?ten=<file name>`: the report rows behind a figure
 (mart_bao_cao.fct_dong_bao_cao, *Nguồn số liệu* tables) link here; this redirects to the upload
-page's download of the archived original (`ioc/upload/app.py`, `/tep-goc/...`), which asks
+page's download of the archived original (`upload/app.py`, `/tep-goc/...`), which asks
 Superset for the person's roles and serves the file to the data team only. The upload page's
 address is `IOC_UPLOAD_URL`, else this server's host name with `IOC_UPLOAD_PORT` (8090).
 """

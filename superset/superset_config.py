@@ -2,18 +2,18 @@
 
 This file runs inside `.venv-superset`, which does not have the `ioc` package, so it reads
 only environment variables and files under IOC_HOME. `ioc superset serve|bootstrap`
-(`ioc/bi/server.py`) sets the variables below; running `.venv-superset/bin/superset` by
+(`superset/ioc_superset/server.py`) sets the variables below; running `.venv-superset/bin/superset` by
 hand with only IOC_HOME set still works (SQLite metadata).
 
 - SECRET_KEY: env `SUPERSET_SECRET_KEY`, else `$IOC_HOME/superset-secret-key`, generated
   on first use (per install, never committed: `.ioc/` is git-ignored).
-- Metadata database: env `IOC_SUPERSET_METADATA_URL` (ioc.bi passes the `superset`
+- Metadata database: env `IOC_SUPERSET_METADATA_URL` (ioc_superset passes the `superset`
   database of the embedded PostgreSQL, role `ioc_superset`), else SQLite at
   `$IOC_HOME/superset.db`.
 - Database identity: every query runs as the PostgreSQL login role of its user's scope
   (`ioc_identity.py` beside this file; key `IOC_BI_ROLE_KEY`, map written by bootstrap).
 
-Superset is started with only the environment it needs (ioc/bi/server.py): no warehouse
+Superset is started with only the environment it needs (superset/ioc_superset/server.py): no warehouse
 owner URL, no agency token.
 """
 
@@ -77,7 +77,7 @@ SQLALCHEMY_DATABASE_URI = os.environ.get("IOC_SUPERSET_METADATA_URL") or (
 # Keep the metadata pool small: the embedded PostgreSQL is shared with the warehouse.
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
-# "IOC <area>", the area read from the unit list by ioc/bi/server.py (no place named here)
+# "IOC <area>", the area read from the unit list by superset/ioc_superset/server.py (no place named here)
 APP_NAME = os.environ.get("IOC_APP_NAME") or "IOC"
 
 # No example data: bootstrap never runs `superset load-examples`.
@@ -151,8 +151,8 @@ FEATURE_FLAGS = {
 }
 
 # --- Alerts & Reports (issue 19) ----------------------------------------------------------
-# Scheduled reports (superset/reports.yaml, created by bootstrap: ioc/bi/reports.py) are
-# run by ONE Celery worker with beat inside it (`ioc up` starts it: ioc/bi/worker.py). Broker
+# Scheduled reports (superset/reports.yaml, created by bootstrap: superset/ioc_superset/reports.py) are
+# run by ONE Celery worker with beat inside it (`ioc up` starts it: superset/ioc_superset/worker.py). Broker
 # and results live in Superset's own metadata database (kombu's SQLAlchemy transport; never
 # the warehouse): nothing else to install. Screenshots: Debian's chromium + chromium-driver,
 # logged in as the report's executor on our own gunicorn.
@@ -195,7 +195,7 @@ WEBDRIVER_CONFIGURATION = {
                 "log_output": os.devnull, "service_args": [], "port": 0, "env": {}},
 }
 WEBDRIVER_WINDOW = {"dashboard": (1600, 2000), "slice": (1600, 1000), "pixel_density": 1}
-# Our own web server (ioc/bi/server.py sets IOC_SUPERSET_URL); links in the messages point
+# Our own web server (superset/ioc_superset/server.py sets IOC_SUPERSET_URL); links in the messages point
 # where people open Superset (IOC_DASHBOARD_BASE_URL, as the Dagster alerts' links).
 WEBDRIVER_BASEURL = (
     os.environ.get("IOC_SUPERSET_URL") or "http://127.0.0.1:8088").rstrip("/") + "/"
@@ -209,7 +209,7 @@ EMAIL_REPORTS_SUBJECT_PREFIX = "[IOC]"  # Superset adds the space
 EMAIL_REPORTS_CTA = "Mở trong Superset"
 
 # Mail: the real server when IOC_SMTP_HOST is set (the same variables as the Dagster alerts);
-# otherwise the local sink `ioc up` runs beside the worker (ioc/bi/mailsink.py), which writes
+# otherwise the local sink `ioc up` runs beside the worker (superset/ioc_superset/mailsink.py), which writes
 # each message as a file under $IOC_HOME/outbox/ (the dry run, like the alerts').
 # IOC_NOTIFY_DRY_RUN=1 sends to the sink whatever is configured.
 if os.environ.get("IOC_SMTP_HOST") and os.environ.get("IOC_NOTIFY_DRY_RUN", "0") != "1":

@@ -139,8 +139,8 @@ def superset_server(warehouse_settings):
     against the session warehouse (tests/superset adds its known mart rows first)."""
     import json
 
-    from ioc.bi.testing import running_superset
     from ioc.settings import PROJECT_ROOT
+    from tests.support.superset_server import running_superset
 
     with running_superset(warehouse_settings) as ss:
         out = PROJECT_ROOT / "test-artifacts" / "superset"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import ast
 import re
 
-from ioc.bi import assets_builder
 from ioc.settings import PROJECT_ROOT
+from ioc_superset import assets_builder
 
 MARTS = PROJECT_ROOT / "dbt_project" / "models" / "marts"
 CALL = re.compile(r"extra_index\(this, (\[[^\]]*\]), '(\w+)'((?:, \w+=(?:\[[^\]]*\]|'\w+'))*)\)")

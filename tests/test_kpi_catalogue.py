@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ioc.bi import assets_builder
 from ioc.kpi import generate
 from ioc.kpi.catalogue import CATALOGUE_FILE, CatalogueError, load, parse
 from ioc.settings import PROJECT_ROOT
+from ioc_superset import assets_builder
 
 MODELS = PROJECT_ROOT / "dbt_project" / "models"
 SQL_WORDS = {"case", "when", "then", "else", "end", "and", "or", "not", "is", "null", "in",

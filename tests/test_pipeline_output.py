@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ioc.pipeline import progress_line
+from cli.pipeline import progress_line
 
 
 def test_one_line_per_step_from_the_steps_metadata() -> None:

@@ -44,7 +44,7 @@ class Message:
 # ---------------------------------------------------------------- links to a filtered dashboard
 
 def native_filter_id(slug: str, name: str) -> str:
-    """The id `ioc superset build` gives a dashboard's native filter (ioc/bi/assets_builder.py
+    """The id `ioc superset build` gives a dashboard's native filter (superset/ioc_superset/assets_builder.py
     `_filter_id`; tests/alerts check both agree on the built assets)."""
     import hashlib
 

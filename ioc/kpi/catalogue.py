@@ -9,7 +9,7 @@ or checked against it:
   `int_kpi__phan_so` loops over, and `mart_tong_quan.dim_chi_so` (names, sources, targets,
   ranking points);
 - Superset: one metric per KPI on its mart's dataset and on `fct_kpi_thang`, and one tile per
-  KPI on the overview (`ioc.bi.assets_builder`);
+  KPI on the overview (`ioc_superset.assets_builder`);
 - docs: `docs/kpi-definitions.md`.
 
 The YAML is typed: an unknown or misspelt key, a duplicate code, a ranking on a KPI where

@@ -1,5 +1,5 @@
 """Fixtures of the agency connector tests: a small demo world, the demo agency API serving
-it (`ioc.demo.api_server`, the real one), and fast retry settings."""
+it (`demo.api_server`, the real one), and fast retry settings."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from demo.api_server import ServerHandle, serve_in_thread
+from demo.calendar import Month
+from demo.generate import generate
 from ingest.agency import schema
 from ingest.agency.client import RetryPolicy
 from ingest.agency.config import AgencyConfig, load
 from ioc import warehouse
-from ioc.demo.api_server import ServerHandle, serve_in_thread
-from ioc.demo.calendar import Month
-from ioc.demo.generate import generate
 
 TOKEN = "agency-test-token"
 # Short waits so fault tests stay fast; Retry-After itself is honoured as sent.

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from demo.store import read_resource
 from ingest.agency.mapping import parse_time
-from ioc.demo.store import read_resource
 
 API_KEYS = {"ho-so": "maHoSo", "van-ban": "id", "phan-anh": "maPhanAnh"}
 TABLES = {"ho-so": ("ho_so", "ma_ho_so"), "van-ban": ("van_ban", "id"),

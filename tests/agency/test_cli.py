@@ -12,8 +12,8 @@ import time
 import psycopg
 import pytest
 
+from cli.main import main
 from ingest.agency.pull import pull
-from ioc.cli import main
 from ioc.settings import PROJECT_ROOT
 from tests.agency.conftest import TOKEN
 from tests.agency.helpers import (
@@ -82,7 +82,7 @@ def test_a_run_killed_midway_leaves_a_consistent_warehouse(env, api, admin, conf
     # one request a second (429 + Retry-After), so the run is still paging when killed
     admin.post("/_admin/faults", json={"rate_limit": 3, "burst": 1})
     child_env = {**os.environ, "IOC_AGENCY_PAGE_SIZE": "100", "IOC_AGENCY_COMMIT_EVERY": "100"}
-    proc = subprocess.Popen([sys.executable, "-m", "ioc.cli", "pull", "ho-so"], env=child_env,
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "pull", "ho-so"], env=child_env,
                             cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:

@@ -1,4 +1,4 @@
-"""The connectors end to end: the demo agency API (ioc.demo.api_server) into a fresh warehouse.
+"""The connectors end to end: the demo agency API (demo.api_server) into a fresh warehouse.
 
 After full, incremental, faulty, interrupted and repeated runs the warehouse must hold exactly
 the server's keys, each at its newest version; a run with nothing new writes nothing; a bad
@@ -13,13 +13,13 @@ from datetime import timedelta
 import psycopg
 import pytest
 
+from demo.store import read_resource
 from ingest.agency import schema
 from ingest.agency.client import RetryPolicy
 from ingest.agency.errors import AuthError, BusyError, PullFailed
 from ingest.agency.load import Batch, Store
 from ingest.agency.mapping import parse_time
 from ingest.agency.pull import pull
-from ioc.demo.store import read_resource
 from tests.agency.helpers import (
     ALL,
     assert_exact,

@@ -310,7 +310,7 @@ def test_a_recipients_file_with_an_unknown_key_is_refused(small_marts, at, tmp_p
 
 
 def test_the_command_line_shows_then_sends_once(small_marts, tmp_path, monkeypatch, capsys):
-    from ioc.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("IOC_WAREHOUSE_URL", small_marts)
     monkeypatch.setenv("IOC_HOME", str(tmp_path / "cli-home"))

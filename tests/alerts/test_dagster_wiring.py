@@ -25,7 +25,7 @@ def test_reminders_each_morning_in_vietnam() -> None:
 
 
 def test_the_pipeline_command_prints_one_line_for_the_alerts() -> None:
-    from ioc.pipeline import progress_line
+    from cli.pipeline import progress_line
 
     meta = {"result": {"messages": dg.MetadataValue.int(7), "delivered": dg.MetadataValue.int(12),
                        "already_delivered": dg.MetadataValue.int(2)}}

@@ -21,7 +21,7 @@ import psycopg
 
 from ioc import settings as settings_mod
 from ioc import warehouse
-from ioc.bi import identities
+from ioc_superset import identities
 from tests.faults import world
 
 ENV = ("IOC_HOME", "IOC_PG_PORT", "IOC_WAREHOUSE_URL", "IOC_BACKUP_DIR", "DAGSTER_HOME",
@@ -101,7 +101,7 @@ def dagster_run(cfg: settings_mod.Settings) -> str:
     """One run in the platform's Dagster instance (history a restore must bring back)."""
     import dagster as dg
 
-    from ioc import services
+    from cli import services
 
     os.environ["DAGSTER_HOME"] = str(services.dagster_home(cfg))
 
@@ -120,7 +120,7 @@ def dagster_run(cfg: settings_mod.Settings) -> str:
 def dagster_run_ids(cfg: settings_mod.Settings) -> set[str]:
     import dagster as dg
 
-    from ioc import services
+    from cli import services
 
     os.environ["DAGSTER_HOME"] = str(services.dagster_home(cfg))
     with dg.DagsterInstance.get() as instance:

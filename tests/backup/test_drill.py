@@ -15,9 +15,9 @@ import json
 import psycopg
 import pytest
 
+from backup import backup, rebuild, restore, retention
+from backup.config import load as load_config
 from ioc import warehouse
-from ioc.backup import backup, rebuild, restore, retention
-from ioc.backup.config import load as load_config
 from tests.backup import platform as plat
 from tests.faults import world
 
@@ -29,7 +29,7 @@ def drill_world(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def live(drill_world):
-    from ioc.demo.api_server import serve_in_thread
+    from demo.api_server import serve_in_thread
 
     p = plat.new_platform()
     api = serve_in_thread(drill_world, token=world.API_TOKEN)

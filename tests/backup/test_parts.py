@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from backup import backup, crypto, restore, retention
+from backup.config import BackupConfig, BackupConfigError
+from backup.config import load as load_config
 from ingest.agency import page_archive
 from ingest.agency.mapping import load_mapping
 from ingest.intake import arrivals
 from ioc import warehouse
-from ioc.backup import backup, crypto, restore, retention
-from ioc.backup.config import BackupConfig, BackupConfigError
-from ioc.backup.config import load as load_config
 
 # --- retention -----------------------------------------------------------------------------------
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from backup import pg
 from ingest.agency import schema as agency_schema
 from ingest.intake import archive, arrivals, engine
 from ingest.intake import rebuild as intake_rebuild
-from ioc.backup import pg
 
 SAVED = Path(__file__).parents[1] / "fixtures" / "upgrade"
 DUMP = SAVED / "warehouse-f023d87.sql"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ioc.demo.calendar import Month
-from ioc.demo.generate import generate
+from demo.calendar import Month
+from demo.generate import generate
 
 SPAN = (Month(2024, 11), Month(2025, 2))
 TODAY = date(2025, 5, 1)  # every report of the span has arrived

@@ -15,7 +15,7 @@ import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
 
-from ioc.demo.api_server import serve_in_thread
+from demo.api_server import serve_in_thread
 from ioc.settings import PROJECT_ROOT
 
 SPEC_PATH = PROJECT_ROOT / "ioc" / "reference" / "agency-api.yaml"
@@ -247,7 +247,7 @@ def test_ioc_demo_api_command_serves(demo_dir: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ioc.cli", "demo-api", "--data", str(demo_dir), "--port",
+        [sys.executable, "-m", "cli.main", "demo-api", "--data", str(demo_dir), "--port",
          str(port), "--token", "cli-token", "--now", "2024-12-01T00:00:00+07:00",
          "--rate-limit", "50"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -284,7 +284,7 @@ def _serve_cli(demo_dir: Path, *args: str, env: dict | None = None):
         port = s.getsockname()[1]
     environ = {k: v for k, v in os.environ.items() if k != "IOC_TODAY"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ioc.cli", "demo-api", "--data", str(demo_dir), "--port",
+        [sys.executable, "-m", "cli.main", "demo-api", "--data", str(demo_dir), "--port",
          str(port), "--token", "cli-token", *args],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"

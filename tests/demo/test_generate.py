@@ -17,12 +17,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from ioc.demo.calendar import TZ, Month, work_calendar
-from ioc.demo.generate import generate
-from ioc.demo.intake import DEFECT_TEXT
-from ioc.demo.store import read_resource
-from ioc.demo.units import load_seed_units
-from ioc.demo.values import INDICATORS
+from demo.calendar import TZ, Month, work_calendar
+from demo.generate import generate
+from demo.intake import DEFECT_TEXT
+from demo.store import read_resource
+from demo.units import load_seed_units
+from demo.values import INDICATORS
 from tests.demo.reader import (
     norm,
     number,
@@ -445,7 +445,7 @@ def test_province_scale_writes_synthetic_units(tmp_path: Path) -> None:
 
 
 def test_cli_writes_a_world(tmp_path: Path, capsys, monkeypatch) -> None:
-    from ioc.cli import main
+    from cli.main import main
 
     assert main(["demo-data", "--out", str(tmp_path / "w"), "--months", "1",
                  "--start", "2024-06", "--no-agency", "--today", "2024-08-01"]) == 0
@@ -469,7 +469,7 @@ def test_cli_writes_a_world(tmp_path: Path, capsys, monkeypatch) -> None:
 
 def test_defaults_reach_yesterday() -> None:
     """The default span runs from January 2024 to the month of yesterday."""
-    from ioc.demo.generate import parse_span
+    from demo.generate import parse_span
 
     assert parse_span(None, None, None, date(2026, 12, 15)) == (Month(2024, 1), Month(2026, 12))
     # On the first of a month, yesterday is in the month before.
@@ -502,7 +502,7 @@ def test_a_district_is_the_same_in_another_interpreter(tmp_path: Path) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from ioc.demo.generate import _district_task
+    from demo.generate import _district_task
 
     m, today = Month(2025, 7), date(2025, 8, 12)
     here, there = tmp_path / "here", tmp_path / "there"

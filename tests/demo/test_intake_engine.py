@@ -74,7 +74,7 @@ def test_every_file_across_the_2025_reform_is_judged_as_the_manifest_says(
 
 def test_refusal_of_an_old_unit_names_the_unit_that_replaced_it(
         reform_dir: Path, reform_manifest: list[dict]) -> None:
-    from ioc.demo.units import load_seed_units
+    from demo.units import load_seed_units
 
     units = {u.org_unit_id: u for u in load_seed_units()}
     strays = [r for r in reform_manifest

@@ -24,11 +24,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from ioc.demo.calendar import TZ, Month
-from ioc.demo.generate import default_span, generate
-from ioc.demo.store import read_resource
-from ioc.demo.units import load_seed_units
-from ioc.demo.values import INDICATORS
+from demo.calendar import TZ, Month
+from demo.generate import default_span, generate
+from demo.store import read_resource
+from demo.units import load_seed_units
+from demo.values import INDICATORS
 from tests.demo.reader import norm, read_gd, read_hcc, read_indicator
 
 UNITS = {u.org_unit_id: u for u in load_seed_units()}

@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from ioc.demo.calendar import Month, month_range, semesters_ending_in, work_calendar
-from ioc.demo.units import build_world, load_seed_units
-from ioc.demo.values import INDICATORS, school_rows, unit_month_values, year_plan
+from demo.calendar import Month, month_range, semesters_ending_in, work_calendar
+from demo.units import build_world, load_seed_units
+from demo.values import INDICATORS, school_rows, unit_month_values, year_plan
 
 FULL = month_range(Month(2024, 1), Month(2026, 12))
 UPLAND = {"xa-phuoc-tra", "xa-phuoc-gia", "xa-song-tra", "xa-binh-son"}

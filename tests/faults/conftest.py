@@ -84,7 +84,7 @@ def intake_reference(faults_world, databases, tmp_path_factory) -> world.IntakeS
 @pytest.fixture(scope="session")
 def agency_api(faults_world):
     """The demo agency API serving the world's records (in a thread of this process)."""
-    from ioc.demo.api_server import serve_in_thread
+    from demo.api_server import serve_in_thread
 
     handle = serve_in_thread(faults_world, token=world.API_TOKEN)
     yield handle

@@ -18,15 +18,15 @@ import time
 import psycopg
 import pytest
 
+from backup import backup, crypto, restore
 from ingest.intake import engine
 from ioc import warehouse
-from ioc.backup import backup, crypto, restore
-from ioc.bi import bundle, policies
-from ioc.bi.client import SupersetClient, rison
-from ioc.bi.testing import running_superset
-from ioc.bi.users import ensure_user, role_ids
+from ioc_superset import bundle, policies
+from ioc_superset.client import SupersetClient, rison
+from ioc_superset.users import ensure_user, role_ids
 from tests.backup import platform as plat
 from tests.faults import world
+from tests.support.superset_server import running_superset
 
 pytestmark = pytest.mark.faults
 

@@ -97,7 +97,7 @@ def test_dagster_runs_one_at_a_time(tmp_path: Path, monkeypatch) -> None:
     from dagster import DagsterInstance
     from dagster._core.run_coordinator import QueuedRunCoordinator
 
-    from ioc import services
+    from cli import services
     from ioc.settings import load
 
     monkeypatch.delenv("DAGSTER_HOME", raising=False)

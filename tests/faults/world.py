@@ -1,6 +1,6 @@
 """A demo world for fault tests, and what "nothing lost, nothing doubled" means in SQL.
 
-The world is the project's own demo district (`ioc.demo.generate`): ~90 report files of two
+The world is the project's own demo district (`demo.generate`): ~90 report files of two
 months (accepted, refused for planted defects, a duplicate, corrections) and the agency
 records of those months. A fault test loads it with a fault injected, recovers, and compares
 the warehouse with a fault-free load of the same world (the reference):
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psycopg
 
-from ioc.demo.calendar import Month
+from demo.calendar import Month
 
 SPAN = (Month(2024, 10), Month(2024, 11))
 SEED = 5
@@ -38,7 +38,7 @@ VOLATILE = {"file_id", "current_file_id", "_loaded_at", "superseded_by", "duplic
 
 
 def generate_world(out: Path, *, agency: bool = True) -> Path:
-    from ioc.demo.generate import generate
+    from demo.generate import generate
 
     generate(out, "district", seed=SEED, span=SPAN, today=NOW.date(), agency=agency, jobs=1,
              overwrite=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ioc.cli import main
+from cli.main import main
 from tests.conftest import FIXTURES
 
 EXAMPLES = FIXTURES / "examples"

@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ioc.cli import main
+from cli.main import main
 from tests.intake.builders import (
     GD_HEADER,
     block,

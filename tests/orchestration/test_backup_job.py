@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import dagster as dg
 import psycopg
 
+from backup import restore, retention
 from ioc import warehouse
-from ioc.backup import restore, retention
 from orchestration.backup.jobs import age_problem, backup_age_sensor, backup_job
 from orchestration.definitions import defs
 

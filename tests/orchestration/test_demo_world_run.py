@@ -19,9 +19,9 @@ import dagster as dg
 import psycopg
 import pytest
 
-from ioc.demo.api_server import serve_in_thread
-from ioc.demo.calendar import TZ, Month
-from ioc.demo.generate import generate
+from demo.api_server import serve_in_thread
+from demo.calendar import TZ, Month
+from demo.generate import generate
 
 pytestmark = pytest.mark.e2e
 TODAY = date(2025, 8, 12)

@@ -54,7 +54,7 @@ def built_warehouse(warehouse_settings, tmp_path_factory):
     runs it). Yields the owner's URL."""
     from ingest.agency import schema
     from ingest.intake.engine import ingest_paths
-    from ioc.bi import identities
+    from ioc_superset import identities
     from tests.faults import world
 
     name = f"t_access_{uuid.uuid4().hex[:8]}"

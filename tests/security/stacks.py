@@ -31,11 +31,11 @@ import psycopg
 
 from ioc import settings as settings_mod
 from ioc import warehouse
-from ioc.bi import bootstrap, server
-from ioc.bi.testing import SupersetServer, free_port
 from ioc.settings import Settings
+from ioc_superset import bootstrap, server
 from tests.conftest import FIXTURES
 from tests.support import external_pg
+from tests.support.superset_server import SupersetServer, free_port
 
 OWN = "xa-hiep-thuan"
 OWN_ROLE = "Xã Hiệp Thuận"

@@ -22,8 +22,8 @@ import psycopg
 import pytest
 
 from ioc import warehouse
-from ioc.bi import policies, users
-from ioc.bi.client import SupersetClient, SupersetError
+from ioc_superset import policies, users
+from ioc_superset.client import SupersetClient, SupersetError
 from tests.faults.ledger import LEDGER
 from tests.security import stacks
 from tests.security.stacks import MERGED_ROLE, OWN, OWN_ROLE, Stack

@@ -109,11 +109,11 @@ WRITERS = re.compile(r"\bcsv\.(?:writer|DictWriter)\b|\.to_csv\(|\.to_excel\(|Ex
 # Modules allowed to write spreadsheets or CSV, and why none of them writes back text that
 # came from a file or the warehouse:
 WRITER_ALLOWED = (
-    "ioc/demo/",  # the demo world's generator writes *inputs* (reports a commune would send)
-    "ioc/pipeline.py",  # demo-setup appends to _arrivals.csv: paths and times it made itself
+    "demo/",  # the demo world's generator writes *inputs* (reports a commune would send)
+    "cli/pipeline.py",  # demo-setup appends to _arrivals.csv: paths and times it made itself
     # `ioc units build` writes a unit list from the official packages' names and codes and
     # refuses a value that starts like a formula (tests/units/test_official_lists.py)
-    "ioc/units.py",
+    "ingest/units.py",
     # dbt's forms.csv seed from the contracts; a value that starts like a formula is refused
     # (tests/test_catalogue_of_sources.py::test_a_title_that_would_run_as_a_formula_is_refused)
     "ingest/catalogue.py",

@@ -16,8 +16,8 @@ import psycopg
 import pytest
 
 from ioc import childenv, warehouse
-from ioc.bi import server
 from ioc.settings import PROJECT_ROOT
+from ioc_superset import server
 
 SECRETS = ("IOC_WAREHOUSE_URL", "IOC_AGENCY_API_TOKEN", "IOC_DBT_PASSWORD", "PGPASSWORD",
            "IOC_BI_READER_PASSWORD", "IOC_SUPERSET_ADMIN_PASSWORD")
@@ -68,7 +68,7 @@ def test_superset_runs_with_only_its_environment(warehouse_settings, superset_se
     """Every process of the running Superset holds only the variables `superset_env` sets
     and a login environment's basics: no warehouse owner URL, agency token or dbt password,
     whatever the shell that started it had; and the CLI's environment is the same."""
-    from ioc import services
+    from cli import services
 
     pid = services.running_pid(superset_server.settings, server.SERVICE)
     assert pid
@@ -143,7 +143,7 @@ def test_reports_run_as_their_recipients_never_the_owner(superset_server) -> Non
     """Scheduled reports and alerts run as one of their recipients when all of them share one
     database identity; otherwise (several scopes, an address nobody has, a chat channel)
     they do not run. The owner (here the admin) never lends its scope."""
-    from ioc.bi import users
+    from ioc_superset import users
 
     with superset_server.client() as admin:
         for name, role in (("bao-cao-hiep-thuan-1", "Xã Hiệp Thuận"),

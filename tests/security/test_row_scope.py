@@ -18,8 +18,8 @@ import yaml
 from psycopg import sql
 
 from ioc import warehouse
-from ioc.bi import identities
 from ioc.settings import PROJECT_ROOT
+from ioc_superset import identities
 from tests.faults import world
 from tests.faults.ledger import LEDGER
 from tests.security.conftest import connect_as

@@ -103,7 +103,7 @@ def test_the_scanner_finds_planted_secrets(path: str, text: str) -> None:
     ("docs/superset.md", "`postgresql+psycopg2://ioc_bi:XXXXXXXXXX@127.0.0.1:54329/ioc`"),
     ("ioc/warehouse.py", 'f"postgresql://{OWNER_ROLE}:{password}@127.0.0.1:{port}/{db}"'),
     ("docs/orchestration.md", "IOC_DAGSTER_PG_URL=postgresql://user:pass@host:5432/dagster"),
-    ("ioc/demo/api_server.py", '    token: str = "demo-token"'),
+    ("demo/api_server.py", '    token: str = "demo-token"'),
     ("tests/agency/conftest.py", 'TOKEN = "agency-test-token"'),
 ])
 def test_the_scanner_lets_placeholders_pass(path: str, text: str) -> None:

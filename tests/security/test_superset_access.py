@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from ioc import warehouse
-from ioc.bi import policies, users
+from ioc_superset import policies, users
 from tests.faults.ledger import LEDGER
 
 pytestmark = pytest.mark.superset
@@ -64,7 +64,7 @@ def test_every_dataset_with_units_has_every_communes_rule(admin) -> None:
 
 def _refused_or(call):
     """The answer of `call()`, or None when Superset refuses it (401/403)."""
-    from ioc.bi.client import SupersetError
+    from ioc_superset.client import SupersetError
 
     try:
         return call()

@@ -5,9 +5,9 @@ that the real pipeline built from a short demo world.
   Đức, across the 2025-07-01 reform, seen on 2025-09-10) generated, ingested, pulled from the
   demo agency API and built by dbt into the session warehouse (`demo_world.py`); its timings
   go to `test-artifacts/superset/demo-world-timings.json`.
-- `superset_server`: `ioc.bi.testing.SupersetServer` (url, admin username/password,
+- `superset_server`: `tests.support.superset_server.SupersetServer` (url, admin username/password,
   `client()`), bootstrapped against the session test warehouse; reusable from an end-to-end
-  test through `ioc.bi.testing.running_superset(settings)` as well.
+  test through `tests.support.superset_server.running_superset(settings)` as well.
 - `admin`: a logged-in admin REST client.
 - `commune_user` / `leader_user` / `data_team_user`: (username, password) of users with the
   roles `Xã Hiệp Thuận`, `Lãnh đạo huyện`, `Nhóm dữ liệu`.
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from ioc.bi import users
-from ioc.bi.client import SupersetClient
-from ioc.bi.testing import SupersetServer
 from ioc.settings import PROJECT_ROOT
+from ioc_superset import users
+from ioc_superset.client import SupersetClient
+from tests.support.superset_server import SupersetServer
 
 sys.path.insert(0, str(Path(__file__).parent))
 

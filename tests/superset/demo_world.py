@@ -2,7 +2,7 @@
 holds real rows built by the real pipeline.
 
 The steps are the production ones, called directly (no Dagster, to keep the suite fast):
-`ioc.demo.generate` writes the district's intake files and agency records; the intake engine
+`demo.generate` writes the district's intake files and agency records; the intake engine
 judges and loads the files in arrival order; the agency connectors pull dossiers, documents
 and feedback from the demo API; `dbt build` makes every mart. One "today" (`TODAY`, pinned so
 the suite is reproducible) is given to all of them: the world ends the day before, the demo
@@ -54,13 +54,13 @@ def _arrivals(intake: Path) -> dict[str, datetime]:
 
 def load(settings: Settings, root: Path) -> LoadedWorld:
     """Generate, ingest, pull and build; return what it took."""
+    from demo.api_server import serve_in_thread
+    from demo.calendar import TZ, Month
+    from demo.generate import generate
     from ingest.agency import config as agency_config
     from ingest.agency.pull import pull
     from ingest.intake import engine
     from ioc.dbt_runner import run_dbt
-    from ioc.demo.api_server import serve_in_thread
-    from ioc.demo.calendar import TZ, Month
-    from ioc.demo.generate import generate
 
     loaded = LoadedWorld(root)
     world = root / "world"

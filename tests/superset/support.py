@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import yaml
 
-from ioc.bi import bundle
-from ioc.bi.client import SupersetClient
+from ioc_superset import bundle
+from ioc_superset.client import SupersetClient
 
 
 @dataclass

@@ -8,8 +8,8 @@ import json
 
 import yaml
 
-from ioc.bi import assets_builder, assets_format, bundle, policies
 from ioc.settings import PROJECT_ROOT
+from ioc_superset import assets_builder, assets_format, bundle, policies
 
 
 @functools.cache

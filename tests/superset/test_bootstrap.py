@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ioc.bi import bundle, export
-from ioc.bi.client import SupersetClient
-from ioc.bi.testing import SupersetServer
+from ioc_superset import bundle, export
+from ioc_superset.client import SupersetClient
+from tests.support.superset_server import SupersetServer
 
 pytestmark = pytest.mark.superset
 

@@ -22,10 +22,10 @@ import yaml
 from support import charts, vn_number
 
 from ioc import warehouse
-from ioc.bi import bundle
-from ioc.bi.client import SupersetClient
-from ioc.bi.testing import SupersetServer
 from ioc.settings import PROJECT_ROOT
+from ioc_superset import bundle
+from ioc_superset.client import SupersetClient
+from tests.support.superset_server import SupersetServer
 
 pytestmark = pytest.mark.superset
 

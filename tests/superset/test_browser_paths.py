@@ -27,7 +27,7 @@ from test_browser import (  # noqa: F401  (browser: the shared Chromium fixture)
 )
 
 from ioc import warehouse
-from ioc.bi import assets_builder, users
+from ioc_superset import assets_builder, users
 
 pytestmark = pytest.mark.superset
 

@@ -11,8 +11,8 @@ import pytest
 from support import chart, chart_data, chart_data_in_view, charts, month, saved_filter
 
 from ioc import warehouse
-from ioc.bi.client import SupersetClient
 from ioc.kpi.catalogue import load as load_catalogue
+from ioc_superset.client import SupersetClient
 
 pytestmark = pytest.mark.superset
 

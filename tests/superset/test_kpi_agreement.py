@@ -18,9 +18,9 @@ import pytest
 from support import chart_data_in_view, charts, month
 
 from ioc import warehouse
-from ioc.bi.assets_builder import TILE_PREFIX, chart_uuid
-from ioc.bi.client import SupersetClient
 from ioc.kpi.catalogue import Kpi, load
+from ioc_superset.assets_builder import TILE_PREFIX, chart_uuid
+from ioc_superset.client import SupersetClient
 from tests.superset.demo_world import TODAY
 
 pytestmark = pytest.mark.superset

@@ -22,8 +22,8 @@ import pytest
 import yaml
 from ui_language import ALLOW_LIST, english, superset_words, vietnamese_words, walk
 
-from ioc.bi.testing import SupersetServer
 from ioc.settings import PROJECT_ROOT
+from tests.support.superset_server import SupersetServer
 
 pytestmark = pytest.mark.superset
 
@@ -72,7 +72,7 @@ def allow_list() -> list[dict]:
 
 def _view_filter_id() -> str:
     """The id of the walked dashboard's "Góc nhìn lịch sử" filter."""
-    from ioc.bi import bundle
+    from ioc_superset import bundle
 
     for rel, text in bundle.read_dir().items():
         doc = yaml.safe_load(text)
@@ -171,7 +171,7 @@ def test_tables_carry_their_metrics_labels_and_formats():
     """The drill-by modal rebuilds a table from its own params with no metric labels or
     formats from the dataset: each table's column_config must name and format its metrics
     (else `hs_moi_tiep_nhan` and `5.36k`), with a format that has no English suffix."""
-    from ioc.bi import bundle
+    from ioc_superset import bundle
 
     tables = 0
     for rel, text in bundle.read_dir().items():

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from ioc import warehouse
-from ioc.bi import assets_builder
-from ioc.bi.assets_builder import SpecError, _filter_id, link_sql
+from ioc_superset import assets_builder
+from ioc_superset.assets_builder import SpecError, _filter_id, link_sql
 
 
 def _select(fid: str, col: str, value: str) -> str:

@@ -27,9 +27,9 @@ import pytest
 from ingest.intake.contracts import CONTRACTS_DIR, load_contracts
 from ingest.intake.reference import SEEDS
 from ioc import warehouse
-from ioc.bi.client import SupersetClient
 from ioc.dbt_runner import run_dbt
 from ioc.settings import PROJECT_ROOT
+from ioc_superset.client import SupersetClient
 from tests.intake.builders import write_xlsx
 
 DOC = PROJECT_ROOT / "docs" / "adding-a-form.md"

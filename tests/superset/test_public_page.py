@@ -13,10 +13,10 @@ import pytest
 from support import committed
 from test_browser import CHART_OUTPUT, TIMEOUT_MS, _wait_for_charts, browser  # noqa: F401
 
-from ioc.bi.assets_format import PUBLIC_DATABASE_NAME, PUBLIC_DATABASE_UUID
-from ioc.bi.client import SupersetClient, rison
-from ioc.bi.testing import SupersetServer
 from ioc.settings import PROJECT_ROOT
+from ioc_superset.assets_format import PUBLIC_DATABASE_NAME, PUBLIC_DATABASE_UUID
+from ioc_superset.client import SupersetClient, rison
+from tests.support.superset_server import SupersetServer
 
 pytestmark = pytest.mark.superset
 

@@ -32,9 +32,9 @@ import yaml
 
 from ioc import settings as settings_mod
 from ioc import warehouse
-from ioc.bi import mailsink, reports, worker
-from ioc.bi.client import SupersetClient
-from ioc.bi.testing import SupersetServer
+from ioc_superset import mailsink, reports, worker
+from ioc_superset.client import SupersetClient
+from tests.support.superset_server import SupersetServer
 
 pytestmark = pytest.mark.superset
 

@@ -10,9 +10,9 @@ import pytest
 from support import chart, chart_data, charts, committed
 
 from ioc import warehouse
-from ioc.bi import policies
-from ioc.bi.client import SupersetClient, SupersetError
-from ioc.bi.testing import SupersetServer
+from ioc_superset import policies
+from ioc_superset.client import SupersetClient, SupersetError
+from tests.support.superset_server import SupersetServer
 
 pytestmark = pytest.mark.superset
 

@@ -36,7 +36,7 @@ def _copy(dest: Path) -> Path:
 
 
 def _run(copy: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ioc.cli", *args], cwd=copy, env=env,
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=copy, env=env,
                           capture_output=True, text=True, timeout=900)
 
 

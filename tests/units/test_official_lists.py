@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
+from ingest import units as units_mod
 from ingest.intake.reference import SEEDS
-from ioc import units as units_mod
-from ioc.cli import main
 
 HERE = {u["org_unit_id"]: u for u in csv.DictReader((SEEDS / "org_units.csv").open(
     encoding="utf-8"))}

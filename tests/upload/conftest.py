@@ -1,7 +1,7 @@
 """The upload page as `make up` runs it, against the session's real stack: the warehouse with
 the short demo world's marts (`mart_world`), the bootstrapped Superset (`superset_server`),
 the intake watcher (`ioc watch`, its own process) on a fresh intake root, and the page started
-by its service hook (`ioc.upload.service`, through `ioc.childenv`).
+by its service hook (`upload.service`, through `ioc.childenv`).
 
 Users are Superset users made here: two people of Xã Hiệp Đức (one history), one of Xã Việt
 An, one of Xã Quế Tân (formed by a merger), a leader, and one with the roles of two communes.
@@ -22,10 +22,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ioc.bi import users
-from ioc.bi.testing import SupersetServer, free_port
 from ioc.settings import PROJECT_ROOT, Settings
-from ioc.upload import service
+from ioc_superset import users
+from tests.support.superset_server import SupersetServer, free_port
+from upload import service
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "upload"
 PASSWORD = "mat-khau-kiem-thu-1"  # test users only

@@ -1,4 +1,4 @@
-"""The upload page's side of the intake folder (ioc/upload/folder.py), without a server: names
+"""The upload page's side of the intake folder (upload/folder.py), without a server: names
 made plain, files put in atomically and never over another, one history per unit, the
 arrival moment handed to the watcher, answers read without following links."""
 
@@ -13,8 +13,8 @@ import pytest
 
 from ingest.intake.watch import bulk_arrivals, look
 from ioc.settings import LOCAL_TZ
-from ioc.upload import folder
-from ioc.upload.accounts import access_for, merged_into
+from upload import folder
+from upload.accounts import access_for, merged_into
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

@@ -176,7 +176,7 @@ def test_odd_names_land_as_plain_names_in_the_units_folder(upload_stack: UploadS
 
 def test_a_role_taken_away_in_superset_stops_the_next_upload(upload_stack: UploadStack,
                                                             visitor: Visitor) -> None:
-    from ioc.bi import users
+    from ioc_superset import users
 
     assert visitor.login("can-bo-que-tan").status_code == 303
     csrf = visitor.csrf("xa-que-tan")
@@ -206,8 +206,8 @@ def test_headers_and_the_pages_own_environment(upload_stack: UploadStack,
     cookie = next(h for h in visitor.http.cookies.jar if h.name == "nop_bao_cao")
     assert cookie.has_nonstandard_attr("HttpOnly") or "httponly" in str(cookie._rest).lower()
     # the page process holds no database account, key or password
-    from ioc.services import running_pid
-    from ioc.upload.service import NAME
+    from cli.services import running_pid
+    from upload.service import NAME
 
     pid = running_pid(upload_stack.settings, NAME)
     raw = Path(f"/proc/{pid}/environ").read_bytes().decode()
@@ -224,8 +224,8 @@ def test_the_demo_world_has_a_commune_account_for_the_page(upload_stack: UploadS
     the URLs), the same each time; without the demo world, none."""
     import json
 
-    from ioc.demo.accounts import PASSWORD_FILE, ensure_demo_account
-    from ioc.demo.service import demo_dir
+    from demo.accounts import PASSWORD_FILE, ensure_demo_account
+    from demo.service import demo_dir
 
     settings = upload_stack.settings
     meta = demo_dir(settings) / "meta.json"
