@@ -1,7 +1,8 @@
 """Dashboard time as people see it: every dashboard opened in headless Chromium until every
 chart has rendered, as a leader and as a commune user, cold and warm.
 
-Superset is bootstrapped (`tests.support.superset_server.running_superset`, as the test suite does) against
+Superset is bootstrapped (`tests.support.superset_server.running_superset`, as the test suite
+does) against
 the warehouse the pipeline stage built, from the project copy the pipeline ran from, whose
 `superset/policies/rls.yaml` is regenerated from the world's units (a province world's
 communes get their roles and row security). Chromium is Debian's (`/usr/bin/chromium`, the

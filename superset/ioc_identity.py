@@ -8,7 +8,8 @@ environment and `$IOC_HOME`). Two hooks:
   values, SQL Lab, alerts and reports, metadata), with the name of the user on whose behalf
   it does so. It replaces the user name and password of the warehouse connection with the
   login role of that user's scope, from `$IOC_HOME/superset/db-identities.json` (written by
-  `ioc superset bootstrap`, superset/ioc_superset/identities.py), the password derived from the install's
+  `ioc superset bootstrap`, superset/ioc_superset/identities.py), the password derived from
+  the install's
   role key (`IOC_BI_ROLE_KEY`). PostgreSQL's row-level security then gives that role its
   rows, whatever SQL the query holds. A request without a user, a user without a mapped
   role, a user with roles of two different communes, a missing map or key: the role

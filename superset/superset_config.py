@@ -2,8 +2,8 @@
 
 This file runs inside `.venv-superset`, which does not have the `ioc` package, so it reads
 only environment variables and files under IOC_HOME. `ioc superset serve|bootstrap`
-(`superset/ioc_superset/server.py`) sets the variables below; running `.venv-superset/bin/superset` by
-hand with only IOC_HOME set still works (SQLite metadata).
+(`superset/ioc_superset/server.py`) sets the variables below; running
+`.venv-superset/bin/superset` by hand with only IOC_HOME set still works (SQLite metadata).
 
 - SECRET_KEY: env `SUPERSET_SECRET_KEY`, else `$IOC_HOME/superset-secret-key`, generated
   on first use (per install, never committed: `.ioc/` is git-ignored).
@@ -13,8 +13,8 @@ hand with only IOC_HOME set still works (SQLite metadata).
 - Database identity: every query runs as the PostgreSQL login role of its user's scope
   (`ioc_identity.py` beside this file; key `IOC_BI_ROLE_KEY`, map written by bootstrap).
 
-Superset is started with only the environment it needs (superset/ioc_superset/server.py): no warehouse
-owner URL, no agency token.
+Superset is started with only the environment it needs (superset/ioc_superset/server.py): no
+warehouse owner URL, no agency token.
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ SQLALCHEMY_DATABASE_URI = os.environ.get("IOC_SUPERSET_METADATA_URL") or (
 # Keep the metadata pool small: the embedded PostgreSQL is shared with the warehouse.
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
-# "IOC <area>", the area read from the unit list by superset/ioc_superset/server.py (no place named here)
+# "IOC <area>", the area read from the unit list by superset/ioc_superset/server.py (no place
+# named here)
 APP_NAME = os.environ.get("IOC_APP_NAME") or "IOC"
 
 # No example data: bootstrap never runs `superset load-examples`.

@@ -44,8 +44,9 @@ class Message:
 # ---------------------------------------------------------------- links to a filtered dashboard
 
 def native_filter_id(slug: str, name: str) -> str:
-    """The id `ioc superset build` gives a dashboard's native filter (superset/ioc_superset/assets_builder.py
-    `_filter_id`; tests/alerts check both agree on the built assets)."""
+    """The id `ioc superset build` gives a dashboard's native filter
+    (superset/ioc_superset/assets_builder.py `_filter_id`; tests/alerts check both agree on the
+    built assets)."""
     import hashlib
 
     return "NATIVE_FILTER-" + hashlib.sha1(f"{slug}|{name}".encode()).hexdigest()[:20]

@@ -1,7 +1,8 @@
 """Superset's SQLite metadata (external warehouse, no IOC_SUPERSET_METADATA_URL) keeps an old
 UNIQUE (table_name) on `tables`; bootstrap drops it so two schemas may hold tables of the same
-name (superset/ioc_superset/bootstrap.py: sqlite_table_names_per_schema). The full path is tried by the
-access tests' external stack (tests/security/stacks.py), which imports the assets on SQLite."""
+name (superset/ioc_superset/bootstrap.py: sqlite_table_names_per_schema). The full path is tried
+by the access tests' external stack (tests/security/stacks.py), which imports the assets on
+SQLite."""
 
 from __future__ import annotations
 
