@@ -576,9 +576,9 @@ def _dagster(settings: settings_mod.Settings, writer: _Writer, scratch: Path,
         writer.from_dump("dagster.dump", pg.libpq_url(pg_url),
                          ["--format=custom", "--no-password"])
         return
-    from cli import services
+    from ioc import processes
 
-    home = services.dagster_home(settings)
+    home = processes.dagster_home(settings)
     out = scratch / "dagster.tar.gz"
     with tarfile.open(out, "w:gz", compresslevel=6) as tar:
         _tar_folder(tar, home, "dagster", scratch,

@@ -406,7 +406,7 @@ def _restore_superset(parts: _Parts, settings: settings_mod.Settings, keep_secre
 
 
 def _restore_dagster(parts: _Parts, settings: settings_mod.Settings) -> None:
-    from cli import services
+    from ioc import processes
 
     dump = parts.get("dagster.dump")
     if dump is not None:
@@ -417,7 +417,7 @@ def _restore_dagster(parts: _Parts, settings: settings_mod.Settings) -> None:
         return
     tar = parts.get("dagster.tar.gz")
     if tar is not None:
-        _extract(tar, services.dagster_home(settings), "dagster")
+        _extract(tar, processes.dagster_home(settings), "dagster")
 
 
 def restore_archive(folder: Path, archive_dir: Path, idents: list | None

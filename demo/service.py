@@ -13,7 +13,7 @@ import os
 from datetime import date
 from pathlib import Path
 
-from cli import services
+from ioc import processes
 from ioc.settings import Settings, read_or_create_secret, tool
 
 NAME = "demo-api"
@@ -42,7 +42,7 @@ def service_up(settings: Settings) -> dict[str, str]:
         return {}
     port = int(os.environ.get("IOC_DEMO_API_PORT", "8765"))
     token = read_or_create_secret(settings.secret_file("demo-api-token"))
-    services.start_process(
+    processes.start_process(
         settings,
         NAME,
         [
@@ -57,7 +57,7 @@ def service_up(settings: Settings) -> dict[str, str]:
         ],
     )
     url = f"http://127.0.0.1:{port}"
-    services.wait_http(url + "/api/v1/ho-so", timeout_s=60)
+    processes.wait_http(url + "/api/v1/ho-so", timeout_s=60)
     _state_file(settings).write_text(json.dumps({"url": url, "token": token}))
     adopt(settings)
     return {"demo agency API": url}
@@ -65,7 +65,7 @@ def service_up(settings: Settings) -> dict[str, str]:
 
 def service_down(settings: Settings) -> list[str]:
     _state_file(settings).unlink(missing_ok=True)
-    return [NAME] if services.stop_process(settings, NAME) else []
+    return [NAME] if processes.stop_process(settings, NAME) else []
 
 
 def adopt(settings: Settings) -> bool:
@@ -73,7 +73,7 @@ def adopt(settings: Settings) -> bool:
     state = _state_file(settings)
     if os.environ.get("IOC_AGENCY_API_URL") or not state.exists():
         return False
-    if not services.running_pid(settings, NAME):
+    if not processes.running_pid(settings, NAME):
         return False
     data = json.loads(state.read_text())
     os.environ["IOC_AGENCY_API_URL"] = data["url"]

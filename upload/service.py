@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import os
 
-from cli import services
-from ioc import childenv
+from ioc import childenv, processes
 from ioc.settings import Settings, tool
 
 NAME = "upload-page"
@@ -36,11 +35,11 @@ def service_up(settings: Settings) -> dict[str, str]:
            "IOC_ARCHIVE_DIR": str(settings.archive_dir),
            "IOC_SUPERSET_PORT": str(settings.superset_port)}
     argv = childenv.wrap(PASSED_ON, [str(tool("ioc")), "upload-page"])
-    services.start_process(settings, NAME, argv, env=env)
+    processes.start_process(settings, NAME, argv, env=env)
     address = url()
-    services.wait_http(address + "/health", timeout_s=60)
+    processes.wait_http(address + "/health", timeout_s=60)
     return {"nộp báo cáo": address}
 
 
 def service_down(settings: Settings) -> list[str]:
-    return [NAME] if services.stop_process(settings, NAME) else []
+    return [NAME] if processes.stop_process(settings, NAME) else []

@@ -14,7 +14,7 @@ The rest of the caller's environment (the warehouse owner's URL, the agency toke
 password, ...) never reaches Superset: the CLI gets exactly `superset_env()`, the web server
 is started through `ioc.childenv`, which keeps only those names.
 
-The web server is a process group started by `cli.services.start_process`, its pid in
+The web server is a process group started by `cli.processes.start_process`, its pid in
 `$IOC_HOME/run/superset.pid` and its log in `$IOC_HOME/logs/superset.log`; `stop()` ends the
 whole group, so no worker is left behind.
 """
@@ -26,8 +26,7 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
-from cli import services
-from ioc import childenv, warehouse
+from ioc import childenv, processes, warehouse
 from ioc.settings import PROJECT_ROOT, Settings, read_or_create_secret
 from ioc_superset import policies
 from ioc_superset.client import base_url, wait_healthy
@@ -146,7 +145,7 @@ def url(settings: Settings) -> str:
 
 
 def is_running(settings: Settings) -> bool:
-    return services.running_pid(settings, SERVICE) is not None
+    return processes.running_pid(settings, SERVICE) is not None
 
 
 def _server_argv(settings: Settings) -> list[str]:
@@ -193,7 +192,7 @@ def start(settings: Settings, timeout_s: float = 180.0) -> str:
     env = superset_env(settings)
     # start_process passes on the caller's environment: childenv keeps only `env`'s names
     argv = childenv.wrap(env, _server_argv(settings))
-    services.start_process(settings, SERVICE, argv, env=env)
+    processes.start_process(settings, SERVICE, argv, env=env)
     try:
         wait_healthy(url(settings), timeout_s)
     except TimeoutError as exc:
@@ -206,13 +205,13 @@ def start(settings: Settings, timeout_s: float = 180.0) -> str:
 
 def stop(settings: Settings) -> bool:
     """Stop the web server and all its workers; True when it was running."""
-    return services.stop_process(settings, SERVICE)
+    return processes.stop_process(settings, SERVICE)
 
 
 def status(settings: Settings) -> dict[str, object]:
     import httpx
 
-    pid = services.running_pid(settings, SERVICE)
+    pid = processes.running_pid(settings, SERVICE)
     healthy = False
     if pid:
         try:

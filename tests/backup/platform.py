@@ -101,9 +101,9 @@ def dagster_run(cfg: settings_mod.Settings) -> str:
     """One run in the platform's Dagster instance (history a restore must bring back)."""
     import dagster as dg
 
-    from cli import services
+    from ioc import processes
 
-    os.environ["DAGSTER_HOME"] = str(services.dagster_home(cfg))
+    os.environ["DAGSTER_HOME"] = str(processes.dagster_home(cfg))
 
     @dg.op
     def drill_step() -> int:
@@ -120,9 +120,9 @@ def dagster_run(cfg: settings_mod.Settings) -> str:
 def dagster_run_ids(cfg: settings_mod.Settings) -> set[str]:
     import dagster as dg
 
-    from cli import services
+    from ioc import processes
 
-    os.environ["DAGSTER_HOME"] = str(services.dagster_home(cfg))
+    os.environ["DAGSTER_HOME"] = str(processes.dagster_home(cfg))
     with dg.DagsterInstance.get() as instance:
         return {r.run_id for r in instance.get_runs()}
 

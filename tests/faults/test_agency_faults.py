@@ -22,12 +22,12 @@ import httpx
 import psycopg
 import pytest
 
-from cli.services import wait_http
 from ingest.agency import schema
 from ingest.agency.client import RetryPolicy
 from ingest.agency.config import load
 from ingest.agency.errors import PullFailed
 from ingest.agency.pull import pull
+from ioc.processes import wait_http
 from ioc.settings import PROJECT_ROOT
 from tests.agency.helpers import assert_exact, warehouse_not_ahead
 from tests.faults.ledger import LEDGER

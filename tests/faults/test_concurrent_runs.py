@@ -97,12 +97,12 @@ def test_dagster_runs_one_at_a_time(tmp_path: Path, monkeypatch) -> None:
     from dagster import DagsterInstance
     from dagster._core.run_coordinator import QueuedRunCoordinator
 
-    from cli import services
+    from ioc import processes
     from ioc.settings import load
 
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.setenv("IOC_HOME", str(tmp_path))
-    home = services.dagster_home(load())
+    home = processes.dagster_home(load())
     with DagsterInstance.from_config(str(home)) as instance:
         coordinator = instance.run_coordinator
         assert isinstance(coordinator, QueuedRunCoordinator)

@@ -68,9 +68,9 @@ def test_superset_runs_with_only_its_environment(warehouse_settings, superset_se
     """Every process of the running Superset holds only the variables `superset_env` sets
     and a login environment's basics: no warehouse owner URL, agency token or dbt password,
     whatever the shell that started it had; and the CLI's environment is the same."""
-    from cli import services
+    from ioc import processes
 
-    pid = services.running_pid(superset_server.settings, server.SERVICE)
+    pid = processes.running_pid(superset_server.settings, server.SERVICE)
     assert pid
     allowed = set(server.superset_env(superset_server.settings)) | set(childenv.BASE_NAMES)
     allowed |= set(server.PASSED_ON)

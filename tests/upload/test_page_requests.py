@@ -206,7 +206,7 @@ def test_headers_and_the_pages_own_environment(upload_stack: UploadStack,
     cookie = next(h for h in visitor.http.cookies.jar if h.name == "nop_bao_cao")
     assert cookie.has_nonstandard_attr("HttpOnly") or "httponly" in str(cookie._rest).lower()
     # the page process holds no database account, key or password
-    from cli.services import running_pid
+    from ioc.processes import running_pid
     from upload.service import NAME
 
     pid = running_pid(upload_stack.settings, NAME)
