@@ -30,7 +30,9 @@ from typing import Any
 
 from bench.common import CACHE, PROJECT_ROOT, RssSampler, child_args, emit, median
 
-COPIED = ("ioc", "ingest", "orchestration", "dbt_project", "superset")  # superset: bench.render
+# issue 20: every production package of the house (ioc_superset is superset/ioc_superset)
+COPIED = ("ioc", "ingest", "orchestration", "backup", "upload", "cli", "dbt_project",
+          "superset")  # superset: bench.render
 SKIPPED = ("target", "logs", "dbt_packages", "__pycache__", ".ioc")
 # The demo API's bearer for this run: made up per run and handed to the child processes
 # through the environment (they import this module again), never written in the repository.

@@ -180,7 +180,8 @@ def run_scale(server: BenchServer, scale: str, opts: argparse.Namespace, load: L
     tmp = Path(tempfile.mkdtemp(prefix=f"ioc-bench-{scale}-"))
     copy = pipeline_mod.project_copy(world, tmp / "project")
     db = server.create(f"pipe_{scale}")
-    env = {**server.env(), "PYTHONPATH": str(copy), "IOC_WAREHOUSE_URL": db}
+    env = {**server.env(), "IOC_WAREHOUSE_URL": db,  # ioc_superset lives in superset/
+           "PYTHONPATH": os.pathsep.join([str(copy), str(copy / "superset")])}
     api = pipeline_mod.DemoApi(world, datetime.fromisoformat(cut), log=RESULTS / "demo-api.log")
     dash = None
     try:

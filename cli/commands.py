@@ -7,6 +7,7 @@ modules are imported only when the parser is built, so `ioc warehouse` stays fas
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import entry_points
 
 COMMAND_MODULES = [
     "ioc.dbt_runner",  # ioc dbt
@@ -16,7 +17,6 @@ COMMAND_MODULES = [
     "ingest.agency.cli",  # ioc pull
     "ioc_superset.cli",  # ioc superset ...
     "ingest.units",  # ioc units build | check
-    "demo.cli",  # ioc demo-data | demo-api
     "upload.cli",  # ioc template | upload-page
     "ioc.kpi.cli",  # ioc kpi build
     "backup.cli",  # ioc backup | restore | rebuild
@@ -28,4 +28,12 @@ def _registrar(module: str):
     return lambda sub: importlib.import_module(module).register(sub)
 
 
-REGISTRARS: list = [_registrar(m) for m in COMMAND_MODULES]
+def _plugin(entry_point):
+    return lambda sub: entry_point.load()(sub)
+
+
+# issue 20: commands of other installed packages, declared in entry-point group `ioc.commands`
+# (pyproject.toml): the demo world's `ioc demo-data | demo-api | demo-setup` (demo.cli), which
+# the command line thus reaches without importing it.
+REGISTRARS: list = [_registrar(m) for m in COMMAND_MODULES] + [
+    _plugin(ep) for ep in entry_points(group="ioc.commands")]

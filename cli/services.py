@@ -8,6 +8,7 @@ other packages contribute (`SERVICE_HOOKS`).
 from __future__ import annotations
 
 import os
+from importlib.metadata import entry_points
 
 from ioc import childenv
 from ioc import settings as settings_mod
@@ -116,6 +117,32 @@ class _Hook:
         mod = self._mod()
         return mod.service_down(settings) if mod and hasattr(mod, "service_down") else []
 
+    # issue 20: what the top floor asked the demo world directly before, asked of every hook
+    def today(self, settings: Settings):
+        """The day the service's world was made for, if it fixes one (the demo world)."""
+        mod = self._mod()
+        return mod.service_today(settings) if mod and hasattr(mod, "service_today") else None
 
-# Modules exposing service_up(settings) -> {name: url} and service_down(settings) -> [names].
-SERVICE_HOOKS = [_Hook("demo.service"), _Hook("ioc_superset.service"), _Hook("upload.service")]
+    def adopt(self, settings: Settings) -> None:
+        """Before a pipeline run in this process: point it at the service (the demo API)."""
+        mod = self._mod()
+        if mod and hasattr(mod, "service_adopt"):
+            mod.service_adopt(settings)
+
+    def logins(self, settings: Settings) -> list[str]:
+        """Lines printed with the URLs: accounts the service made (the demo commune's)."""
+        mod = self._mod()
+        return mod.service_logins(settings) if mod and hasattr(mod, "service_logins") else []
+
+
+def plugin_modules(group: str) -> list[str]:
+    """Modules other installed packages declare in entry-point `group` (pyproject.toml): how
+    the demo world adds its commands and its service without production importing it."""
+    return [ep.value for ep in entry_points(group=group)]
+
+
+# Modules exposing service_up(settings) -> {name: url} and service_down(settings) -> [names]
+# (optionally service_refresh, service_today, service_adopt, service_logins; see _Hook): the
+# platform's own, after those of entry-point group `ioc.services` (the demo agency API).
+SERVICE_HOOKS = [*(_Hook(m) for m in plugin_modules("ioc.services")),
+                 _Hook("ioc_superset.service"), _Hook("upload.service")]

@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from ioc.settings import add_today_option
+
 
 def register(sub) -> None:
     gen = sub.add_parser(
@@ -56,22 +58,17 @@ def register(sub) -> None:
     api.add_argument("--seed", type=int, default=0, help="seed of the random faults")
     api.set_defaults(func=_demo_api)
 
-
-def add_today_option(parser: argparse.ArgumentParser, what: str) -> None:
-    """`--today YYYY-MM-DD`: the one "today" of a run (default IOC_TODAY, else the current day
-    in Vietnam); it is also passed on to every process the command starts (IOC_TODAY)."""
-    parser.add_argument("--today", type=_today_arg, metavar="YYYY-MM-DD",
-                        help=f"the day taken as today ({what}; default: $IOC_TODAY, else the "
-                        "current day in Vietnam)")
+    d = sub.add_parser("demo-setup", help="put the demo world into the intake folder")
+    d.add_argument("--force", action="store_true",
+                   help="generate the world again and copy every file into the intake folder")
+    add_today_option(d, "the demo world ends the day before")
+    d.set_defaults(func=_demo_setup)
 
 
-def _today_arg(text: str):
-    from ioc.settings import parse_today
+def _demo_setup(args) -> int:
+    from demo import setup  # imported when run, so that `ioc warehouse` stays fast
 
-    try:
-        return parse_today(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return setup.run(args)
 
 
 def _env_float(name: str) -> float | None:

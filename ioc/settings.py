@@ -7,6 +7,7 @@ checkout, an embedded PostgreSQL on 127.0.0.1:54329. Each default can be overrid
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import sysconfig
@@ -139,3 +140,19 @@ def read_or_create_secret(path: Path, env_var: str | None = None, nbytes: int = 
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(value + "\n")
     return value
+
+
+# issue 20: the `--today` option every command shares (the demo world's and the top floor's)
+def add_today_option(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--today YYYY-MM-DD`: the one "today" of a run (default IOC_TODAY, else the current day
+    in Vietnam); it is also passed on to every process the command starts (IOC_TODAY)."""
+    parser.add_argument("--today", type=_today_arg, metavar="YYYY-MM-DD",
+                        help=f"the day taken as today ({what}; default: $IOC_TODAY, else the "
+                        "current day in Vietnam)")
+
+
+def _today_arg(text: str):
+    try:
+        return parse_today(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -7,7 +7,7 @@ import os
 from datetime import date, datetime
 from pathlib import Path
 
-from cli.pipeline import add_example_reports
+from demo.setup import add_example_reports
 
 FIELDS = ["path", "org_unit_id", "form_code", "period", "arrived_at", "expected_status"]
 
@@ -49,7 +49,7 @@ def test_demo_setup_brings_the_world_up_to_today(tmp_path, monkeypatch, capsys) 
     that arrived meanwhile are added to the intake folder (the pipeline loads just those)."""
     import json
 
-    from cli.pipeline import demo_setup
+    from demo.setup import demo_setup
 
     home = tmp_path / "home"
     monkeypatch.setenv("IOC_HOME", str(home))

@@ -28,8 +28,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "dbt_project" / "seeds"
-CODE_DIRS = ["ingest", "orchestration", "ioc", "dbt_project/models", "dbt_project/macros",
-             "superset/spec"]
+CODE_DIRS = ["ingest", "orchestration", "ioc", "cli", "backup", "upload", "superset/ioc_superset",
+             "dbt_project/models", "dbt_project/macros", "superset/spec"]
 # demo code, and the outside world's API contract as copied into the project (reference data)
 EXCLUDED = ["demo/", "ioc/reference/"]
 SUFFIXES = {".py", ".sql", ".yaml", ".yml"}

@@ -20,7 +20,8 @@ import pytest
 from tests.intake.builders import KTXH_VALUES, ktxh_sheet, ktxh_table, write_xlsx
 
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = ["ingest", "ioc", "orchestration", "dbt_project", "pyproject.toml"]
+COPIED = ["ingest", "ioc", "orchestration", "cli", "backup", "upload", "dbt_project",
+          "pyproject.toml"]
 NOW = "2026-12-01T10:00:00+07:00"
 
 
