@@ -25,7 +25,6 @@ file before its transaction commits, every file the dump refers to is in the bac
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import io
 import json
@@ -41,23 +40,20 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from backup import crypto, pg
+from backup import crypto, pg, retention
 from backup.config import BackupConfig
 from backup.config import load as load_config
+from backup.target import PARTIAL, STORE, BackupError, target_lock
+from ingest.intake import arrivals
+from ioc import processes, warehouse
 from ioc import settings as settings_mod
-from ioc import warehouse
+from ioc.settings import PROJECT_ROOT
 
 FORMAT = 1
 NAME_FORMAT = "%Y-%m-%dT%H%M%SZ"
-PARTIAL = ".partial"
-STORE = "archive"
 LOGS_STATE = ".logs.json"
 # files of IOC_HOME that are neither secrets nor state worth keeping
 _NOT_SECRETS = (".log", ".pid", ".json", ".yaml", ".sqlite", ".db", ".csv")
-
-
-class BackupError(RuntimeError):
-    """The backup could not be made; the message says which part and why."""
 
 
 @dataclass
@@ -116,22 +112,6 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-@contextlib.contextmanager
-def target_lock(target: Path) -> Iterator[None]:
-    """One backup (or prune) at a time per target directory."""
-    target.mkdir(parents=True, exist_ok=True)
-    fh = open(target / ".lock", "a+")  # noqa: SIM115
-    try:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise BackupError(f"một lần sao lưu khác đang chạy vào {target} "
-                              "(another backup holds the target)") from None
-        yield
-    finally:
-        fh.close()
 
 
 class _Writer:
@@ -390,8 +370,6 @@ def _counts(url: str) -> dict[str, int]:
 
 
 def _platform_version() -> str:
-    from ioc.settings import PROJECT_ROOT
-
     try:
         return subprocess.run(["git", "-C", str(PROJECT_ROOT), "describe", "--always",
                                "--dirty"], capture_output=True, text=True, timeout=10
@@ -524,8 +502,6 @@ def run(settings: settings_mod.Settings | None = None, config: BackupConfig | No
                 warehouse.stop(settings)
         pruned: list[str] = []
         if prune:
-            from backup import retention
-
             pruned = retention.prune(config, now=now, locked=True)
     if _same_disk(settings.home, target):
         warnings.append(f"{target} nằm trên cùng ổ đĩa với {settings.home}: hỏng ổ là mất cả "
@@ -551,8 +527,6 @@ def _backfill_arrivals(url: str, archive_dir: Path) -> int:
     """The archive's arrival log completed from the manifest (installs from before it)."""
     import psycopg
 
-    from ingest.intake import arrivals
-
     with psycopg.connect(url, autocommit=True) as conn:
         return arrivals.backfill(conn, archive_dir)
 
@@ -576,7 +550,6 @@ def _dagster(settings: settings_mod.Settings, writer: _Writer, scratch: Path,
         writer.from_dump("dagster.dump", pg.libpq_url(pg_url),
                          ["--format=custom", "--no-password"])
         return
-    from ioc import processes
 
     home = processes.dagster_home(settings)
     out = scratch / "dagster.tar.gz"

@@ -31,8 +31,10 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+from ingest.agency import page_archive
+from ingest.intake import rebuild as intake_rebuild
+from ioc import dbt_runner, warehouse
 from ioc import settings as settings_mod
-from ioc import warehouse
 
 SCRATCH_COMMENT = "ioc rebuild scratch database"
 # columns that record when or in which order rows were loaded, not what they say; and the
@@ -195,8 +197,6 @@ def _exists(conn: psycopg.Connection, relation: str) -> bool:
 # --- dbt on another database ---------------------------------------------------------------------
 
 def run_dbt(url: str, settings: settings_mod.Settings, *args: str) -> None:
-    from ioc import dbt_runner
-
     other = dataclasses.replace(settings, warehouse_url=url)
     env = {**os.environ, "IOC_WAREHOUSE_URL": url, **dbt_runner.dbt_env(other)}
     proc = subprocess.run([dbt_runner.dbt_executable(), *args], cwd=dbt_runner.DBT_PROJECT_DIR,
@@ -262,9 +262,7 @@ def _agency_differences(live_url: str, rebuilt_url: str) -> list[str]:
 def rebuild(settings: settings_mod.Settings | None = None, *, target: str | None = None,
             into_warehouse: bool = False, dbt: bool = True, keep: bool = False,
             progress: Callable[[str], None] | None = None) -> RebuildReport:
-    from ingest.agency import page_archive
     from ingest.intake import arrivals
-    from ingest.intake import rebuild as intake_rebuild
 
     settings = settings or settings_mod.load()
     say = progress or (lambda _line: None)

@@ -34,8 +34,9 @@ from pathlib import Path
 from backup import backup as backup_mod
 from backup import crypto, pg, retention
 from backup.config import target_dir
+from ioc import processes, warehouse
 from ioc import settings as settings_mod
-from ioc import warehouse
+from ioc_superset import bootstrap, identities, server
 
 
 class RestoreError(RuntimeError):
@@ -319,8 +320,6 @@ def restore(backup: str | Path, settings: settings_mod.Settings | None = None, *
         counts["archive_files"] = restored
         if superset and _superset_installed():
             with step("superset bootstrap"):
-                from ioc_superset import bootstrap
-
                 bootstrap.bootstrap(settings, keep_running=False,
                                     force_import=not keep_secrets)
         elif superset:
@@ -347,8 +346,6 @@ def _restore_access(settings: settings_mod.Settings) -> list[str]:
     superset/policies/)."""
     import psycopg
 
-    from ioc_superset import identities
-
     warehouse.ensure_databases(settings)
     out = [c for c in identities.apply(settings) if c.startswith("BI login roles NOT")]
     admin = warehouse.url(settings, "postgres") if settings.embedded else warehouse.url(settings)
@@ -366,8 +363,6 @@ def _restore_access(settings: settings_mod.Settings) -> list[str]:
 
 
 def _superset_installed() -> bool:
-    from ioc_superset import server
-
     try:
         server.superset_bin()
         return True
@@ -406,8 +401,6 @@ def _restore_superset(parts: _Parts, settings: settings_mod.Settings, keep_secre
 
 
 def _restore_dagster(parts: _Parts, settings: settings_mod.Settings) -> None:
-    from ioc import processes
-
     dump = parts.get("dagster.dump")
     if dump is not None:
         url = os.environ.get("IOC_DAGSTER_PG_URL")

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from backup import backup as backup_mod
+from backup import target as target_mod
 from backup.config import BackupConfig
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -95,7 +95,7 @@ def prune(config: BackupConfig, *, now: datetime | None = None, locked: bool = F
           dry_run: bool = False) -> list[str]:
     """Delete backups the rule does not keep; returns their names."""
     target = config.target
-    lock = contextlib.nullcontext() if locked else backup_mod.target_lock(target)
+    lock = contextlib.nullcontext() if locked else target_mod.target_lock(target)
     with lock:
         items = backups(target)
         keep = to_keep(items, config)
@@ -105,7 +105,7 @@ def prune(config: BackupConfig, *, now: datetime | None = None, locked: bool = F
         for item in doomed:
             shutil.rmtree(item.path)
         if target.is_dir():  # under the target's lock no backup is being written
-            for path in target.glob("*" + backup_mod.PARTIAL):
+            for path in target.glob("*" + target_mod.PARTIAL):
                 shutil.rmtree(path, ignore_errors=True)
         if doomed:
             _collect_garbage(target, [b for b in items if b.name in keep])
@@ -123,7 +123,7 @@ def _collect_garbage(target: Path, kept: list[BackupInfo]) -> int:
             parts = line.split("\t")
             if len(parts) == 4:
                 listed.add(parts[3])
-    store = target / backup_mod.STORE
+    store = target / target_mod.STORE
     removed = 0
     if not store.is_dir():
         return 0

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from ingest.agency.mapping import DEFAULT_MAPPING, load_mapping
 from ingest.intake.contracts import Contract, load_contracts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +65,6 @@ def form_asset_description(contract: Contract) -> str:
 def agency_sources() -> list[AgencySource]:
     """The agency resources of the mapping shipped with the platform (ingest/agency/mapping.yaml);
     a deployment's own mapping file may rename fields, not add resources."""
-    from ingest.agency.mapping import DEFAULT_MAPPING, load_mapping
 
     mapping = load_mapping(DEFAULT_MAPPING)
     spec = yaml.safe_load(DEFAULT_MAPPING.read_text(encoding="utf-8"))["resources"]

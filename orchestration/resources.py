@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from ingest.agency import config as agency_config
 from ioc import settings as settings_mod
 from ioc import warehouse
 
@@ -52,6 +53,5 @@ class AgencyApiResource(dg.ConfigurableResource):
 
     def config(self):
         """Connector configuration from the environment."""
-        from ingest.agency import config as agency_config
 
         return agency_config.load()

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from ingest.intake.reference import org_units
+from ioc_superset.policies import commune_rules
 
 ROLES_TTL_S = 60.0
 
@@ -64,7 +65,6 @@ class Access:
 def commune_roles() -> dict[str, str]:
     """Superset role name → the commune-level unit it stands for (from the unit list, as
     `ioc superset bootstrap` creates them)."""
-    from ioc_superset.policies import commune_rules
 
     return {rule["role"]: rule["org_unit_id"] for rule in commune_rules()}
 

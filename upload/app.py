@@ -50,6 +50,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ingest.intake.archive import archive_path
+from ingest.intake.contracts import load_contracts
+from ingest.intake.periods import parse_code
 from ingest.intake.reference import org_units
 from ingest.template import (
     XLSX_MIME,
@@ -62,6 +64,8 @@ from ingest.template import (
     submits,
 )
 from ioc import settings as settings_mod
+from ioc_superset.client import base_url
+from ioc_superset.policies import area_name
 from upload import folder, status
 from upload.accounts import (
     ROLES_TTL_S,
@@ -100,9 +104,6 @@ class PageConfig:
 
     @classmethod
     def load(cls) -> PageConfig:
-        from ioc_superset.client import base_url
-        from ioc_superset.policies import area_name
-
         s = settings_mod.load()
         name = os.environ.get("IOC_APP_NAME")
         if not name:
@@ -549,8 +550,6 @@ def _unit_name(unit_id: str) -> str:
 
 
 def _period_label(code: str) -> str:
-    from ingest.intake.periods import parse_code
-
     period = parse_code(code)
     if period is None:
         return code
@@ -560,7 +559,6 @@ def _period_label(code: str) -> str:
 
 def _templates(unit_id: str, day: date) -> list[dict]:
     """For each form the unit sends: its recent periods (newest first) for the download."""
-    from ingest.intake.contracts import load_contracts
 
     out = []
     for form in forms_of(unit_id):

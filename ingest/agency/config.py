@@ -30,6 +30,7 @@ from pathlib import Path
 from ingest.agency.client import RetryPolicy
 from ingest.agency.errors import ConfigError
 from ingest.agency.mapping import DEFAULT_MAPPING, PERSONAL_MODES, Mapping, load_mapping
+from ioc import settings
 
 # The resources of the mapping shipped with the platform (the catalogue of sources).
 RESOURCES = tuple(load_mapping(DEFAULT_MAPPING).resources)
@@ -157,7 +158,6 @@ def _personal_key(env: AnyMapping[str, str]) -> bytes:
     """The HMAC secret of hash mode: from the environment, else generated once per install."""
     if env.get("IOC_AGENCY_PERSONAL_KEY"):
         return env["IOC_AGENCY_PERSONAL_KEY"].encode("utf-8")
-    from ioc import settings
 
     path = settings.load().secret_file("agency-personal-key")
     return settings.read_or_create_secret(path, nbytes=32).encode("utf-8")

@@ -24,11 +24,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import psycopg
 
 from ingest.agency.errors import BusyError, LoadError
-from ingest.agency.mapping import Converted, RecordConverter, column_names
+from ingest.agency.mapping import (
+    Converted,
+    RecordConverter,
+    RecordProblem,
+    bind,
+    column_names,
+    record_identity,
+)
+
+if TYPE_CHECKING:
+    from ingest.agency.config import AgencyConfig
 
 
 @dataclass
@@ -223,3 +234,24 @@ class Store:
                 (self.resource, status, error, json.dumps(stats, default=str)))
         except psycopg.Error as exc:
             raise _safe(exc, "ghi trạng thái đồng bộ (recording the run)") from None
+
+
+def lock_and_bind(store: Store, rmap, config: AgencyConfig):
+    """Lock the resource's store for this run and bind the resource's mapping to the
+    warehouse's columns: the record converter (pull and the archive's replay)."""
+    store.lock()
+    converter = bind(
+        rmap, store.column_types("raw_agency", rmap.table),
+        store.column_types("restricted", f"{rmap.table}_ca_nhan"),
+        personal_mode=config.personal_mode, unit_codes=config.mapping.unit_codes,
+        hash_key=config.personal_key)
+    store.prepare(converter)
+    return converter
+
+
+def reject(batch: Batch, record, rmap, problem: RecordProblem) -> datetime | None:
+    """Note in `batch` a record that failed mapping (its key and cursor, when they can be
+    read, and what is wrong); its cursor."""
+    key, cursor = record_identity(record, rmap.key, rmap.cursor)
+    batch.reject(key, cursor, problem.api_field, problem.problem)
+    return cursor

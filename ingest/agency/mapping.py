@@ -396,3 +396,16 @@ def bind(mapping: ResourceMapping, column_types: dict[str, str],
 
 def column_names(columns: Iterable[str]) -> str:
     return ", ".join(f'"{c}"' for c in columns)
+
+
+def record_identity(record, key: str, cursor: str) -> tuple[str | None, datetime | None]:
+    """Key and cursor of a record that failed mapping, when they can be read at all."""
+    if not isinstance(record, dict):
+        return None, None
+    k = record.get(key)
+    k = str(k) if isinstance(k, str | int) and not isinstance(k, bool) else None
+    try:
+        c = parse_time(record.get(cursor))
+    except (TypeError, ValueError):
+        c = None
+    return k, c

@@ -35,7 +35,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ingest.agency.mapping import ResourceMapping, _get
+from ingest.agency import schema
+from ingest.agency.config import load as load_config
+from ingest.agency.load import Batch, Store, lock_and_bind, reject
+from ingest.agency.mapping import RecordProblem, ResourceMapping, _get
+from ioc import settings
 
 log = logging.getLogger("ingest.agency")
 
@@ -144,8 +148,6 @@ def for_run(archive_dir: Path | None, resource: str, mapping: ResourceMapping,
     if not enabled():
         return None
     if archive_dir is None:
-        from ioc import settings
-
         archive_dir = settings.load().archive_dir
     return PageArchive(Path(archive_dir), resource, mapping, personal_mode, personal_retention)
 
@@ -207,12 +209,6 @@ def replay(conninfo: str, archive_dir: Path, resources: list[str] | None = None,
     """Load every archived page, oldest first, into `conninfo`'s raw_agency (and restricted,
     where personal sidecars are kept) through the connector's mapping and load steps."""
     import psycopg
-
-    from ingest.agency import schema
-    from ingest.agency.config import load as load_config
-    from ingest.agency.load import Batch, Store
-    from ingest.agency.mapping import RecordProblem
-    from ingest.agency.pull import lock_and_bind, reject
 
     config = config or load_config()
     names = resources or list(config.mapping.resources)

@@ -27,8 +27,8 @@ from ingest.agency.client import AgencyClient
 from ingest.agency.config import RESOURCES, AgencyConfig
 from ingest.agency.config import load as load_config
 from ingest.agency.errors import AgencyError, BusyError, ConfigError, LoadError, PullFailed
-from ingest.agency.load import Batch, Store
-from ingest.agency.mapping import VN_TZ, RecordProblem, bind, parse_time
+from ingest.agency.load import Batch, Store, lock_and_bind, reject
+from ingest.agency.mapping import VN_TZ, RecordProblem, record_identity
 from ingest.agency.paging import PagePlan
 
 log = logging.getLogger("ingest.agency")
@@ -175,27 +175,6 @@ def sync_resource(resource: str, *, conninfo: str, config: AgencyConfig,
             conn.close()
 
 
-def lock_and_bind(store: Store, rmap, config: AgencyConfig):
-    """Lock the resource's store for this run and bind the resource's mapping to the
-    warehouse's columns: the record converter (pull and the archive's replay)."""
-    store.lock()
-    converter = bind(
-        rmap, store.column_types("raw_agency", rmap.table),
-        store.column_types("restricted", f"{rmap.table}_ca_nhan"),
-        personal_mode=config.personal_mode, unit_codes=config.mapping.unit_codes,
-        hash_key=config.personal_key)
-    store.prepare(converter)
-    return converter
-
-
-def reject(batch: Batch, record, rmap, problem: RecordProblem) -> datetime | None:
-    """Note in `batch` a record that failed mapping (its key and cursor, when they can be
-    read, and what is wrong); its cursor."""
-    key, cursor = _identity(record, rmap.key, rmap.cursor)
-    batch.reject(key, cursor, problem.api_field, problem.problem)
-    return cursor
-
-
 def _run(plan: PagePlan, client: AgencyClient, converter, store: Store,
          config: AgencyConfig, stats: PullStats,
          pages: page_archive.PageArchive | None = None) -> None:
@@ -225,7 +204,7 @@ def _run(plan: PagePlan, client: AgencyClient, converter, store: Store,
             batch.add(item)
             if item.cursor > datetime.now(UTC) + config.future_skew:
                 stats.future_dated += 1
-                key, _ = _identity(record, rmap.key, rmap.cursor)
+                key, _ = record_identity(record, rmap.key, rmap.cursor)
                 future.append(key or "?")
             if newest is None or item.cursor > newest:
                 newest, newest_text = item.cursor, _raw_cursor(record, rmap.cursor)
@@ -257,19 +236,6 @@ def _commit(store: Store, batch: Batch, stats: PullStats, skew: timedelta) -> No
     log.info("%s: lô %d đã ghi — mới %d, đổi %d, lịch sử +%d (watermark %s)", store.resource,
              stats.batches, result.inserted, result.updated, result.history_added,
              batch.newest.isoformat() if batch.newest else "-")
-
-
-def _identity(record, key: str, cursor: str) -> tuple[str | None, datetime | None]:
-    """Key and cursor of a record that failed mapping, when they can be read at all."""
-    if not isinstance(record, dict):
-        return None, None
-    k = record.get(key)
-    k = str(k) if isinstance(k, str | int) and not isinstance(k, bool) else None
-    try:
-        c = parse_time(record.get(cursor))
-    except (TypeError, ValueError):
-        c = None
-    return k, c
 
 
 def _raw_cursor(record, cursor: str) -> str | None:

@@ -14,9 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,60 +24,15 @@ from ingest.intake.contracts import Contract, load_contracts
 from ingest.intake.feedback import FEEDBACK_DIR, write_feedback
 from ingest.intake.problems import Problem
 from ingest.intake.reference import org_units, unit_label
+from ingest.intake.result import FileResult
 from ingest.intake.validate import Outcome, context_for
+from ioc import settings, warehouse
 
 log = logging.getLogger(__name__)
 
 ArrivedAt = datetime | Mapping[str, datetime] | Callable[[Path], "datetime | None"] | None
 _TEMP_PREFIXES = ("~$", ".~lock", ".")
 _TEMP_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial", "#")
-
-
-@dataclass
-class FileResult:
-    """What happened to one file; `to_json()` is the CLI's and Dagster's view of it."""
-
-    file: str
-    status: str  # accepted | rejected | duplicate
-    form: str | None = None
-    org_unit_id: str | None = None
-    period: str | None = None
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    records: list[dict[str, Any]] = field(default_factory=list)
-    sha256: str | None = None
-    size_bytes: int | None = None
-    file_id: int | None = None
-    version: int | None = None
-    duplicate_of: int | None = None
-    archive_path: str | None = None
-    arrived_at: datetime | None = None
-    feedback_path: str | None = None
-    is_current: bool | None = None  # an accepted version that is not the newest arrival: no
-    resent_version: int | None = None  # the earlier version whose bytes were sent again
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "status": self.status,
-            "form": self.form,
-            "org_unit_id": self.org_unit_id,
-            "period": self.period,
-            "errors": self.errors,
-            "warnings": self.warnings,
-            "records": [{k: _jsonable(v) for k, v in r.items()} for r in self.records],
-            "sha256": self.sha256,
-            "file_id": self.file_id,
-            "version": self.version,
-            "duplicate_of": self.duplicate_of,
-            "arrived_at": self.arrived_at.isoformat() if self.arrived_at else None,
-        }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
 
 
 def _now(now: datetime | None) -> datetime:
@@ -196,8 +149,6 @@ def scan_intake(intake_root: str | Path, *, conninfo: str | None = None,
         import psycopg
 
         if conninfo is None:
-            from ioc import warehouse
-
             conninfo = warehouse.url()
         with psycopg.connect(conninfo, connect_timeout=5) as conn:
             exists = conn.execute("select to_regclass('raw_intake.file_manifest')").fetchone()[0]
@@ -437,8 +388,6 @@ def _refuse_after_load_error(conn, data: bytes, path: Path, file_root: Path | No
 
 
 def default_archive_dir() -> Path:
-    from ioc import settings
-
     return settings.load().archive_dir
 
 

@@ -12,16 +12,14 @@ import os
 import secrets
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ingest.intake.contracts import load_contracts
 from ingest.intake.periods import LOCAL_TZ
 from ingest.intake.reference import unit_label
+from ingest.intake.result import FileResult
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from ingest.intake.engine import FileResult
 
 FEEDBACK_DIR = "_phan_hoi"
 REFUSED_SUFFIX = ".loi.txt"

@@ -25,22 +25,14 @@ from typing import Any
 
 from ingest.intake import zipguard
 from ingest.intake.text import clean_text, is_blank, nfc
+from ingest.intake.unreadable import Unreadable
+from ingest.intake.unreadable import corrupt as _corrupt
 
 ACCEPTED_EXTENSIONS = (".xlsx", ".xlsm", ".xls", ".csv")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 MAX_UNCOMPRESSED = 512 * 1024 * 1024  # a zip bomb is refused, not expanded
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
-
-
-class Unreadable(Exception):
-    """The container cannot be opened; `reason` is for the staff, `code` for programs."""
-
-    def __init__(self, code: str, reason: str, hint: str | None = None):
-        super().__init__(reason)
-        self.code = code
-        self.reason = reason
-        self.hint = hint
 
 
 @dataclass
@@ -159,14 +151,6 @@ def read_book(data: bytes, extension: str) -> Book:
             "Mở tệp bằng Excel, chọn Lưu thành > Sổ làm việc Excel (.xlsx) rồi gửi lại.",
         )
     raise _corrupt()
-
-
-def _corrupt() -> Unreadable:
-    return Unreadable(
-        "corrupt_file",
-        "Tệp bị hỏng hoặc không phải tệp Excel/CSV hợp lệ, không đọc được.",
-        "Mở tệp trên máy của anh/chị để kiểm tra, lưu lại rồi gửi lại.",
-    )
 
 
 def _clean_rows(raw: list[list[Any]]) -> list[list[Any]]:

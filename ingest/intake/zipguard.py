@@ -28,11 +28,9 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 from xml.parsers.expat import XML_PARAM_ENTITY_PARSING_NEVER, ExpatError, ParserCreate
 
-if TYPE_CHECKING:
-    from ingest.intake.readers import Unreadable
+from ingest.intake.unreadable import Unreadable, corrupt
 
 MAX_SHEET_CELLS = 3_000_000  # rows × columns of a sheet's used range (a report has < 10,000)
 _CHUNK = 1 << 20
@@ -45,14 +43,8 @@ _PLAIN_CELL = re.compile(
 _REF_VALUE = re.compile(r"\s*([A-Za-z]{0,3})(\d{0,7})\s*")
 
 
-def _errors():
-    from ingest.intake import readers
-
-    return readers
-
-
 def too_large(reason: str) -> Unreadable:
-    return _errors().Unreadable(
+    return Unreadable(
         "too_large", reason,
         "Biểu mẫu chỉ cần phần bảng số liệu: xóa các dòng, cột và trang tính thừa (kể cả ô "
         "có dữ liệu nằm xa bảng), lưu lại rồi gửi lại.")
@@ -63,7 +55,7 @@ def _member_stream(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
     offset = info.header_offset
     head = data[offset:offset + _LOCAL_HEADER.size]
     if len(head) < _LOCAL_HEADER.size or head[:4] != b"PK\x03\x04":
-        raise _errors()._corrupt()
+        raise corrupt()
     name_len, extra_len = _LOCAL_HEADER.unpack(head)[9:11]
     start = offset + _LOCAL_HEADER.size + name_len + extra_len
     raw = memoryview(data)[start:start + info.compress_size]
@@ -85,7 +77,7 @@ def _member_stream(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
             if out:
                 yield out
     except zlib.error as exc:
-        raise _errors()._corrupt() from exc
+        raise corrupt() from exc
 
 
 class _Extent:
@@ -143,7 +135,7 @@ class _Extent:
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
         except ExpatError as exc:
-            raise _errors()._corrupt() from exc
+            raise corrupt() from exc
         self.max_row, self.max_col = walk.max_row, walk.max_col
 
 
@@ -169,7 +161,7 @@ class _ExactWalk:
             return "", ""
         parsed = _REF_VALUE.fullmatch(value)
         if parsed is None:
-            raise _errors()._corrupt()
+            raise corrupt()
         return parsed.group(1), parsed.group(2)
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
@@ -200,7 +192,7 @@ class _ExactWalk:
 
 
 def _refuse_doctype(*_args) -> None:
-    raise _errors()._corrupt()
+    raise corrupt()
 
 
 _BINARY_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf",
@@ -222,12 +214,12 @@ def _relationship_targets(zf: zipfile.ZipFile) -> set[str]:
             continue
         info = zf.getinfo(name)
         if info.file_size > 4 << 20:  # a relationship list is a few kilobytes
-            raise _errors()._corrupt()
+            raise corrupt()
         folder = name.rsplit("_rels/", 1)[0]
         try:
             root = ET.fromstring(zf.read(name))
         except Exception as exc:
-            raise _errors()._corrupt() from exc
+            raise corrupt() from exc
         for rel in root:
             target = rel.get("Target") or ""
             if rel.get("TargetMode") == "External":
@@ -262,7 +254,7 @@ def check_workbook(data: bytes, zf: zipfile.ZipFile, max_total: int
     total = 0
     for info in infos:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _errors()._corrupt()  # Excel writes deflate; other methods are no workbook
+            raise corrupt()  # Excel writes deflate; other methods are no workbook
         extent = _Extent()
         produced = 0
         marked, tail = False, b""

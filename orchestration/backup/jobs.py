@@ -15,15 +15,15 @@ from pathlib import Path
 
 import dagster as dg
 
+from backup import backup, retention
+from backup.config import load as load_config
+from ioc import settings as settings_mod
 from orchestration.alerts.sensors import send_alert
 from orchestration.schedules import nightly_job
 
 
 @dg.op(description="Sao lưu kho dữ liệu, Superset, Dagster và kho lưu trữ tệp (ioc backup).")
 def backup_op(context: dg.OpExecutionContext) -> dg.Output[str]:
-    from backup import backup
-    from ioc import settings as settings_mod
-
     result = backup.run(settings_mod.load(), progress=context.log.info)
     for warning in result.warnings:
         context.log.warning(warning)
@@ -64,7 +64,6 @@ backup_after_failed_nightly = _after_nightly("backup_after_failed_nightly",
 def age_problem(target: Path, max_age_hours: float, home: Path,
                 now: datetime | None = None) -> tuple[str, str] | None:
     """(what the problem is about, the alert text) when backups are missing or too old."""
-    from backup import retention
 
     now = now or datetime.now(UTC)
     latest = retention.newest(target)
@@ -90,9 +89,6 @@ def age_problem(target: Path, max_age_hours: float, home: Path,
            default_status=dg.DefaultSensorStatus.RUNNING,
            description="Báo động khi bản sao lưu mới nhất cũ hơn IOC_BACKUP_MAX_AGE_HOURS.")
 def backup_age_sensor(context: dg.SensorEvaluationContext):
-    from backup.config import load as load_config
-    from ioc import settings as settings_mod
-
     cfg = settings_mod.load()
     config = load_config(cfg)
     problem = age_problem(config.target, config.max_age_hours, cfg.home)

@@ -15,7 +15,8 @@ from collections import Counter
 import dagster as dg
 
 from ingest import catalogue
-from ingest.intake.watch import IntakeState
+from ingest.intake.engine import ensure_tables
+from ingest.intake.watch import IntakeState, process_waiting
 from ioc import settings as settings_mod
 from orchestration.resources import IntakeResource, WarehouseResource
 
@@ -86,9 +87,6 @@ def pass_events(results) -> list[dg.AssetMaterialization]:
 def intake_files(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, intake: IntakeResource
 ):
-    from ingest.intake.engine import ensure_tables
-    from ingest.intake.watch import process_waiting
-
     root = intake.intake_path()
     root.mkdir(parents=True, exist_ok=True)
     ensure_tables(warehouse.conninfo())  # the raw tables exist even before the first file

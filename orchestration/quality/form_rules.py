@@ -14,6 +14,7 @@ import psycopg
 from psycopg import sql
 
 from ingest import catalogue
+from ingest.intake.contracts import evaluate, load_contracts
 from orchestration.resources import WarehouseResource
 
 
@@ -26,7 +27,6 @@ class Violation:
 
 def violations(conninfo: str, form: str) -> list[Violation]:
     """Every rule of `form`'s contract broken by a current accepted file."""
-    from ingest.intake.contracts import evaluate, load_contracts
 
     contract = load_contracts()[form]
     if not contract.rules:
