@@ -82,11 +82,13 @@ test: install browser office external-pg ## every test (own throwaway warehouse,
 faults: install browser ## the slow fault-injection and fuzz suites
 	$(VENV)/bin/pytest -ra -m faults
 
-lint: install ## ruff, sqlfluff (no warehouse needed) and the catalogue's generated files
+lint: install ## ruff, sqlfluff (no warehouse needed), the catalogue's generated files, the import floors
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python dbt_project/scripts/sqlfluff.py lint models
 	# issue 20: files generated from the catalogue of sources are up to date
 	$(VENV)/bin/python -m ingest.catalogue --check
+	# issue 20: the house's floors (import-linter contracts in pyproject.toml; docs/architecture.md)
+	$(VENV)/bin/lint-imports
 
 bench: install ## benchmarks (minutes); writes bench/results/latest.json
 	$(VENV)/bin/python -m bench.run
