@@ -63,3 +63,18 @@ def test_the_contracts_catch_an_upward_import_a_demo_import_and_a_loop(tmp_path:
     assert "ioc is not allowed to import cli" in out
     assert "ingest is not allowed to import demo" in out
     assert "No cycles are allowed in backup." in out
+
+
+def test_our_superset_package_never_shadows_apache_superset() -> None:
+    """In Superset's own environment, started from the repository root as `make up` starts it,
+    `superset` is Apache Superset, not the repository's `superset/` folder; our side's package
+    is `ioc_superset`, which that environment neither has nor needs."""
+    probe = ("import importlib.util as u; s = u.find_spec('superset'); "
+             "print(s.origin); print(u.find_spec('ioc_superset'))")
+    proc = subprocess.run([str(ROOT / ".venv-superset" / "bin" / "python"), "-c", probe],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    origin, ours = proc.stdout.splitlines()
+    assert Path(origin).parts[-3:] == ("site-packages", "superset", "__init__.py"), origin
+    assert ".venv-superset" in Path(origin).parts
+    assert ours == "None"
