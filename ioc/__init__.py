@@ -1,1 +1,3 @@
-"""District IOC data platform: shared settings, the embedded warehouse and the `ioc` CLI."""
+"""District IOC data platform, the ground floor: settings, the embedded warehouse, processes of
+the services, the KPI catalogue and alerts. It imports nothing of the floors above
+(docs/architecture.md "Floors"); the `ioc` command itself is `cli/`."""
