@@ -8,6 +8,10 @@ still builds the marts from the other sources.
 import dagster as dg
 
 from ingest import catalogue
+from ingest.agency import schema
+from ingest.agency.errors import AuthError, ConfigError, PullFailed
+from ingest.agency.pull import pull
+from orchestration.alerts.sensors import send_alert
 from orchestration.resources import AgencyApiResource, WarehouseResource
 
 # From the catalogue of sources (ingest/agency/mapping.yaml via ingest/catalogue.py).
@@ -37,15 +41,10 @@ def _build(resource: str, table: str, description: str) -> dg.AssetsDefinition:
         warehouse: WarehouseResource,
         agency_api: AgencyApiResource,
     ):
-        from ingest.agency import schema
-
         conninfo = warehouse.conninfo()
         schema.ensure_tables(conninfo)
         metadata: dict = {}
         if agency_api.configured(resource):
-            from ingest.agency.errors import AuthError, ConfigError, PullFailed
-            from ingest.agency.pull import pull
-
             try:
                 stats = pull([resource], conninfo=conninfo, config=agency_api.config())[resource]
             except (PullFailed, ConfigError) as exc:
@@ -57,8 +56,6 @@ def _build(resource: str, table: str, description: str) -> dg.AssetsDefinition:
             metadata = {k: v for k, v in vars(stats).items() if isinstance(v, int | float | str)}
             context.log.info(f"{resource}: {metadata}")
             if stats.future_dated:
-                from orchestration.alerts.sensors import send_alert
-
                 send_alert(f"[IOC] {resource}: {stats.future_dated} bản ghi có thời điểm cập "
                            f"nhật ở tương lai (ví dụ {stats.future_keys}); mốc lấy dữ liệu giữ ở "
                            "thời điểm hiện tại. Kiểm tra đồng hồ hoặc dữ liệu của hệ thống "
