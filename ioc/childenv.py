@@ -4,7 +4,7 @@
 
 replaces itself (exec, same pid and process group) with PROGRAM, whose environment holds
 only the listed variables of this process's environment. Only names travel on the command
-line, never values. A service started through `cli.processes.start_process`, which passes on
+line, never values. A service started through `ioc.processes.start_process`, which passes on
 the caller's whole environment, is wrapped this way so that, for example, Superset never
 holds the agency token or the warehouse owner's URL that `make up` has in its environment.
 

@@ -152,11 +152,12 @@ FEATURE_FLAGS = {
 }
 
 # --- Alerts & Reports (issue 19) ----------------------------------------------------------
-# Scheduled reports (superset/reports.yaml, created by bootstrap: superset/ioc_superset/reports.py) are
-# run by ONE Celery worker with beat inside it (`ioc up` starts it: superset/ioc_superset/worker.py). Broker
-# and results live in Superset's own metadata database (kombu's SQLAlchemy transport; never
-# the warehouse): nothing else to install. Screenshots: Debian's chromium + chromium-driver,
-# logged in as the report's executor on our own gunicorn.
+# Scheduled reports (superset/reports.yaml, created by bootstrap:
+# superset/ioc_superset/reports.py) are run by ONE Celery worker with beat inside it (`ioc up`
+# starts it: superset/ioc_superset/worker.py). Broker and results live in Superset's own
+# metadata database (kombu's SQLAlchemy transport; never the warehouse): nothing else to
+# install. Screenshots: Debian's chromium + chromium-driver, logged in as the report's
+# executor on our own gunicorn.
 _METADATA_URL = SQLALCHEMY_DATABASE_URI.split("?", 1)[0]
 _CELERY_DB = (_METADATA_URL if not _METADATA_URL.startswith("sqlite")
               else f"sqlite:///{IOC_HOME / 'superset' / 'celery.db'}")
@@ -196,8 +197,8 @@ WEBDRIVER_CONFIGURATION = {
                 "log_output": os.devnull, "service_args": [], "port": 0, "env": {}},
 }
 WEBDRIVER_WINDOW = {"dashboard": (1600, 2000), "slice": (1600, 1000), "pixel_density": 1}
-# Our own web server (superset/ioc_superset/server.py sets IOC_SUPERSET_URL); links in the messages point
-# where people open Superset (IOC_DASHBOARD_BASE_URL, as the Dagster alerts' links).
+# Our own web server (superset/ioc_superset/server.py sets IOC_SUPERSET_URL); links in the
+# messages point where people open Superset (IOC_DASHBOARD_BASE_URL, as the Dagster alerts' links).
 WEBDRIVER_BASEURL = (
     os.environ.get("IOC_SUPERSET_URL") or "http://127.0.0.1:8088").rstrip("/") + "/"
 WEBDRIVER_BASEURL_USER_FRIENDLY = (
@@ -210,8 +211,8 @@ EMAIL_REPORTS_SUBJECT_PREFIX = "[IOC]"  # Superset adds the space
 EMAIL_REPORTS_CTA = "Mở trong Superset"
 
 # Mail: the real server when IOC_SMTP_HOST is set (the same variables as the Dagster alerts);
-# otherwise the local sink `ioc up` runs beside the worker (superset/ioc_superset/mailsink.py), which writes
-# each message as a file under $IOC_HOME/outbox/ (the dry run, like the alerts').
+# otherwise the local sink `ioc up` runs beside the worker (superset/ioc_superset/mailsink.py),
+# which writes each message as a file under $IOC_HOME/outbox/ (the dry run, like the alerts').
 # IOC_NOTIFY_DRY_RUN=1 sends to the sink whatever is configured.
 if os.environ.get("IOC_SMTP_HOST") and os.environ.get("IOC_NOTIFY_DRY_RUN", "0") != "1":
     SMTP_HOST = os.environ["IOC_SMTP_HOST"]

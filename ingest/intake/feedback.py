@@ -12,6 +12,7 @@ import os
 import secrets
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.intake.contracts import load_contracts
 from ingest.intake.periods import LOCAL_TZ

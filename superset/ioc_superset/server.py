@@ -14,7 +14,7 @@ The rest of the caller's environment (the warehouse owner's URL, the agency toke
 password, ...) never reaches Superset: the CLI gets exactly `superset_env()`, the web server
 is started through `ioc.childenv`, which keeps only those names.
 
-The web server is a process group started by `cli.processes.start_process`, its pid in
+The web server is a process group started by `ioc.processes.start_process`, its pid in
 `$IOC_HOME/run/superset.pid` and its log in `$IOC_HOME/logs/superset.log`; `stop()` ends the
 whole group, so no worker is left behind.
 """

@@ -10,8 +10,8 @@ from ioc.settings import Settings
 
 def service_up(settings: Settings) -> dict[str, str]:
     """Bootstrap (idempotent: quick when nothing changed) and leave Superset running, with
-    the worker of its scheduled reports (issue 19: superset/ioc_superset/worker.py); with the outbox, the
-    weekly overview is run once a day on the way up (`reports.run_on_up`)."""
+    the worker of its scheduled reports (issue 19: superset/ioc_superset/worker.py); with the
+    outbox, the weekly overview is run once a day on the way up (`reports.run_on_up`)."""
     from ioc_superset import bootstrap, worker
 
     report = bootstrap.bootstrap(settings, keep_running=True)

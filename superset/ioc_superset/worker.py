@@ -1,7 +1,7 @@
 """Superset's scheduled reports: its Celery worker (beat inside) and the outbox's SMTP sink.
 
 `ioc up` / `make demo` start them after the web server, `ioc down` stops them, like
-gunicorn (`cli.services.start_process`: one process group each, pid in
+gunicorn (`ioc.processes.start_process`: one process group each, pid in
 `$IOC_HOME/run/<name>.pid`, output in `$IOC_HOME/logs/<name>.log`):
 
 - `superset-worker`: ONE Celery worker (`--concurrency 1`) with beat inside it (`--beat`),
@@ -25,8 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-from cli import services
 from ioc import childenv
+from ioc import processes as services
 from ioc.settings import Settings
 from ioc_superset import server
 
