@@ -25,8 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from ioc import childenv
-from ioc import processes as services
+from ioc import childenv, processes
 from ioc.settings import Settings
 from ioc_superset import server
 
@@ -50,7 +49,7 @@ def _port_file(settings: Settings) -> Path:
 
 
 def sink_port(settings: Settings) -> int | None:
-    if services.running_pid(settings, SINK) is None:
+    if processes.running_pid(settings, SINK) is None:
         return None
     try:
         return int(_port_file(settings).read_text())
@@ -68,13 +67,13 @@ def start_sink(settings: Settings, timeout_s: float = 15.0) -> int:
     portfile.unlink(missing_ok=True)
     argv = [sys.executable, "-m", "ioc_superset.mailsink", str(outbox(settings)), str(portfile),
             os.environ.get("IOC_MAIL_SINK_PORT", "0")]
-    services.start_process(settings, SINK, childenv.wrap(["IOC_HOME"], argv))
+    processes.start_process(settings, SINK, childenv.wrap(["IOC_HOME"], argv))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         port = sink_port(settings)
         if port:
             return port
-        if services.running_pid(settings, SINK) is None:
+        if processes.running_pid(settings, SINK) is None:
             break
         time.sleep(0.1)
     log = settings.home / "logs" / f"{SINK}.log"
@@ -95,7 +94,7 @@ def start(settings: Settings) -> dict[str, str]:
     port = None
     if uses_sink():
         if sink_port(settings) is None and is_running(settings):
-            services.stop_process(settings, WORKER)  # it knows the old sink's port
+            processes.stop_process(settings, WORKER)  # it knows the old sink's port
         port = start_sink(settings)
     env = worker_env(settings, port)
     home = settings.home / "superset"
@@ -106,7 +105,7 @@ def start(settings: Settings) -> dict[str, str]:
         "--concurrency", "1", "--pool", "prefork", "--loglevel", "INFO",
         "--hostname", "ioc-reports@%h", "--without-gossip", "--without-mingle",
     ]  # fmt: skip
-    services.start_process(settings, WORKER, childenv.wrap(env, argv), env=env)
+    processes.start_process(settings, WORKER, childenv.wrap(env, argv), env=env)
     where = (f"ghi vào hộp thư đi {outbox(settings)} (chưa cấu hình SMTP)" if port
              else f"gửi qua SMTP {os.environ.get('IOC_SMTP_HOST')}")
     return {"báo cáo định kỳ": where}
@@ -142,10 +141,13 @@ def run_now(settings: Settings, report_id: int) -> None:
 
 
 def is_running(settings: Settings) -> bool:
-    return services.running_pid(settings, WORKER) is not None
+    return processes.running_pid(settings, WORKER) is not None
 
 
 def stop(settings: Settings) -> list[str]:
-    stopped = [name for name in (WORKER, SINK) if services.stop_process(settings, name)]
+    # a short grace: Celery's warm shutdown waits on its broker's polling loop; a report cut
+    # short is run again at its next schedule
+    stopped = [name for name in (WORKER, SINK)
+               if processes.stop_process(settings, name, timeout_s=5.0)]
     _port_file(settings).unlink(missing_ok=True)
     return stopped

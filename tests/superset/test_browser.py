@@ -145,11 +145,16 @@ def _open_dashboard(page, url: str, dash: dict, chart_ids: list[int]) -> dict[in
     return seen
 
 
+@pytest.mark.faults
 def test_every_dashboard_renders_every_chart(
     browser, superset_server: SupersetServer, admin: SupersetClient, admin_session
 ):
     """...and asks for exactly the query its saved query context holds, so what the API
-    answers for a chart is what the dashboard shows."""
+    answers for a chart is what the dashboard shows.
+
+    Behind `make faults` (about 3 minutes): in `make test`, every chart's saved query runs
+    through the API (test_chart_data.py), and the browser walks open the overview and the
+    domain dashboards as a leader and a commune (test_browser_paths.py, test_language.py)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     console: list[str] = []
     page = _admin_page(browser, admin_session, superset_server.url)
