@@ -212,7 +212,11 @@ TILE_LINK_CSS = (
     f"{_TILE_LINK_SEL} thead th * {{ display: none; }}\n"
     f"{_TILE_LINK_SEL} tr, {_TILE_LINK_SEL} td {{ background: transparent !important; }}\n"
     f"{_TILE_LINK_SEL} td {{ border: 0 !important; font-size: 14px; font-weight: 600; "
-    "white-space: normal; }\n")
+    "white-space: normal; }\n"
+    # a tile's title keeps at least 9em (two lines at most): in a narrow tile its controls
+    # (applied filters, menu) go under it instead of squeezing it to one word per line
+    '[data-test="slice-header"] { flex-wrap: wrap; }\n'
+    '[data-test="slice-header"] .header-title { flex: 1 1 9em; min-width: 9em; }\n')
 # the headline mart's rows a tile reads: units' own rows (an area is their sum), periods the
 # overview shows, months that have ended (a month still running is shown as "đến <A>" in the
 # KPI board, never as a finished month on a tile)

@@ -24,11 +24,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from ioc.settings import LOCAL_TZ
+
 MAX_BYTES = 50 * 1024 * 1024  # a report with a PDF is a few MB
 
 
 def write_message(outbox: Path, data: bytes, now: datetime | None = None) -> Path:
-    now = now or datetime.now()
+    now = now or datetime.now(LOCAL_TZ)  # the day as people there read it, like the alerts'
     folder = outbox / now.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(data).hexdigest()[:10]
