@@ -6,7 +6,9 @@ their floors and baselines; write `bench/results/latest.json` and the tables of
     python -m bench.run --quick              # fewer repetitions, no 1M-row xlsx, district only
     python -m bench.run --national           # also the national scale (one month; long)
     python -m bench.run --only ingest        # one stage (ingest | freshness | pipeline |
-                                             # dashboards)
+                                             # dashboards | render)
+    IOC_WAREHOUSE_URL=… python -m bench.run --only pipeline --keep   # keep each scale's database
+    IOC_WAREHOUSE_URL=… python -m bench.run --only render --reuse    # measure it again, no pipeline
 
 Uses a throwaway PostgreSQL (an embedded server under a temporary IOC_HOME, or the server of
 IOC_WAREHOUSE_URL, where it creates and drops its own databases), never the platform's
@@ -179,17 +181,20 @@ def run_scale(server: BenchServer, scale: str, opts: argparse.Namespace, load: L
     cut = pipeline_mod.CUT_NATIONAL if scale == "national" else CUT
     tmp = Path(tempfile.mkdtemp(prefix=f"ioc-bench-{scale}-"))
     copy = pipeline_mod.project_copy(world, tmp / "project")
-    db = server.create(f"pipe_{scale}")
+    db = server.kept(f"pipe_{scale}") if opts.reuse else server.create(f"pipe_{scale}")
     env = {**server.env(), "IOC_WAREHOUSE_URL": db,  # ioc_superset lives in superset/
            "PYTHONPATH": os.pathsep.join([str(copy), str(copy / "superset")])}
     api = pipeline_mod.DemoApi(world, datetime.fromisoformat(cut), log=RESULTS / "demo-api.log")
     dash = None
     try:
-        pipe = _stage(load, f"pipeline {scale}", run_child, "bench.pipeline",
-                      {"world": str(world), "run_dir": str(tmp / "run"), "cut": cut, "db": db,
-                       "api": api.url, "nights": opts.nights},
-                      env=env, cwd=copy, log=log)
-        pipe = _pipeline_entry(pipe, copy)
+        if opts.reuse:  # the warehouse an earlier `--keep` run built: measure it again
+            pipe = {"success": True, "reused_database": db.rpartition("/")[2]}
+        else:
+            pipe = _stage(load, f"pipeline {scale}", run_child, "bench.pipeline",
+                          {"world": str(world), "run_dir": str(tmp / "run"), "cut": cut,
+                           "db": db, "api": api.url, "nights": opts.nights},
+                          env=env, cwd=copy, log=log)
+            pipe = _pipeline_entry(pipe, copy)
         pipe["world"] = world_summary(world)
         if "dashboards" in stages and pipe.get("success"):
             dash = _stage(load, f"dashboards {scale}", run_child, "bench.dashboards",
@@ -214,7 +219,7 @@ def run_scale(server: BenchServer, scale: str, opts: argparse.Namespace, load: L
                     dash[key] = render[key]
     finally:
         api.stop()
-        if opts.keep and not server.embedded:
+        if (opts.keep or opts.reuse) and not server.embedded:
             _log(f"{scale}: database kept for profiling: {db}")
         else:
             server.drop(db)
@@ -306,8 +311,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--keep", action="store_true",
                         help="keep each scale's database (only with IOC_WAREHOUSE_URL)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="skip the pipeline: measure the later stages on the database an "
+                             "earlier --keep run left (only with IOC_WAREHOUSE_URL)")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     opts = parser.parse_args(argv)
+    if opts.reuse and not os.environ.get("IOC_WAREHOUSE_URL"):
+        parser.error("--reuse needs IOC_WAREHOUSE_URL (the server the --keep run used)")
     if opts.quick:
         opts.reps = min(opts.reps, 3)
     stages = set((opts.only or "ingest,freshness,pipeline,dashboards,render").split(","))

@@ -44,6 +44,16 @@ class BenchServer:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
         return self.url(name)
 
+    def kept(self, prefix: str) -> str:
+        """The newest database named `<prefix>_…` on the server (one an earlier run kept with
+        `--keep`; newest: the highest oid); its URL."""
+        with psycopg.connect(self.admin_url) as conn:
+            row = conn.execute("select datname from pg_database where datname like %s"
+                               " order by oid desc limit 1", (prefix + "\\_%",)).fetchone()
+        if row is None:
+            raise LookupError(f"no database {prefix}_… kept on the server (run with --keep first)")
+        return self.url(row[0])
+
     def drop(self, url: str) -> None:
         name = url.rpartition("/")[2].split("?")[0]
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
