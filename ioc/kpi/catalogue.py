@@ -212,12 +212,13 @@ def parse(text: str, name: str = "catalogue/kpis.yaml") -> Catalogue:
 
 
 def validate_yaml(text: str, name: str, model: type[M], error: type[Exception]) -> M:
-    """A YAML catalogue read into its typed model; every problem raised as one `error` whose
-    lines name the file and the place (list items by their `code`)."""
+    """A YAML file (a catalogue, the report schedule, the recipients file) read into its
+    typed model; every problem raised as one `error` whose lines name the file and the place
+    (list items by their `code`, else their position). What users read is Vietnamese."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise error(f"{name}: not valid YAML: {exc}") from None
+        raise error(f"{name}: không phải YAML hợp lệ: {exc}") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
