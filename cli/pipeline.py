@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
-import time
 from pathlib import Path
 
 from cli import services
+from ioc import processes
 from ioc import settings as settings_mod
 from ioc.settings import add_today_option
 
@@ -194,33 +193,26 @@ def _serve(args) -> int:
     cfg = _pin_today(args)
     print(f"today: {cfg.today}")
     run_first = args.pipeline
-    stop = {"now": False}
-
-    def _on_signal(signum, _frame):
-        stop["now"] = True
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
-    try:
-        # With the first load to run, Dagster's sensors and the watcher start after it: they
-        # would otherwise race the pipeline for the demo history's files.
-        urls = services.up(cfg, orchestration=not run_first)
-        if run_first:
-            # issue 19: the first load's alerts to the outbox / channels — the sensor that
-            # sends them after each load starts only after this run
-            if run_pipeline():
-                run_pipeline("thong_bao_job")
-            for hook in services.SERVICE_HOOKS:
-                hook.refresh(cfg)
-            urls.update(services.start_orchestration(cfg))
-        _print_urls(urls, cfg)
-        print("\nPress Ctrl-C to stop everything.", flush=True)
-        while not stop["now"]:
-            time.sleep(0.5)
-    finally:
-        print("\nstopping...", flush=True)
-        stopped = services.down(cfg)
-        print("stopped: " + ", ".join(stopped), flush=True)
+    with processes.stop_signals() as stop:
+        try:
+            # With the first load to run, Dagster's sensors and the watcher start after it:
+            # they would otherwise race the pipeline for the demo history's files.
+            urls = services.up(cfg, orchestration=not run_first)
+            if run_first:
+                # issue 19: the first load's alerts to the outbox / channels — the sensor that
+                # sends them after each load starts only after this run
+                if run_pipeline():
+                    run_pipeline("thong_bao_job")
+                for hook in services.SERVICE_HOOKS:
+                    hook.refresh(cfg)
+                urls.update(services.start_orchestration(cfg))
+            _print_urls(urls, cfg)
+            print("\nPress Ctrl-C to stop everything.", flush=True)
+            stop.wait()
+        finally:
+            print("\nstopping...", flush=True)
+            stopped = services.down(cfg)
+            print("stopped: " + ", ".join(stopped), flush=True)
     return 0
 
 

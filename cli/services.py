@@ -103,36 +103,35 @@ class _Hook:
                 raise
             return None
 
-    def up(self, settings: Settings) -> dict[str, str]:
+    def _call(self, name: str, settings: Settings, default=None):
+        """The module's `service_<name>(settings)`, or `default` when the module is absent
+        or has no such function (every function of a hook is optional)."""
         mod = self._mod()
-        return mod.service_up(settings) if mod and hasattr(mod, "service_up") else {}
+        function = getattr(mod, f"service_{name}", None) if mod else None
+        return function(settings) if function else default
+
+    def up(self, settings: Settings) -> dict[str, str]:
+        return self._call("up", settings, {})
 
     def refresh(self, settings: Settings) -> None:
         """After a pipeline run (e.g. Superset refreshes its datasets' columns)."""
-        mod = self._mod()
-        if mod and hasattr(mod, "service_refresh"):
-            mod.service_refresh(settings)
+        self._call("refresh", settings)
 
     def down(self, settings: Settings) -> list[str]:
-        mod = self._mod()
-        return mod.service_down(settings) if mod and hasattr(mod, "service_down") else []
+        return self._call("down", settings, [])
 
     # issue 20: what the top floor asked the demo world directly before, asked of every hook
     def today(self, settings: Settings):
         """The day the service's world was made for, if it fixes one (the demo world)."""
-        mod = self._mod()
-        return mod.service_today(settings) if mod and hasattr(mod, "service_today") else None
+        return self._call("today", settings)
 
     def adopt(self, settings: Settings) -> None:
         """Before a pipeline run in this process: point it at the service (the demo API)."""
-        mod = self._mod()
-        if mod and hasattr(mod, "service_adopt"):
-            mod.service_adopt(settings)
+        self._call("adopt", settings)
 
     def logins(self, settings: Settings) -> list[str]:
         """Lines printed with the URLs: accounts the service made (the demo commune's)."""
-        mod = self._mod()
-        return mod.service_logins(settings) if mod and hasattr(mod, "service_logins") else []
+        return self._call("logins", settings, [])
 
 
 def plugin_modules(group: str) -> list[str]:

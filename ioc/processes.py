@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -148,3 +149,33 @@ def wait_http(url: str, timeout_s: float = 120.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{url} did not answer within {timeout_s:.0f} s")
         time.sleep(0.5)
+
+
+class StopRequest:
+    """Whether SIGINT (Ctrl-C) or SIGTERM came while `stop_signals` was in force."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def wait(self, still_running: Callable[[], bool] = lambda: True, poll_s: float = 0.5) -> None:
+        """Sleep until a stop is requested or `still_running()` turns false."""
+        while not self.requested and still_running():
+            time.sleep(poll_s)
+
+
+@contextlib.contextmanager
+def stop_signals() -> Iterator[StopRequest]:
+    """A foreground command's Ctrl-C and SIGTERM: inside, they only mark a stop as requested
+    (the command's `finally` then stops what it started, even when the signal came while it
+    was starting); the previous handlers come back on leaving."""
+    stop = StopRequest()
+
+    def _on_signal(_signum, _frame) -> None:
+        stop.requested = True
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -91,12 +91,12 @@ def test_an_unknown_key_is_refused_naming_the_kpi_and_the_key():
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
-        (("code: hcc_truc_tuyen", "code: hcc_dung_han"), "declared twice"),
+        (("code: hcc_truc_tuyen", "code: hcc_dung_han"), "khai báo hai lần"),
         (("    higher_is_better: true\n    target: 95", "    higher_is_better: false\n"
-          "    target: 95"), "only a KPI where higher is better can rank"),
-        (("sql: due_population", "sql: sum(due_population)"), "without aggregates"),
+          "    target: 95"), "chỉ chỉ số càng cao càng tốt mới được xếp hạng"),
+        (("sql: due_population", "sql: sum(due_population)"), "không hàm gộp"),
         (("source: {source: qd766, detail: \"nhóm 2", "source: {source: qd767, detail: \"nhóm 2"),
-         "unknown source"),
+         "nguồn không có trong sources"),
     ],
 )
 def test_inconsistent_declarations_are_refused(change, fragment):
@@ -170,3 +170,23 @@ def test_a_headline_chart_of_kpis_reads_only_those_kpis_rows():
         elif "gia_tri" in metrics:
             assert not on_kpi, key
     assert narrowed >= 1  # `Đơn vị cần chú ý (theo tháng)`, seven KPIs in one table
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (("version: 1", "version: [1"), "catalogue/kpis.yaml: không phải YAML hợp lệ"),
+        (("version: 1", "version: 2"), "version: phải là 1"),
+        (("    numerator:\n      sql: due_on_time", "    numerator:\n      sqll: due_on_time"),
+         "kpis[hcc_dung_han].numerator.sqll: khóa không có trong lược đồ"),
+    ],
+)
+def test_what_the_data_team_reads_is_vietnamese(change, fragment):
+    """validate_yaml speaks Vietnamese for the file, pydantic's common mistakes and the
+    catalogue's own rules (one language for the catalogues, the report schedule and the
+    recipients file)."""
+    old, new = change
+    assert old in _catalogue_text()
+    with pytest.raises(CatalogueError) as err:
+        parse(_catalogue_text().replace(old, new, 1))
+    assert fragment in str(err.value)

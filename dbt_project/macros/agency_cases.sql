@@ -22,11 +22,42 @@
     {% endif %}
 {%- endmacro %}
 
-{#- The case's unit and today's unit and district (unit_columns), joined here. -#}
+{#- The case's unit (`units`) and today's unit and district (`current_unit`), for
+    unit_columns, joined here. -#}
 {% macro case_unit_joins(cases) -%}
-    left join units on {{ cases }}.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as units on {{ cases }}.org_unit_id = units.org_unit_id
     left join {{ ref('dim_don_vi') }} as current_unit
         on units.current_org_unit_id = current_unit.org_unit_id
+{%- endmacro %}
+
+{#- A case's deadline status, judged at the as-of moment A (`moment.as_of`): without a
+    deadline 'khong_co_han'; open: past its deadline ('dang_qua_han', the deadline moment
+    before A), due within `due_soon_days` days of A ('sap_den_han', when given) or within it
+    ('dang_trong_han'); finished: after the deadline moment ('qua_han'), on a day before the
+    deadline day ('truoc_han'), else on it ('dung_han'). `done_at` / `done_date`: when the case
+    was finished (null while open); `deadline_at` / `deadline_date`: its deadline moment and
+    day (the one null exactly when the other is); `first`: the mart's own `when … then …`
+    that comes before all of these. -#}
+{% macro deadline_status(
+    done_at, done_date, deadline_at, deadline_date, first=none, due_soon_days=none
+) -%}
+    case
+        {%- if first %}
+        {{ first }}
+        {%- endif %}
+        when {{ deadline_at }} is null then 'khong_co_han'
+        when {{ done_at }} is null and {{ deadline_at }} < moment.as_of then 'dang_qua_han'
+        {%- if due_soon_days %}
+        when
+            {{ done_at }} is null
+            and {{ deadline_date }} <= {{ local_date('moment.as_of') }} + {{ due_soon_days }}
+            then 'sap_den_han'
+        {%- endif %}
+        when {{ done_at }} is null then 'dang_trong_han'
+        when {{ done_at }} > {{ deadline_at }} then 'qua_han'
+        when {{ done_date }} < {{ deadline_date }} then 'truoc_han'
+        else 'dung_han'
+    end::text
 {%- endmacro %}
 
 {#- The moment a case's status is judged at (`moment`: int_thoi_diem__nguon of its source)
@@ -41,41 +72,71 @@
 {#- Open-month spans: every case of the case mart `cases` (rows with a unit only) in every
     month of its source (int_thoi_diem__thang) from the month of `period_month` to the month
     it was finished (`done_month`; still open: up to the month of the as-of moment A), with
-    the month's start and its evaluation moment T and three flags against them:
+    the month's start and its evaluation moment T and flags against them:
       is_received_in_month  `received_at` in [start of the month, T]
       <done_flag>           `done_at` in [start of the month, T]
       is_open_at_t          received by T and not finished by T
-    `where` narrows the cases (e.g. incoming documents only). -#}
+    and against the case's deadline moment `deadline_at` (the deadline KPIs, one definition
+    for the three sources):
+      is_due_population     finished in the month or open at T
+      is_due_on_time        finished in the month by the deadline, or open at T with the
+                            deadline at or after T
+      is_past_deadline_at_t open at T with the deadline before T
+    `due_when` narrows the first two (cases the KPI counts: e.g. not withdrawn); `where`
+    narrows the cases (e.g. incoming documents only). -#}
 {% macro open_month_spans(
-    cases, data_source, received_at, done_at, done_month, done_flag, where=none
+    cases, data_source, received_at, done_at, done_month, done_flag, deadline_at,
+    due_when=none, where=none
 ) -%}
     select
-        cases.*,
-        months.period_month as month_start,
-        months.month_starts_at,
-        months.evaluated_at,
+        spans.*,
+        {%- if due_when %}
+        ({{ due_when }} and (spans.{{ done_flag }} or spans.is_open_at_t)) as is_due_population,
         (
-            cases.{{ received_at }} >= months.month_starts_at
-            and cases.{{ received_at }} <= months.evaluated_at
-        ) as is_received_in_month,
+            {{ due_when }}
+            and (
+                (spans.{{ done_flag }} and spans.{{ done_at }} <= spans.{{ deadline_at }})
+                or (spans.is_open_at_t and spans.{{ deadline_at }} >= spans.evaluated_at)
+            )
+        ) as is_due_on_time,
+        {%- else %}
+        (spans.{{ done_flag }} or spans.is_open_at_t) as is_due_population,
         (
-            cases.{{ done_at }} >= months.month_starts_at
-            and cases.{{ done_at }} <= months.evaluated_at
-        ) as {{ done_flag }},
-        (
-            cases.{{ received_at }} <= months.evaluated_at
-            and (cases.{{ done_at }} is null or cases.{{ done_at }} > months.evaluated_at)
-        ) as is_open_at_t
-    from {{ ref(cases) }} as cases
-    inner join {{ ref('int_thoi_diem__thang') }} as months
-        on
-            months.data_source = '{{ data_source }}'
-            and cases.period_month <= months.period_month
-            and months.period_month <= coalesce(cases.{{ done_month }}, date '9999-12-01')
-    where cases.org_unit_id is not null
-    {%- if where %}
-        and {{ where }}
-    {%- endif %}
+            (spans.{{ done_flag }} and spans.{{ done_at }} <= spans.{{ deadline_at }})
+            or (spans.is_open_at_t and spans.{{ deadline_at }} >= spans.evaluated_at)
+        ) as is_due_on_time,
+        {%- endif %}
+        (spans.is_open_at_t and spans.{{ deadline_at }} < spans.evaluated_at)
+            as is_past_deadline_at_t
+    from (
+        select
+            cases.*,
+            months.period_month as month_start,
+            months.month_starts_at,
+            months.evaluated_at,
+            (
+                cases.{{ received_at }} >= months.month_starts_at
+                and cases.{{ received_at }} <= months.evaluated_at
+            ) as is_received_in_month,
+            (
+                cases.{{ done_at }} >= months.month_starts_at
+                and cases.{{ done_at }} <= months.evaluated_at
+            ) as {{ done_flag }},
+            (
+                cases.{{ received_at }} <= months.evaluated_at
+                and (cases.{{ done_at }} is null or cases.{{ done_at }} > months.evaluated_at)
+            ) as is_open_at_t
+        from {{ ref(cases) }} as cases
+        inner join {{ ref('int_thoi_diem__thang') }} as months
+            on
+                months.data_source = '{{ data_source }}'
+                and cases.period_month <= months.period_month
+                and months.period_month <= coalesce(cases.{{ done_month }}, date '9999-12-01')
+        where cases.org_unit_id is not null
+        {%- if where %}
+            and {{ where }}
+        {%- endif %}
+    ) as spans
 {%- endmacro %}
 
 {#- The closing columns of a monthly case mart (`counted`: its parts in both views, joined to

@@ -88,13 +88,23 @@
     end
 {%- endmacro %}
 
-{#- One column per indicator of a form, from its rows (indicator_code, value) grouped per
-    unit × month: `columns` maps each indicator code to its column's name. -#}
-{% macro indicator_columns(columns) -%}
-    {%- for code, name in columns.items() %}
+{#- An indicator-list form's rows (`relation`: org_unit_id, period_month, indicator_code,
+    value) turned into one row per unit × month with one column per indicator: `columns`
+    maps each indicator code to its column's name; `more` are further aggregate expressions
+    (`max(file_id) as file_id`, …) before them. -#}
+{% macro indicator_pivot(relation, columns, more=[]) -%}
+    select
+        org_unit_id,
+        period_month,
+        {%- for expression in more %}
+        {{ expression }},
+        {%- endfor %}
+        {%- for code, name in columns.items() %}
         max(value) filter (where indicator_code = '{{ code }}') as {{ name }}
         {{- ',' if not loop.last }}
-    {%- endfor %}
+        {%- endfor %}
+    from {{ relation }}
+    group by org_unit_id, period_month
 {%- endmacro %}
 
 {#- The staging of an indicator-list form's own table (raw_intake.<table>): its rows as

@@ -57,34 +57,49 @@
     it) summed from its units' rows in `model` (one row per unit × `keys` in each view of
     history, with district_id): `sums` add up; `more` are further aggregate expressions
     (`min(x) as x`, a filtered sum, …); `counted` names the count of unit rows, if wanted.
-    Rates are recomputed from these sums afterwards, never averaged. -#}
+    Each row carries the district's name and province (district_name, province_name, from
+    dim_don_vi). Rates are recomputed from these sums afterwards, never averaged. -#}
 {% macro district_parts(model, keys, sums, more=[], counted=none) -%}
     select
-        structure_view,
-        district_id,
-        {%- for key in keys %}
-        {{ key }},
-        {%- endfor %}
-        {%- if counted %}
-        count(*) as {{ counted }},
-        {%- endif %}
-        {%- for expression in more %}
-        {{ expression }},
-        {%- endfor %}
-        {%- for column in sums %}
-        sum({{ column }}) as {{ column }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    from {{ ref(model) }}
-    where district_id is not null
-    group by structure_view, district_id{% for key in keys %}, {{ key }}{% endfor %}
+        parts.*,
+        units.org_unit_name as district_name,
+        units.province_name
+    from (
+        select
+            structure_view,
+            district_id,
+            {%- for key in keys %}
+            {{ key }},
+            {%- endfor %}
+            {%- if counted %}
+            count(*) as {{ counted }},
+            {%- endif %}
+            {%- for expression in more %}
+            {{ expression }},
+            {%- endfor %}
+            {%- for column in sums %}
+            sum({{ column }}) as {{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        from {{ ref(model) }}
+        where district_id is not null
+        group by structure_view, district_id{% for key in keys %}, {{ key }}{% endfor %}
+    ) as parts
+    left join {{ ref('dim_don_vi') }} as units on parts.district_id = units.org_unit_id
 {%- endmacro %}
 
-{#- The closing columns of a district mart over `district_parts` (`parts`, joined to
-    dim_don_vi as `units` on the district): the view of history and the province. -#}
+{#- The opening columns of a district mart over `district_parts` (`parts`): the district
+    and its name. -#}
+{% macro district_key_columns(parts) -%}
+        {{ parts }}.district_id::text as org_unit_id,
+        {{ parts }}.district_name::text as org_unit_name
+{%- endmacro %}
+
+{#- The closing columns of a district mart over `district_parts` (`parts`): the view of
+    history and the province. -#}
 {% macro district_view_columns(parts) -%}
         {{ parts }}.structure_view::text as structure_view,
         {{ structure_view_name(parts ~ '.structure_view') }} as structure_view_name,
-        units.province_name::text as province_name
+        {{ parts }}.province_name::text as province_name
 {%- endmacro %}
 
 {#- The closing columns of a mart in both views of history (`rel`: its rows, joined to

@@ -30,9 +30,9 @@ CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
 # what a rule's code, dashboard and recipient roles must look like
 NAMES = {
-    "code": (CODE, "a code is lower case letters, digits and _"),
-    "dashboard": (SLUG, "a dashboard slug is lower case letters, digits and -"),
-    "to": (CODE, "a role is lower case letters, digits and _"),
+    "code": (CODE, "mã chỉ gồm chữ thường, chữ số và _"),
+    "dashboard": (SLUG, "slug của dashboard chỉ gồm chữ thường, chữ số và -"),
+    "to": (CODE, "vai trò chỉ gồm chữ thường, chữ số và _"),
 }
 UNIT_ROLE = "don_vi"
 """The recipient role meaning "the unit the message is about"."""
@@ -113,18 +113,20 @@ class AlertCatalogue(_Strict):
     def _references(self) -> AlertCatalogue:
         twice = kpi_catalogue.declared_twice([rule.code for rule in self.alerts])
         if twice:
-            raise ValueError(f"alert codes declared twice: {twice}")
+            raise ValueError(f"mã cảnh báo khai báo hai lần: {twice}")
         kpis = {k.code: k for k in kpi_catalogue.load().kpis}
         for rule in self.alerts:
             named = [rule.kpi] if isinstance(rule, KpiAbove) else (
                 rule.kpis if isinstance(rule, BelowTarget) else [])
             for code in named:
                 if code not in kpis:
-                    raise ValueError(f"{rule.code}: unknown KPI {code!r} (catalogue/kpis.yaml)")
+                    raise ValueError(
+                        f"{rule.code}: chỉ số không có trong catalogue/kpis.yaml: {code!r}")
             if isinstance(rule, BelowTarget):
                 for code in rule.kpis:
                     if kpis[code].kind == "count":
-                        raise ValueError(f"{rule.code}: {code} is a count, it has no target")
+                        raise ValueError(
+                            f"{rule.code}: {code} là số đếm, không có chỉ tiêu (target)")
         return self
 
     def dashboards(self) -> set[str]:

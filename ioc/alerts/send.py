@@ -30,11 +30,11 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ioc.alerts.catalogue import UNIT_ROLE
 from ioc.alerts.rules import Message
+from ioc.kpi.catalogue import validate_yaml
 from ioc.settings import LOCAL_TZ, Settings
 
 RECIPIENTS_VAR = "IOC_NOTIFY_RECIPIENTS"
@@ -74,14 +74,8 @@ def load_recipients(settings: Settings) -> RecipientsFile | None:
         if os.environ.get(RECIPIENTS_VAR):
             raise RecipientsError(f"{path}: tệp người nhận không tồn tại ({RECIPIENTS_VAR})")
         return None
-    try:
-        return RecipientsFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as exc:
-        raise RecipientsError(f"{path}: không phải YAML hợp lệ: {exc}") from None
-    except ValidationError as exc:
-        lines = [f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-                 for err in exc.errors()]
-        raise RecipientsError("\n".join(lines)) from None
+    return validate_yaml(path.read_text(encoding="utf-8"), str(path), RecipientsFile,
+                         RecipientsError)
 
 
 @dataclass(frozen=True)

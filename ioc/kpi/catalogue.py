@@ -67,8 +67,8 @@ class Part(_Strict):
     def _summable(cls, value: str) -> str:
         if FORBIDDEN_SQL.search(value):
             raise ValueError(
-                "an expression over one row of the mart, without aggregates, subqueries or "
-                f"comments (whoever reads it sums it): {value!r}"
+                "một biểu thức trên một dòng của mart, không hàm gộp (aggregate), truy vấn con "
+                f"hay chú thích (nơi đọc nó tự cộng lại): {value!r}"
             )
         return " ".join(value.split())
 
@@ -124,29 +124,29 @@ class Kpi(_Strict):
     @classmethod
     def _code(cls, value: str) -> str:
         if not CODE.match(value):
-            raise ValueError(f"a code is lower case letters, digits and _: {value!r}")
+            raise ValueError(f"mã chỉ gồm chữ thường, chữ số và _: {value!r}")
         return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Kpi:
         if self.kind == "count":
             if self.denominator is not None or self.scale != 1:
-                raise ValueError("a count has no denominator and scale 1")
+                raise ValueError("một số đếm (count) không có mẫu số và có scale 1")
         elif self.denominator is None:
-            raise ValueError(f"a {self.kind} needs a denominator")
+            raise ValueError(f"một chỉ số loại {self.kind} cần mẫu số (denominator)")
         if self.kind == "rate" and self.scale != 100:
-            raise ValueError("a rate is a percentage (scale 100)")
+            raise ValueError("một tỷ lệ (rate) là phần trăm (scale 100)")
         if self.ranking is not None and not self.higher_is_better:
-            raise ValueError("only a KPI where higher is better can rank (points × value ÷ "
-                             "threshold)")
+            raise ValueError("chỉ chỉ số càng cao càng tốt mới được xếp hạng (điểm × giá trị "
+                             "÷ ngưỡng)")
         if self.ranking is not None and self.kind != "rate":
-            raise ValueError("only rates rank")
+            raise ValueError("chỉ tỷ lệ (rate) mới được xếp hạng")
         if (self.example.denominator is None) != (self.denominator is None):
-            raise ValueError("the example has a denominator exactly when the KPI has one")
+            raise ValueError("ví dụ (example) có mẫu số khi và chỉ khi chỉ số có mẫu số")
         if self.coverage_form and self.data != "bieu_mau":
-            raise ValueError("coverage is counted for values built from report forms only")
+            raise ValueError("coverage_form chỉ dùng cho giá trị lấy từ biểu mẫu báo cáo")
         if self.data == "bieu_mau" and not self.coverage_form and self.domain != "bao_cao":
-            raise ValueError("a value built from report forms names its coverage_form")
+            raise ValueError("giá trị lấy từ biểu mẫu báo cáo phải nêu coverage_form")
         return self
 
     @property
@@ -186,12 +186,14 @@ class Catalogue(_Strict):
     def _references(self) -> Catalogue:
         twice = declared_twice([k.code for k in self.kpis])
         if twice:
-            raise ValueError(f"KPI codes declared twice: {twice}")
+            raise ValueError(f"mã chỉ số khai báo hai lần: {twice}")
         for kpi in self.kpis:
             if kpi.source.source not in self.sources:
-                raise ValueError(f"{kpi.code}: unknown source {kpi.source.source!r}")
+                raise ValueError(
+                    f"{kpi.code}: nguồn không có trong sources: {kpi.source.source!r}")
             if kpi.domain not in self.domains:
-                raise ValueError(f"{kpi.code}: unknown domain {kpi.domain!r}")
+                raise ValueError(
+                    f"{kpi.code}: lĩnh vực không có trong domains: {kpi.domain!r}")
         return self
 
     def kpi(self, code: str) -> Kpi:
@@ -212,20 +214,61 @@ def parse(text: str, name: str = "catalogue/kpis.yaml") -> Catalogue:
 
 
 def validate_yaml(text: str, name: str, model: type[M], error: type[Exception]) -> M:
-    """A YAML catalogue read into its typed model; every problem raised as one `error` whose
-    lines name the file and the place (list items by their `code`)."""
+    """A YAML file (a catalogue, the report schedule, the recipients file) read into its
+    typed model; every problem raised as one `error` whose lines name the file and the place
+    (list items by their `code`, else their position). What users read is Vietnamese."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise error(f"{name}: not valid YAML: {exc}") from None
+        raise error(f"{name}: không phải YAML hợp lệ: {exc}") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             where = _path(data, err["loc"])
-            lines.append(f"{name}: {where}: {err['msg']}")
+            lines.append(f"{name}: {where}: {_message(err)}")
         raise error("\n".join(lines)) from None
+
+
+# pydantic's messages of the mistakes people make in these files, said in Vietnamese (any
+# other keeps pydantic's English text); `{…}` are the error's context
+PYDANTIC_VI = {
+    "extra_forbidden": "khóa không có trong lược đồ (viết sai tên?)",
+    "missing": "thiếu (bắt buộc)",
+    "literal_error": "phải là {expected}",
+    "union_tag_invalid": "loại {tag} không có; chỉ có {expected_tags}",
+    "union_tag_not_found": "thiếu khóa {discriminator}",
+    "string_type": "phải là chuỗi",
+    "int_type": "phải là số nguyên",
+    "int_parsing": "phải là số nguyên",
+    "decimal_parsing": "phải là số",
+    "decimal_type": "phải là số",
+    "float_parsing": "phải là số",
+    "bool_type": "phải là true hoặc false",
+    "bool_parsing": "phải là true hoặc false",
+    "list_type": "phải là danh sách",
+    "dict_type": "phải là một bảng (mapping)",
+    "model_type": "phải là một bảng (mapping)",
+    "model_attributes_type": "phải là một bảng (mapping)",
+    "too_short": "cần ít nhất {min_length} phần tử",
+    "greater_than": "phải lớn hơn {gt}",
+    "greater_than_equal": "phải từ {ge} trở lên",
+}
+
+
+def _message(err: dict) -> str:
+    """One pydantic error as users read it: our validators' own text (already Vietnamese),
+    or pydantic's in Vietnamese."""
+    if err["type"] in ("value_error", "assertion_error"):
+        return str(err["ctx"]["error"]) if "error" in err.get("ctx", {}) else err["msg"]
+    template = PYDANTIC_VI.get(err["type"])
+    if template is None:
+        return err["msg"]
+    try:
+        return template.format(**err.get("ctx", {}))
+    except KeyError:
+        return err["msg"]
 
 
 def _path(data: object, loc: tuple) -> str:

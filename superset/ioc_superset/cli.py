@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
-import time
 
+from ioc import processes
 from ioc import settings as settings_mod
 
 
@@ -32,18 +31,11 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"Superset: {url}")
     if not args.foreground:
         return 0
-    stop = {"now": False}
-
-    def _on_signal(_signum, _frame):
-        stop["now"] = True
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
-    try:
-        while not stop["now"] and server.is_running(cfg):
-            time.sleep(0.5)
-    finally:
-        server.stop(cfg)
+    with processes.stop_signals() as stop:
+        try:
+            stop.wait(lambda: server.is_running(cfg))
+        finally:
+            server.stop(cfg)
     return 0
 
 

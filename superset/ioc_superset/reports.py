@@ -29,10 +29,10 @@ import unicodedata
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from ioc.alerts.send import load_recipients
+from ioc.kpi.catalogue import validate_yaml
 from ioc.settings import PROJECT_ROOT, Settings
 from ioc_superset import worker
 from ioc_superset.client import SupersetClient, rison
@@ -90,14 +90,7 @@ class ReportsFile(BaseModel):
 
 
 def load(path: Path = REPORTS_FILE) -> ReportsFile:
-    try:
-        return ReportsFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except yaml.YAMLError as exc:
-        raise ReportsError(f"{path}: không phải YAML hợp lệ: {exc}") from None
-    except ValidationError as exc:
-        lines = [f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-                 for err in exc.errors()]
-        raise ReportsError("\n".join(lines)) from None
+    return validate_yaml(path.read_text(encoding="utf-8"), str(path), ReportsFile, ReportsError)
 
 
 def slug(text: str) -> str:

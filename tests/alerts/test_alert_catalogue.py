@@ -21,12 +21,16 @@ def test_the_catalogue_loads():
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    (("threshold: 10", "thresold: 10"), r"alerts\[ho_so_qua_han\]\.thresold: Extra inputs"),
-    (("kpi: hcc_qua_han_dang_xu_ly", "kpi: hcc_khong_co"), r"unknown KPI 'hcc_khong_co'"),
-    (("kpis: [hcc_dung_han,", "kpis: [hcc_qua_han_dang_xu_ly,"), r"is a count, it has no target"),
-    (("code: thieu_bao_cao", "code: ho_so_qua_han"), r"declared twice: \['ho_so_qua_han'\]"),
+    (("threshold: 10", "thresold: 10"),
+     r"alerts\[ho_so_qua_han\]\.thresold: khóa không có trong lược đồ"),
+    (("kpi: hcc_qua_han_dang_xu_ly", "kpi: hcc_khong_co"),
+     r"chỉ số không có trong catalogue/kpis\.yaml: 'hcc_khong_co'"),
+    (("kpis: [hcc_dung_han,", "kpis: [hcc_qua_han_dang_xu_ly,"),
+     r"hcc_qua_han_dang_xu_ly là số đếm, không có chỉ tiêu"),
+    (("code: thieu_bao_cao", "code: ho_so_qua_han"), r"khai báo hai lần: \['ho_so_qua_han'\]"),
     (("kind: ngoai_le", "kind: dot_bien"), r"alerts\[so_lieu_tang_dot_bien\]"),
-    (("  days_after: 1", "  days_after: 1\n  gio: 7"), r"reminders\.gio: Extra inputs"),
+    (("  days_after: 1", "  days_after: 1\n  gio: 7"),
+     r"reminders\.gio: khóa không có trong lược đồ"),
 ])
 def test_a_wrong_catalogue_is_refused_naming_the_key(change, message):
     old, new = change

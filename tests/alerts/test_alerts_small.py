@@ -305,7 +305,7 @@ def test_a_recipients_file_with_an_unknown_key_is_refused(small_marts, at, tmp_p
                     encoding="utf-8")
     monkeypatch.setenv(send.RECIPIENTS_VAR, str(book))
     cfg = at("2025-09-10")
-    with pytest.raises(send.RecipientsError, match=r"recipients\.0\.emails"):
+    with pytest.raises(send.RecipientsError, match=r"recipients\[0\]\.emails"):
         send.send(cfg, rules.alerts(small_marts, cfg))
 
 

@@ -24,6 +24,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+from ingest.intake.text import column_letter
 from tests.conftest import FIXTURES
 
 EXAMPLE = FIXTURES / "examples" / "KTXH-01_xa-hiep-thuan_2024-10.xlsx"
@@ -150,20 +151,11 @@ def zip_bomb_xlsx(expanded: int = 3 * GIB, lie: bool = False) -> bytes:
 
 # --- enormous sheets ----------------------------------------------------------------------------
 
-def col_name(index: int) -> str:
-    """0 → A, 199 → GR."""
-    name = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        name = chr(65 + rem) + name
-    return name
-
 
 def sparse_huge_xlsx(rows: int = 1_000_000, cols: int = 200, declare: bool = True) -> bytes:
     """The example plus one cell at (rows, cols): a few KB spanning rows × cols cells."""
     parts = example_parts()
-    last = f"{col_name(cols - 1)}{rows}"
+    last = f"{column_letter(cols - 1)}{rows}"
     sheet = parts[SHEET]
     if declare:
         sheet = re.sub(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="A1:{last}"/>'.encode(),
@@ -181,7 +173,7 @@ def far_cell_spelled_xlsx(tag: str, rows: int = 1_000_000, cols: int = 200,
     around `=`. With `sheet_at`, the sheet is stored under that name instead of
     `xl/worksheets/sheet1.xml` and the workbook's relationship points there."""
     parts = example_parts()
-    ref = f"{col_name(cols - 1)}{rows}"
+    ref = f"{column_letter(cols - 1)}{rows}"
     cell = tag.format(ref=ref) + "<v>1</v></c>"
     parts[SHEET] = parts[SHEET].replace(
         b"</sheetData>", f'<row r="{rows}">{cell}</row></sheetData>'.encode())
@@ -201,7 +193,7 @@ def dimension_only_xlsx(rows: int = 1_000_000, cols: int = 200) -> bytes:
     """The example whose `<dimension>` claims rows × cols while the cells are the real ones."""
     parts = example_parts()
     parts[SHEET] = re.sub(rb'<dimension ref="[^"]*"\s*/>',
-                          f'<dimension ref="A1:{col_name(cols - 1)}{rows}"/>'.encode(),
+                          f'<dimension ref="A1:{column_letter(cols - 1)}{rows}"/>'.encode(),
                           parts[SHEET])
     return build_xlsx(parts)
 
@@ -215,7 +207,7 @@ def dense_rows_xlsx(rows: int, cols: int, with_refs: bool = True) -> bytes:
     out = [co.compress(head)]
     crc = zlib.crc32(head)
     size = len(head)
-    cols_names = [col_name(c) for c in range(cols)]
+    cols_names = [column_letter(c) for c in range(cols)]
     batch: list[bytes] = []
     for r in range(100, 100 + rows):
         if with_refs:

@@ -65,7 +65,7 @@ def test_reports_file_is_typed_and_names_existing_dashboards(tmp_path: Path) -> 
     text = reports.REPORTS_FILE.read_text(encoding="utf-8")
     bad.write_text(text.replace("    scope: Lãnh đạo huyện\n", "    scope: Lãnh đạo huyện\n"
                                 "    nguoi_nhan: a@b.c\n", 1), encoding="utf-8")
-    with pytest.raises(reports.ReportsError, match=r"reports\.0\.nguoi_nhan"):
+    with pytest.raises(reports.ReportsError, match=r"reports\[tong_quan_tuan\]\.nguoi_nhan"):
         reports.load(bad)
     bad.write_text(text.replace("dashboard: tong-quan", "chart: X", 1).replace(
         "format: PDF", "format: CSV", 1).replace("chart: X", "dashboard: tong-quan", 1),

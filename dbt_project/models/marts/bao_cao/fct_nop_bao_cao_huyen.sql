@@ -3,10 +3,6 @@
 -- owed (bc_ty_le_nop, bc_dung_han; owed = the deadline has passed at A).
 with
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 summed as (
     {{ district_parts(
         'fct_nop_bao_cao', ['form_code', 'period'],
@@ -26,8 +22,7 @@ summed as (
 
 final as (
     select
-        summed.district_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
+        {{ district_key_columns('summed') }},
         summed.form_code::text as form_code,
         summed.period::text as period,
         summed.period_kind::text as period_kind,
@@ -48,7 +43,6 @@ final as (
         {{ pct('summed.expected_on_time', 'summed.expected') }} as on_time_reporting_rate,
         {{ district_view_columns('summed') }}
     from summed
-    left join units on summed.district_id = units.org_unit_id
 )
 
 select * from final

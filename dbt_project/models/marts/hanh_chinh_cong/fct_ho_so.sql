@@ -36,10 +36,6 @@ calendar as (
     select * from {{ ref('dim_ngay') }}
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 moment as (
     {{ source_moment('ho_so') }}
 ),
@@ -101,15 +97,10 @@ final as (
         placed.co_nghia_vu_tai_chinh::boolean as co_nghia_vu_tai_chinh,
         placed.thanh_toan_truc_tuyen::boolean as thanh_toan_truc_tuyen,
         (placed.trang_thai = 'rut_ho_so')::boolean as is_withdrawn,
-        case
-            when placed.ngay_hen_tra is null then 'khong_co_han'
-            when placed.finished_at is null and placed.ngay_hen_tra < moment.as_of
-                then 'dang_qua_han'
-            when placed.finished_at is null then 'dang_trong_han'
-            when placed.finished_at > placed.ngay_hen_tra then 'qua_han'
-            when placed.finished_date < placed.due_date then 'truoc_han'
-            else 'dung_han'
-        end::text as deadline_status,
+        {{ deadline_status(
+            'placed.finished_at', 'placed.finished_date', 'placed.ngay_hen_tra',
+            'placed.due_date',
+        ) }} as deadline_status,
         case
             when placed.finished_at is not null
                 then greatest(

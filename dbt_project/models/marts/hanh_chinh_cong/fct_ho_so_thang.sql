@@ -32,7 +32,8 @@ units as (
 moments as (
     {{ open_month_spans(
         'fct_ho_so', 'ho_so', received_at='ngay_tiep_nhan', done_at='finished_at',
-        done_month='finished_month', done_flag='is_finished_in_month'
+        done_month='finished_month', done_flag='is_finished_in_month',
+        deadline_at='ngay_hen_tra', due_when='not spans.is_withdrawn'
     ) }}
 ),
 
@@ -42,17 +43,9 @@ flagged as (
         linh_vuc,
         month_start,
         -- hcc_dung_han and the overdue backlog (withdrawn dossiers left out)
-        (
-            not is_withdrawn and (is_finished_in_month or is_open_at_t)
-        ) as is_due_population,
-        (
-            not is_withdrawn
-            and (
-                (is_finished_in_month and finished_at <= ngay_hen_tra)
-                or (is_open_at_t and ngay_hen_tra >= evaluated_at)
-            )
-        ) as is_due_on_time,
-        (not is_withdrawn and is_open_at_t and ngay_hen_tra < evaluated_at) as is_open_overdue,
+        is_due_population,
+        is_due_on_time,
+        (not is_withdrawn and is_past_deadline_at_t) as is_open_overdue,
         -- received in the month
         is_received_in_month,
         (is_received_in_month and is_online) as is_new_online,
@@ -86,7 +79,7 @@ flagged as (
         ) as is_resolved_with_result,
         (is_finished_in_month and co_ket_qua_dien_tu) as is_resolved_e_result,
         is_open_at_t as is_pending,
-        (is_open_at_t and ngay_hen_tra < evaluated_at) as is_pending_late,
+        is_past_deadline_at_t as is_pending_late,
         case when is_finished_in_month then working_days_to_resolve end
             as resolved_working_days
     from moments

@@ -3,10 +3,6 @@
 -- the communes' rates.
 with
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 summed as (
     {{ district_parts(
         'fct_ty_le_xa_hoi_thang', ['period_month'],
@@ -21,8 +17,7 @@ summed as (
 
 final as (
     select
-        summed.district_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
+        {{ district_key_columns('summed') }},
         summed.period_month::date as period_month,
         summed.communes_reported::int as communes_reported,
         summed.population::numeric as population,
@@ -40,7 +35,6 @@ final as (
         {{ pct('summed.insured_people', 'summed.insured_base_population') }} as insurance_rate,
         {{ district_view_columns('summed') }}
     from summed
-    left join units on summed.district_id = units.org_unit_id
 )
 
 select * from final

@@ -19,16 +19,11 @@ units as (
 ),
 
 pivoted as (
-    select
-        org_unit_id,
-        period_month,
-        {{ indicator_columns({
-            'XH01': 'population', 'XH02': 'households', 'XH03': 'poor_households',
-            'XH04': 'near_poor_households', 'XH07': 'clean_water_households',
-            'XH08': 'insured_people',
-        }) }}
-    from reported
-    group by org_unit_id, period_month
+    {{ indicator_pivot('reported', {
+        'XH01': 'population', 'XH02': 'households', 'XH03': 'poor_households',
+        'XH04': 'near_poor_households', 'XH07': 'clean_water_households',
+        'XH08': 'insured_people',
+    }) }}
 ),
 
 parts as (

@@ -35,10 +35,6 @@ calendar as (
     select * from {{ ref('dim_ngay') }}
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 moment as (
     {{ source_moment('phan_anh') }}
 ),
@@ -110,20 +106,12 @@ final as (
         (placed.trang_thai = 'da_xu_ly' and placed.closed_date is not null)::boolean
             as is_resolved,
         placed.trang_thai::text as trang_thai,
-        case
-            when placed.trang_thai = 'tu_choi' and placed.closed_date is not null then 'tu_choi'
-            when placed.deadline_at is null then 'khong_co_han'
-            when placed.closed_date is null and placed.deadline_at < moment.as_of
-                then 'dang_qua_han'
-            when
-                placed.closed_date is null
-                and placed.deadline_date <= {{ local_date('moment.as_of') }} + 7
-                then 'sap_den_han'
-            when placed.closed_date is null then 'dang_trong_han'
-            when placed.ngay_hoan_thanh > placed.deadline_at then 'qua_han'
-            when placed.closed_date < placed.deadline_date then 'truoc_han'
-            else 'dung_han'
-        end::text as deadline_status,
+        {{ deadline_status(
+            'placed.ngay_hoan_thanh', 'placed.closed_date', 'placed.deadline_at',
+            'placed.deadline_date', due_soon_days=7,
+            first="when placed.trang_thai = 'tu_choi' and placed.closed_date is not null
+                then 'tu_choi'",
+        ) }} as deadline_status,
         case
             when placed.trang_thai = 'da_xu_ly' and placed.closed_date is not null
                 then greatest(placed.closed_seq - placed.received_seq, 0)

@@ -25,18 +25,13 @@ units as (
 item_months as (
     {{ open_month_spans(
         'fct_phan_anh', 'phan_anh', received_at='ngay_tiep_nhan', done_at='closed_at',
-        done_month='closed_month', done_flag='is_closed_in_month'
+        done_month='closed_month', done_flag='is_closed_in_month', deadline_at='deadline_at'
     ) }}
 ),
 
 flagged as (
     select
         item_months.*,
-        (item_months.is_closed_in_month or item_months.is_open_at_t) as is_due_population,
-        (
-            (item_months.is_closed_in_month and item_months.closed_at <= item_months.deadline_at)
-            or (item_months.is_open_at_t and item_months.deadline_at >= item_months.evaluated_at)
-        ) as is_due_on_time,
         (item_months.is_closed_in_month and item_months.trang_thai = 'da_xu_ly')
             as is_resolved_in_month
     from item_months
@@ -65,9 +60,7 @@ counted as (
             where is_closed_in_month and not is_resolved_in_month
         ) as refused,
         count(*) filter (where is_open_at_t) as open_end,
-        count(*) filter (
-            where is_open_at_t and deadline_at < evaluated_at
-        ) as open_past_deadline,
+        count(*) filter (where is_past_deadline_at_t) as open_past_deadline,
         coalesce(
             sum(working_days_to_resolve) filter (where is_resolved_in_month), 0
         ) as resolved_working_days_sum,

@@ -33,10 +33,6 @@ calendar as (
     select * from {{ ref('dim_ngay') }}
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 moment as (
     {{ source_moment('van_ban') }}
 ),
@@ -93,20 +89,11 @@ final as (
         (placed.completed_date is not null)::boolean as is_completed,
         placed.trang_thai::text as trang_thai,
         placed.ky_so::boolean as ky_so,
-        case
-            when placed.chieu = 'di' then 'van_ban_di'
-            when placed.han_xu_ly is null then 'khong_co_han'
-            when placed.completed_date is null and placed.deadline_ends_at < moment.as_of
-                then 'dang_qua_han'
-            when
-                placed.completed_date is null
-                and placed.han_xu_ly <= {{ local_date('moment.as_of') }} + 7
-                then 'sap_den_han'
-            when placed.completed_date is null then 'dang_trong_han'
-            when placed.ngay_hoan_thanh > placed.deadline_ends_at then 'qua_han'
-            when placed.completed_date < placed.han_xu_ly then 'truoc_han'
-            else 'dung_han'
-        end::text as deadline_status,
+        {{ deadline_status(
+            'placed.ngay_hoan_thanh', 'placed.completed_date', 'placed.deadline_ends_at',
+            'placed.han_xu_ly', due_soon_days=7,
+            first="when placed.chieu = 'di' then 'van_ban_di'",
+        ) }} as deadline_status,
         case
             when placed.chieu = 'den' and placed.completed_date is not null
                 then greatest(completed_day.working_day_seq - event_day.working_day_seq, 0)

@@ -31,6 +31,7 @@ incoming_months as (
     {{ open_month_spans(
         'fct_van_ban', 'van_ban', received_at='received_at', done_at='completed_at',
         done_month='completed_month', done_flag='is_completed_in_month',
+        deadline_at='deadline_ends_at', due_when='spans.han_xu_ly is not null',
         where="cases.chieu = 'den'"
     ) }}
 ),
@@ -39,17 +40,8 @@ incoming as (
     select
         org_unit_id,
         month_start,
-        count(*) filter (
-            where han_xu_ly is not null and (is_completed_in_month or is_open_at_t)
-        ) as deadline_population,
-        count(*) filter (
-            where
-            han_xu_ly is not null
-            and (
-                (is_completed_in_month and completed_at <= deadline_ends_at)
-                or (is_open_at_t and deadline_ends_at >= evaluated_at)
-            )
-        ) as deadline_on_time,
+        count(*) filter (where is_due_population) as deadline_population,
+        count(*) filter (where is_due_on_time) as deadline_on_time,
         count(*) filter (where is_received_in_month) as incoming_received,
         count(*) filter (where is_completed_in_month) as incoming_completed,
         count(*) filter (
@@ -62,9 +54,7 @@ incoming as (
             where is_completed_in_month and han_xu_ly is null
         ) as incoming_completed_no_deadline,
         count(*) filter (where is_open_at_t) as incoming_open,
-        count(*) filter (
-            where is_open_at_t and deadline_ends_at < evaluated_at
-        ) as incoming_open_past_deadline,
+        count(*) filter (where is_past_deadline_at_t) as incoming_open_past_deadline,
         count(*) filter (
             where
             is_open_at_t

@@ -2,10 +2,6 @@
 -- Cases per 100,000 count only communes whose population is known.
 with
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 summed as (
     {{ district_parts(
         'fct_y_te_thang', ['period_month'],
@@ -27,8 +23,7 @@ summed as (
 
 final as (
     select
-        summed.district_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
+        {{ district_key_columns('summed') }},
         summed.period_month::date as period_month,
         summed.communes_reported::int as communes_reported,
         summed.visits::numeric as visits,
@@ -58,7 +53,6 @@ final as (
             as hfmd_per_100k,
         {{ district_view_columns('summed') }}
     from summed
-    left join units on summed.district_id = units.org_unit_id
 )
 
 select * from final

@@ -42,18 +42,12 @@ units as (
 ),
 
 pivoted as (
-    select
-        org_unit_id,
-        period_month,
-        max(file_id) as file_id,
-        {{ indicator_columns({
-            'YT01': 'visits', 'YT02': 'insured_visits', 'YT03': 'fully_immunised',
-            'YT04': 'immunisation_target', 'YT05': 'births', 'YT06': 'antenatal_4_visits',
-            'YT07': 'dengue_cases', 'YT08': 'hfmd_cases', 'YT09': 'underweight_children',
-            'YT10': 'people_with_ehr', 'YT11': 'deaths',
-        }) }}
-    from reported
-    group by org_unit_id, period_month
+    {{ indicator_pivot('reported', {
+        'YT01': 'visits', 'YT02': 'insured_visits', 'YT03': 'fully_immunised',
+        'YT04': 'immunisation_target', 'YT05': 'births', 'YT06': 'antenatal_4_visits',
+        'YT07': 'dengue_cases', 'YT08': 'hfmd_cases', 'YT09': 'underweight_children',
+        'YT10': 'people_with_ehr', 'YT11': 'deaths',
+    }, more=['max(file_id) as file_id']) }}
 ),
 
 with_population as (
