@@ -667,8 +667,11 @@ def _axis_column(col: str, grain: str | None, reference: bool = True) -> dict:
 
 
 def _labelled_column(name: str, label: str) -> dict:
-    """A dataset column asked for under another name, as Explore stores a custom SQL column."""
-    return {"expressionType": "SQL", "label": label, "sqlExpression": name}
+    """A dataset column asked for under another name, as Explore stores a custom SQL column
+    that references a dataset column (Superset then reads the column's own SQL, e.g. that of
+    a calculated column)."""
+    return {"expressionType": "SQL", "isColumnReference": True, "label": label,
+            "sqlExpression": name}
 
 
 def _base_query(adhoc: list[dict], row_limit: int | None, grain: str | None = "P1M") -> dict:
