@@ -597,9 +597,9 @@ OPERATOR_IDS = {
 }
 
 
-# The table's conditional formatting names its comparisons with these signs.
 # Superset 6.1's plugin-chart-table SERVER_PAGE_SIZE_OPTIONS (issue 21)
 SERVER_PAGE_SIZES = (10, 20, 50, 100, 200)
+# The table's conditional formatting names its comparisons with these signs.
 FORMATTING_OPERATORS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠"}
 
 
