@@ -597,6 +597,8 @@ OPERATOR_IDS = {
 }
 
 
+# Superset 6.1's plugin-chart-table SERVER_PAGE_SIZE_OPTIONS (issue 21)
+SERVER_PAGE_SIZES = (10, 20, 50, 100, 200)
 # The table's conditional formatting names its comparisons with these signs.
 FORMATTING_OPERATORS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠"}
 
@@ -662,6 +664,14 @@ def _axis_column(col: str, grain: str | None, reference: bool = True) -> dict:
     if reference:  # the ECharts plugins mark their x axis so; the table does not
         column["isColumnReference"] = True
     return column
+
+
+def _labelled_column(name: str, label: str) -> dict:
+    """A dataset column asked for under another name, as Explore stores a custom SQL column
+    that references a dataset column (Superset then reads the column's own SQL, e.g. that of
+    a calculated column)."""
+    return {"expressionType": "SQL", "isColumnReference": True, "label": label,
+            "sqlExpression": name}
 
 
 def _base_query(adhoc: list[dict], row_limit: int | None, grain: str | None = "P1M") -> dict:
@@ -793,6 +803,23 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         "temporal_columns_lookup": {c: True for c in cols if c in temporal},
         "time_grain_sqla": grain,
     }
+    # --- server-paginated lists (issue 21): the columns by their Vietnamese labels -------
+    # Superset 6.1's table names the "search by" choices by the result's column keys
+    # (useSearchOptions: label = columnKey), so a list's columns are asked for as SQL columns
+    # labelled with the dataset's labels; the search filter and a header's sort name the
+    # label, which Superset resolves back to the column (its verbose_name; the adhoc label).
+    labelled = {}
+    if raw and params["server_pagination"]:
+        labelled = {name: ((ds.get("columns") or {}).get(name) or {}).get("label") or name
+                    for name in cols}
+        if len(set(labelled.values())) != len(labelled):
+            raise ValueError(f"{chart.get('title')}: two columns share a label {labelled}")
+        params["all_columns"] = [_labelled_column(n, labelled[n]) for n in cols]
+        params["column_config"] = {
+            labelled[n]: rest for n, cfg in column_config.items()
+            if (rest := {k: v for k, v in cfg.items() if k != "customColumnName"})}
+        params["temporal_columns_lookup"] = {labelled[c]: True for c in cols if c in temporal}
+    # --- end server-paginated lists
     if not raw and metrics:
         # Explore orders an aggregate table by its first metric, largest first; a chart of
         # "units that need attention" asks for the smallest first (`sort_ascending`).
@@ -807,7 +834,8 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         # a raw table's columns as they are; an aggregate one's months at the table's grain,
         # first, as the table plugin sends them
         "columns": [
-            _axis_column(c, grain, reference=False) if c in temporal and not raw else c
+            _axis_column(c, grain, reference=False) if c in temporal and not raw
+            else _labelled_column(c, labelled[c]) if labelled else c
             for c in (cols if raw else sorted(cols, key=lambda c: c not in temporal))
         ],
         "order_desc": params["order_desc"],
@@ -819,6 +847,16 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         query["metrics"] = metrics
     if params.get("timeseries_limit_metric"):
         query["series_limit_metric"] = params["timeseries_limit_metric"]
+    # --- server-paginated lists (issue 21): the pager's page-size box offers only Superset's
+    # SERVER_PAGE_SIZE_OPTIONS no larger than the row count, and shows 0 when the page size is
+    # not among them (plugin-chart-table DataTable); the row count query is capped at row_limit.
+    if params["server_pagination"]:
+        if params["server_page_length"] not in SERVER_PAGE_SIZES:
+            raise ValueError(f"{chart.get('title')}: page_length {params['server_page_length']}"
+                             f" is not one of Superset's server page sizes {SERVER_PAGE_SIZES}")
+        if not raw:
+            raise ValueError(f"{chart.get('title')}: server pagination is for lists (columns:)")
+    # --- end server-paginated lists
     if params["server_pagination"]:
         # One page of rows, and the row count for the pager (what the table plugin asks for
         # with server pagination on, e.g. a list of every dossier).

@@ -266,3 +266,51 @@ def test_every_overview_tile_has_its_own_link_right_under_it():
         assert position[stacked[-1]]["meta"]["width"] == tile["meta"]["width"]
     assert f'[data-test-chart-name^="{assets_builder.TILE_LINK_TITLE}"]' in overview["css"]
     assert overview["css"] == assets_builder.TILE_LINK_CSS
+
+
+# --- issue 21: long lists are paginated on the server ----------------------------------------
+LIST_ROW_LIMIT = 100_000  # the pager counts up to row_limit; Superset caps it at SQL_MAX_ROW
+# A raw table that stays whole: the indicator values per commune and month (the mart's grain,
+# not a list of cases), also the chart of the commune's CSV report (test_scheduled_reports).
+WHOLE_TABLES = {"Chỉ tiêu theo xã và tháng"}
+
+
+def test_long_lists_are_paginated_on_the_server_with_labelled_columns():
+    """Every list of single cases or rows (a raw table) asks the server for one page and the
+    row count; its page size is one the page-size box offers (else it reads 0), its columns
+    carry the dataset's Vietnamese labels (the search-by choices name them), and its row
+    limit reaches every row. Aggregated tables keep their client-side pages."""
+    docs = _docs()
+    datasets = {d["uuid"]: d for r, d in docs.items() if r.startswith("datasets/")}
+    lists = 0
+    for rel, chart in docs.items():
+        if not rel.startswith("charts/") or chart["viz_type"] != "table":
+            continue
+        params = chart["params"]
+        if params["query_mode"] != "raw" or params["row_limit"] < 5000 or \
+                chart["slice_name"] in WHOLE_TABLES:
+            assert not params.get("server_pagination"), rel
+            continue
+        lists += 1
+        assert params["server_pagination"] is True, rel
+        size = params["server_page_length"]
+        assert size in assets_builder.SERVER_PAGE_SIZES and params["page_length"] == size, rel
+        assert params["row_limit"] == LIST_ROW_LIMIT and params["include_search"], rel
+        labels = {c["column_name"]: c["verbose_name"] for c in
+                  datasets[chart["dataset_uuid"]]["columns"]}
+        for col in params["all_columns"]:
+            assert col["expressionType"] == "SQL" and col["label"] == (
+                labels[col["sqlExpression"]] or col["sqlExpression"]), (rel, col)
+        page, count = json.loads(chart["query_context"])["queries"]
+        assert page["row_limit"] == size and page["row_offset"] == 0, rel
+        assert count["is_rowcount"] and count["row_limit"] == LIST_ROW_LIMIT, rel
+    assert lists >= 16, lists
+
+
+def test_public_unit_table_is_newest_first_without_rates_lacking_a_denominator():
+    (chart,) = [d for r, d in _docs().items()
+                if r.startswith("charts/") and d["slice_name"] == "Chỉ số 766 theo đơn vị và tháng"]
+    params = chart["params"]
+    assert json.loads(params["order_by_cols"][0]) == ["thang", False]  # descending
+    assert {"subject": "mau_so", "operator": ">", "comparator": 0}.items() <= next(
+        f for f in params["adhoc_filters"] if f["subject"] == "mau_so").items()

@@ -389,3 +389,49 @@ def test_commune_user_dashboard_shows_only_its_commune(
     assert names == {"Xã Hiệp Thuận"}
     page.screenshot(path=str(ARTIFACTS / "kinh-te-xa-hoi-xa-hiep-thuan.png"), full_page=True)
     page.context.close()
+
+
+def test_a_long_list_asks_for_one_page_and_reads_in_vietnamese(
+    browser, superset_server: SupersetServer, admin_session
+):
+    """Issue 21: a list of cases asks the server for one page and its row count (not 5,000
+    rows), its page-size box shows the page size, and its search-by choices are the
+    columns' Vietnamese labels; a search finds the rows on the server."""
+    page = _admin_page(browser, admin_session, superset_server.url)
+    bodies = _data_requests(page)
+    page.goto(f"{superset_server.url}{_dashboard_path('tinh-hinh-nop-bao-cao')}")
+    _wait_for_charts(page)
+    table = page.locator('[data-test="chart-grid-component"]').filter(
+        has_text="Báo cáo trễ hạn, chưa nộp (xem từng báo cáo)")
+    table.scroll_into_view_if_needed()
+    table.locator("table tbody tr").first.wait_for(state="visible")
+    asked = [b for b in bodies if b.get("form_data", {}).get("server_pagination")
+             and "Đơn vị" in [c.get("label") for c in b["form_data"]["all_columns"]
+                               if isinstance(c, dict)]
+             and b["form_data"].get("viz_type") == "table"]
+    assert asked, [b.get("form_data", {}).get("slice_id") for b in bodies]
+    page_query, count_query = asked[0]["queries"][:2]
+    assert page_query["row_limit"] == 20 and page_query.get("row_offset", 0) == 0
+    assert count_query.get("is_rowcount") is True
+    assert table.locator("table tbody tr").count() == 20  # the demo world has more late reports
+    assert table.locator(".dt-select-page-size .ant-select-selection-item").inner_text() == "20"
+
+    table.locator(".search-select-container .ant-select").first.click()
+    options = page.locator(".ant-select-dropdown:visible .ant-select-item-option")
+    options.first.wait_for(state="visible")
+    choices = options.all_inner_texts()
+    assert "Đơn vị" in choices and not [c for c in choices if re.fullmatch(r"[a-z_0-9]+", c)], \
+        choices
+    options.filter(has_text=re.compile("^Đơn vị$")).first.click()
+    bodies.clear()
+    table.locator(".dt-global-filter input").fill("Xã Hiệp")
+    page.wait_for_timeout(2500)  # the search waits 800 ms for typing to stop
+    _wait_for_charts(page)
+    searched = [b for b in bodies if {"col": "Đơn vị", "op": "ILIKE", "val": "Xã Hiệp%"}
+                in b["queries"][0].get("filters", [])]
+    assert searched, [b["queries"][0].get("filters") for b in bodies]
+    table.locator("table tbody tr").first.wait_for(state="visible")
+    units = set(table.locator("table tbody tr td:nth-child(1)").all_inner_texts())
+    assert units and all(u.startswith("Xã Hiệp") for u in units), units
+    page.screenshot(path=str(ARTIFACTS / "tinh-hinh-nop-bao-cao-tim-theo-don-vi.png"))
+    page.context.close()

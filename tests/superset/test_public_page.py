@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from support import committed
+from support import committed, month
 from test_browser import CHART_OUTPUT, TIMEOUT_MS, _wait_for_charts, browser  # noqa: F401
 
+from ioc import warehouse
 from ioc.settings import PROJECT_ROOT
 from ioc_superset.assets_format import PUBLIC_DATABASE_NAME, PUBLIC_DATABASE_UUID
 from ioc_superset.client import SupersetClient, rison
@@ -77,7 +78,7 @@ def test_anonymous_reads_the_public_dashboard_and_its_data(
     for chart_id in chart_ids:
         resp = anonymous.get(f"/api/v1/chart/{chart_id}/data/", params={"force": "true"})
         assert resp.status_code == 200, (chart_id, resp.text[:300])
-        (result,) = resp.json()["result"]
+        result = resp.json()["result"][0]  # a paginated list: its page, then its row count
         assert result["status"] == "success" and result["rowcount"] > 0, chart_id
         assert "ho_ten" not in (result.get("colnames") or [])
 
@@ -159,3 +160,28 @@ def test_public_dashboard_opens_without_login_in_the_browser(
         # other dashboards are refused to visitors: test_anonymous_reads_nothing_else
     finally:
         context.close()
+
+
+def test_public_unit_table_lists_newest_months_first_and_no_rate_without_denominator(
+    anonymous: httpx.Client, admin: SupersetClient, warehouse_settings
+):
+    """Issue 19's note: the per-unit table opens on the newest month, and a rate whose
+    denominator is 0 (0/0, "N/A") is not a row; every other unit-month-indicator is, page
+    by page (the row count the pager shows)."""
+    (chart_id,) = [c["id"] for c in admin.list_all("chart", ["id", "slice_name"])
+                   if c["slice_name"] == "Chỉ số 766 theo đơn vị và tháng"]
+    resp = anonymous.get(f"/api/v1/chart/{chart_id}/data/", params={"force": "true"})
+    assert resp.status_code == 200, resp.text[:300]
+    page, count = resp.json()["result"]
+    with warehouse.connect(warehouse_settings) as conn:
+        newest, with_denominator, without = conn.execute(
+            """select max(thang), count(*) filter (where mau_so > 0),
+                      count(*) filter (where coalesce(mau_so, 0) = 0)
+               from cong_khai.ck_chi_so_thang where cap = 'don_vi' and thang_da_ket_thuc"""
+        ).fetchone()
+    assert without > 0, "the demo world needs a 0/0 rate to leave out"
+    assert count["data"][0]["rowcount"] == with_denominator
+    months = [row["Tháng"] for row in page["data"]]
+    assert months and months == sorted(months, reverse=True)
+    assert {month(m) for m in months[:1]} == {newest.strftime("%Y-%m")}
+    assert all(row["Giá trị (%)"] is not None and row["Mẫu số"] > 0 for row in page["data"])

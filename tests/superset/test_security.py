@@ -7,7 +7,7 @@ from urllib.parse import quote
 import httpx
 import psycopg
 import pytest
-from support import chart, chart_data, charts, committed
+from support import by_code, chart, chart_data, charts, committed
 
 from ioc import warehouse
 from ioc_superset import policies
@@ -80,7 +80,7 @@ def test_commune_user_sees_only_its_rows(
         seen = 0
         for c in charts(client):
             for result in chart_data(client, c.id):
-                for row in result["data"]:
+                for row in (by_code(c, r) for r in result["data"]):
                     assert row.get("org_unit_name", "Xã Hiệp Thuận") == "Xã Hiệp Thuận", c.title
                     assert row.get("org_unit_id", "xa-hiep-thuan") == "xa-hiep-thuan", c.title
                 if c.viz.startswith("echarts_timeseries") and "org_unit_name" in (
@@ -114,7 +114,7 @@ def test_merged_commune_sees_its_predecessors_in_every_chart(
         seen = 0
         for c in charts(client):
             for result in chart_data(client, c.id):
-                for row in result["data"]:
+                for row in (by_code(c, r) for r in result["data"]):
                     assert row.get("org_unit_name", "Xã Quế Tân") in scope, c.title
             seen += 1
         assert seen >= 80
