@@ -8,11 +8,12 @@ other packages contribute (`SERVICE_HOOKS`).
 from __future__ import annotations
 
 import os
+import time
 from importlib.metadata import entry_points
 
 from ioc import childenv
 from ioc import settings as settings_mod
-from ioc.processes import (  # noqa: F401  (issue 20: moved to the ground floor; names kept)
+from ioc.processes import (  # issue 20: moved to the ground floor; names kept
     dagster_home,
     running_pid,
     start_process,
@@ -42,11 +43,31 @@ def start_dagster(settings: Settings) -> str:
 WATCHER = "intake-watcher"
 
 
-def start_watcher(settings: Settings) -> None:
+def start_watcher(settings: Settings, timeout_s: float = 180.0) -> None:
     """The resident intake worker (`ioc watch`): answers a dropped report within seconds and
-    reports each pass to the Dagster instance the UI shows."""
+    reports each pass to the Dagster instance the UI shows.
+
+    Returns once the watcher beats: until then Dagster's fallback `intake_sensor` would take
+    a report dropped right after `make up` returned, and start an `intake_job` run (a dbt
+    build) that the watcher's pass makes useless and the marts' run then queues behind."""
+    from ingest.intake.watch import IntakeState
+
     argv, env = _dagster_side(settings, [str(tool("ioc")), "watch"])
     start_process(settings, WATCHER, argv, env=env)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = IntakeState.for_home(settings.home)
+        try:
+            if state.alive():
+                return
+        finally:
+            state.close()
+        log = settings.home / "logs" / f"{WATCHER}.log"
+        if not running_pid(settings, WATCHER):
+            raise RuntimeError(f"ioc watch stopped while starting; see {log}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"ioc watch did not start within {timeout_s:.0f} s; see {log}")
+        time.sleep(0.5)
 
 
 def up(settings: Settings | None = None, *, orchestration: bool = True) -> dict[str, str]:

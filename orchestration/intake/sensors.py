@@ -23,6 +23,10 @@ from orchestration.schedules import nightly_job
 INTAKE_SENSOR_INTERVAL_S = 10
 SENSOR_SETTLE_S = 1.0  # same stat on two ticks at least this far apart: complete
 MARTS_SENSOR_INTERVAL_S = 5
+# The full build a first intake pass starts on a fresh install runs its steps in the run's own
+# process, as intake_marts_job does: the nightly job's default (one process per step) loads
+# the code location again for each of its 18 steps while a commune waits for its figures.
+IN_ONE_PROCESS = {"execution": {"config": {"in_process": {}}}}
 
 intake_job = dg.define_asset_job(
     "intake_job",
@@ -78,7 +82,8 @@ def intake_marts_sensor(context: dg.SensorEvaluationContext, warehouse: Warehous
     if missing:
         context.log.info(f"{len(missing)} dbt relation(s) not built yet: full build")
         return dg.RunRequest(run_key=f"intake-full:{newest}", job_name=nightly_job.name,
-                             tags={**tags, "ioc/reason": "warehouse not built yet"})
+                             tags={**tags, "ioc/reason": "warehouse not built yet"},
+                             run_config=IN_ONE_PROCESS)
     return dg.RunRequest(run_key=f"intake-marts:{newest}", job_name=intake_marts_job.name,
                          tags=tags)
 

@@ -93,3 +93,34 @@ def test_transient_warehouse_fault_is_retried(tmp_path, fresh_db_url, monkeypatc
     with psycopg.connect(fresh_db_url) as conn:
         status = conn.execute("select status from raw_intake.file_manifest").fetchall()
     assert status == [("accepted",)]
+
+
+def test_marts_sensor_builds_a_fresh_warehouse_fully_in_one_process(fresh_db_url,
+                                                                    monkeypatch) -> None:
+    """A watcher's pass on a warehouse dbt never built: the whole nightly job, its steps in
+    the run's own process (one per step would load the code location 18 times while the
+    commune waits); the run config is one the nightly job accepts."""
+    from orchestration.intake.assets import MANIFEST_KEY
+    from orchestration.intake.sensors import intake_marts_sensor
+    from orchestration.schedules import nightly_job
+
+    monkeypatch.setenv("IOC_WAREHOUSE_URL", fresh_db_url)
+    with dg.DagsterInstance.ephemeral() as instance:
+        def tick(cursor):
+            context = dg.build_sensor_context(instance=instance, cursor=cursor,
+                                              resources={"warehouse": WarehouseResource()})
+            return intake_marts_sensor(context), context.cursor
+
+        skipped, cursor = tick(None)
+        assert isinstance(skipped, dg.SkipReason)
+        instance.report_runless_asset_event(dg.AssetMaterialization(MANIFEST_KEY))
+        request, _ = tick(cursor)
+    assert isinstance(request, dg.RunRequest), request
+    assert request.job_name == nightly_job.name
+    assert request.run_config == {"execution": {"config": {"in_process": {}}}}
+    from dagster._core.system_config.objects import ResolvedRunConfig
+
+    from orchestration.definitions import defs
+
+    resolved = ResolvedRunConfig.build(defs.resolve_job_def(nightly_job.name), request.run_config)
+    assert list(resolved.execution.execution_engine_config) == ["in_process"]
