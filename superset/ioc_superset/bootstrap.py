@@ -151,6 +151,16 @@ def prepare_metadata(settings: Settings, start_server: bool = False) -> None:
         raise errors[0]
 
 
+def prepare_metadata_ahead(settings: Settings) -> None:
+    """The CLI steps alone (migrations, admin user, built-in roles), recorded as done, so
+    that the next `bootstrap` goes straight to the server and the assets. They need no
+    warehouse data: a caller with other work to do (loading the warehouse) runs them beside
+    it. The secrets Superset's processes read are made first, in the calling thread."""
+    server.superset_env(settings)
+    prepare_metadata(settings)
+    _mark_metadata_ready(settings)
+
+
 def _state_file(settings: Settings) -> Path:
     return settings.home / "superset" / "bootstrap-state.json"
 
