@@ -176,7 +176,8 @@ def test_a_chart_the_assets_dropped_is_deleted_after_the_import(
                          "BACKGROUND_TRANSPARENT"}, "parents": ["ROOT_ID", "GRID_ID"],
                          "type": "ROW"}
         position[node] = {"children": [], "id": node, "parents": ["ROOT_ID", "GRID_ID", row],
-                          "type": "CHART", "meta": {"uuid": doc["uuid"], "width": 12,
+                          "type": "CHART", "meta": {"chartId": 990000 + n,
+                                                    "uuid": doc["uuid"], "width": 12,
                                                     "height": 10,
                                                     "sliceName": doc["slice_name"]}}
     old[dash_rel] = bundle.dump_yaml(overview)
