@@ -202,8 +202,9 @@ TILE_LINK_PREFIX = "lk_"  # the link metric under a tile (charts of `type: tile_
 # dashboard, titled TILE_LINK_TITLE + "hàng ô số <n>"): one query per row instead of one per
 # tile (issue 21). Its cell i is the link of tile i; the dashboard's CSS (tile_link_css) lays
 # the table out fixed, full width, each column as wide as its tile's share of the grid and
-# padded by the grid's gutter, so each link stands directly under its own tile, inside the
-# tile's horizontal extent, and hides the chart's title and table header.
+# padded from the grid's gutter and the charts' padding (tile_link_css), so each link stands
+# directly under its own tile, inside the tile's horizontal extent, and hides the chart's
+# title and table header.
 TILE_LINK_CHART = "tq_links_"
 TILE_LINK_TITLE = "Mở lĩnh vực: "
 GRID_GUTTER_PX = 16  # Superset 6.1's GRID_GUTTER_SIZE: the space between two grid items
@@ -222,24 +223,41 @@ TILE_LINK_CSS = (
     "white-space: normal; overflow-wrap: anywhere; }\n"
     f"{_TILE_LINK_SEL} table {{ table-layout: fixed !important; width: 100% !important; "
     "min-width: 0 !important; }\n"
-    f"{_TILE_LINK_SEL} th, {_TILE_LINK_SEL} td {{ padding-left: {GRID_GUTTER_PX}px !important; "
-    f"padding-right: {GRID_GUTTER_PX}px !important; }}\n"
     # a tile's title keeps at least 9em (two lines at most): in a narrow tile its controls
     # (applied filters, menu) go under it instead of squeezing it to one word per line
     '[data-test="slice-header"] { flex-wrap: wrap; }\n'
     '[data-test="slice-header"] .header-title { flex: 1 1 9em; min-width: 9em; }\n')
 
 
+CHART_PADDING_PX = 16  # Superset 6.1's padding of a chart inside its grid item
+# the link's text keeps this far inside its tile's edges: more than the scrollbar's width,
+# which Superset's table keeps free on the right of its rows (a few px, 8 in Chromium)
+TILE_LINK_INSET_PX = 12
+
+
 def tile_link_css(title: str, widths: list[int]) -> str:
-    """Column widths of one row's link chart: each column the share of its tile's grid width
-    (table-layout: fixed takes them from the header cells and the column elements)."""
+    """Column widths and paddings of one row's link chart, from the tiles' grid widths.
+
+    The row's grid items share the row's width W (grid units) and one gutter g after each;
+    a chart sits inside its item with padding p. The link table spans the link chart's
+    content, so with column i as wide as its tile's share w_i / W of it, padding
+    left = cum_i * (g + 2p) / W and right = (g + 2p) - cum_(i+1) * (g + 2p) / W (cum: the
+    grid units before / up to the column) puts the cell's content exactly over tile i's
+    content, at any window width; TILE_LINK_INSET_PX more on each side keeps the text
+    inside it. (table-layout: fixed takes the widths from the column and header cells.)"""
     sel = f'.chart-slice[data-test-chart-name="{title}"]'
     total = sum(widths)
-    rules = []
+    spread = GRID_GUTTER_PX + 2 * CHART_PADDING_PX
+    rules, cum = [], 0
     for i, width in enumerate(widths, start=1):
         share = f"{100 * width / total:.4f}".rstrip("0").rstrip(".")
+        left = cum * spread / total + TILE_LINK_INSET_PX
+        cum += width
+        right = spread - cum * spread / total + TILE_LINK_INSET_PX
         rules.append(f"{sel} col:nth-child({i}), {sel} th:nth-child({i}), "
-                     f"{sel} td:nth-child({i}) {{ width: {share}% !important; }}\n")
+                     f"{sel} td:nth-child({i}) {{ width: {share}% !important; }}\n"
+                     f"{sel} td:nth-child({i}) {{ padding: 4px {right:.2f}px 4px {left:.2f}px "
+                     "!important; }\n")
     return "".join(rules)
 
 
