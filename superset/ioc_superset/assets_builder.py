@@ -13,8 +13,9 @@ Spec files hold three mappings, merged across files (keys must be unique):
   datasets (the connection as `ioc_public`, schema `cong_khai` only).
 - `charts.<key>`: `title`, `dataset`, `type` (table, bar, line, big_number, big_number_trend,
   pie), `metrics`, `groupby`, `x`, `filters`, ... (see `CHART_BUILDERS`).
-- `dashboards.<slug>`: `title`, `layout` (rows of `{chart|markdown, width, height}`, or
-  `{tile: <KPI code>, width, height, link_height}`: the KPI's tile with its own link under it),
+- `dashboards.<slug>`: `title`, `layout` (rows of `{chart|markdown, width, height}` or
+  `{tile: <KPI code>, width, height}`: the KPI's tile; a row written `{links: true, row:
+  [tiles], link_height}` gets one link chart under it, each tile's link under its tile),
   `filters` (time / select; a select may name a `parent` filter, whose choice then narrows
   its options: province -> area -> unit; `default` values it opens with, `required`, `multi`).
 
@@ -194,29 +195,72 @@ def apply_links(spec: Spec) -> None:
 KPI_MART = "fct_kpi_thang"  # the headline mart: one metric per KPI, and the overview tiles
 TILE_PREFIX = "tq_"
 TILE_LINK_PREFIX = "lk_"  # the link metric under a tile (charts of `type: tile_links`)
-# A layout item `{tile: <code>, width, height, link_height}` is a column holding the KPI's tile
-# and, right under it, the tile's own link (a one-cell `tile_links` chart, key
-# TILE_LINK_CHART + code, titled TILE_LINK_TITLE + the tile's title; the dashboard's CSS hides
-# that chart's title and squeezes its table header, so the column reads as the tile and its
-# link).
-TILE_LINK_CHART = "tq_lk_"
+# --- the overview's tile links, one chart per row of tiles (issues 18 and 21) ---------------
+# A layout row written `{links: true, row: [{tile: <code>, width, height}, ...], link_height}`
+# is the row of the KPIs' tiles (`tq_<code>`) and, right under it, ONE link chart for the
+# whole row (a one-row `tile_links` table, key TILE_LINK_CHART + n, n = 1, 2, ... down the
+# dashboard, titled TILE_LINK_TITLE + "hàng ô số <n>"): one query per row instead of one per
+# tile (issue 21). Its cell i is the link of tile i; the dashboard's CSS (tile_link_css) lays
+# the table out fixed, full width, each column as wide as its tile's share of the grid and
+# padded from the grid's gutter and the charts' padding (tile_link_css), so each link stands
+# directly under its own tile, inside the tile's horizontal extent, and hides the chart's
+# title and table header.
+TILE_LINK_CHART = "tq_links_"
 TILE_LINK_TITLE = "Mở lĩnh vực: "
+GRID_GUTTER_PX = 16  # Superset 6.1's GRID_GUTTER_SIZE: the space between two grid items
 _TILE_LINK_SEL = f'.chart-slice[data-test-chart-name^="{TILE_LINK_TITLE}"]'
 # (the header row is squeezed to 1px, not removed: Superset's table measures its header and
 # draws no body at all when that height is 0)
 TILE_LINK_CSS = (
-    "/* the link under each tile (superset/ioc_superset/assets_builder.py, TILE_LINK_TITLE) */\n"
+    "/* the links under each row of tiles (superset/ioc_superset/assets_builder.py, "
+    "TILE_LINK_TITLE) */\n"
     f'{_TILE_LINK_SEL} [data-test="slice-header"] {{ display: none; }}\n'
     f"{_TILE_LINK_SEL} thead th {{ font-size: 0; line-height: 0; padding: 0 !important; "
     "border: 0 !important; height: 1px; }\n"
     f"{_TILE_LINK_SEL} thead th * {{ display: none; }}\n"
     f"{_TILE_LINK_SEL} tr, {_TILE_LINK_SEL} td {{ background: transparent !important; }}\n"
     f"{_TILE_LINK_SEL} td {{ border: 0 !important; font-size: 14px; font-weight: 600; "
-    "white-space: normal; }\n"
+    "white-space: normal; overflow-wrap: anywhere; }\n"
+    f"{_TILE_LINK_SEL} table {{ table-layout: fixed !important; width: 100% !important; "
+    "min-width: 0 !important; }\n"
     # a tile's title keeps at least 9em (two lines at most): in a narrow tile its controls
     # (applied filters, menu) go under it instead of squeezing it to one word per line
     '[data-test="slice-header"] { flex-wrap: wrap; }\n'
     '[data-test="slice-header"] .header-title { flex: 1 1 9em; min-width: 9em; }\n')
+
+
+CHART_PADDING_PX = 16  # Superset 6.1's padding of a chart inside its grid item
+# the link's text keeps this far inside its tile's edges: more than the scrollbar's width,
+# which Superset's table keeps free on the right of its rows (a few px, 8 in Chromium)
+TILE_LINK_INSET_PX = 12
+
+
+def tile_link_css(title: str, widths: list[int]) -> str:
+    """Column widths and paddings of one row's link chart, from the tiles' grid widths.
+
+    The row's grid items share the row's width W (grid units) and one gutter g after each;
+    a chart sits inside its item with padding p. The link table spans the link chart's
+    content, so with column i as wide as its tile's share w_i / W of it, padding
+    left = cum_i * (g + 2p) / W and right = (g + 2p) - cum_(i+1) * (g + 2p) / W (cum: the
+    grid units before / up to the column) puts the cell's content exactly over tile i's
+    content, at any window width; TILE_LINK_INSET_PX more on each side keeps the text
+    inside it. (table-layout: fixed takes the widths from the column and header cells.)"""
+    sel = f'.chart-slice[data-test-chart-name="{title}"]'
+    total = sum(widths)
+    spread = GRID_GUTTER_PX + 2 * CHART_PADDING_PX
+    rules, cum = [], 0
+    for i, width in enumerate(widths, start=1):
+        share = f"{100 * width / total:.4f}".rstrip("0").rstrip(".")
+        left = cum * spread / total + TILE_LINK_INSET_PX
+        cum += width
+        right = spread - cum * spread / total + TILE_LINK_INSET_PX
+        rules.append(f"{sel} col:nth-child({i}), {sel} th:nth-child({i}), "
+                     f"{sel} td:nth-child({i}) {{ width: {share}% !important; }}\n"
+                     f"{sel} td:nth-child({i}) {{ padding: 4px {right:.2f}px 4px {left:.2f}px "
+                     "!important; }\n")
+    return "".join(rules)
+
+
 # the headline mart's rows a tile reads: units' own rows (an area is their sum), periods the
 # overview shows, months that have ended (a month still running is shown as "đến <A>" in the
 # KPI board, never as a finished month on a tile)
@@ -351,11 +395,16 @@ def apply_catalogue(spec: Spec, cat: Catalogue) -> None:
 
 
 def _expand_tile_items(spec: Spec, cat: Catalogue, headline: str, errors: list[str]) -> None:
-    """`{tile: code}` layout items → a column of the KPI's tile and its own link under it."""
+    """`{tile: code}` layout items -> the KPI's tile; a row `{links: true, row: [...]}` -> that
+    row, then a row holding the row's one link chart (see TILE_LINK_CHART)."""
     for slug, dash in spec.dashboards.items():
+        layout, css, n = [], [], 0
         for row in dash.get("layout") or []:
-            for c, item in enumerate(row):
+            items = row.get("row") or [] if isinstance(row, dict) else row
+            out, tiles = [], []
+            for item in items:
                 if "tile" not in item:
+                    out.append(item)
                     continue
                 code = item["tile"]
                 try:
@@ -365,22 +414,35 @@ def _expand_tile_items(spec: Spec, cat: Catalogue, headline: str, errors: list[s
                 if kpi is None or kpi.tile is None:
                     errors.append(f"dashboard {slug}: KPI {code!r} has no tile")
                     continue
-                link = f"{TILE_LINK_CHART}{code}"
-                spec.charts[link] = {
-                    "title": f"{TILE_LINK_TITLE}{kpi.tile.title}",
-                    "description": (f"Mở dashboard lĩnh vực của {kpi.name} với cùng góc nhìn, "
-                                    "địa bàn, đơn vị và tháng của ô số phía trên."),
-                    "dataset": headline,
-                    "type": "tile_links",
-                    "tiles": [code],
-                }
-                width = item.get("width", 2)
-                row[c] = {"column": [
-                    {"chart": f"{TILE_PREFIX}{code}", "width": width,
-                     "height": item.get("height", 36)},
-                    {"chart": link, "width": width, "height": item.get("link_height", 14)},
-                ], "width": width}
-                dash["css"] = TILE_LINK_CSS
+                tiles.append((code, kpi, item.get("width", 2)))
+                out.append({"chart": f"{TILE_PREFIX}{code}", "width": item.get("width", 2),
+                            "height": item.get("height", 36)})
+            layout.append(out)
+            if not (isinstance(row, dict) and row.get("links")):
+                continue
+            if not tiles or len(tiles) != len(items):
+                errors.append(f"dashboard {slug}: a row with `links: true` holds tiles only")
+                continue
+            n += 1
+            key = f"{TILE_LINK_CHART}{n}"
+            title = f"{TILE_LINK_TITLE}hàng ô số {n}"
+            names = ", ".join(kpi.tile.title for _, kpi, _ in tiles)
+            spec.charts[key] = {
+                "title": title,
+                "description": (f"Liên kết dưới các ô số {names}: mỗi liên kết mở dashboard "
+                                "lĩnh vực của chỉ số ở ô số ngay phía trên nó, với cùng góc "
+                                "nhìn, địa bàn, đơn vị và tháng."),
+                "dataset": headline,
+                "type": "tile_links",
+                "tiles": [code for code, _, _ in tiles],
+            }
+            widths = [w for _, _, w in tiles]
+            layout.append([{"chart": key, "width": sum(widths),
+                            "height": row.get("link_height", 10)}])
+            css.append(tile_link_css(title, widths))
+        dash["layout"] = layout
+        if css:
+            dash["css"] = TILE_LINK_CSS + "".join(css)
 
 
 def layout_items(row: list[dict]) -> list[dict]:

@@ -15,6 +15,11 @@ lock file, config and metadata database, and the admin can log in.
 6. assets: `superset/assets/` zipped with this install's warehouse URL and imported through
    `POST /api/v1/assets/import/` — only when what Superset has differs from the files
    (compared in canonical form), so a second run changes nothing, not even timestamps;
+   the import creates and overwrites but never deletes, so a chart the assets dropped would
+   stay behind, listed with no dashboard: every chart that sat on one of the assets'
+   dashboards before the import, is no longer in the assets and has no owner but the admin
+   (the importer; a chart someone made keeps their name among its owners) is deleted after
+   it (`drop_charts_left_behind`);
 7. the PostgreSQL login role of each scope and the map Superset's connection mutator reads
    (`identities.apply`), then roles and row-level security from `superset/policies/`
    (`policies.apply`);
@@ -30,6 +35,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 from ioc import warehouse
 from ioc.settings import PROJECT_ROOT, Settings
@@ -219,9 +226,47 @@ def assets_differ(client: SupersetClient, settings: Settings, assets_dir: Path) 
                for uuid, (uri, _password) in bundle.install_uris(settings).items())
 
 
-def import_assets(client: SupersetClient, settings: Settings, assets_dir: Path) -> None:
+def import_assets(client: SupersetClient, settings: Settings, assets_dir: Path) -> list[str]:
+    """Import the assets, then delete the charts they dropped; returns what was deleted."""
+    wanted = bundle.read_dir(assets_dir)
+    before = charts_on_dashboards(client, wanted)
     data, passwords = bundle.install_bundle(settings, assets_dir)
     client.import_assets(data, passwords)
+    return drop_charts_left_behind(client, before, wanted)
+
+
+# --- charts the assets dropped (e.g. the overview's per-tile links, issue 21) ---------------
+
+def _uuids(wanted: dict[str, str], kind: str) -> set[str]:
+    return {str(yaml.safe_load(text)["uuid"]) for rel, text in wanted.items()
+            if rel.startswith(kind + "/")}
+
+
+def charts_on_dashboards(client: SupersetClient, wanted: dict[str, str]) -> list[dict]:
+    """The charts Superset has on the assets' dashboards (read before an import: an
+    overwriting import unlinks the charts its dashboards no longer hold)."""
+    ours = {d["id"] for d in client.list_all("dashboard", ["id", "uuid"])
+            if str(d["uuid"]) in _uuids(wanted, "dashboards")}
+    return [c for c in client.list_all("chart", ["id", "uuid", "slice_name", "owners.id",
+                                                 "dashboards.id"])
+            if ours & {d["id"] for d in c.get("dashboards") or []}]
+
+
+def drop_charts_left_behind(client: SupersetClient, before: list[dict],
+                            wanted: dict[str, str]) -> list[str]:
+    """Delete the charts of `before` the assets no longer hold and only the admin owns."""
+    me = client.get("/api/v1/me/")["result"]
+    admin_id = me.get("id") or client.list_all(
+        "security/users", ["id", "username"], username=me["username"])[0]["id"]
+    kept = _uuids(wanted, "charts")
+    changes = []
+    for chart in before:
+        owners = {o["id"] for o in chart.get("owners") or []}
+        if str(chart["uuid"]) in kept or not owners <= {admin_id}:
+            continue
+        client.delete(f"/api/v1/chart/{chart['id']}")
+        changes.append(f"deleted chart {chart['slice_name']!r} (no longer in superset/assets)")
+    return changes
 
 
 def bootstrap(
@@ -258,9 +303,10 @@ def bootstrap(
         with client:
             with step("assets"):
                 if force_import or assets_differ(client, settings, assets_dir):
-                    import_assets(client, settings, assets_dir)
+                    dropped = import_assets(client, settings, assets_dir)
                     report.imported = True
                     report.changes.append("imported superset/assets")
+                    report.changes += dropped
             with step("policies"):
                 report.changes += identities.apply(settings, policy_dir)
                 report.changes += policies.apply(client, policy_dir)

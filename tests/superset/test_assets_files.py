@@ -240,32 +240,54 @@ def test_charts_format_numbers_and_months_the_vietnamese_way():
         assert "$" not in params.get("y_axis_format", ""), chart["slice_name"]
 
 
-def test_every_overview_tile_has_its_own_link_right_under_it():
-    """Issue 18, item 1: on the overview each tile is a column of the tile and, directly
-    under it, its own link chart reading that KPI's link (`lk_<code>`) only; the dashboard's
-    CSS hides the link chart's title and table header (by the title prefix)."""
+def test_every_row_of_overview_tiles_has_one_link_chart_right_under_it():
+    """Issues 18 and 21: under each row of the overview's tiles, one link chart spanning the
+    row (one query per row, not per tile) whose columns are the row's tiles' links
+    (`lk_<code>`) in the tiles' order; the dashboard's CSS hides its title and table header
+    and gives each column its tile's share of the grid, so each link stands under its tile."""
     docs = _docs()
     charts = {d["uuid"]: d for r, d in docs.items() if r.startswith("charts/")}
     (overview,) = [d for r, d in docs.items()
                    if r.startswith("dashboards/") and d["slug"] == "tong-quan"]
     position = overview["position"]
-    tiles = [n for n in position.values() if isinstance(n, dict) and n.get("type") == "CHART"
-             and charts[n["meta"]["uuid"]]["viz_type"] == "big_number"]
-    assert len(tiles) >= 18
-    for tile in tiles:
-        column = position[tile["parents"][-1]]
-        assert column["type"] == "COLUMN", tile["meta"]["sliceName"]
-        stacked = column["children"]
-        assert stacked.index(tile["id"]) == len(stacked) - 2, tile["meta"]["sliceName"]
-        link = charts[position[stacked[-1]]["meta"]["uuid"]]
-        title = tile["meta"]["sliceName"]
-        assert link["slice_name"] == assets_builder.TILE_LINK_TITLE + title
-        tile_kpi = charts[tile["meta"]["uuid"]]["params"]["metric"]
+    rows = [position[r] for r in position["GRID_ID"]["children"]]
+
+    def row_charts(row):
+        return [position[c] for c in row["children"] if position[c]["type"] == "CHART"]
+
+    tiles_seen = 0
+    for r, row in enumerate(rows):
+        nodes = row_charts(row)
+        tiles = [n for n in nodes if charts[n["meta"]["uuid"]]["viz_type"] == "big_number"]
+        if not tiles:
+            continue
+        assert len(tiles) == len(row["children"]), "a row of tiles holds tiles only"
+        tiles_seen += len(tiles)
+        (link_node,) = row_charts(rows[r + 1])  # the next row: the link chart alone
+        assert rows[r + 1]["children"] == [link_node["id"]]
+        assert link_node["meta"]["width"] == sum(t["meta"]["width"] for t in tiles)
+        link = charts[link_node["meta"]["uuid"]]
+        assert link["slice_name"].startswith(assets_builder.TILE_LINK_TITLE)
+        assert link["viz_type"] == "table" and link["params"]["allow_render_html"]
+        kpis = [charts[t["meta"]["uuid"]]["params"]["metric"] for t in tiles]
         assert [m if isinstance(m, str) else m.get("label") for m in link["params"]["metrics"]] \
-            == [assets_builder.TILE_LINK_PREFIX + tile_kpi], title
-        assert position[stacked[-1]]["meta"]["width"] == tile["meta"]["width"]
-    assert f'[data-test-chart-name^="{assets_builder.TILE_LINK_TITLE}"]' in overview["css"]
-    assert overview["css"] == assets_builder.TILE_LINK_CSS
+            == [assets_builder.TILE_LINK_PREFIX + k for k in kpis], link["slice_name"]
+        (query,) = json.loads(link["query_context"])["queries"]
+        assert len(query["metrics"]) == len(tiles) and not query["columns"]
+        # each column's width is its tile's share of the row
+        total = sum(t["meta"]["width"] for t in tiles)
+        for i, tile in enumerate(tiles, start=1):
+            share = f"{100 * tile['meta']['width'] / total:.4f}".rstrip("0").rstrip(".")
+            assert (f'[data-test-chart-name="{link["slice_name"]}"] td:nth-child({i})'
+                    in overview["css"]), (link["slice_name"], i)
+            assert f"td:nth-child({i}) {{ width: {share}% !important; }}" in overview["css"]
+    assert tiles_seen >= 18
+    # no per-tile link chart is left: one link chart per row of tiles
+    names = [c["slice_name"] for c in charts.values()
+             if c["slice_name"].startswith(assets_builder.TILE_LINK_TITLE)]
+    assert len(names) == 3, names
+    assert overview["css"].startswith(assets_builder.TILE_LINK_CSS)
+    assert "table-layout: fixed" in overview["css"] and "width: 100%" in overview["css"]
 
 
 # --- issue 21: long lists are paginated on the server ----------------------------------------

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from uuid import NAMESPACE_URL, uuid5
 
 import pytest
 import yaml
 
-from ioc_superset import bundle, export
+from ioc_superset import bootstrap, bundle, export
 from ioc_superset.client import SupersetClient
 from tests.support.superset_server import SupersetServer
 
@@ -147,3 +148,56 @@ def test_forced_reimport_keeps_identities(superset_server: SupersetServer, admin
     assert after == before
     exported = bundle.canonical_export(admin.export_assets())
     assert all(exported.get(rel) == text for rel, text in bundle.read_dir().items())
+
+
+def test_a_chart_the_assets_dropped_is_deleted_after_the_import(
+    superset_server: SupersetServer, admin: SupersetClient, leader_user
+):
+    """Superset's import creates and overwrites, never deletes: the charts an older version
+    of the assets put on a dashboard (e.g. the overview's former per-tile links `tq_lk_*`)
+    would stay behind, listed under no dashboard. The import deletes them afterwards, unless
+    a person owns the chart too."""
+    files = bundle.read_dir()
+    (link_rel,) = [r for r in files if r.startswith("charts/Mo_linh_vuc_hang_o_so_1")]
+    (dash_rel,) = [r for r in files if r.startswith("dashboards/Tong_quan_IOC")]
+    old = dict(files)
+    overview = yaml.safe_load(files[dash_rel])
+    extra = {}
+    for n in (1, 2):  # an "older" assets' charts, on the overview
+        doc = yaml.safe_load(files[link_rel])
+        doc["uuid"] = str(uuid5(NAMESPACE_URL, f"ioc-test-dropped-chart-{n}"))
+        doc["slice_name"] = f"Mở lĩnh vực: biểu đồ cũ {n}"
+        old[f"charts/bieu_do_cu_{n}.yaml"] = bundle.dump_yaml(doc)
+        extra[doc["uuid"]] = doc["slice_name"]
+        position = overview["position"]
+        row, node = f"ROW-OLD-{n}", f"CHART-old-{n}"
+        position["GRID_ID"]["children"].append(row)
+        position[row] = {"children": [node], "id": row, "meta": {"background":
+                         "BACKGROUND_TRANSPARENT"}, "parents": ["ROOT_ID", "GRID_ID"],
+                         "type": "ROW"}
+        position[node] = {"children": [], "id": node, "parents": ["ROOT_ID", "GRID_ID", row],
+                          "type": "CHART", "meta": {"chartId": 990000 + n,
+                                                    "uuid": doc["uuid"], "width": 12,
+                                                    "height": 10,
+                                                    "sliceName": doc["slice_name"]}}
+    old[dash_rel] = bundle.dump_yaml(overview)
+    data, passwords = bundle.install_files(superset_server.settings, old)
+    admin.import_assets(bundle.zip_files(data), passwords)
+    charts = {c["uuid"]: c for c in admin.list_all("chart", ["id", "uuid", "dashboards.id"])}
+    assert set(extra) <= set(charts) and all(charts[u]["dashboards"] for u in extra)
+    # a person made the second one theirs: it stays
+    (leader_id,) = [u["id"] for u in admin.list_all("security/users", ["id", "username"],
+                                                     username=leader_user[0])]
+    kept, dropped = sorted(extra, key=extra.get)[1], sorted(extra, key=extra.get)[0]
+    (me,) = [u["id"] for u in admin.list_all("security/users", ["id", "username"],
+                                             username=admin.get("/api/v1/me/")["result"]["username"])]
+    admin.put(f"/api/v1/chart/{charts[kept]['id']}", {"owners": [me, leader_id]})
+    try:
+        changes = bootstrap.import_assets(admin, superset_server.settings, bundle.ASSETS_DIR)
+        have = {c["uuid"] for c in admin.list_all("chart", ["id", "uuid"])}
+        assert dropped not in have and kept in have
+        assert changes == [f"deleted chart {extra[dropped]!r} (no longer in superset/assets)"]
+        exported = bundle.canonical_export(admin.export_assets())
+        assert all(exported.get(rel) == text for rel, text in files.items())
+    finally:
+        admin.delete(f"/api/v1/chart/{charts[kept]['id']}")
