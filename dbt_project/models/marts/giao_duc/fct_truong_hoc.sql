@@ -1,5 +1,7 @@
 -- Every school in every semester as the education office reported it on GD-01 (version in
 -- force), for drill-through. Schools are public institutions: no personal data here.
+-- A school code is unique in the file of the unit that sent it (the district's education
+-- office, from 2025-HK1 each commune), not across a province: the key names the sender.
 with
 
 schools as (
@@ -21,6 +23,7 @@ final as (
         semesters.semester_number::int as semester_number,
         semesters.start_date::date as period_start,
         semesters.end_date::date as period_end,
+        schools.submitted_by::text as submitted_by,
         schools.school_code::text as school_code,
         schools.school_name::text as school_name,
         schools.school_level::text as school_level,
