@@ -58,15 +58,21 @@ def commune_role(rules: list[dict[str, Any]]) -> str:
 def summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
     """Per dashboard, per user and per state (cold/warm): p50/p95 of the render times."""
     out: dict[str, Any] = {}
+    headers: dict[tuple[str, str], list[float]] = {}
     for s in samples:
         entry = out.setdefault(s["dashboard"], {})
         entry.setdefault(f"{s['user']}_{s['state']}", []).append(s["s"])
+        if s.get("header_s") is not None:
+            headers.setdefault((s["dashboard"], f"{s['user']}_{s['state']}"), []).append(
+                s["header_s"])
     table: dict[str, Any] = {}
     for dash, series in out.items():
         row: dict[str, Any] = {}
         for key, values in series.items():
             row[key] = {"p50_s": round(percentile(values, 50), 2),
                         "p95_s": round(percentile(values, 95), 2), "n": len(values)}
+            if (dash, key) in headers:  # the part before the first chart
+                row[key]["header_p50_s"] = round(percentile(headers[dash, key], 50), 2)
         for state in ("cold", "warm"):
             p95s = [v["p95_s"] for k, v in row.items() if k.endswith("_" + state)]
             if p95s:
@@ -96,11 +102,14 @@ def _login(browser, url: str, username: str, password: str) -> dict:
     return state
 
 
-def _open(page, url: str, slug: str, chart_ids: list[int]) -> tuple[float, int]:
-    """Seconds from navigation until every chart shows its output; the number of errors."""
+def _open(page, url: str, slug: str, chart_ids: list[int]) -> tuple[float, float, int]:
+    """Seconds from navigation until every chart shows its output; seconds until the
+    dashboard's header shows (Superset's page and scripts loaded, the dashboard's layout
+    fetched: what any dashboard costs before its first chart); the number of errors."""
     start = time.perf_counter()
     page.goto(f"{url}/superset/dashboard/{slug}/")
     page.locator('[data-test="dashboard-header-container"]').wait_for(state="visible")
+    header = time.perf_counter() - start
     for chart_id in chart_ids:
         chart = page.locator(
             f'[data-test="chart-grid-component"][data-test-chart-id="{chart_id}"]')
@@ -108,7 +117,7 @@ def _open(page, url: str, slug: str, chart_ids: list[int]) -> tuple[float, int]:
         chart.locator(f"{CHART_OUTPUT}, .alert-danger, .ant-alert-error").first.wait_for(
             state="visible")
     elapsed = time.perf_counter() - start
-    return elapsed, page.locator(CHART_ERROR).count()
+    return elapsed, header, page.locator(CHART_ERROR).count()
 
 
 def measure(args: dict[str, Any]) -> dict[str, Any]:
@@ -160,8 +169,8 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
                             kinds = ["cold"] + (["warm"] * warm_reps if rep == 0 else [])
                             for kind in kinds:  # warm: reopened in the same context
                                 try:
-                                    seconds, errors = _open(page, ss.url, slug,
-                                                            charts[dash["id"]])
+                                    seconds, header, errors = _open(
+                                        page, ss.url, slug, charts[dash["id"]])
                                 except PlaywrightError as exc:  # recorded, not fatal
                                     failures.append({"dashboard": dash["dashboard_title"],
                                                      "user": who, "state": kind,
@@ -170,7 +179,8 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
                                           f"FAILED: {failures[-1]['error']}", file=sys.stderr,
                                           flush=True)
                                     break
-                                samples.append(_sample(dash, who, kind, seconds, errors))
+                                samples.append(_sample(dash, who, kind, seconds, errors,
+                                                       header))
                             context.close()
             finally:
                 browser.close()
@@ -188,13 +198,15 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _sample(dash: dict, who: str, state: str, seconds: float, errors: int) -> dict[str, Any]:
+def _sample(dash: dict, who: str, state: str, seconds: float, errors: int,
+            header: float | None = None) -> dict[str, Any]:
     # progress in bench/results/run.log (the child's stderr); the JSON is printed at the end
     print(f"render: {dash['dashboard_title']} {who} {state} {seconds:.2f} s "
           f"(load {os.getloadavg()[0]:.1f}){' ERRORS' if errors else ''}",
           file=sys.stderr, flush=True)
     return {"dashboard": dash["dashboard_title"], "user": who, "state": state,
             "s": round(seconds, 3), "errors": errors,
+            "header_s": None if header is None else round(header, 3),
             "load_average": round(os.getloadavg()[0], 2)}
 
 

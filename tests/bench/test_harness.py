@@ -107,12 +107,15 @@ def test_render_stage_logic_and_tables() -> None:
         {"role": "Xã C", "clause": "org_unit_id IN ('a', 'c', 'd')", "valid": "2025-07-01 .."},
     ]
     assert commune_role(rules) == "Xã C"  # today's structure, widest row scope
-    samples = [{"dashboard": "Y tế", "user": u, "state": st, "s": s}
+    samples = [{"dashboard": "Y tế", "user": u, "state": st, "s": s, "header_s": s / 2}
                for u, st, s in [("leader", "cold", 3.0), ("leader", "cold", 5.0),
                                 ("leader", "warm", 1.0), ("commune", "cold", 2.0),
                                 ("commune", "warm", 1.5), ("commune", "warm", 2.5)]]
     table = summarise(samples)["Y tế"]
     assert table["leader_cold"]["n"] == 2 and table["leader_cold"]["p50_s"] == 4.0
+    # the part before the first chart: the header's own median
+    assert table["leader_cold"]["header_p50_s"] == 2.0
+    assert table["commune_warm"]["header_p50_s"] == 1.0
     assert table["cold_p95_s"] == table["leader_cold"]["p95_s"] > 4.0
     assert table["warm_p95_s"] == table["commune_warm"]["p95_s"] > 2.0
     results = {"pipeline": {"district": {
