@@ -745,7 +745,8 @@ def _perturb(lines: list, r: random.Random, form: str) -> tuple[list, str]:
         ind = INDICATORS[code]
         old = ln.value
         new = old * r.choice([0.9, 1.1, 0.5]) if old >= 10 else old + r.randint(1, 4)
-        new = round(min(max(new, ind.min), ind.max), 1 if code in ("KT01", "KT02", "KT09") else 0)
+        low, high = float(ind.min), float(ind.max)
+        new = round(min(max(new, low), high), 1 if code in ("KT01", "KT02", "KT09") else 0)
         if new == old:
             new = old + 1
         ln.value = float(new)
@@ -798,7 +799,8 @@ def _indicator_defect(defect: str, lines: list, r: random.Random, form: str, sty
         if lines[i].ytd is not None:
             lines[i].ytd = round(lines[i].ytd + lines[i].value, 1)
         return lines, (f"{code} = {forms.vn_number(lines[i].value)} ngoài khoảng "
-                       f"{forms.vn_number(ind.min)}–{forms.vn_number(ind.max)}"), (i, "value")
+                       f"{forms.vn_number(float(ind.min))}–"
+                       f"{forms.vn_number(float(ind.max))}"), (i, "value")
     if defect == "duplicate_indicator":
         code = "XH05" if kt else "YT11"
         i = by[code]

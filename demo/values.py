@@ -9,53 +9,25 @@ Every value lies inside the min–max of `indicators.csv` and the cross-rules of
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 
 from demo.calendar import Month, Semester
 from demo.rng import binomial, poisson, rnd
 from demo.units import Area, District, Unit
-from ioc.settings import PROJECT_ROOT
+from ingest.intake.reference import Indicator, indicators
 
-SEED_INDICATORS = PROJECT_ROOT / "dbt_project" / "seeds" / "indicators.csv"
-
-
-@dataclass(frozen=True)
-class Indicator:
-    code: str
-    form: str
-    group: str
-    name: str
-    unit: str
-    kind: str
-    area_rollup: str
-    required: bool
-    min: float
-    max: float
-
-
-def load_indicators(path: Path = SEED_INDICATORS) -> dict[str, Indicator]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return {
-            r["code"]: Indicator(
-                r["code"], r["form"], r["group"], r["name"], r["unit"], r["kind"],
-                r["area_rollup"], r["required"] == "yes", float(r["min"]), float(r["max"]),
-            )
-            for r in csv.DictReader(fh)
-        }
-
-
-INDICATORS = load_indicators()
+# The indicators as the intake engine reads them (dbt_project/seeds/indicators.csv); their
+# bounds are Decimal there, floats here.
+INDICATORS: dict[str, Indicator] = indicators()
 ONE_DECIMAL = {"KT01", "KT02", "KT03", "KT04", "KT05", "KT09"}
 
 
 def _clamp(code: str, v: float) -> float:
     ind = INDICATORS[code]
-    v = min(max(v, ind.min), ind.max)
+    v = min(max(v, float(ind.min)), float(ind.max))
     return round(v, 1) if code in ONE_DECIMAL else float(round(v))
 
 
@@ -177,7 +149,7 @@ def year_plan(seed: int, district: District, unit: Unit, year: int) -> dict[str,
             last = vals[-1][code]
             factor = {"XH03": 0.85, "XH04": 0.92, "XH06": 1.0}.get(code, 1.02)
             target = last * factor + (1 if code == "XH06" and last < 19 else 0)
-            plan[code] = float(round(min(target, INDICATORS[code].max)))
+            plan[code] = float(round(min(target, float(INDICATORS[code].max))))
     return plan
 
 

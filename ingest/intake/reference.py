@@ -115,6 +115,7 @@ class Indicator:
     name: str
     unit: str
     kind: str  # flow | stock
+    area_rollup: str  # sum | none: whether the values of merged units add up (dim_chi_tieu)
     required: bool
     min: Decimal | None
     max: Decimal | None
@@ -147,7 +148,7 @@ def indicators(seeds: Path = SEEDS) -> dict[str, Indicator]:
         return {
             r["code"]: Indicator(
                 r["code"], r["form"], r["group"], r["name"], r["unit"], r["kind"],
-                r["required"].strip().lower() in ("yes", "true", "1"),
+                r["area_rollup"], r["required"].strip().lower() in ("yes", "true", "1"),
                 _dec(r["min"]), _dec(r["max"]),
             )
             for r in csv.DictReader(fh)
