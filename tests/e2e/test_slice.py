@@ -130,7 +130,7 @@ def test_report_rows_keep_the_cell_as_written(loaded_world: Path, warehouse_url:
     ]
     import json
 
-    from tests.superset.support import charts
+    from tests.superset.support import by_code, charts
 
     with superset_server.client() as client:
         chart = next(c for c in charts(client)
@@ -146,7 +146,9 @@ def test_report_rows_keep_the_cell_as_written(loaded_world: Path, warehouse_url:
                 {"col": "reporting_org_unit_id", "op": "==", "val": "xa-que-luu"},
                 {"col": "indicator_code", "op": "IN", "val": ["KT01", "KT02"]}])
         result = client.query(context)["result"][0]
-    shown = sorted((r["value"], r["o_nhu_da_ghi"]) for r in result["data"])
+    # (a server-paginated list: its rows come keyed by the columns' Vietnamese labels)
+    rows = [by_code(chart, r) for r in result["data"]]
+    shown = sorted((r["value"], r["o_nhu_da_ghi"]) for r in rows)
     assert shown == [(388, "“ 388 ”"), (1234.5, "“1.234,5”")], result["data"]
 
 
