@@ -23,6 +23,7 @@ from ioc import settings as settings_mod
 from ioc import warehouse
 
 FIXTURES = Path(__file__).parent / "fixtures"
+_SUPERSET_MODULES = pytest.StashKey[set]()  # modules whose tests use the session's Superset
 
 
 def _free_port() -> int:
@@ -133,15 +134,40 @@ def mart_world(warehouse_settings, tmp_path_factory):
     return loaded
 
 
+# Superset's migrations and roles (`bootstrap.prepare_metadata_ahead`, ~45 s), started when
+# the first module that uses the session's Superset begins: they run while that module's own
+# fixtures load its world, and `superset_server` then waits for them.
+_METADATA_AHEAD: dict[str, object] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _superset_metadata_ahead(request) -> None:
+    users = request.config.stash.get(_SUPERSET_MODULES, set())
+    if request.module not in users or _METADATA_AHEAD:
+        return
+    from ioc_superset import bootstrap
+
+    _METADATA_AHEAD["future"] = bootstrap.prepare_metadata_ahead(
+        request.getfixturevalue("warehouse_settings"))
+
+
 @pytest.fixture(scope="session")
 def superset_server(warehouse_settings):
     """One real Superset for the whole session, bootstrapped from `superset/assets/`
     against the session warehouse (tests/superset adds its known mart rows first)."""
+    import concurrent.futures
     import json
+    import warnings
 
     from ioc.settings import PROJECT_ROOT
     from tests.support.superset_server import running_superset
 
+    ahead = _METADATA_AHEAD.get("future")
+    if ahead is not None:
+        concurrent.futures.wait([ahead])
+        if ahead.exception() is not None:  # bootstrap runs the steps again, and says why
+            warnings.warn(f"Superset's metadata steps failed ahead: {ahead.exception()!r}",
+                          stacklevel=1)
     with running_superset(warehouse_settings) as ss:
         out = PROJECT_ROOT / "test-artifacts" / "superset"
         out.mkdir(parents=True, exist_ok=True)
@@ -159,3 +185,5 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     rebuilds the marts under it. Whole modules move, so module fixtures are set up once."""
     readers = {item.module for item in items if "mart_world" in item.fixturenames}
     items.sort(key=lambda item: item.module in readers)  # stable: otherwise in file order
+    config.stash[_SUPERSET_MODULES] = {item.module for item in items
+                                       if "superset_server" in item.fixturenames}

@@ -28,6 +28,7 @@ lock file, config and metadata database, and the admin can log in.
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import re
@@ -158,14 +159,25 @@ def prepare_metadata(settings: Settings, start_server: bool = False) -> None:
         raise errors[0]
 
 
-def prepare_metadata_ahead(settings: Settings) -> None:
-    """The CLI steps alone (migrations, admin user, built-in roles), recorded as done, so
-    that the next `bootstrap` goes straight to the server and the assets. They need no
-    warehouse data: a caller with other work to do (loading the warehouse) runs them beside
-    it. The secrets Superset's processes read are made first, in the calling thread."""
+def prepare_metadata_ahead(settings: Settings) -> concurrent.futures.Future:
+    """Start the CLI steps alone (migrations, admin user, built-in roles) in a thread and
+    return at once; once they are done they are recorded, so that the next `bootstrap`
+    goes straight to the server and the assets. They need no warehouse data: a caller with
+    other work to do (loading the warehouse) does it meanwhile, then waits on the returned
+    future. The secrets Superset's processes read are made here, in the calling thread,
+    before the thread can read them. Should the steps fail, nothing is recorded and
+    `bootstrap` runs them again (and reports their error)."""
     server.superset_env(settings)
-    prepare_metadata(settings)
-    _mark_metadata_ready(settings)
+
+    def steps() -> None:
+        prepare_metadata(settings)
+        _mark_metadata_ready(settings)
+
+    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="superset-metadata")
+    try:
+        return pool.submit(steps)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _state_file(settings: Settings) -> Path:

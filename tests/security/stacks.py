@@ -160,13 +160,14 @@ def external_stack() -> Iterator[Stack]:
         ):
             cfg = settings_mod.load()
             warehouse.start(cfg)
-            server.superset_env(cfg)  # the secrets, before two threads may read them
             # Superset's migrations and roles (~45 s, no warehouse data needed) run while the
             # warehouse is loaded (~35 s of dbt); bootstrap then does the rest as usual
-            with concurrent.futures.ThreadPoolExecutor(1) as pool:
-                metadata = pool.submit(bootstrap.prepare_metadata_ahead, cfg)
+            metadata = bootstrap.prepare_metadata_ahead(cfg)
+            try:
                 load_examples(cfg, home / "work")
-                metadata.result()
+            finally:  # never leave the steps running against a home about to be removed
+                concurrent.futures.wait([metadata])
+            metadata.result()
             report = bootstrap.bootstrap(cfg, keep_running=True)
             try:
                 with psycopg.connect(srv.superuser_url) as conn:
