@@ -7,6 +7,8 @@ other packages contribute (`SERVICE_HOOKS`).
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
 import os
 import time
 from importlib.metadata import entry_points
@@ -50,24 +52,22 @@ def start_watcher(settings: Settings, timeout_s: float = 180.0) -> None:
     Returns once the watcher beats: until then Dagster's fallback `intake_sensor` would take
     a report dropped right after `make up` returned, and start an `intake_job` run (a dbt
     build) that the watcher's pass makes useless and the marts' run then queues behind."""
-    from ingest.intake.watch import IntakeState
+    from ingest.intake.watch import IntakeState  # only `up` needs the intake loaded
 
     argv, env = _dagster_side(settings, [str(tool("ioc")), "watch"])
     start_process(settings, WATCHER, argv, env=env)
     deadline = time.monotonic() + timeout_s
-    while True:
-        state = IntakeState.for_home(settings.home)
-        try:
-            if state.alive():
-                return
-        finally:
-            state.close()
-        log = settings.home / "logs" / f"{WATCHER}.log"
-        if not running_pid(settings, WATCHER):
-            raise RuntimeError(f"ioc watch stopped while starting; see {log}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"ioc watch did not start within {timeout_s:.0f} s; see {log}")
-        time.sleep(0.5)
+    log = settings.home / "logs" / f"{WATCHER}.log"
+    state = IntakeState.for_home(settings.home)
+    try:
+        while not state.alive():
+            if not running_pid(settings, WATCHER):
+                raise RuntimeError(f"ioc watch stopped while starting; see {log}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"ioc watch did not start within {timeout_s:.0f} s; see {log}")
+            time.sleep(0.5)
+    finally:
+        state.close()
 
 
 def up(settings: Settings | None = None, *, orchestration: bool = True) -> dict[str, str]:
@@ -93,16 +93,21 @@ def start_orchestration(settings: Settings) -> dict[str, str]:
 
 
 def down(settings: Settings | None = None) -> list[str]:
+    """Stop everything `up` started: the watcher first (it starts runs), then Dagster and
+    every hook's services side by side (each waits for its processes to exit), the
+    warehouse last. Returns the names stopped."""
     from ioc import warehouse
 
     settings = settings or settings_mod.load()
-    stopped = []
-    if stop_process(settings, WATCHER):
-        stopped.append(WATCHER)
-    if stop_process(settings, "dagster"):
-        stopped.append("dagster")
-    for hook in reversed(SERVICE_HOOKS):
-        stopped.extend(hook.down(settings))
+    stopped = [WATCHER] if stop_process(settings, WATCHER) else []
+
+    def dagster() -> list[str]:
+        return ["dagster"] if stop_process(settings, "dagster") else []
+
+    jobs = [dagster, *(functools.partial(hook.down, settings) for hook in reversed(SERVICE_HOOKS))]
+    with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
+        for names in pool.map(lambda job: job(), jobs):
+            stopped.extend(names)
     if warehouse.stop(settings):
         stopped.append("warehouse")
     return stopped

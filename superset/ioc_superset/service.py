@@ -41,7 +41,13 @@ def _first_look(settings: Settings) -> None:
 
 
 def service_down(settings: Settings) -> list[str]:
+    """The report worker (and its mail sink) and the web server, stopped side by side."""
+    import concurrent.futures
+
     from ioc_superset import server, worker
 
-    stopped = worker.stop(settings)
-    return stopped + (["superset"] if server.stop(settings) else [])
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        workers = pool.submit(worker.stop, settings)
+        web = server.stop(settings)
+        stopped = workers.result()
+    return stopped + (["superset"] if web else [])
