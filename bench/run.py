@@ -184,7 +184,9 @@ def run_scale(server: BenchServer, scale: str, opts: argparse.Namespace, load: L
     db = server.kept(f"pipe_{scale}") if opts.reuse else server.create(f"pipe_{scale}")
     env = {**server.env(), "IOC_WAREHOUSE_URL": db,  # ioc_superset lives in superset/
            "PYTHONPATH": os.pathsep.join([str(copy), str(copy / "superset")])}
-    api = pipeline_mod.DemoApi(world, datetime.fromisoformat(cut), log=RESULTS / "demo-api.log")
+    # the demo agency API only feeds the pipeline: a --reuse run measures without one
+    api = None if opts.reuse else pipeline_mod.DemoApi(world, datetime.fromisoformat(cut),
+                                                       log=RESULTS / "demo-api.log")
     dash = None
     try:
         if opts.reuse:  # the warehouse an earlier `--keep` run built: measure it again
@@ -218,7 +220,8 @@ def run_scale(server: BenchServer, scale: str, opts: argparse.Namespace, load: L
                 if key in render:
                     dash[key] = render[key]
     finally:
-        api.stop()
+        if api is not None:
+            api.stop()
         if (opts.keep or opts.reuse) and not server.embedded:
             _log(f"{scale}: database kept for profiling: {db}")
         else:
