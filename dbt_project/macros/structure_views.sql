@@ -88,10 +88,14 @@
 {%- endmacro %}
 
 {#- The opening columns of a district mart over `district_parts` (`parts`): the district
-    and its name. -#}
-{% macro district_key_columns(parts) -%}
+    and its name; with `monthly`, then the month and how many communes reported in it. -#}
+{% macro district_key_columns(parts, monthly=false) -%}
         {{ parts }}.district_id::text as org_unit_id,
         {{ parts }}.district_name::text as org_unit_name
+        {%- if monthly %},
+        {{ parts }}.period_month::date as period_month,
+        {{ parts }}.communes_reported::int as communes_reported
+        {%- endif %}
 {%- endmacro %}
 
 {#- The closing columns of a district mart over `district_parts` (`parts`): the view of

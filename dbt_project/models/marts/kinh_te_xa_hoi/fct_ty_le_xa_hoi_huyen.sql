@@ -17,9 +17,7 @@ summed as (
 
 final as (
     select
-        {{ district_key_columns('summed') }},
-        summed.period_month::date as period_month,
-        summed.communes_reported::int as communes_reported,
+        {{ district_key_columns('summed', monthly=true) }},
         summed.population::numeric as population,
         summed.households::numeric as households,
         summed.poor_households::numeric as poor_households,

@@ -23,9 +23,7 @@ summed as (
 
 final as (
     select
-        {{ district_key_columns('summed') }},
-        summed.period_month::date as period_month,
-        summed.communes_reported::int as communes_reported,
+        {{ district_key_columns('summed', monthly=true) }},
         summed.visits::numeric as visits,
         summed.insured_visits::numeric as insured_visits,
         summed.fully_immunised::numeric as fully_immunised,
