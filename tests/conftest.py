@@ -111,6 +111,15 @@ def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
         mp.undo()
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """One headless Chromium per module (tests/support/chromium.py)."""
+    from tests.support.chromium import launched
+
+    with launched() as chromium:
+        yield chromium
+
+
 @pytest.fixture(scope="session")
 def mart_world(warehouse_settings, tmp_path_factory):
     """Every mart the dashboards read, built for real from a short demo world into the

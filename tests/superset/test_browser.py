@@ -10,11 +10,7 @@ its output (a canvas for ECharts, table rows for tables) and no error.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
@@ -29,16 +25,6 @@ from tests.support.superset_server import SupersetServer
 
 pytestmark = pytest.mark.superset
 
-CHROMIUM = os.environ.get("IOC_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "superset"
 TIMEOUT_MS = 90_000
 # Superset's footer loads a telemetry pixel from a third-party origin; our CSP blocks it on
@@ -51,20 +37,6 @@ CHART_ERROR = (
     '[data-test="chart-grid-component"] [role="alert"], '
     '[data-test="chart-grid-component"] .ant-alert-error'
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _login(browser, url: str, username: str, password: str, then: str = "/health"):

@@ -21,12 +21,7 @@ import time
 from urllib.parse import quote, unquote
 
 import pytest
-from test_browser import (  # noqa: F401  (browser: the shared Chromium fixture)
-    ARTIFACTS,
-    _login,
-    _wait_for_charts,
-    browser,
-)
+from test_browser import ARTIFACTS, _login, _wait_for_charts
 
 from ioc import warehouse
 from ioc_superset import assets_builder, users
@@ -252,7 +247,7 @@ def commune_of_today(admin) -> tuple[str, str]:
 
 
 def test_overview_to_one_case_for_every_domain_as_leader_and_commune(
-    browser, superset_server, leader_user, commune_of_today, warehouse_settings  # noqa: F811
+    browser, superset_server, leader_user, commune_of_today, warehouse_settings
 ):
     kpi_names = _kpi_names(warehouse_settings)
     with warehouse.connect(warehouse_settings) as conn:

@@ -12,11 +12,7 @@ ui_language.english. Screenshots: test-artifacts/superset/language-<user>-<scree
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import yaml
@@ -27,36 +23,12 @@ from tests.support.superset_server import SupersetServer
 
 pytestmark = pytest.mark.superset
 
-CHROMIUM = os.environ.get("IOC_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "superset"
 # the dashboard walked, its table with a row menu, the cell right-clicked, the drill-by column
 WALK = ("hanh-chinh-cong", "Tình hình giải quyết theo lĩnh vực", "Đất đai", "Đơn vị")
 # screens every role reaches (drill to detail only where the role may read a dataset's rows)
 SCREENS = {"login", "dashboard-list", "dashboard", "filter-choices", "dashboard-menu",
            "chart-menu", "context-menu", "drill-by-menu", "drill-by-modal", "drill-by-table"}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make browser` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def allow_list() -> list[dict]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from support import committed, month
-from test_browser import CHART_OUTPUT, TIMEOUT_MS, _wait_for_charts, browser  # noqa: F401
+from test_browser import CHART_OUTPUT, TIMEOUT_MS, _wait_for_charts
 
 from ioc import warehouse
 from ioc.settings import PROJECT_ROOT
@@ -139,7 +139,7 @@ def test_anonymous_reads_nothing_else(anonymous: httpx.Client, admin: SupersetCl
 
 
 def test_public_dashboard_opens_without_login_in_the_browser(
-    browser,  # noqa: F811
+    browser,
     superset_server: SupersetServer, admin: SupersetClient,
 ):
     context = browser.new_context(viewport={"width": 1600, "height": 1300})
