@@ -184,6 +184,33 @@ def superset_server(warehouse_settings):
         yield ss
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item) -> None:
+    from tests.support import chromium
+
+    chromium.WATCHES.clear()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that opened pages in Chromium reports what they were waiting for
+    (tests/support/chromium.py) and the last lines of Superset's log, if one runs."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    from tests.support import chromium
+
+    if not chromium.WATCHES:
+        return
+    text = "\n".join(watch.report() for watch in chromium.WATCHES[-6:])
+    log = Path(os.environ.get("IOC_HOME", "/nonexistent")) / "logs" / "superset.log"
+    if log.exists():
+        tail = log.read_text(errors="replace").splitlines()[-30:]
+        text += "\nsuperset log (last lines):\n" + "\n".join(f"  {t[:300]}" for t in tail)
+    report.sections.append(("pages", text))
+
+
 def pytest_collection_modifyitems(session, config, items) -> None:
     """Modules that read the demo world (`mart_world`) run after every module that does not.
 

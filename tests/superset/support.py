@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import yaml
 
@@ -131,47 +129,3 @@ def vn_number(value: float, decimals: int) -> str:
     """1234.5 -> '1.234,5' (with `decimals` digits): how D3_FORMAT vi shows ',.Nf'."""
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
-class PageWatch:
-    """What a browser page asked of the server and got back, for the failure message of a
-    wait that timed out: the requests still unanswered (with how long they have waited),
-    the failed and 5xx ones, the console's errors, and the last lines of Superset's log.
-    A page stuck on a request reads differently from a page that never asked."""
-
-    def __init__(self, page, log: Path | None = None):
-        self.page, self.log = page, log
-        self.pending: dict[object, tuple[float, str]] = {}
-        self.bad: list[str] = []
-        self.console: list[str] = []
-        page.on("request", lambda r: self.pending.__setitem__(
-            r, (time.monotonic(), f"{r.method} {r.url[:160]}")))
-        page.on("requestfinished", self._finished)
-        page.on("requestfailed", lambda r: self._failed(r, r.failure or "failed"))
-        page.on("console", lambda m: self.console.append(m.text[:200])
-                if m.type == "error" else None)
-
-    def _finished(self, request) -> None:
-        self.pending.pop(request, None)
-        try:
-            response = request.response()
-        except Exception:  # the page or context has gone
-            return
-        if response is not None and response.status >= 500:
-            self.bad.append(f"{response.status} {request.method} {request.url[:160]}")
-
-    def _failed(self, request, why: str) -> None:
-        self.pending.pop(request, None)
-        self.bad.append(f"{why} {request.method} {request.url[:160]}")
-
-    def report(self) -> str:
-        now = time.monotonic()
-        lines = [f"page: {self.page.url}"]
-        lines += [f"unanswered for {now - t0:.0f} s: {what}"
-                  for t0, what in sorted(self.pending.values())][:15]
-        lines += [f"failed: {b}" for b in self.bad[-10:]]
-        lines += [f"console: {c}" for c in self.console[-10:]]
-        if self.log and self.log.exists():
-            tail = self.log.read_text(errors="replace").splitlines()[-25:]
-            lines += ["superset log:", *(f"  {t[:300]}" for t in tail)]
-        return "\n".join(lines)

@@ -116,8 +116,7 @@ def test_no_english_left_on_the_screens(
     for who, (username, password) in (("leader", leader_user), ("commune", commune_user)):
         # the test world's commune was merged away: its rows show in the "as reported" view
         screens = walk(browser, superset_server.url, username, password, *WALK, shots=ARTIFACTS,
-                       as_reported=_view_filter_id() if who == "commune" else None,
-                       log=superset_server.settings.home / "logs" / "superset.log")
+                       as_reported=_view_filter_id() if who == "commune" else None)
         assert set(screens) >= SCREENS, (who, sorted(screens))  # every screen was reached
         report = {}
         for screen, texts in screens.items():

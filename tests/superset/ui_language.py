@@ -23,7 +23,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ioc.settings import PROJECT_ROOT
-from tests.superset.support import PageWatch
 
 ALLOW_LIST = Path(__file__).with_name("english_allowlist.yaml")
 SUPERSET_POT = "superset/translations/messages.pot"  # inside Superset's installed package
@@ -131,13 +130,11 @@ def _wait_for_charts(page) -> None:
 
 def walk(browser, url: str, username: str, password: str, slug: str, table_title: str,
          cell: str, drill_column: str, shots: Path | None = None,
-         as_reported: str | None = None, log: Path | None = None) -> dict[str, list[str]]:
-    """(`log`: Superset's log, whose last lines a failure quotes.)"""
+         as_reported: str | None = None) -> dict[str, list[str]]:
     screens: dict[str, list[str]] = {}
     context = browser.new_context(viewport={"width": 1600, "height": 1300}, locale="vi-VN")
     page = context.new_page()
     page.set_default_timeout(60_000)
-    watch = PageWatch(page, log)
 
     def keep(name: str) -> None:
         screens[name] = _text(page)
@@ -148,10 +145,10 @@ def walk(browser, url: str, username: str, password: str, slug: str, table_title
     try:
         _walk(page, url, username, password, slug, table_title, cell, drill_column, keep,
               as_reported)
-    except Exception as exc:
+    except Exception:
         if shots:
             page.screenshot(path=str(shots / f"language-{username}-failed.png"))
-        raise AssertionError(f"{username}: {exc}\n{watch.report()}") from exc
+        raise
     finally:
         context.close()
     return screens
