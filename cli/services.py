@@ -78,10 +78,23 @@ def up(settings: Settings | None = None, *, orchestration: bool = True) -> dict[
 
     settings = settings or settings_mod.load()
     urls = {"warehouse": warehouse.start(settings)}
-    for hook in SERVICE_HOOKS:
+    # The plugins' services first: the demo agency API sets the URL Dagster's processes
+    # inherit. Dagster and the watcher then start beside the platform's own services
+    # (Superset's bootstrap, ~25-60 s; they share nothing but the warehouse's roles, which
+    # `warehouse.start` made): `make up` waits for the slower of the two, not their sum.
+    for hook in PLUGIN_HOOKS:
         urls.update(hook.up(settings))
-    if orchestration:
-        urls.update(start_orchestration(settings))
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        started = pool.submit(start_orchestration, settings) if orchestration else None
+        try:
+            for hook in PLATFORM_HOOKS:
+                urls.update(hook.up(settings))
+        finally:  # a failure of either side is raised once both have finished
+            failed = started.exception() if started else None
+    if failed is not None:
+        raise failed
+    if started:
+        urls.update(started.result())
     return urls
 
 
@@ -169,5 +182,6 @@ def plugin_modules(group: str) -> list[str]:
 # Modules exposing service_up(settings) -> {name: url} and service_down(settings) -> [names]
 # (optionally service_refresh, service_today, service_adopt, service_logins; see _Hook): the
 # platform's own, after those of entry-point group `ioc.services` (the demo agency API).
-SERVICE_HOOKS = [*(_Hook(m) for m in plugin_modules("ioc.services")),
-                 _Hook("ioc_superset.service"), _Hook("upload.service")]
+PLUGIN_HOOKS = [_Hook(m) for m in plugin_modules("ioc.services")]
+PLATFORM_HOOKS = [_Hook("ioc_superset.service"), _Hook("upload.service")]
+SERVICE_HOOKS = [*PLUGIN_HOOKS, *PLATFORM_HOOKS]
