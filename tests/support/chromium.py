@@ -43,20 +43,14 @@ class PageWatch:
         self.console: list[str] = []
         page.on("request", lambda r: self.pending.__setitem__(
             r, (time.monotonic(), f"{r.method} {r.url[:160]}")))
-        page.on("requestfinished", self._finished)
+        page.on("requestfinished", lambda r: self.pending.pop(r, None))
         page.on("requestfailed", lambda r: self._failed(r, r.failure or "failed"))
+        # the status comes with the event: no round trip to Playwright's driver per request
+        page.on("response", lambda r: self.bad.append(
+            f"{r.status} {r.request.method} {r.url[:160]}") if r.status >= 500 else None)
         page.on("console", lambda m: self.console.append(m.text[:200])
                 if m.type == "error" else None)
         WATCHES.append(self)
-
-    def _finished(self, request) -> None:
-        self.pending.pop(request, None)
-        try:
-            response = request.response()
-        except Exception:  # the page or its context has gone
-            return
-        if response is not None and response.status >= 500:
-            self.bad.append(f"{response.status} {request.method} {request.url[:160]}")
 
     def _failed(self, request, why: str) -> None:
         self.pending.pop(request, None)
