@@ -186,7 +186,8 @@ def apply_links(spec: Spec) -> None:
             if "link" in metric:
                 if "sql" in metric:
                     raise SpecError(f"datasets.{key}.metrics.{name}: `link` and `sql` both given")
-                metric["sql"] = link_sql(metric["link"], spec)
+                # no rows (a KPI nobody reported yet): an empty cell, not Superset's "N/A"
+                metric["sql"] = f"COALESCE({link_sql(metric['link'], spec)}, '')"
                 metric.setdefault("format", "")
 
 

@@ -96,6 +96,8 @@ def test_a_tile_links_to_its_domain_with_the_view_area_unit_and_month_of_its_row
     assert _aggregate(warehouse_settings, sql, rows) == (
         head + _select(_filter_id(slug, "Đơn vị"), "org_unit_name", "'Xã A'") + ","
         + month + ')">Hồ sơ &lt;đúng hạn&gt; →</a>')
+    # no row of the KPI yet (the tile shows its empty state): an empty cell, not "N/A"
+    assert _aggregate(warehouse_settings, sql, rows[2:]) == ""
 
 
 def test_a_link_to_a_filter_the_target_lacks_fails_the_build(spec):
