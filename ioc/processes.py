@@ -116,26 +116,40 @@ def _tree(pid: int) -> list[psutil.Process]:
 def stop_process(settings: Settings, name: str, timeout_s: float = 20.0) -> bool:
     """Stop a service and everything it started: SIGTERM to its process group and to every
     descendant, then SIGKILL to whatever is left after `timeout_s`."""
-    pid = running_pid(settings, name)
-    _pidfile(settings, name).unlink(missing_ok=True) if not pid else None
-    if not pid:
-        return False
-    tree = _tree(pid)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)
-    for proc in tree[1:]:
-        with contextlib.suppress(psutil.Error):
-            proc.terminate()
-    _, alive = psutil.wait_procs(tree, timeout=timeout_s)
-    # descendants started while we waited (a run's worker) are caught on the way out too
-    for proc in {*alive, *(p for q in alive for p in _tree(q.pid))}:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGKILL)
-    psutil.wait_procs(alive, timeout=5)
-    _pidfile(settings, name).unlink(missing_ok=True)
-    return True
+    return bool(stop_processes(settings, {name: timeout_s}))
+
+
+def stop_processes(settings: Settings, graces: dict[str, float]) -> list[str]:
+    """Stop several services at once (`stop_process` for each, side by side): every one is
+    sent SIGTERM first, then each gets what is left of its grace (seconds) before SIGKILL.
+    Returns the names that were running, in the order given."""
+    trees: dict[str, tuple[int, list[psutil.Process]]] = {}
+    for name in graces:
+        pid = running_pid(settings, name)
+        if not pid:
+            _pidfile(settings, name).unlink(missing_ok=True)
+            continue
+        tree = _tree(pid)
+        trees[name] = (pid, tree)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        for proc in tree[1:]:
+            with contextlib.suppress(psutil.Error):
+                proc.terminate()
+    started = time.monotonic()
+    for name in sorted(trees, key=graces.__getitem__):
+        pid, tree = trees[name]
+        grace = max(0.0, started + graces[name] - time.monotonic())
+        _, alive = psutil.wait_procs(tree, timeout=grace)
+        # descendants started while we waited (a run's worker) are caught on the way out too
+        for proc in {*alive, *(p for q in alive for p in _tree(q.pid))}:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+        psutil.wait_procs(alive, timeout=5)
+        _pidfile(settings, name).unlink(missing_ok=True)
+    return list(trees)
 
 
 def wait_http(url: str, timeout_s: float = 120.0) -> None:

@@ -147,7 +147,6 @@ def is_running(settings: Settings) -> bool:
 def stop(settings: Settings) -> list[str]:
     # a short grace: Celery's warm shutdown waits on its broker's polling loop; a report cut
     # short is run again at its next schedule
-    stopped = [name for name in (WORKER, SINK)
-               if processes.stop_process(settings, name, timeout_s=5.0)]
+    stopped = processes.stop_processes(settings, {WORKER: 5.0, SINK: 5.0})
     _port_file(settings).unlink(missing_ok=True)
     return stopped
