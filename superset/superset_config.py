@@ -196,7 +196,10 @@ WEBDRIVER_CONFIGURATION = {
     "service": {"executable_path": os.environ.get("IOC_CHROMEDRIVER") or "/usr/bin/chromedriver",
                 "log_output": os.devnull, "service_args": [], "port": 0, "env": {}},
 }
-WEBDRIVER_WINDOW = {"dashboard": (1600, 2000), "slice": (1600, 1000), "pixel_density": 1}
+# A dashboard's screenshot is of its element, cut to the browser's window: the window is as
+# tall as the tallest dashboard (the overview, ~4,700 px; tests/superset/test_assets_files.py
+# keeps every dashboard inside it), or a report's PDF would stop mid-page.
+WEBDRIVER_WINDOW = {"dashboard": (1600, 6000), "slice": (1600, 1000), "pixel_density": 1}
 # Our own web server (superset/ioc_superset/server.py sets IOC_SUPERSET_URL); links in the
 # messages point where people open Superset (IOC_DASHBOARD_BASE_URL, as the Dagster alerts' links).
 WEBDRIVER_BASEURL = (

@@ -10,6 +10,7 @@ import yaml
 
 from ioc.settings import PROJECT_ROOT
 from ioc_superset import assets_builder, assets_format, bundle, policies
+from tests.support.layout import layout_height_px
 
 
 @functools.cache
@@ -336,3 +337,21 @@ def test_public_unit_table_is_newest_first_without_rates_lacking_a_denominator()
     assert json.loads(params["order_by_cols"][0]) == ["thang", False]  # descending
     assert {"subject": "mau_so", "operator": ">", "comparator": 0}.items() <= next(
         f for f in params["adhoc_filters"] if f["subject"] == "mau_so").items()
+
+
+def test_every_dashboard_fits_the_report_screenshots_window():
+    """A report's screenshot is cut to the window (superset_config.WEBDRIVER_WINDOW): every
+    dashboard, with room for gutters and its header, fits inside it."""
+    import ast
+
+    tree = ast.parse((PROJECT_ROOT / "superset" / "superset_config.py").read_text())
+    (window,) = [ast.literal_eval(node.value) for node in tree.body
+                 if isinstance(node, ast.Assign)
+                 and getattr(node.targets[0], "id", None) == "WEBDRIVER_WINDOW"]
+    _width, window_height = window["dashboard"]
+    dashboards = {doc["slug"]: doc for rel, doc in _docs().items()
+                  if rel.startswith("dashboards/")}
+    assert "tong-quan" in dashboards
+    for slug, doc in dashboards.items():
+        needed = layout_height_px(doc["position"]) * 1.2 + 200  # gutters, title, filters bar
+        assert needed <= window_height, (slug, needed, window_height)

@@ -20,6 +20,7 @@ import email
 import email.policy
 import io
 import os
+import re
 import smtplib
 import threading
 import time
@@ -34,6 +35,7 @@ from ioc import settings as settings_mod
 from ioc import warehouse
 from ioc_superset import mailsink, reports, worker
 from ioc_superset.client import SupersetClient
+from tests.support.layout import layout_height_px
 from tests.support.superset_server import SupersetServer
 
 pytestmark = pytest.mark.superset
@@ -144,6 +146,12 @@ def _messages(outbox: Path) -> dict[Path, email.message.EmailMessage]:
             for p in outbox.glob("*/bao-cao-*.eml")}
 
 
+def _pdf_height(data: bytes) -> float:
+    """The height of a report's PDF (Superset's: one page per screenshot), in its pixels."""
+    return sum(float(m.group(1)) for m in re.finditer(
+        rb"/MediaBox\s*\[\s*[\d.]+\s+[\d.]+\s+[\d.]+\s+([\d.]+)\s*\]", data))
+
+
 def _attachment(message: email.message.EmailMessage) -> tuple[str, bytes]:
     (part,) = [p for p in message.iter_attachments()]
     return part.get_filename(), part.get_payload(decode=True)
@@ -217,6 +225,12 @@ def test_due_reports_are_run_by_worker_and_beat_into_the_outbox(
     assert name.endswith(".pdf") and data.startswith(b"%PDF") and len(data) > 50_000
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "bao-cao-tong-quan-tuan.pdf").write_bytes(data)  # for a human to look at
+    # ... all of it: the screenshot is not cut at the window's height (issue 19), it reaches
+    # the overview's last row (the overdue lists)
+    overview = next(yaml.safe_load(p.read_text(encoding="utf-8")) for p in (
+        reports.PROJECT_ROOT / "superset" / "assets" / "dashboards").glob("*.yaml")
+        if "slug: tong-quan\n" in p.read_text(encoding="utf-8"))
+    assert _pdf_height(data) >= layout_height_px(overview["position"]), _pdf_height(data)
 
     # the monthly report: a PDF of the dashboard, to the leaders' mailbox, in Vietnamese
     message = got["thu_chi_tieu"]
