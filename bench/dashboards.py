@@ -215,11 +215,15 @@ def materialised_models(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def staging_sql(sql: str, models: dict[str, dict[str, Any]]) -> str:
     """`sql` with every materialised model it reads computed inline, down to the views."""
     order: list[str] = []
+    open_: set[str] = set()  # models being visited: a model naming itself (in a comment,
+    # or an incremental model reading its own table) is no dependency
 
     def visit(text: str) -> None:
         for uid, model in models.items():
-            if uid not in order and model["pattern"].search(text):
+            if uid not in order and uid not in open_ and model["pattern"].search(text):
+                open_.add(uid)
                 visit(model["code"])
+                open_.discard(uid)
                 if uid not in order:
                     order.append(uid)
 
