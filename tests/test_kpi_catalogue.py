@@ -151,18 +151,21 @@ def test_no_spec_metric_reuses_a_kpi_name_for_another_formula():
 
 
 def test_a_headline_chart_of_kpis_reads_only_those_kpis_rows():
-    """Issue 21: a chart on the headline mart whose metrics are all KPIs filters `kpi_code` to
-    them (its metrics each sum their own KPI's rows; the others only cost time); a chart
-    with another metric (the generic `gia_tri`) is left whole."""
+    """Issue 21: a chart on the headline mart whose metrics are all KPIs (and links built
+    from the group's rows) filters `kpi_code` to the KPIs (its metrics each sum their own
+    KPI's rows; the others only cost time); a chart with another metric (the generic
+    `gia_tri`) is left whole."""
     spec = assets_builder.load_spec()
     codes = {kpi.code for kpi in load().kpis}
     narrowed = 0
     for key, chart in spec.charts.items():
         if spec.datasets[chart["dataset"]]["table"] != assets_builder.KPI_MART:
             continue
-        metrics = chart.get("metrics") or [chart.get("metric")]
+        dataset_metrics = spec.datasets[chart["dataset"]].get("metrics") or {}
+        metrics = [m for m in chart.get("metrics") or [chart.get("metric")]
+                   if "link" not in (dataset_metrics.get(m) or {})]
         on_kpi = [f for f in chart.get("filters") or [] if f["column"] == "kpi_code"]
-        if set(metrics) <= codes:
+        if metrics and set(metrics) <= codes:
             assert len(on_kpi) == 1 and set(
                 on_kpi[0]["value"] if on_kpi[0]["op"] == "IN" else [on_kpi[0]["value"]]
             ) == set(metrics), key

@@ -463,12 +463,14 @@ def _narrow_kpi_charts(spec: Spec, cat: Catalogue) -> None:
     for chart in spec.charts.values():
         ds = spec.datasets.get(chart.get("dataset")) or {}
         metrics = chart.get("metrics") or ([chart["metric"]] if chart.get("metric") else [])
+        # a link metric (a row's link built from its group's rows) reads the same rows
+        kpis = [m for m in metrics if "link" not in ((ds.get("metrics") or {}).get(m) or {})]
         filters = chart.get("filters") or []
-        if (ds.get("table") != KPI_MART or not metrics or not set(metrics) <= codes
+        if (ds.get("table") != KPI_MART or not kpis or not set(kpis) <= codes
                 or any(f.get("column") == "kpi_code" for f in filters)):
             continue
         chart["filters"] = [*filters, {"column": "kpi_code", "op": "IN",
-                                       "value": list(dict.fromkeys(metrics))}]
+                                       "value": list(dict.fromkeys(kpis))}]
 
 
 def validate(spec: Spec) -> None:
@@ -839,10 +841,12 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
     params = {
         **_common_params(ds, chart, "table"),
         "all_columns": cols if raw else [],
-        # HTML only where a column is a link (apply_links): cells are sanitised by Superset
+        # HTML only where a column or a metric is a link (apply_links): cells are sanitised
+        # by Superset
         "allow_render_html": any(
             "link" in (ds.get("columns") or {}).get(name, {})
-            or (ds.get("columns") or {}).get(name, {}).get("html") for name in cols),
+            or (ds.get("columns") or {}).get(name, {}).get("html") for name in cols) or any(
+            "link" in (ds.get("metrics") or {}).get(name, {}) for name in metrics),
         "allow_rearrange_columns": False,
         "color_pn": True,
         "column_config": column_config,
