@@ -1,9 +1,12 @@
 {#- Index: the units' rows of a few KPIs (`unit_level`, `kpi_code`) with what a table of
     units × KPIs reads, so such a chart is an index-only scan of a narrow index instead of a
     scan of this wide table (issue 21: `Đơn vị cần chú ý (theo tháng)` at national scale);
-    VACUUM (ANALYZE) after commit sets the visibility map. -#}
+    VACUUM (ANALYZE) after commit sets the visibility map. A second index serves the KPI
+    board (`Bảng chỉ số chính`: the latest rows in the board's order): its first page is read
+    off the index, not sorted out of every latest row (230 -> 25 ms at national scale). -#}
 {{
     config(
+        indexes=[{'columns': ['is_latest', 'unit_level', 'sort_order', 'org_unit_name']}],
         post_hook=[
             "{{ extra_index(this, ['unit_level', 'kpi_code'], 'kpi_units', include=['is_displayed', 'period_month', 'org_unit_name', 'org_unit_id', 'numerator', 'denominator', 'structure_view_name', 'district_name']) }}",
             after_commit('vacuum (analyze) {{ this }}'),
