@@ -45,12 +45,17 @@ class PageWatch:
             r, (time.monotonic(), f"{r.method} {r.url[:160]}")))
         page.on("requestfinished", lambda r: self.pending.pop(r, None))
         page.on("requestfailed", lambda r: self._failed(r, r.failure or "failed"))
-        # the status comes with the event: no round trip to Playwright's driver per request
-        page.on("response", lambda r: self.bad.append(
-            f"{r.status} {r.request.method} {r.url[:160]}") if r.status >= 500 else None)
+        page.on("response", self._answered)
         page.on("console", lambda m: self.console.append(m.text[:200])
                 if m.type == "error" else None)
         WATCHES.append(self)
+
+    def _answered(self, response) -> None:
+        """A response came (its body may still be on its way): the request is answered; its
+        status comes with the event, no round trip to Playwright's driver."""
+        self.pending.pop(response.request, None)
+        if response.status >= 500:
+            self.bad.append(f"{response.status} {response.request.method} {response.url[:160]}")
 
     def _failed(self, request, why: str) -> None:
         self.pending.pop(request, None)
