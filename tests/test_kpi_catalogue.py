@@ -146,7 +146,7 @@ def test_no_spec_metric_reuses_a_kpi_name_for_another_formula():
                 # a link under a tile carries its KPI's name but is no number: it must be
                 # that KPI's own link (`lk_<code>`), reading that KPI's rows only
                 expected = (f"{assets_builder.TILE_LINK_PREFIX}{names[label]}"
-                            if "link" in metric else names[label])
+                            if assets_builder.is_link(ds, name) else names[label])
                 assert name == expected, (key, name, metric["label"])
 
 

@@ -122,6 +122,23 @@ def _rison_string_sql(expr: str) -> str:
     return f"'''' || {escaped} || ''''"
 
 
+def _one_value_sql(value: dict, only: str, where: str) -> str:
+    """SQL of a link's filter written `{one: <column>, when: <condition>}` in a link metric:
+    the column's value when the group's rows (`only`: an aggregate's FILTER clause, the tile
+    links') hold exactly one, and `when` (an aggregate condition) holds; NULL otherwise, which
+    leaves the filter out. MIN = MAX, not COUNT(DISTINCT) = 1: the same answer, no sort
+    (issue 21)."""
+    unknown = set(value) - {"one", "when"}
+    if unknown or "one" not in value:
+        raise SpecError(f"{where}: expected {{one: <column>, when: <condition>}}, "
+                        f"got keys {sorted(value)}")
+    col, only = value["one"], f" {only}" if only else ""
+    cond = f"MIN({col}){only} = MAX({col}){only}"
+    if value.get("when"):
+        cond += f" AND {value['when']}"
+    return f"CASE WHEN {cond} THEN MIN({col}){only} END"
+
+
 def _link_href_sql(slug: str, link: dict, spec: Spec) -> str:
     dash = spec.dashboards.get(slug)
     if dash is None:
@@ -129,6 +146,8 @@ def _link_href_sql(slug: str, link: dict, spec: Spec) -> str:
     by_name = {flt["name"]: flt for flt in dash.get("filters") or []}
     parts = []
     for name, expr in (link.get("filters") or {}).items():
+        if isinstance(expr, dict):
+            expr = _one_value_sql(expr, link.get("only", ""), f"link to {slug}, filter {name!r}")
         flt = by_name.get(name)
         if flt is None or flt["type"] != "select":
             raise SpecError(f"link to {slug}: no select filter {name!r}")
@@ -169,6 +188,12 @@ def link_sql(link: dict, spec: Spec) -> str:
         )
         href = f"CASE {target['column']} {whens} END"
     return f"'<a href=\"' || {href} || '\">{text}</a>'"
+
+
+def is_link(ds: dict, name: str, kind: str = "metrics") -> bool:
+    """Whether the dataset's metric (or, with kind="columns", column) `name` is a link
+    (`link:` in the spec, its SQL built by apply_links)."""
+    return "link" in ((ds.get(kind) or {}).get(name) or {})
 
 
 def apply_links(spec: Spec) -> None:
@@ -332,6 +357,7 @@ def apply_catalogue(spec: Spec, cat: Catalogue) -> None:
                 continue
             only = f"FILTER (WHERE kpi_code = '{kpi.code}')"
             link = json.loads(json.dumps(template).replace("{only}", only))
+            link["only"] = only  # for the filters written {one: <column>}
             metrics[f"{TILE_LINK_PREFIX}{kpi.code}"] = {
                 "label": kpi.tile.title, "link": link,
                 "description": f"Mở dashboard lĩnh vực của {kpi.name}"}
@@ -464,7 +490,7 @@ def _narrow_kpi_charts(spec: Spec, cat: Catalogue) -> None:
         ds = spec.datasets.get(chart.get("dataset")) or {}
         metrics = chart.get("metrics") or ([chart["metric"]] if chart.get("metric") else [])
         # a link metric (a row's link built from its group's rows) reads the same rows
-        kpis = [m for m in metrics if "link" not in ((ds.get("metrics") or {}).get(m) or {})]
+        kpis = [m for m in metrics if not is_link(ds, m)]
         filters = chart.get("filters") or []
         if (ds.get("table") != KPI_MART or not kpis or not set(kpis) <= codes
                 or any(f.get("column") == "kpi_code" for f in filters)):
@@ -844,9 +870,9 @@ def _table(ds: dict, chart: dict) -> tuple[str, dict, list[dict]]:
         # HTML only where a column or a metric is a link (apply_links): cells are sanitised
         # by Superset
         "allow_render_html": any(
-            "link" in (ds.get("columns") or {}).get(name, {})
+            is_link(ds, name, "columns")
             or (ds.get("columns") or {}).get(name, {}).get("html") for name in cols) or any(
-            "link" in (ds.get("metrics") or {}).get(name, {}) for name in metrics),
+            is_link(ds, name) for name in metrics),
         "allow_rearrange_columns": False,
         "color_pn": True,
         "column_config": column_config,

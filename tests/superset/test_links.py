@@ -105,6 +105,9 @@ def test_a_link_to_a_filter_the_target_lacks_fails_the_build(spec):
         link_sql({"dashboard": "y-te", "filters": {"Không có": "org_unit_name"}}, spec)
     with pytest.raises(SpecError, match="unknown dashboard"):
         link_sql({"dashboard": "khong-co", "filters": {}}, spec)
+    # a misspelt shorthand of "the one value of the group's rows" is refused, not ignored
+    with pytest.raises(SpecError, match=r"filter 'Đơn vị'.*\{one: <column>"):
+        link_sql({"dashboard": "y-te", "filters": {"Đơn vị": {"onee": "org_unit_name"}}}, spec)
 
 
 def test_superset_sends_a_report_rows_original_link_on_to_the_upload_page(superset_server):
