@@ -32,6 +32,7 @@ from ioc_superset import policies
 from ioc_superset.client import base_url, wait_healthy
 
 SERVICE = "superset"
+GRACE = 20.0  # seconds between SIGTERM and SIGKILL: gunicorn finishes its requests
 SUPERSET_VENV = Path(os.environ.get("IOC_SUPERSET_VENV") or PROJECT_ROOT / ".venv-superset")
 CONFIG_PATH = PROJECT_ROOT / "superset" / "superset_config.py"
 ADMIN_USER = "admin"
@@ -205,7 +206,7 @@ def start(settings: Settings, timeout_s: float = 180.0) -> str:
 
 def stop(settings: Settings) -> bool:
     """Stop the web server and all its workers; True when it was running."""
-    return processes.stop_process(settings, SERVICE)
+    return processes.stop_process(settings, SERVICE, GRACE)
 
 
 def status(settings: Settings) -> dict[str, object]:

@@ -42,12 +42,9 @@ def _first_look(settings: Settings) -> None:
 
 def service_down(settings: Settings) -> list[str]:
     """The report worker (and its mail sink) and the web server, stopped side by side."""
-    import concurrent.futures
-
+    from ioc import processes
     from ioc_superset import server, worker
 
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        workers = pool.submit(worker.stop, settings)
-        web = server.stop(settings)
-        stopped = workers.result()
-    return stopped + (["superset"] if web else [])
+    stopped = processes.stop_processes(settings, {**worker.GRACES, server.SERVICE: server.GRACE})
+    worker.forget(settings)
+    return stopped

@@ -144,9 +144,17 @@ def is_running(settings: Settings) -> bool:
     return processes.running_pid(settings, WORKER) is not None
 
 
+# a short grace: Celery's warm shutdown waits on its broker's polling loop; a report cut
+# short is run again at its next schedule
+GRACES = {WORKER: 5.0, SINK: 5.0}
+
+
 def stop(settings: Settings) -> list[str]:
-    # a short grace: Celery's warm shutdown waits on its broker's polling loop; a report cut
-    # short is run again at its next schedule
-    stopped = processes.stop_processes(settings, {WORKER: 5.0, SINK: 5.0})
-    _port_file(settings).unlink(missing_ok=True)
+    stopped = processes.stop_processes(settings, GRACES)
+    forget(settings)
     return stopped
+
+
+def forget(settings: Settings) -> None:
+    """What a stopped worker leaves behind: its mail sink's port file."""
+    _port_file(settings).unlink(missing_ok=True)
