@@ -5,6 +5,7 @@ their floors and baselines; write `bench/results/latest.json` and the tables of
     python -m bench.run                      # ingest 100k + 1M, district and province
     python -m bench.run --quick              # fewer repetitions, no 1M-row xlsx, district only
     python -m bench.run --national           # also the national scale (one month; long)
+    python -m bench.run --scales city --only pipeline  # a province-level city, its last year
     python -m bench.run --only ingest        # one stage (ingest | freshness | pipeline |
                                              # dashboards | render)
     IOC_WAREHOUSE_URL=… python -m bench.run --only pipeline --keep   # keep each scale's database
@@ -172,10 +173,16 @@ def run_freshness(opts: argparse.Namespace, load: LoadSampler) -> dict[str, Any]
 
 # --- pipeline and dashboards -------------------------------------------------------------------
 
+# The months of each scale's world that are not the generator's whole span (2024-01 on): the
+# nation one month (its units alone take a quarter of an hour to load), the city (issue 21's
+# "cost of growth": a province-level city of today, ~95 communes) its last year.
+WORLD_MONTHS = {"national": 1, "city": 12}
+
+
 def run_scale(server: BenchServer, scale: str, opts: argparse.Namespace, load: LoadSampler,
               stages: set[str]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     log = RESULTS / "run.log"
-    months = 1 if scale == "national" else None
+    months = WORLD_MONTHS.get(scale)
     _log(f"{scale}: demo world (cached after the first run; province takes minutes)")
     world = pipeline_mod.world(scale, months=months, log=log)
     cut = pipeline_mod.CUT_NATIONAL if scale == "national" else CUT

@@ -6,7 +6,8 @@ until the 2025 reform, then the area (khu vực) that took its place and the com
 2025-07-01. No unit is named in this code: the district is the parent of the communes listed in
 `areas.csv`, the area is its successor, and who merged into whom is the seed's `successor_id`.
 
-`province` and `national` are synthetic: provinces named `Tỉnh Mô Phỏng NN`, ids starting with
+`province`, `city` and `national` are synthetic: provinces named `Tỉnh Mô Phỏng NN` (the city:
+`Thành phố Mô Phỏng 01`, a province-level city), ids starting with
 `sim-`, api codes starting with `S`, and a note saying so on every row of the `org_units.csv`
 written beside them. They go through the same reforms: about a third of the districts merge two
 communes on 2025-01-01, and on 2025-07-01 every district becomes an area whose communes merge
@@ -361,12 +362,19 @@ def _groups(n: int, r) -> list[int]:
     return sizes
 
 
+# A centrally-run city of the reform's size (Đà Nẵng after 2025-07-01: 94 communes and wards)
+CITY_DISTRICTS = 23
+
+
 def synthetic_world(scale: str, seed: int) -> World:
-    """A synthetic province (18 districts, ~240 communes before the reform, ~75 after) or
-    country (34 provinces, ~700 districts, ~10,000 communes before the reform, ~3,300 after:
-    the country's shape on each side of 2025-07-01)."""
+    """A synthetic province (18 districts, ~240 communes before the reform, ~75 after), city
+    (a province-level city of 23 districts, ~300 communes before the reform, ~95 after: the
+    size of today's Đà Nẵng) or country (34 provinces, ~700 districts, ~10,000 communes before
+    the reform, ~3,300 after: the country's shape on each side of 2025-07-01)."""
     if scale == "province":
         n_provinces, district_counts = 1, [18]
+    elif scale == "city":
+        n_provinces, district_counts = 1, [CITY_DISTRICTS]
     elif scale == "national":
         r = rnd(seed, "national-shape")
         n_provinces = 34
@@ -380,7 +388,9 @@ def synthetic_world(scale: str, seed: int) -> World:
     for p in range(1, n_provinces + 1):
         pcode = f"S{p:02d}"
         province = Unit(
-            f"sim-tinh-{p:02d}", f"Tỉnh Mô Phỏng {p:02d}", PROVINCE, "", "", pcode, start, None,
+            f"sim-tinh-{p:02d}",
+            f"{'Thành phố' if scale == 'city' else 'Tỉnh'} Mô Phỏng {p:02d}", PROVINCE, "", "",
+            pcode, start, None,
             "", SYNTHETIC_NOTE,
         )
         units.append(province)

@@ -104,12 +104,16 @@ def test_synthetic_worlds_are_marked_sized_and_reformed() -> None:
     after = [u for d in province.districts for u in _active(d, Month(2025, 8))]
     assert 0.25 * len(active) <= len(after) <= 0.4 * len(active)
     assert all(u.org_unit_id.startswith("sim-") and "synthetic" in u.note for u in province.units)
+    # a province-level city of today's size (Đà Nẵng: 94 communes and wards after the reform)
+    city = build_world("city", 1)
+    now = sum(len(_active(d, Month(2025, 8))) for d in city.districts)
+    assert 85 <= now <= 105 and city.districts[0].province.name == "Thành phố Mô Phỏng 01"
     national = build_world("national", 1)
     before = sum(len(_active(d, Month(2024, 6))) for d in national.districts)
     now = sum(len(_active(d, Month(2026, 11))) for d in national.districts)
     assert 8000 <= before <= 11000 and 2800 <= now <= 3600  # Vietnam: ~10,000 → 3,321
     assert len({d.unit.parent_id for d in national.districts}) == 34
-    for world in (province, national):
+    for world in (province, city, national):
         by_id = {u.org_unit_id: u for u in world.units}
         for day in (date(2024, 6, 1), date(2025, 1, 1), date(2025, 7, 1)):
             codes = [u.api_code for u in world.units if u.api_code and u.valid_on(day)]
