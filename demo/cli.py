@@ -14,7 +14,8 @@ def register(sub) -> None:
     gen = sub.add_parser(
         "demo-data", help="write a seeded demo world: intake files, manifest, agency records",
         description="Write a deterministic demo world into DIR (see docs/demo-data.md).")
-    gen.add_argument("--scale", choices=["district", "province", "city", "national"], default="district")
+    gen.add_argument("--scale", choices=["district", "province", "city", "national"],
+                     default="district")
     gen.add_argument("--out", required=True, type=Path, help="folder to write (DIR)")
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--months", type=int, help="number of months from --start (default 2024-01)")

@@ -8,14 +8,21 @@ the warehouse is.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import os
 import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from urllib.parse import unquote, urlsplit
 
 from ioc import warehouse
 from ioc.settings import PROJECT_ROOT, Settings, load, tool
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+# Held while dbt runs: one dbt at a time on this project (see one_at_a_time)
+LOCK_FILE = DBT_PROJECT_DIR / "target" / ".ioc-dbt.lock"
+WAITING = "Một lần chạy dbt khác đang dựng kho dữ liệu; chờ nó xong rồi chạy tiếp…"
 
 
 def dbt_env(settings: Settings | None = None) -> dict[str, str]:
@@ -43,10 +50,35 @@ def dbt_executable() -> str:
     return str(tool("dbt"))
 
 
+@contextlib.contextmanager
+def one_at_a_time(say: Callable[[str], object] | None = None) -> Iterator[None]:
+    """Run dbt one at a time on this project: wait while another process runs it.
+
+    Two builds at once on one warehouse fail each other ("relation … already exists": both
+    create the same table) and share the project's target folder (manifest, partial parsing).
+    Dagster runs one run at a time, but `ioc pipeline` runs its job in its own process beside
+    the runs Dagster's sensors start (`make up`, then `make pipeline`), and `ioc dbt` beside
+    both. An advisory lock on a file of the target folder (released by the kernel if the
+    process dies); `say` is told once when it has to wait."""
+    LOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with open(LOCK_FILE, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            (say or (lambda line: print(line, file=sys.stderr, flush=True)))(WAITING)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_dbt(args: list[str], settings: Settings | None = None, check: bool = True) -> int:
-    """Run `dbt <args>` in the project directory against the configured warehouse."""
+    """Run `dbt <args>` in the project directory against the configured warehouse, when no
+    other dbt runs on this project (one_at_a_time)."""
     env = {**os.environ, **dbt_env(settings)}
-    proc = subprocess.run([dbt_executable(), *args], cwd=DBT_PROJECT_DIR, env=env)
+    with one_at_a_time():
+        proc = subprocess.run([dbt_executable(), *args], cwd=DBT_PROJECT_DIR, env=env)
     if check and proc.returncode != 0:
         raise SystemExit(proc.returncode)
     return proc.returncode

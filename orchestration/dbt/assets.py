@@ -15,7 +15,7 @@ import psycopg
 from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject, dbt_assets
 
 from ioc import settings
-from ioc.dbt_runner import DBT_PROJECT_DIR, dbt_executable, export_dbt_env
+from ioc.dbt_runner import DBT_PROJECT_DIR, dbt_executable, export_dbt_env, one_at_a_time
 
 _SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml")
 
@@ -64,7 +64,8 @@ class IocDbtResource(dg.ConfigurableResource):
         export_dbt_env()
         # The project's own target folder, not one per run (dagster-dbt's default): dbt then
         # parses only what changed (partial parsing) instead of the whole project every run
-        # — most of a small run's time. Runs never overlap (one run at a time).
+        # — most of a small run's time. Builds never overlap (ioc_dbt_assets holds
+        # one_at_a_time: Dagster runs one run at a time, `ioc pipeline` runs beside them).
         return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()).cli(
             args, context=context, target_path=Path(dbt_project.target_path))
 
@@ -74,8 +75,11 @@ def ioc_dbt_assets(context: dg.AssetExecutionContext, dbt: IocDbtResource):
     # One "today" for the whole build (IOC_TODAY when pinned), not now() per model.
     today = settings.load().today.isoformat()
     context.log.info(f"as_of_date {today}")
-    yield from dbt.cli(["build", "--vars", json.dumps({"as_of_date": today})],
-                       context=context).stream()
+    # one build at a time on the warehouse: a run Dagster's sensor started and `ioc pipeline`
+    # (a job run in its own process) would otherwise create the same tables at once
+    with one_at_a_time(context.log.info):
+        yield from dbt.cli(["build", "--vars", json.dumps({"as_of_date": today})],
+                           context=context).stream()
 
 
 def view_keys() -> list[dg.AssetKey]:
