@@ -55,7 +55,13 @@ def _plugins():
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # a pass-through command (`ioc dbt --version`, `ioc dbt --debug build`) takes the
+        # options argparse cannot place before its first word; any other command refuses them
+        if not hasattr(args, "dbt_args"):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.dbt_args = [*unknown, *(args.dbt_args or [])]
     return int(args.func(args) or 0)
 
 

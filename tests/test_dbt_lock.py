@@ -17,9 +17,11 @@ from ioc.settings import PROJECT_ROOT
 
 def test_ioc_dbt_waits_while_another_dbt_runs_then_runs():
     with dbt_runner.one_at_a_time():
-        # `ioc dbt debug --config-dir` through the CLI, as a user types it
+        # through the CLI, as a user types it (dbt's own options before its command pass
+        # through: argparse alone refused `ioc dbt --no-use-colors …`)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "dbt", "debug", "--config-dir"], cwd=PROJECT_ROOT,
+            [sys.executable, "-m", "cli.main", "dbt", "--no-use-colors", "debug", "--config-dir"],
+            cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             waited = proc.wait(timeout=8)
