@@ -201,6 +201,7 @@ def run_dbt(url: str, settings: settings_mod.Settings, *args: str) -> None:
     env = {**os.environ, "IOC_WAREHOUSE_URL": url, **dbt_runner.dbt_env(other)}
     # another database, but this project's target folder: one dbt at a time on it
     with dbt_runner.one_at_a_time():
+        env["DBT_TARGET_PATH"] = str(dbt_runner.build_target())
         proc = subprocess.run([dbt_runner.dbt_executable(), *args],
                               cwd=dbt_runner.DBT_PROJECT_DIR, env=env, capture_output=True,
                               text=True, timeout=3600)

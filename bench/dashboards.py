@@ -276,10 +276,10 @@ def _time(conn, sql: str, runs: int, timeout_ms: int) -> dict[str, Any]:
 def measure(args: dict[str, Any]) -> dict[str, Any]:
     import psycopg
 
-    from ioc.dbt_runner import DBT_PROJECT_DIR, run_dbt
+    from ioc.dbt_runner import BUILD_TARGET, run_dbt
 
     run_dbt(["compile", "--full-refresh", "--quiet"])
-    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    manifest = json.loads((BUILD_TARGET / "manifest.json").read_text())
     models = materialised_models(manifest)
     results = []
     per_dataset = args.get("baseline_sample") == "per_dataset"

@@ -11,17 +11,26 @@ import argparse
 import contextlib
 import fcntl
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ioc import warehouse
 from ioc.settings import PROJECT_ROOT, Settings, load, tool
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+TARGET_DIR = DBT_PROJECT_DIR / "target"
+# What Dagster loads (dagster-dbt reads manifest.json when a code location or a run's worker
+# starts) is the parse's: `make install` (`ioc dbt parse`) writes it here. Every other dbt
+# run — builds by Dagster, `ioc dbt …`, `ioc rebuild` — writes its manifest, compiled SQL,
+# run results and partial-parse state into BUILD_TARGET: a process starting while a build
+# runs read a manifest.json dbt was halfway through writing ("unexpected end of data").
+BUILD_TARGET = TARGET_DIR / "builds"
 # Held while dbt runs: one dbt at a time on this project (see one_at_a_time)
-LOCK_FILE = DBT_PROJECT_DIR / "target" / ".ioc-dbt.lock"
+LOCK_FILE = TARGET_DIR / ".ioc-dbt.lock"
 WAITING = "Một lần chạy dbt khác đang dựng kho dữ liệu; chờ nó xong rồi chạy tiếp…"
 
 
@@ -73,11 +82,25 @@ def one_at_a_time(say: Callable[[str], object] | None = None) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def build_target() -> Path:
+    """BUILD_TARGET, made; a new one starts from the parse's partial-parse state (dbt then
+    re-reads only the files that changed since, not the whole project)."""
+    BUILD_TARGET.mkdir(parents=True, exist_ok=True)
+    state, seed = BUILD_TARGET / "partial_parse.msgpack", TARGET_DIR / "partial_parse.msgpack"
+    if not state.exists() and seed.exists():
+        shutil.copyfile(seed, state)
+    return BUILD_TARGET
+
+
 def run_dbt(args: list[str], settings: Settings | None = None, check: bool = True) -> int:
     """Run `dbt <args>` in the project directory against the configured warehouse, when no
-    other dbt runs on this project (one_at_a_time)."""
+    other dbt runs on this project (one_at_a_time); `parse` writes the manifest Dagster loads,
+    anything else writes into BUILD_TARGET."""
     env = {**os.environ, **dbt_env(settings)}
     with one_at_a_time():
+        command = next((a for a in args if not a.startswith("-")), "")
+        if command != "parse":
+            env["DBT_TARGET_PATH"] = str(build_target())
         proc = subprocess.run([dbt_executable(), *args], cwd=DBT_PROJECT_DIR, env=env)
     if check and proc.returncode != 0:
         raise SystemExit(proc.returncode)

@@ -1,4 +1,5 @@
-"""One dbt at a time on a project (ioc.dbt_runner.one_at_a_time).
+"""One dbt at a time on a project (ioc.dbt_runner.one_at_a_time), beside the manifest Dagster
+loads (ioc.dbt_runner.BUILD_TARGET).
 
 `make up` then `make pipeline` ran two `dbt build`s at once — the run Dagster's intake sensor
 started and the nightly job `ioc pipeline` runs in its own process — and each failed the other
@@ -51,3 +52,21 @@ def test_the_lock_tells_a_waiter_once_and_is_free_again_after_use():
         assert said == [dbt_runner.WAITING] and waited >= 1.0
     finally:
         holder.wait(timeout=30)
+
+
+def test_a_dbt_run_writes_its_manifest_beside_the_one_dagster_loads():
+    """Dagster reads dbt_project/target/manifest.json whenever a code location or a run's
+    worker starts; a build writing that file at the same moment made the reader fail on
+    half a file ("unexpected end of data"). Only `dbt parse` writes it now; `ioc dbt …`
+    (and Dagster's builds) write into BUILD_TARGET."""
+    loaded = dbt_runner.TARGET_DIR / "manifest.json"
+    assert loaded.exists()  # `make install` parsed the project
+    before = (loaded.stat().st_mtime_ns, loaded.read_bytes())
+    started = time.time()
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", "dbt", "ls", "--resource-type", "seed", "--quiet"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "org_units" in proc.stdout
+    assert (loaded.stat().st_mtime_ns, loaded.read_bytes()) == before
+    assert (dbt_runner.BUILD_TARGET / "manifest.json").stat().st_mtime >= started - 1

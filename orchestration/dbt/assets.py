@@ -15,7 +15,13 @@ import psycopg
 from dagster_dbt import DagsterDbtProjectPreparer, DbtCliResource, DbtProject, dbt_assets
 
 from ioc import settings
-from ioc.dbt_runner import DBT_PROJECT_DIR, dbt_executable, export_dbt_env, one_at_a_time
+from ioc.dbt_runner import (
+    DBT_PROJECT_DIR,
+    build_target,
+    dbt_executable,
+    export_dbt_env,
+    one_at_a_time,
+)
 
 _SOURCES = ("models", "macros", "seeds", "tests", "dbt_project.yml")
 
@@ -62,12 +68,13 @@ class IocDbtResource(dg.ConfigurableResource):
 
     def cli(self, args: list[str], *, context: dg.AssetExecutionContext):
         export_dbt_env()
-        # The project's own target folder, not one per run (dagster-dbt's default): dbt then
-        # parses only what changed (partial parsing) instead of the whole project every run
-        # — most of a small run's time. Builds never overlap (ioc_dbt_assets holds
+        # One stable target folder for builds, not one per run (dagster-dbt's default): dbt
+        # then parses only what changed (partial parsing) instead of the whole project every
+        # run — most of a small run's time. Not the folder whose manifest.json Dagster loads
+        # (ioc.dbt_runner.BUILD_TARGET). Builds never overlap (ioc_dbt_assets holds
         # one_at_a_time: Dagster runs one run at a time, `ioc pipeline` runs beside them).
         return DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()).cli(
-            args, context=context, target_path=Path(dbt_project.target_path))
+            args, context=context, target_path=build_target())
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)

@@ -2,7 +2,9 @@
 of the Dagster intake asset. Advisory locks (per content hash, per unit × form × period)
 serialise them: every report loaded once, one current version each, the same rows as one run.
 A file both saw is recorded a second time as a `duplicate` of itself (nothing loaded); in
-production Dagster's queue (one run at a time) keeps even that from happening.
+production Dagster's queue (one run at a time) keeps even that from happening. And two dbt
+builds on one warehouse (`ioc pipeline` beside `ioc dbt build`): one dbt at a time
+(ioc.dbt_runner.one_at_a_time).
 """
 
 from __future__ import annotations
@@ -90,6 +92,44 @@ def test_two_intake_materialisations_at_once(faults_world, databases, tmp_path: 
     LEDGER.checked(got, sum(reference.rows.values()))
     assert got.ok, got
     _extra_rows_are_self_duplicates(url)
+
+
+@pytest.mark.faults
+@pytest.mark.timeout(2400)  # a reference build and three builds of the faults world
+def test_ioc_pipeline_and_ioc_dbt_build_at_once_wait_for_each_other(
+        faults_world, agency_api, mart_reference, databases, tmp_path: Path) -> None:
+    """`make up` then `make pipeline` ran two `dbt build`s at once — a run the intake sensor
+    started and the nightly job in its own process — and each failed the other ("relation
+    "fct_y_te_thang" already exists"). Here, after a first load, `ioc pipeline` and `ioc dbt
+    build` start together on one warehouse: both succeed, one waits for the other and says
+    so, and the marts equal a run without faults."""
+    from ioc import dbt_runner
+
+    intake = world.copy_intake(faults_world, tmp_path / "intake")
+    url = databases.new()
+    home = tmp_path / "home"
+    env = {**os.environ, "IOC_HOME": str(home), "IOC_WAREHOUSE_URL": url,
+           "IOC_INTAKE_DIR": str(intake), "IOC_ARCHIVE_DIR": str(tmp_path / "archive"),
+           "IOC_AGENCY_API_URL": agency_api.url, "IOC_AGENCY_API_TOKEN": world.API_TOKEN,
+           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    (tmp_path / "dagster").mkdir()
+    ioc = str(Path(sys.executable).parent / "ioc")
+
+    def start(*args: str) -> subprocess.Popen:
+        return subprocess.Popen([ioc, *args], env=env, cwd=PROJECT_ROOT, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    first = start("pipeline")  # the first load: the sources dbt reads exist afterwards
+    out, _ = first.communicate(timeout=1800)
+    assert first.returncode == 0, out[-4000:]
+    both = [start("pipeline"), start("dbt", "build")]
+    outs = [proc.communicate(timeout=1800)[0] for proc in both]
+    LEDGER.fault("`ioc pipeline` and `ioc dbt build` at once on one warehouse")
+    for proc, text in zip(both, outs, strict=True):
+        assert proc.returncode == 0, text[-4000:]
+    log = (home / "logs" / "pipeline.log").read_text(encoding="utf-8")
+    assert dbt_runner.WAITING in outs[1] + log  # they really met: one of them waited
+    assert world.mart_differences(mart_reference, world.mart_fingerprints(url)) == []
 
 
 def test_dagster_runs_one_at_a_time(tmp_path: Path, monkeypatch) -> None:

@@ -1,3 +1,4 @@
+{{ config(pre_hook=["{{ without_nested_loops() }}"]) }}
 -- Outliers in the reported indicator values (KTXH-01, YT-01; versions in force): a value is
 -- flagged when its modified z-score against the same unit's own history of the indicator
 -- exceeds the threshold (var `outlier_z_threshold`, 3.5, Iglewicz & Hoaglin):
