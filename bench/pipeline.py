@@ -101,7 +101,10 @@ class DemoApi:
         self._log = open(log or os.devnull, "a")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "demo-api", "--data", str(world_dir),
-             "--port", str(self.port), "--token", TOKEN, "--now", now.isoformat()],
+             "--port", str(self.port), "--now", now.isoformat()],
+            # the token through the environment: one that begins with "-" is an option to
+            # argparse (demo/service.py)
+            env={**os.environ, "IOC_AGENCY_API_TOKEN": TOKEN},
             cwd=PROJECT_ROOT, stdout=self._log, stderr=self._log)
         self._wait()
 

@@ -42,6 +42,10 @@ def service_up(settings: Settings) -> dict[str, str]:
         return {}
     port = int(os.environ.get("IOC_DEMO_API_PORT", "8765"))
     token = read_or_create_secret(settings.secret_file("demo-api-token"))
+    # the token through the environment (`ioc demo-api` reads IOC_AGENCY_API_TOKEN), not the
+    # command line: `ps` shows a command line to every user, and a token that begins with
+    # "-" (1 in 64 of token_urlsafe's) was taken by argparse for an option, so the demo API
+    # never started
     processes.start_process(
         settings,
         NAME,
@@ -52,9 +56,8 @@ def service_up(settings: Settings) -> dict[str, str]:
             str(demo_dir(settings)),
             "--port",
             str(port),
-            "--token",
-            token,
         ],
+        env={"IOC_AGENCY_API_TOKEN": token},
     )
     url = f"http://127.0.0.1:{port}"
     processes.wait_http(url + "/api/v1/ho-so", timeout_s=60)

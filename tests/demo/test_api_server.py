@@ -320,3 +320,41 @@ def test_demo_api_clock_starts_at_today(demo_dir: Path, args, env, clock) -> Non
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_demo_api_service_takes_any_token_and_keeps_it_off_the_command_line(
+        demo_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    """`make up` starts the demo API with the install's random token. One token in 64 begins
+    with "-", which argparse took for an option ("--token: expected one argument"): the API
+    never started and `make up` failed. The token now goes through the environment, where
+    `ps` does not show it either."""
+    import shutil
+    import socket
+
+    import psutil
+
+    from demo import service
+    from ioc import processes
+    from ioc.settings import load
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("IOC_HOME", str(home))
+    monkeypatch.delenv("IOC_AGENCY_API_URL", raising=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("IOC_DEMO_API_PORT", str(s.getsockname()[1]))
+    settings = load()
+    shutil.copytree(demo_dir, service.demo_dir(settings))
+    secret = settings.secret_file("demo-api-token")
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_text("-Ab3_leading-dash-token\n", encoding="utf-8")
+    try:
+        urls = service.service_up(settings)
+        (url,) = urls.values()
+        r = httpx.get(f"{url}/api/v1/phan-anh", params={"soBanGhi": 1},
+                      headers={"Authorization": "Bearer -Ab3_leading-dash-token"})
+        assert r.status_code == 200, r.text
+        pid = processes.running_pid(settings, service.NAME)
+        assert "-Ab3_leading-dash-token" not in " ".join(psutil.Process(pid).cmdline())
+    finally:
+        service.service_down(settings)
