@@ -339,7 +339,11 @@ def test_the_demo_api_service_takes_any_token_and_keeps_it_off_the_command_line(
 
     home = tmp_path / "home"
     monkeypatch.setenv("IOC_HOME", str(home))
-    monkeypatch.delenv("IOC_AGENCY_API_URL", raising=False)
+    # service_up points this process at the API it started (service.adopt sets both): set
+    # through monkeypatch first, so that both are put back as they were after the test
+    for var in ("IOC_AGENCY_API_URL", "IOC_AGENCY_API_TOKEN"):
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         monkeypatch.setenv("IOC_DEMO_API_PORT", str(s.getsockname()[1]))
