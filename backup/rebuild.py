@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -197,14 +195,9 @@ def _exists(conn: psycopg.Connection, relation: str) -> bool:
 # --- dbt on another database ---------------------------------------------------------------------
 
 def run_dbt(url: str, settings: settings_mod.Settings, *args: str) -> None:
-    other = dataclasses.replace(settings, warehouse_url=url)
-    env = {**os.environ, "IOC_WAREHOUSE_URL": url, **dbt_runner.dbt_env(other)}
     # another database, but this project's target folder: one dbt at a time on it
-    with dbt_runner.one_at_a_time():
-        env["DBT_TARGET_PATH"] = str(dbt_runner.build_target())
-        proc = subprocess.run([dbt_runner.dbt_executable(), *args],
-                              cwd=dbt_runner.DBT_PROJECT_DIR, env=env, capture_output=True,
-                              text=True, timeout=3600)
+    proc = dbt_runner.dbt_process(list(args), dataclasses.replace(settings, warehouse_url=url),
+                                  capture=True, timeout=3600)
     if proc.returncode != 0:
         raise RebuildError(f"dbt {' '.join(args)} thất bại trên bản dựng lại:\n"
                            f"{(proc.stdout + proc.stderr)[-3000:]}")

@@ -92,16 +92,24 @@ def build_target() -> Path:
     return BUILD_TARGET
 
 
-def run_dbt(args: list[str], settings: Settings | None = None, check: bool = True) -> int:
-    """Run `dbt <args>` in the project directory against the configured warehouse, when no
-    other dbt runs on this project (one_at_a_time); `parse` writes the manifest Dagster loads,
-    anything else writes into BUILD_TARGET."""
+def dbt_process(args: list[str], settings: Settings | None = None, *, capture: bool = False,
+                timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run `dbt <args>` in the project directory against the warehouse `settings` points at,
+    when no other dbt runs on this project (one_at_a_time); `parse` writes the manifest
+    Dagster loads, anything else writes into BUILD_TARGET. `capture` keeps dbt's output (as
+    text) instead of passing it to this process's."""
     env = {**os.environ, **dbt_env(settings)}
     with one_at_a_time():
         command = next((a for a in args if not a.startswith("-")), "")
         if command != "parse":
             env["DBT_TARGET_PATH"] = str(build_target())
-        proc = subprocess.run([dbt_executable(), *args], cwd=DBT_PROJECT_DIR, env=env)
+        return subprocess.run([dbt_executable(), *args], cwd=DBT_PROJECT_DIR, env=env,
+                              capture_output=capture, text=capture, timeout=timeout)
+
+
+def run_dbt(args: list[str], settings: Settings | None = None, check: bool = True) -> int:
+    """dbt_process with dbt's output on this process's; `check` exits with dbt's failure."""
+    proc = dbt_process(args, settings)
     if check and proc.returncode != 0:
         raise SystemExit(proc.returncode)
     return proc.returncode
@@ -112,4 +120,6 @@ def register(sub) -> None:
         "dbt", help="run dbt against the configured warehouse (e.g. `ioc dbt build`)"
     )
     parser.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments passed to dbt")
-    parser.set_defaults(func=lambda a: run_dbt(a.dbt_args or ["build"], check=False))
+    # passthrough: options argparse cannot place (`ioc dbt --version`) go to dbt_args
+    parser.set_defaults(func=lambda a: run_dbt(a.dbt_args or ["build"], check=False),
+                        passthrough="dbt_args")
