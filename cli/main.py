@@ -57,11 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:
-        # a pass-through command (`ioc dbt --version`, `ioc dbt --debug build`) takes the
-        # options argparse cannot place before its first word; any other command refuses them
-        if not hasattr(args, "dbt_args"):
+        # a command that passes its arguments on (its `passthrough` default names where:
+        # `ioc dbt --version`, `ioc dbt --debug build`) takes the options argparse cannot
+        # place before its first word; any other command refuses them
+        field = getattr(args, "passthrough", None)
+        if field is None:
             parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-        args.dbt_args = [*unknown, *(args.dbt_args or [])]
+        setattr(args, field, [*unknown, *(getattr(args, field) or [])])
     return int(args.func(args) or 0)
 
 

@@ -70,3 +70,17 @@ def test_a_dbt_run_writes_its_manifest_beside_the_one_dagster_loads():
     assert "org_units" in proc.stdout
     assert (loaded.stat().st_mtime_ns, loaded.read_bytes()) == before
     assert (dbt_runner.BUILD_TARGET / "manifest.json").stat().st_mtime >= started - 1
+
+
+def test_only_a_command_that_passes_its_arguments_on_takes_unknown_options(capsys):
+    # `ioc dbt --no-use-colors debug` above passes dbt's option through (its `passthrough`);
+    # any other command still refuses an option it does not know, before running anything
+    from cli.main import main
+
+    try:
+        main(["kpi", "build", "--no-such-option"])
+    except SystemExit as exit_:
+        assert exit_.code == 2
+    else:
+        raise AssertionError("ioc kpi took an option it does not know")
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
