@@ -255,6 +255,18 @@ TILE_LINK_CSS = (
     '[data-test="slice-header"] .header-title { flex: 1 1 9em; min-width: 9em; }\n')
 
 
+# Every dashboard's CSS starts with this. A scheduled report (superset/reports.yaml) is a
+# screenshot of the page's body in standalone mode (<body class="standalone">) in a window
+# 6,000 px tall (superset_config.py, WEBDRIVER_WINDOW: taller than the tallest dashboard).
+# Superset's global style makes html, body and #app the window's height, so a short
+# dashboard's PDF had thousands of pixels of white under its last row; with the body as
+# tall as its content, the PDF ends where the dashboard does. Only in standalone mode: the
+# dashboards people open are not touched.
+REPORT_CSS = (
+    "/* a scheduled report's screenshot ends at the dashboard's last row "
+    "(superset/ioc_superset/assets_builder.py, REPORT_CSS) */\n"
+    "body.standalone, body.standalone #app { height: auto; }\n")
+
 CHART_PADDING_PX = 16  # Superset 6.1's padding of a chart inside its grid item
 # the link's text keeps this far inside its tile's edges: more than the scrollbar's width,
 # which Superset's table keeps free on the right of its rows (a few px, 8 in Chromium)
@@ -1357,7 +1369,7 @@ def dashboard_doc(slug: str, dash: dict, spec: Spec) -> dict:
     return {
         "dashboard_title": dash["title"],
         "description": dash.get("description"),
-        "css": dash.get("css", ""),
+        "css": REPORT_CSS + dash.get("css", ""),
         "slug": slug,
         "certified_by": None,
         "certification_details": None,
