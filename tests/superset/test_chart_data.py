@@ -244,6 +244,27 @@ def test_long_lists_answer_one_page_and_the_row_count(admin: SupersetClient):
     assert lists >= 16
 
 
+
+def test_the_indicator_list_shows_values_newest_month_first(admin: SupersetClient, db):
+    """`Chỉ tiêu` (the generic dashboard, and the monthly PDF leaders get) lists values one
+    page at a time, newest month first; a value the current structure cannot put together
+    (a rate or a count of criteria of several former units) is no row. Sorted by value, as an
+    aggregate table does, those came first: a first page of "N/A"."""
+    c = chart(admin, "Chỉ tiêu theo đơn vị và tháng")
+    assert c.params["server_pagination"] and c.params["query_mode"] == "raw"
+    page, count = chart_data_in_view(admin, c, "current_structure")
+    rows = [by_code(c, r) for r in page["data"]]
+    assert rows and all(r["value"] is not None for r in rows)
+    months = [r["period_month"] for r in rows]
+    assert months == sorted(months, reverse=True)
+    newest, with_value, without = db.execute(
+        "select max(period_month), count(value), count(*) - count(value) "
+        "from mart_chi_tieu.fct_chi_tieu_thang where structure_view = 'current_structure'"
+    ).fetchone()
+    assert month(months[0]) == newest.strftime("%Y-%m")
+    assert count["data"][0]["rowcount"] == with_value
+    assert without > 0  # the world has such rows: the filter is what keeps them out
+
 def test_every_chart_is_on_a_dashboard_and_every_dashboard_has_charts(admin: SupersetClient):
     on_dashboards: set[int] = set()
     for dash in admin.list_all("dashboard", ["id", "slug"]):
