@@ -255,17 +255,30 @@ TILE_LINK_CSS = (
     '[data-test="slice-header"] .header-title { flex: 1 1 9em; min-width: 9em; }\n')
 
 
-# Every dashboard's CSS starts with this. A scheduled report (superset/reports.yaml) is a
-# screenshot of the page's body in standalone mode (<body class="standalone">) in a window
-# 6,000 px tall (superset_config.py, WEBDRIVER_WINDOW: taller than the tallest dashboard).
-# Superset's global style makes html, body and #app the window's height, so a short
-# dashboard's PDF had thousands of pixels of white under its last row; with the body as
-# tall as its content, the PDF ends where the dashboard does. Only in standalone mode: the
-# dashboards people open are not touched.
+# Every dashboard's CSS starts with this (DASHBOARD_CSS). A scheduled report
+# (superset/reports.yaml) is a screenshot of the page's body in standalone mode
+# (<body class="standalone">) in a window 6,000 px tall (superset_config.py,
+# WEBDRIVER_WINDOW: taller than the tallest dashboard). Superset's global style makes html,
+# body and #app the window's height, so a short dashboard's PDF had thousands of pixels of
+# white under its last row; with the body as tall as its content, the PDF ends where the
+# dashboard does. Only in standalone mode: the dashboards people open are not touched.
 REPORT_CSS = (
     "/* a scheduled report's screenshot ends at the dashboard's last row "
     "(superset/ioc_superset/assets_builder.py, REPORT_CSS) */\n"
     "body.standalone, body.standalone #app { height: auto; }\n")
+
+# ...then with this. A table cell without a value (a rate of a month with nothing due) reads
+# Superset's English "N/A": its NULL_DISPLAY is translated once, when its front end loads,
+# before the language pack arrives (superset/translations: "N/A" -> "–" reaches the chart
+# tooltips only). Such a cell carries the class `dt-is-null`: it shows the dash of Vietnamese
+# statistical tables instead, the English text kept at size 0.
+EMPTY_CELL_CSS = (
+    "/* an empty table cell reads \"–\", not \"N/A\" "
+    "(superset/ioc_superset/assets_builder.py, EMPTY_CELL_CSS) */\n"
+    ".dt-is-null { font-size: 0 !important; }\n"
+    '.dt-is-null::after { content: "–"; font-size: 0.875rem; }\n')
+DASHBOARD_CSS = REPORT_CSS + EMPTY_CELL_CSS
+
 
 CHART_PADDING_PX = 16  # Superset 6.1's padding of a chart inside its grid item
 # the link's text keeps this far inside its tile's edges: more than the scrollbar's width,
@@ -1369,7 +1382,7 @@ def dashboard_doc(slug: str, dash: dict, spec: Spec) -> dict:
     return {
         "dashboard_title": dash["title"],
         "description": dash.get("description"),
-        "css": REPORT_CSS + dash.get("css", ""),
+        "css": DASHBOARD_CSS + dash.get("css", ""),
         "slug": slug,
         "certified_by": None,
         "certification_details": None,

@@ -287,7 +287,7 @@ def test_every_row_of_overview_tiles_has_one_link_chart_right_under_it():
     names = [c["slice_name"] for c in charts.values()
              if c["slice_name"].startswith(assets_builder.TILE_LINK_TITLE)]
     assert len(names) == 3, names
-    assert overview["css"].startswith(assets_builder.REPORT_CSS + assets_builder.TILE_LINK_CSS)
+    assert overview["css"].startswith(assets_builder.DASHBOARD_CSS + assets_builder.TILE_LINK_CSS)
     assert "table-layout: fixed" in overview["css"] and "width: 100%" in overview["css"]
 
 
@@ -298,7 +298,7 @@ def test_every_dashboard_s_report_page_ends_at_its_last_row():
     dashboards = [d for rel, d in _docs().items() if rel.startswith("dashboards/")]
     assert len(dashboards) >= 10
     for dash in dashboards:
-        assert dash["css"].startswith(assets_builder.REPORT_CSS), dash["slug"]
+        assert dash["css"].startswith(assets_builder.DASHBOARD_CSS), dash["slug"]
     rules = [line for line in assets_builder.REPORT_CSS.splitlines()
              if line and not line.startswith("/*")]
     assert rules and all(line.startswith("body.standalone") for line in rules), rules

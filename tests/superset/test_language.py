@@ -75,6 +75,8 @@ def test_the_check_finds_english_codes_and_english_numbers():
             "hs_moi_tiep_nhan",
             "2.35k",
             "1.234,5",
+            "N/A",
+            "docs/kpi-definitions.md",
         ],
         words,
         vietnamese,
@@ -88,6 +90,7 @@ def test_the_check_finds_english_codes_and_english_numbers():
         ("word", "page"),
         ("code", "hs_moi_tiep_nhan"),
         ("number", "2.35k"),
+        ("word", "N/A"),
     }
 
 

@@ -10,8 +10,8 @@ returns the visible text of each: {screen: [text, ...]}.
 - a word of Superset's own English catalogue (its `messages.pot`, the words its screens
   are made of) or of the component library's (ANTD_WORDS), written in ASCII letters, that
   is not also Vietnamese (VIETNAMESE_HOMOGRAPHS, LOANWORDS: reviewed lists);
-- a code instead of a label (`hs_moi_tiep_nhan`), and a number with an English suffix
-  (`2.35k`, `1.2M`).
+- a code instead of a label (`hs_moi_tiep_nhan`), a number with an English suffix
+  (`2.35k`, `1.2M`), and "N/A" (Superset's empty cell, translated to "–").
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ WORD = re.compile(r"\w+(?:'\w+)?")
 PATH = re.compile(r"\S*/\S+|\S+\.(?:md|csv|xlsx|xls|pdf|yaml|json)\b")
 CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 ENGLISH_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?[kKMGBT]\b")
+# an English abbreviation that reads like a path to PATH: a table's empty cell ("N/A")
+ENGLISH_ABBREVIATIONS = re.compile(r"(?<!\w)(?:N/A|n/a)(?!\w)")
 
 VISIBLE_TEXT_JS = """
 () => {
@@ -49,7 +51,8 @@ VISIBLE_TEXT_JS = """
     if (r.width === 0 || r.height === 0) return false;
     for (let e = el; e; e = e.parentElement) {
       const cs = getComputedStyle(e);
-      if (cs.visibility === 'hidden' || cs.display === 'none' || cs.opacity === '0') return false;
+      if (cs.visibility === 'hidden' || cs.display === 'none' || cs.opacity === '0'
+          || (e === el && cs.fontSize === '0px')) return false;
     }
     return true;
   };
@@ -112,6 +115,7 @@ def english(texts: Iterable[str], english_words: set[str], vietnamese: set[str])
                 found.append(("word", word, text[:120]))
         found += [("code", code, text[:120]) for code in CODE.findall(text)]
         found += [("number", n, text[:120]) for n in ENGLISH_NUMBER.findall(text)]
+        found += [("word", a, text[:120]) for a in ENGLISH_ABBREVIATIONS.findall(text)]
     return found
 
 
