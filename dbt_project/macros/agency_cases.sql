@@ -133,11 +133,23 @@
                 and (cases.{{ done_at }} is null or cases.{{ done_at }} > months.evaluated_at)
             ) as is_open_at_t
         from {{ ref(cases) }} as cases
+        -- each case's own months, generated (up to the last month of the source's calendar
+        -- while the case is open), then joined on equality: comparing every case with every
+        -- month of the calendar was 66 million comparisons for the province's incoming
+        -- documents alone (686,103 × 96 months), the same rows (docs/performance.md)
+        cross join lateral generate_series(
+            cases.period_month,
+            coalesce(cases.{{ done_month }}, (
+                select max(calendar.period_month)
+                from {{ ref('int_thoi_diem__thang') }} as calendar
+                where calendar.data_source = '{{ data_source }}'
+            )),
+            interval '1 month'
+        ) as case_months (month_start)
         inner join {{ ref('int_thoi_diem__thang') }} as months
             on
                 months.data_source = '{{ data_source }}'
-                and cases.period_month <= months.period_month
-                and months.period_month <= coalesce(cases.{{ done_month }}, date '9999-12-01')
+                and months.period_month = case_months.month_start::date
         where cases.org_unit_id is not null
         {%- if where %}
             and {{ where }}
