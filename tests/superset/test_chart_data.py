@@ -244,7 +244,6 @@ def test_long_lists_answer_one_page_and_the_row_count(admin: SupersetClient):
     assert lists >= 16
 
 
-
 def test_the_indicator_list_shows_values_newest_month_first(admin: SupersetClient, db):
     """`Chỉ tiêu` (the generic dashboard, and the monthly PDF leaders get) lists values one
     page at a time, newest month first; a value the current structure cannot put together
@@ -264,6 +263,7 @@ def test_the_indicator_list_shows_values_newest_month_first(admin: SupersetClien
     assert month(months[0]) == newest.strftime("%Y-%m")
     assert count["data"][0]["rowcount"] == with_value
     assert without > 0  # the world has such rows: the filter is what keeps them out
+
 
 def test_every_chart_is_on_a_dashboard_and_every_dashboard_has_charts(admin: SupersetClient):
     on_dashboards: set[int] = set()
