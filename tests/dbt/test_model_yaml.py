@@ -44,3 +44,22 @@ def test_every_model_has_yaml_beside_it_with_description_and_tests() -> None:
             problems.append(f"{name}: no data tests")
     problems += [f"{name}: YAML without a model" for name in sorted(set(declared) - set(sql))]
     assert problems == []
+
+
+def _contracted_folders() -> list[Path]:
+    project = yaml.safe_load((PROJECT_ROOT / "dbt_project" / "dbt_project.yml").read_text())
+    return [MODELS / folder for folder, config in project["models"]["ioc"].items()
+            if isinstance(config, dict) and (config.get("+contract") or {}).get("enforced")]
+
+
+def test_every_contracted_model_ends_with_the_contracts_select() -> None:
+    """A contracted model's column types are declared once, in its YAML: its SQL ends with
+    `contract_select('final')` (macros/contracts.sql), which casts to them."""
+    folders = _contracted_folders()
+    assert {folder.name for folder in folders} == {"marts", "cong_khai"}
+    models = [path for folder in folders for path in sorted(folder.rglob("*.sql"))]
+    assert len(models) > 25
+    last_lines = {path.relative_to(PROJECT_ROOT).as_posix(): path.read_text(
+        encoding="utf-8").strip().splitlines()[-1] for path in models}
+    assert {path: line for path, line in last_lines.items()
+            if line != "{{ contract_select('final') }}"} == {}

@@ -21,24 +21,24 @@ kpis as (
 
 final as (
     select
-        org_unit_id::text as ma_don_vi,
-        org_unit_name::text as don_vi,
-        unit_level::text as cap,
-        district_name::text as dia_ban,
-        period_month::date as thang,
-        period_label::text as ky,
-        is_month_complete::boolean as thang_da_ket_thuc,
-        domain::text as linh_vuc,
-        kpi_code::text as ma_chi_so,
-        kpi_name::text as chi_so,
-        unit::text as don_vi_tinh,
-        numerator::numeric as tu_so,
-        denominator::numeric as mau_so,
+        org_unit_id as ma_don_vi,
+        org_unit_name as don_vi,
+        unit_level as cap,
+        district_name as dia_ban,
+        period_month as thang,
+        period_label as ky,
+        is_month_complete as thang_da_ket_thuc,
+        domain as linh_vuc,
+        kpi_code as ma_chi_so,
+        kpi_name as chi_so,
+        unit as don_vi_tinh,
+        numerator as tu_so,
+        denominator as mau_so,
         case when denominator > 0 then round(numerator * scale / denominator, 1) end::numeric
             as gia_tri,
-        target::numeric as muc_tieu,
-        as_of::timestamptz as du_lieu_den
+        target as muc_tieu,
+        as_of as du_lieu_den
     from kpis
 )
 
-select * from final
+{{ contract_select('final') }}

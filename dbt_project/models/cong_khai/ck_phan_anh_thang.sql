@@ -10,10 +10,10 @@ feedback as (
 
 final as (
     select
-        org_unit_id::text as ma_don_vi,
+        org_unit_id as ma_don_vi,
         min(org_unit_name)::text as don_vi,
         min(district_name)::text as dia_ban,
-        period_month::date as thang,
+        period_month as thang,
         bool_and(is_month_complete)::boolean as thang_da_ket_thuc,
         sum(received)::bigint as tiep_nhan,
         sum(resolved)::bigint as da_tra_loi,
@@ -26,4 +26,4 @@ final as (
     group by org_unit_id, period_month
 )
 
-select * from final
+{{ contract_select('final') }}

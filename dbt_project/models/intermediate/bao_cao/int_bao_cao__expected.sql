@@ -7,22 +7,6 @@
 -- the deadline has passed at A — whether the report is owed yet — is fct_nop_bao_cao's.
 with
 
-forms as (
-    select * from {{ ref('dim_bieu_mau') }}
-),
-
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
-semesters as (
-    select * from {{ ref('dim_hoc_ky') }}
-),
-
-submitters as (
-    select * from {{ ref('form_submitters') }}
-),
-
 moment as (
     select {{ local_date('as_of') }} as as_of_day
     from {{ ref('int_thoi_diem__bieu_mau') }}
@@ -43,7 +27,7 @@ monthly_periods as (
         to_char(months.month_start, 'YYYY-MM') as period,
         months.month_start::date as period_start,
         (months.month_start + interval '1 month - 1 day')::date as period_end
-    from forms
+    from {{ ref('dim_bieu_mau') }} as forms
     inner join first_periods on forms.form_code = first_periods.form_code
     cross join moment
     cross join
@@ -61,10 +45,10 @@ semester_periods as (
         semesters.semester_period as period,
         semesters.start_date as period_start,
         semesters.end_date as period_end
-    from forms
+    from {{ ref('dim_bieu_mau') }} as forms
     inner join first_periods on forms.form_code = first_periods.form_code
     cross join moment
-    inner join semesters
+    inner join {{ ref('dim_hoc_ky') }} as semesters
         on
             first_periods.first_start <= semesters.start_date
             and moment.as_of_day > semesters.end_date
@@ -86,13 +70,13 @@ final as (
         periods.period_end,
         (periods.period_end + forms.due_days_after_period_end)::date as due_date
     from periods
-    inner join forms on periods.form_code = forms.form_code
-    inner join submitters
+    inner join {{ ref('dim_bieu_mau') }} as forms on periods.form_code = forms.form_code
+    inner join {{ ref('form_submitters') }} as submitters
         on
             periods.form_code = submitters.form_code
             and (submitters.period_from is null or periods.period_start >= submitters.period_from)
             and (submitters.period_to is null or periods.period_start <= submitters.period_to)
-    inner join units
+    inner join {{ ref('dim_don_vi') }} as units
         on
             periods.period_end >= units.valid_from
             and coalesce(units.valid_to, date '9999-12-31') >= periods.period_start

@@ -5,10 +5,6 @@
 -- every mart uses for its "current_structure" view (macro `in_both_structures`).
 with recursive
 
-units as (
-    select * from {{ ref('org_units') }}
-),
-
 chain as (
     select
         org_unit_id,
@@ -16,7 +12,7 @@ chain as (
         successor_id,
         0 as hops,
         array[org_unit_id::text] as path
-    from units
+    from {{ ref('org_units') }}
     union all
     select
         chain.org_unit_id,
@@ -25,7 +21,7 @@ chain as (
         chain.hops + 1 as hops,
         chain.path || next_unit.org_unit_id::text as path
     from chain
-    inner join units as next_unit on chain.successor_id = next_unit.org_unit_id
+    inner join {{ ref('org_units') }} as next_unit on chain.successor_id = next_unit.org_unit_id
     where
         next_unit.valid_from <= {{ as_of_date() }}
         and not next_unit.org_unit_id = any(chain.path)

@@ -8,10 +8,6 @@ files as (
     where period_kind = 'month'
 ),
 
-values_ as (
-    select * from {{ ref('stg_intake__chi_tieu_value') }}
-),
-
 final as (
     select
         values_.form_code,
@@ -25,7 +21,7 @@ final as (
         values_.source_sheet,
         values_.source_row,
         files.arrived_at
-    from values_
+    from {{ ref('stg_intake__chi_tieu_value') }} as values_
     inner join files
         on values_.file_id = files.file_id and values_.form_code = files.form_code
 )

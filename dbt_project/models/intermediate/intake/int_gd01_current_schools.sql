@@ -6,10 +6,6 @@ files as (
     where form_code = 'GD-01'
 ),
 
-schools as (
-    select * from {{ ref('stg_intake__gd01_school') }}
-),
-
 final as (
     select
         files.period as semester_period,
@@ -27,7 +23,7 @@ final as (
         schools.solid_classrooms,
         schools.national_standard,
         files.file_id
-    from schools
+    from {{ ref('stg_intake__gd01_school') }} as schools
     inner join files on schools.file_id = files.file_id
 )
 

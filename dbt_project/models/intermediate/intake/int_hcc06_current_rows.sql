@@ -6,10 +6,6 @@ files as (
     where form_code = 'HCC-06'
 ),
 
-rows_ as (
-    select * from {{ ref('stg_intake__hcc06_row') }}
-),
-
 final as (
     select
         files.org_unit_id,
@@ -28,7 +24,7 @@ final as (
         rows_.pending_in_time,
         rows_.pending_late,
         files.file_id
-    from rows_
+    from {{ ref('stg_intake__hcc06_row') }} as rows_
     inner join files on rows_.file_id = files.file_id
 )
 

@@ -1,10 +1,6 @@
 -- The version in force of every unit × form × period: the newest accepted file.
 with
 
-files as (
-    select * from {{ ref('stg_intake__file_manifest') }}
-),
-
 final as (
     select
         file_id,
@@ -18,7 +14,7 @@ final as (
         arrived_at,
         arrived_date,
         version
-    from files
+    from {{ ref('stg_intake__file_manifest') }}
     where status = 'accepted' and is_current
 )
 

@@ -9,10 +9,6 @@ values_ as (
     where form_code = 'KTXH-01'
 ),
 
-ktxh_rows as (
-    select * from {{ ref('stg_intake__ktxh01_value') }}
-),
-
 final as (
     select
         values_.org_unit_id,
@@ -24,7 +20,7 @@ final as (
         values_.file_id,
         values_.arrived_at
     from values_
-    inner join ktxh_rows
+    inner join {{ ref('stg_intake__ktxh01_value') }} as ktxh_rows
         on
             values_.file_id = ktxh_rows.file_id
             and values_.source_sheet = ktxh_rows.source_sheet

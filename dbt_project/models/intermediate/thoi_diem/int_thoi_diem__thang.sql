@@ -5,10 +5,6 @@
 -- [start of the month, T]" and "open at T" against these moments.
 with
 
-sources as (
-    select * from {{ ref('int_thoi_diem__nguon') }}
-),
-
 months as (
     select
         sources.data_source,
@@ -16,7 +12,7 @@ months as (
         months.month_start::date as period_month,
         (months.month_start::timestamp at time zone 'Asia/Ho_Chi_Minh') as month_starts_at,
         {{ month_end_ts('months.month_start::date') }} as next_month_starts_at
-    from sources
+    from {{ ref('int_thoi_diem__nguon') }} as sources
     cross join lateral generate_series(
         date '{{ var("calendar_start") }}',
         {{ local_month('sources.as_of') }},

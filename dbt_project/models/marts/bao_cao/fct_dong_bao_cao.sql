@@ -78,14 +78,6 @@ rows_ as (
     select * from gd
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
-indicators as (
-    select * from {{ ref('dim_chi_tieu') }}
-),
-
 -- both views of history, like every monthly mart: as reported (the unit that reported the
 -- value, or the school's commune) and in today's structure (the unit that holds its place
 -- today), so a dashboard's view and unit filters find the rows behind its figures in both
@@ -101,53 +93,56 @@ viewed as (
         end as shown_unit_id
     from rows_
     inner join files on rows_.file_id = files.file_id
-    left join units as own on coalesce(rows_.org_unit_id, files.org_unit_id) = own.org_unit_id
+    left join {{ ref('dim_don_vi') }} as own
+        on coalesce(rows_.org_unit_id, files.org_unit_id) = own.org_unit_id
     cross join (values ('as_reported'), ('current_structure')) as views (structure_view)
 ),
 
 final as (
     select
-        viewed.structure_view::text as structure_view,
+        viewed.structure_view,
         {{ structure_view_name('viewed.structure_view') }} as structure_view_name,
-        viewed.file_id::bigint as file_id,
-        viewed.source_sheet::text as sheet,
-        viewed.source_row::int as row_number,
-        viewed.indicator_code::text as indicator_code,
+        viewed.file_id,
+        viewed.source_sheet as sheet,
+        viewed.source_row as row_number,
+        viewed.indicator_code,
         -- the unit the value belongs to in this view
         coalesce(viewed.shown_unit_id, viewed.own_unit_id)::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.district_id::text as district_id,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        own.current_org_unit_id::text as current_org_unit_id,
-        own.current_org_unit_name::text as current_org_unit_name,
-        own.org_unit_id::text as reported_org_unit_id,
-        own.org_unit_name::text as reported_org_unit_name,
-        files.org_unit_id::text as reporting_org_unit_id,
-        reporting.org_unit_name::text as reporting_org_unit_name,
-        files.form_code::text as form_code,
-        files.period::text as period,
+        units.org_unit_name,
+        units.district_id,
+        units.district_name,
+        units.province_name,
+        own.current_org_unit_id,
+        own.current_org_unit_name,
+        own.org_unit_id as reported_org_unit_id,
+        own.org_unit_name as reported_org_unit_name,
+        files.org_unit_id as reporting_org_unit_id,
+        reporting.org_unit_name as reporting_org_unit_name,
+        files.form_code,
+        files.period,
         date_trunc('month', files.period_end)::date as period_month,
         regexp_replace(files.original_path, '^.*[\\/]', '')::text as file_name,
         -- the archived original's name in the archive (SHA-256 + extension), for the data
         -- team's download through the upload page
         regexp_replace(files.archive_path, '^.*[\\/]', '')::text as archive_name,
-        files.version::int as version,
+        files.version,
         coalesce(files.is_current, false)::boolean as is_current,
-        files.arrived_at::timestamptz as arrived_at,
+        files.arrived_at,
         coalesce(indicators.indicator_name, gd_names.indicator_name)::text as indicator_name,
-        viewed.subject_name::text as subject_name,
-        viewed.value::numeric as value,
+        viewed.subject_name,
+        viewed.value,
         -- the cell as written in the file, beside the number read from it
-        viewed.value_as_written::text as value_as_written,
-        viewed.note::text as note
+        viewed.value_as_written,
+        viewed.note
     from viewed
     inner join files on viewed.file_id = files.file_id
-    left join units on coalesce(viewed.shown_unit_id, viewed.own_unit_id) = units.org_unit_id
-    left join units as own on viewed.own_unit_id = own.org_unit_id
-    left join units as reporting on files.org_unit_id = reporting.org_unit_id
-    left join indicators on viewed.indicator_code = indicators.indicator_code
+    left join {{ ref('dim_don_vi') }} as units
+        on coalesce(viewed.shown_unit_id, viewed.own_unit_id) = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as own on viewed.own_unit_id = own.org_unit_id
+    left join {{ ref('dim_don_vi') }} as reporting on files.org_unit_id = reporting.org_unit_id
+    left join {{ ref('dim_chi_tieu') }} as indicators
+        on viewed.indicator_code = indicators.indicator_code
     left join gd_names on viewed.indicator_code = gd_names.indicator_code
 )
 
-select * from final
+{{ contract_select('final') }}

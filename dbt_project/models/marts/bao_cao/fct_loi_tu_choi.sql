@@ -10,14 +10,6 @@ refused as (
     where status = 'rejected'
 ),
 
-reasons as (
-    select * from {{ ref('refusal_reasons') }}
-),
-
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 errors as (
     select
         refused.file_id,
@@ -40,30 +32,30 @@ errors as (
 
 final as (
     select
-        errors.file_id::bigint as file_id,
-        errors.error_index::int as error_index,
-        errors.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.district_id::text as district_id,
-        units.current_org_unit_id::text as current_org_unit_id,
-        units.current_org_unit_name::text as current_org_unit_name,
-        current_unit.district_id::text as current_district_id,
-        errors.form_code::text as form_code,
-        errors.period::text as period,
-        errors.arrived_at::timestamptz as arrived_at,
+        errors.file_id,
+        errors.error_index,
+        errors.org_unit_id,
+        units.org_unit_name,
+        units.district_id,
+        units.current_org_unit_id,
+        units.current_org_unit_name,
+        current_unit.district_id as current_district_id,
+        errors.form_code,
+        errors.period,
+        errors.arrived_at,
         date_trunc('month', errors.arrived_date)::date as period_month,
-        errors.code::text as reason_code,
+        errors.code as reason_code,
         coalesce(reasons.reason_group, 'khac')::text as reason_group,
         coalesce(reasons.reason_group_name, 'Lý do khác')::text as reason_group_name,
-        errors.sheet::text as sheet,
-        errors.row_number::text as row_number,
-        errors.column_name::text as column_name,
-        errors.message::text as message
+        errors.sheet,
+        errors.row_number,
+        errors.column_name,
+        errors.message
     from errors
-    left join reasons on errors.code = reasons.code
-    left join units on errors.org_unit_id = units.org_unit_id
+    left join {{ ref('refusal_reasons') }} as reasons on errors.code = reasons.code
+    left join {{ ref('dim_don_vi') }} as units on errors.org_unit_id = units.org_unit_id
     left join {{ ref('dim_don_vi') }} as current_unit
         on units.current_org_unit_id = current_unit.org_unit_id
 )
 
-select * from final
+{{ contract_select('final') }}

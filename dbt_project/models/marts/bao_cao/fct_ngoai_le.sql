@@ -83,20 +83,20 @@ scored as (
 
 final as (
     select
-        scored.org_unit_id::text as org_unit_id,
+        scored.org_unit_id,
         {{ unit_columns() }},
-        scored.form_code::text as form_code,
-        scored.indicator_code::text as indicator_code,
-        indicators.indicator_name::text as indicator_name,
-        indicators.unit::text as unit,
-        scored.period_month::date as period_month,
-        scored.value::numeric as value,
+        scored.form_code,
+        scored.indicator_code,
+        indicators.indicator_name,
+        indicators.unit,
+        scored.period_month,
+        scored.value,
         round(scored.median_value::numeric, 4)::numeric as median_value,
         round(scored.mad::numeric, 4)::numeric as mad,
-        scored.history_months::int as history_months,
+        scored.history_months,
         round(scored.modified_z::numeric, 2)::numeric as modified_z,
         case when scored.modified_z > 0 then 'cao' else 'thap' end::text as direction,
-        scored.file_id::bigint as file_id
+        scored.file_id
     from scored
     left join {{ ref('dim_don_vi') }} as units on scored.org_unit_id = units.org_unit_id
     left join {{ ref('dim_don_vi') }} as current_unit
@@ -108,4 +108,4 @@ final as (
         and abs(scored.modified_z) > {{ var('outlier_z_threshold') }}
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -20,14 +20,6 @@ files as (
     where org_unit_id is not null and form_code is not null and period is not null
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
-forms as (
-    select * from {{ ref('dim_bieu_mau') }}
-),
-
 moment as (
     select as_of from {{ ref('int_thoi_diem__bieu_mau') }}
 ),
@@ -140,42 +132,42 @@ both_views as (
 final as (
     select
         {{ unit_key_columns('both_views') }},
-        both_views.form_code::text as form_code,
-        forms.form_title::text as form_title,
-        both_views.period::text as period,
-        forms.period_kind::text as period_kind,
+        both_views.form_code,
+        forms.form_title,
+        both_views.period,
+        forms.period_kind,
         date_trunc('month', both_views.period_end)::date as period_month,
-        both_views.period_start::date as period_start,
-        both_views.period_end::date as period_end,
-        both_views.due_date::date as due_date,
-        both_views.expected::int as expected,
-        both_views.received::int as received,
-        both_views.on_time::int as on_time,
-        both_views.late::int as late,
-        both_views.missing::int as missing,
-        both_views.expected_received::int as expected_received,
-        both_views.expected_on_time::int as expected_on_time,
-        both_views.refused_attempts::int as refused_attempts,
-        both_views.duplicate_files::int as duplicate_files,
-        both_views.accepted_versions::int as accepted_versions,
-        both_views.current_version::int as current_version,
-        both_views.current_file_id::bigint as current_file_id,
-        both_views.first_accepted_at::timestamptz as first_accepted_at,
-        both_views.last_accepted_at::timestamptz as last_accepted_at,
+        both_views.period_start,
+        both_views.period_end,
+        both_views.due_date,
+        both_views.expected,
+        both_views.received,
+        both_views.on_time,
+        both_views.late,
+        both_views.missing,
+        both_views.expected_received,
+        both_views.expected_on_time,
+        both_views.refused_attempts,
+        both_views.duplicate_files,
+        both_views.accepted_versions,
+        both_views.current_version,
+        both_views.current_file_id,
+        both_views.first_accepted_at,
+        both_views.last_accepted_at,
         case
             when both_views.missing > 0 then 'chua_nop'
             when both_views.late > 0 then 'tre_han'
             when both_views.on_time > 0 then 'dung_han'
             else 'chua_den_han'
-        end::text as submission_status,
+        end as submission_status,
         {{ local_date('moment.as_of') }}::date as status_as_of,
-        moment.as_of::timestamptz as as_of,
+        moment.as_of,
         {{ view_columns('both_views') }},
-        both_views.units_owing::int as units_owing
+        both_views.units_owing
     from both_views
     cross join moment
-    left join units on both_views.org_unit_id = units.org_unit_id
-    left join forms on both_views.form_code = forms.form_code
+    left join {{ ref('dim_don_vi') }} as units on both_views.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_bieu_mau') }} as forms on both_views.form_code = forms.form_code
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -23,26 +23,26 @@ summed as (
 final as (
     select
         {{ district_key_columns('summed') }},
-        summed.form_code::text as form_code,
-        summed.period::text as period,
-        summed.period_kind::text as period_kind,
-        summed.period_month::date as period_month,
-        summed.period_start::date as period_start,
-        summed.period_end::date as period_end,
-        summed.due_date::date as due_date,
-        summed.units_owing::int as units_owing,
-        summed.expected::int as expected,
-        summed.received::int as received,
-        summed.on_time::int as on_time,
-        summed.late::int as late,
-        summed.missing::int as missing,
-        summed.expected_received::int as expected_received,
-        summed.expected_on_time::int as expected_on_time,
-        summed.refused_attempts::int as refused_attempts,
+        summed.form_code,
+        summed.period,
+        summed.period_kind,
+        summed.period_month,
+        summed.period_start,
+        summed.period_end,
+        summed.due_date,
+        summed.units_owing,
+        summed.expected,
+        summed.received,
+        summed.on_time,
+        summed.late,
+        summed.missing,
+        summed.expected_received,
+        summed.expected_on_time,
+        summed.refused_attempts,
         {{ pct('summed.expected_received', 'summed.expected') }} as reporting_rate,
         {{ pct('summed.expected_on_time', 'summed.expected') }} as on_time_reporting_rate,
         {{ district_view_columns('summed') }}
     from summed
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -4,26 +4,18 @@
 -- unit that sent the file, and under the unit that holds its place today.
 with
 
-errors as (
-    select * from {{ ref('fct_loi_tu_choi') }}
-),
-
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 placed as (
     select
         'as_reported' as structure_view,
         errors.org_unit_id as view_org_unit_id,
         errors.*
-    from errors
+    from {{ ref('fct_loi_tu_choi') }} as errors
     union all
     select
         'current_structure' as structure_view,
         errors.current_org_unit_id as view_org_unit_id,
         errors.*
-    from errors
+    from {{ ref('fct_loi_tu_choi') }} as errors
 ),
 
 final as (
@@ -32,17 +24,17 @@ final as (
         coalesce(min(units.org_unit_name), 'Không xác định được đơn vị')::text as org_unit_name,
         min(units.district_id)::text as district_id,
         coalesce(placed.form_code, '(không xác định)')::text as form_code,
-        placed.period_month::date as period_month,
-        placed.reason_group::text as reason_group,
+        placed.period_month,
+        placed.reason_group,
         min(placed.reason_group_name)::text as reason_group_name,
         count(distinct placed.file_id)::bigint as refused_files,
         count(*)::bigint as problems,
-        placed.structure_view::text as structure_view,
+        placed.structure_view,
         {{ structure_view_name('placed.structure_view') }} as structure_view_name,
         min(units.district_name)::text as district_name,
         min(units.province_name)::text as province_name
     from placed
-    left join units on placed.view_org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as units on placed.view_org_unit_id = units.org_unit_id
     group by
         placed.structure_view,
         coalesce(placed.view_org_unit_id, '(không xác định)'),
@@ -51,4 +43,4 @@ final as (
         placed.reason_group
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -13,18 +13,6 @@ reported as (
     select * from {{ ref('int_chi_tieu__current_values') }}
 ),
 
-indicators as (
-    select * from {{ ref('dim_chi_tieu') }}
-),
-
-forms as (
-    select * from {{ ref('dim_bieu_mau') }}
-),
-
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 both_views as (
     {{ indicator_both_views('reported', [
         'form_code', 'form_title', 'period', 'period_month', 'indicator_code']) }}
@@ -32,38 +20,38 @@ both_views as (
 
 final as (
     select
-        both_views.form_code::text as form_code,
+        both_views.form_code,
         -- the contract's title (the view carries it), so a new form is named at once
         coalesce(forms.form_title, both_views.form_title)::text as form_title,
-        both_views.indicator_code::text as indicator_code,
+        both_views.indicator_code,
         coalesce(indicators.indicator_name, both_views.indicator_code)::text as indicator_name,
-        indicators.indicator_group::text as indicator_group,
-        indicators.unit::text as unit,
-        indicators.kind::text as kind,
-        both_views.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        both_views.period::text as period,
-        both_views.period_month::date as period_month,
+        indicators.indicator_group,
+        indicators.unit,
+        indicators.kind,
+        both_views.org_unit_id,
+        units.org_unit_name,
+        both_views.period,
+        both_views.period_month,
         extract(year from both_views.period_month)::int as year,
         extract(month from both_views.period_month)::int as month,
-        both_views.value::numeric as value,
-        both_views.file_id::bigint as file_id,
-        both_views.structure_view::text as structure_view,
+        both_views.value,
+        both_views.file_id,
+        both_views.structure_view,
         {{ structure_view_name('both_views.structure_view') }} as structure_view_name,
-        both_views.units_reported::int as units_reported,
-        both_views.reported_by::text as reported_by,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.latest_org_unit_name::text as latest_org_unit_name,
-        units.district_id::text as district_id,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name
+        both_views.units_reported,
+        both_views.reported_by,
+        units.latest_org_unit_id,
+        units.latest_org_unit_name,
+        units.district_id,
+        units.district_name,
+        units.province_name
     from both_views
-    left join indicators
+    left join {{ ref('dim_chi_tieu') }} as indicators
         on
             both_views.indicator_code = indicators.indicator_code
             and both_views.form_code = indicators.form_code
-    left join forms on both_views.form_code = forms.form_code
-    left join units on both_views.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_bieu_mau') }} as forms on both_views.form_code = forms.form_code
+    left join {{ ref('dim_don_vi') }} as units on both_views.org_unit_id = units.org_unit_id
 )
 
-select * from final
+{{ contract_select('final') }}

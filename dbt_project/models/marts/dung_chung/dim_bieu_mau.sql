@@ -2,18 +2,14 @@
 -- seed form_submitters).
 with
 
-source as (
-    select * from {{ ref('forms') }}
-),
-
 final as (
     select
-        form_code::text as form_code,
-        title::text as form_title,
-        period_kind::text as period_kind,
-        due_days_after_period_end::int as due_days_after_period_end,
-        domain::text as domain
-    from source
+        form_code,
+        title as form_title,
+        period_kind,
+        due_days_after_period_end,
+        domain
+    from {{ ref('forms') }}
 )
 
-select * from final
+{{ contract_select('final') }}

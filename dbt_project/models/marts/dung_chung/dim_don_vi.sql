@@ -9,18 +9,6 @@
 -- became at the end of its successor chain, and the unit that holds its place today.
 with recursive
 
-source as (
-    select * from {{ ref('org_units') }}
-),
-
-levels as (
-    select * from {{ ref('unit_levels') }}
-),
-
-today as (
-    select * from {{ ref('int_don_vi__hien_nay') }}
-),
-
 successions as (
     -- every unit, then its successor, its successor's successor, … (hops counts the steps)
     select
@@ -28,7 +16,7 @@ successions as (
         org_unit_id as reached_id,
         successor_id,
         0 as hops
-    from source
+    from {{ ref('org_units') }}
     union all
     select
         successions.org_unit_id,
@@ -36,7 +24,8 @@ successions as (
         next_unit.successor_id,
         successions.hops + 1 as hops
     from successions
-    inner join source as next_unit on successions.successor_id = next_unit.org_unit_id
+    inner join {{ ref('org_units') }} as next_unit
+        on successions.successor_id = next_unit.org_unit_id
     where successions.hops < 20
 ),
 
@@ -55,7 +44,7 @@ ancestry as (
         org_unit_id as ancestor_id,
         parent_id,
         0 as hops
-    from source
+    from {{ ref('org_units') }}
     union all
     select
         ancestry.org_unit_id,
@@ -63,7 +52,7 @@ ancestry as (
         parent.parent_id,
         ancestry.hops + 1 as hops
     from ancestry
-    inner join source as parent on ancestry.parent_id = parent.org_unit_id
+    inner join {{ ref('org_units') }} as parent on ancestry.parent_id = parent.org_unit_id
     where ancestry.hops < 20
 ),
 
@@ -76,47 +65,48 @@ ancestors as (
         (array_agg(a.org_unit_id order by ancestry.hops) filter (where l.rank = 1))[1]
             as province_id
     from ancestry
-    inner join source as a on ancestry.ancestor_id = a.org_unit_id
-    inner join levels as l on a.unit_type = l.level_code
+    inner join {{ ref('org_units') }} as a on ancestry.ancestor_id = a.org_unit_id
+    inner join {{ ref('unit_levels') }} as l on a.unit_type = l.level_code
     group by ancestry.org_unit_id
 ),
 
 final as (
     select
-        source.org_unit_id::text as org_unit_id,
-        source.name::text as org_unit_name,
-        source.unit_type::text as unit_type,
-        level.level_name::text as unit_type_name,
+        source.org_unit_id,
+        source.name as org_unit_name,
+        source.unit_type,
+        level.level_name as unit_type_name,
         coalesce(level.rank, 3)::int as unit_level,
         coalesce(level.is_commune_level, false)::boolean as is_commune,
-        source.parent_id::text as parent_id,
-        parent.name::text as parent_name,
-        ancestors.district_id::text as district_id,
-        district.name::text as district_name,
-        ancestors.province_id::text as province_id,
-        province.name::text as province_name,
+        source.parent_id,
+        parent.name as parent_name,
+        ancestors.district_id,
+        district.name as district_name,
+        ancestors.province_id,
+        province.name as province_name,
         nullif(source.gso_code, '')::text as gso_code,
         nullif(source.api_code, '')::text as api_code,
-        source.valid_from::date as valid_from,
-        source.valid_to::date as valid_to,
+        source.valid_from,
+        source.valid_to,
         nullif(source.successor_id, '')::text as successor_id,
-        latest.latest_org_unit_id::text as latest_org_unit_id,
-        latest_unit.name::text as latest_org_unit_name,
+        latest.latest_org_unit_id,
+        latest_unit.name as latest_org_unit_name,
         (latest.latest_org_unit_id <> source.org_unit_id)::boolean as is_merged_away,
         coalesce(today.current_org_unit_id, source.org_unit_id)::text as current_org_unit_id,
-        current_unit.name::text as current_org_unit_name,
-        source.note::text as note
-    from source
-    left join levels as level on source.unit_type = level.level_code
-    left join today on source.org_unit_id = today.org_unit_id
-    left join source as current_unit
+        current_unit.name as current_org_unit_name,
+        source.note
+    from {{ ref('org_units') }} as source
+    left join {{ ref('unit_levels') }} as level on source.unit_type = level.level_code
+    left join {{ ref('int_don_vi__hien_nay') }} as today on source.org_unit_id = today.org_unit_id
+    left join {{ ref('org_units') }} as current_unit
         on coalesce(today.current_org_unit_id, source.org_unit_id) = current_unit.org_unit_id
-    left join source as parent on source.parent_id = parent.org_unit_id
+    left join {{ ref('org_units') }} as parent on source.parent_id = parent.org_unit_id
     left join ancestors on source.org_unit_id = ancestors.org_unit_id
-    left join source as district on ancestors.district_id = district.org_unit_id
-    left join source as province on ancestors.province_id = province.org_unit_id
+    left join {{ ref('org_units') }} as district on ancestors.district_id = district.org_unit_id
+    left join {{ ref('org_units') }} as province on ancestors.province_id = province.org_unit_id
     left join latest on source.org_unit_id = latest.org_unit_id
-    left join source as latest_unit on latest.latest_org_unit_id = latest_unit.org_unit_id
+    left join {{ ref('org_units') }} as latest_unit
+        on latest.latest_org_unit_id = latest_unit.org_unit_id
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -20,9 +20,9 @@ halves as (
 final as (
     select
         (school_year_start || '-HK' || semester_number)::text as semester_period,
-        school_year_start::int as school_year_start,
+        school_year_start,
         (school_year_start || '-' || (school_year_start + 1))::text as school_year,
-        semester_number::int as semester_number,
+        semester_number,
         (
             'Học kỳ ' || case when semester_number = 1 then 'I' else 'II' end
             || ' năm học ' || school_year_start || '-' || (school_year_start + 1)
@@ -30,12 +30,12 @@ final as (
         case
             when semester_number = 1 then make_date(school_year_start, 9, 1)
             else make_date(school_year_start + 1, 2, 1)
-        end::date as start_date,
+        end as start_date,
         case
             when semester_number = 1 then make_date(school_year_start + 1, 1, 31)
             else make_date(school_year_start + 1, 5, 31)
-        end::date as end_date
+        end as end_date
     from halves
 )
 
-select * from final
+{{ contract_select('final') }}

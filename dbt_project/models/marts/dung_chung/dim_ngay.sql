@@ -13,10 +13,6 @@ days as (
     )::date as date_day
 ),
 
-holidays as (
-    select * from {{ ref('vn_holidays') }}
-),
-
 flagged as (
     select
         days.date_day,
@@ -30,24 +26,24 @@ flagged as (
             else extract(isodow from days.date_day) < 6
         end as is_working_day
     from days
-    left join holidays on days.date_day = holidays.holiday_date
+    left join {{ ref('vn_holidays') }} as holidays on days.date_day = holidays.holiday_date
 ),
 
 final as (
     select
-        date_day::date as date_day,
+        date_day,
         extract(year from date_day)::int as year,
         extract(quarter from date_day)::int as quarter,
         extract(month from date_day)::int as month,
         extract(day from date_day)::int as day_of_month,
         date_trunc('month', date_day)::date as period_month,
         to_char(date_day, 'YYYY-MM')::text as period,
-        iso_weekday::int as iso_weekday,
+        iso_weekday,
         (iso_weekday >= 6)::boolean as is_weekend,
-        is_holiday::boolean as is_holiday,
-        is_tet::boolean as is_tet,
-        holiday_name::text as holiday_name,
-        is_working_day::boolean as is_working_day,
+        is_holiday,
+        is_tet,
+        holiday_name,
+        is_working_day,
         sum(case when is_working_day then 1 else 0 end)
             over (order by date_day rows between unbounded preceding and current row)::int
             as working_day_seq,
@@ -56,7 +52,7 @@ final as (
                 then extract(year from date_day)::int
             when extract(month from date_day) <= 5
                 then extract(year from date_day)::int - 1
-        end::int as school_year_start,
+        end as school_year_start,
         case
             when extract(month from date_day) >= 9
                 then extract(year from date_day)::int || '-HK1'
@@ -64,8 +60,8 @@ final as (
                 then (extract(year from date_day)::int - 1) || '-HK1'
             when extract(month from date_day) between 2 and 5
                 then (extract(year from date_day)::int - 1) || '-HK2'
-        end::text as semester_period
+        end as semester_period
     from flagged
 )
 
-select * from final
+{{ contract_select('final') }}

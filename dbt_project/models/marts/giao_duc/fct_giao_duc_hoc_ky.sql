@@ -37,22 +37,22 @@ both_views as (
 final as (
     select
         {{ unit_key_columns('summed') }},
-        summed.semester_period::text as semester_period,
-        semesters.school_year::text as school_year,
-        semesters.semester_number::int as semester_number,
-        semesters.start_date::date as period_start,
-        semesters.end_date::date as period_end,
+        summed.semester_period,
+        semesters.school_year,
+        semesters.semester_number,
+        semesters.start_date as period_start,
+        semesters.end_date as period_end,
         date_trunc('month', semesters.end_date)::date as period_month,
-        summed.school_level::text as school_level,
-        summed.schools::bigint as schools,
-        summed.schools_national_standard::bigint as schools_national_standard,
-        summed.classes::bigint as classes,
-        summed.pupils::bigint as pupils,
-        summed.girls::bigint as girls,
-        summed.minority_pupils::bigint as minority_pupils,
-        summed.dropouts::bigint as dropouts,
-        summed.teachers::bigint as teachers,
-        summed.solid_classrooms::bigint as solid_classrooms,
+        summed.school_level,
+        summed.schools,
+        summed.schools_national_standard,
+        summed.classes,
+        summed.pupils,
+        summed.girls,
+        summed.minority_pupils,
+        summed.dropouts,
+        summed.teachers,
+        summed.solid_classrooms,
         {{ pct('summed.girls', 'summed.pupils') }} as girls_share,
         {{ pct('summed.minority_pupils', 'summed.pupils') }} as minority_share,
         {{ pct('summed.dropouts', 'summed.pupils') }} as dropout_rate,
@@ -66,4 +66,4 @@ final as (
     left join {{ ref('dim_don_vi') }} as units on summed.org_unit_id = units.org_unit_id
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -32,10 +32,6 @@ dossiers as (
     {{ cases_to_rebuild('stg_agency__ho_so', 'ma_ho_so', 'is_finished') }}
 ),
 
-calendar as (
-    select * from {{ ref('dim_ngay') }}
-),
-
 moment as (
     {{ source_moment('ho_so') }}
 ),
@@ -62,40 +58,40 @@ placed as (
 
 final as (
     select
-        placed.ma_ho_so::text as ma_ho_so,
-        placed.ma_tthc::text as ma_tthc,
-        placed.ten_tthc::text as ten_tthc,
-        placed.linh_vuc::text as linh_vuc,
-        placed.cap_thuc_hien::text as cap_thuc_hien,
-        placed.ma_don_vi::text as ma_don_vi,
-        placed.org_unit_id::text as org_unit_id,
+        placed.ma_ho_so,
+        placed.ma_tthc,
+        placed.ten_tthc,
+        placed.linh_vuc,
+        placed.cap_thuc_hien,
+        placed.ma_don_vi,
+        placed.org_unit_id,
         {{ unit_columns() }},
-        placed.kenh_nop::int as kenh_nop,
+        placed.kenh_nop,
         case placed.kenh_nop
             when 1 then 'Trực tiếp'
             when 2 then 'Trực tuyến'
             when 3 then 'Bưu chính công ích'
-        end::text as kenh_nop_name,
+        end as kenh_nop_name,
         (placed.kenh_nop = 2)::boolean as is_online,
-        placed.muc_do_dvc::text as muc_do_dvc,
-        placed.ngay_tiep_nhan::timestamptz as ngay_tiep_nhan,
-        placed.received_date::date as received_date,
-        placed.received_month::date as period_month,
-        placed.ngay_hen_tra::timestamptz as ngay_hen_tra,
-        placed.due_date::date as due_date,
-        placed.ngay_ket_thuc_xu_ly::timestamptz as ngay_ket_thuc_xu_ly,
-        placed.ngay_tra_ket_qua::timestamptz as ngay_tra_ket_qua,
-        placed.finished_at::timestamptz as finished_at,
-        placed.finished_date::date as finished_date,
-        placed.finished_month::date as finished_month,
+        placed.muc_do_dvc,
+        placed.ngay_tiep_nhan,
+        placed.received_date,
+        placed.received_month as period_month,
+        placed.ngay_hen_tra,
+        placed.due_date,
+        placed.ngay_ket_thuc_xu_ly,
+        placed.ngay_tra_ket_qua,
+        placed.finished_at,
+        placed.finished_date,
+        placed.finished_month,
         (placed.finished_at is not null)::boolean as is_finished,
-        placed.trang_thai::text as trang_thai,
-        placed.so_lan_bo_sung::int as so_lan_bo_sung,
-        placed.so_ngay_bo_sung::int as so_ngay_bo_sung,
-        placed.co_ket_qua_dien_tu::boolean as co_ket_qua_dien_tu,
-        placed.da_so_hoa::boolean as da_so_hoa,
-        placed.co_nghia_vu_tai_chinh::boolean as co_nghia_vu_tai_chinh,
-        placed.thanh_toan_truc_tuyen::boolean as thanh_toan_truc_tuyen,
+        placed.trang_thai,
+        placed.so_lan_bo_sung,
+        placed.so_ngay_bo_sung,
+        placed.co_ket_qua_dien_tu,
+        placed.da_so_hoa,
+        placed.co_nghia_vu_tai_chinh,
+        placed.thanh_toan_truc_tuyen,
         (placed.trang_thai = 'rut_ho_so')::boolean as is_withdrawn,
         {{ deadline_status(
             'placed.finished_at', 'placed.finished_date', 'placed.ngay_hen_tra',
@@ -108,13 +104,13 @@ final as (
                         - placed.so_ngay_bo_sung,
                         0
                     )
-        end::int as working_days_to_resolve,
+        end as working_days_to_resolve,
         {{ case_load_columns('placed') }}
     from placed
     cross join moment
     {{ case_unit_joins('placed') }}
-    left join calendar as received_day on placed.received_date = received_day.date_day
-    left join calendar as finished_day on placed.finished_date = finished_day.date_day
+    left join {{ ref('dim_ngay') }} as received_day on placed.received_date = received_day.date_day
+    left join {{ ref('dim_ngay') }} as finished_day on placed.finished_date = finished_day.date_day
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -25,10 +25,6 @@ months as (
     where data_source = 'ho_so'
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 moments as (
     {{ open_month_spans(
         'fct_ho_so', 'ho_so', received_at='ngay_tiep_nhan', done_at='finished_at',
@@ -132,40 +128,40 @@ both_views as (
 final as (
     select
         {{ unit_key_columns('counted') }},
-        counted.month_start::date as period_month,
-        counted.linh_vuc::text as linh_vuc,
-        counted.due_population::bigint as due_population,
-        counted.due_on_time::bigint as due_on_time,
-        counted.open_overdue::bigint as open_overdue,
-        counted.online_offered_received::bigint as online_offered_received,
-        counted.online_offered_online::bigint as online_offered_online,
-        counted.full_online_received::bigint as full_online_received,
-        counted.full_online_online::bigint as full_online_online,
-        counted.fee_received::bigint as fee_received,
-        counted.fee_paid_online::bigint as fee_paid_online,
+        counted.month_start as period_month,
+        counted.linh_vuc,
+        counted.due_population,
+        counted.due_on_time,
+        counted.open_overdue,
+        counted.online_offered_received,
+        counted.online_offered_online,
+        counted.full_online_received,
+        counted.full_online_online,
+        counted.fee_received,
+        counted.fee_paid_online,
         (counted.carried_over + counted.received_online + counted.received_direct)::bigint
             as received_total,
-        counted.carried_over::bigint as carried_over,
-        counted.received_online::bigint as received_online,
-        counted.received_direct::bigint as received_direct,
+        counted.carried_over,
+        counted.received_online,
+        counted.received_direct,
         (counted.received_online + counted.received_direct)::bigint as received_new,
-        counted.received_digitised::bigint as received_digitised,
-        counted.resolved_total::bigint as resolved_total,
-        counted.resolved_early::bigint as resolved_early,
-        counted.resolved_on_time::bigint as resolved_on_time,
-        counted.resolved_late::bigint as resolved_late,
-        counted.pending_total::bigint as pending_total,
-        counted.pending_in_time::bigint as pending_in_time,
-        counted.pending_late::bigint as pending_late,
+        counted.received_digitised,
+        counted.resolved_total,
+        counted.resolved_early,
+        counted.resolved_on_time,
+        counted.resolved_late,
+        counted.pending_total,
+        counted.pending_in_time,
+        counted.pending_late,
         (counted.resolved_late + counted.pending_late)::bigint as late_total,
-        counted.resolved_with_result::bigint as resolved_with_result,
-        counted.resolved_e_result::bigint as resolved_e_result,
-        counted.resolved_working_days_sum::bigint as resolved_working_days_sum,
-        counted.resolved_working_days_count::bigint as resolved_working_days_count,
+        counted.resolved_with_result,
+        counted.resolved_e_result,
+        counted.resolved_working_days_sum,
+        counted.resolved_working_days_count,
         {{ monthly_case_tail('counted') }}
     from both_views as counted
     inner join months on counted.month_start = months.period_month
-    left join units on counted.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as units on counted.org_unit_id = units.org_unit_id
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -7,15 +7,11 @@
 -- dossiers added up).
 with
 
-reported as (
-    select * from {{ ref('int_hcc06_current_rows') }}
-),
-
 reported_months as (
     select distinct
         org_unit_id,
         period_month
-    from reported
+    from {{ ref('int_hcc06_current_rows') }}
 ),
 
 system_rows as (
@@ -28,10 +24,6 @@ system_rows as (
             system_rows.structure_view = 'as_reported'
             and system_rows.org_unit_id = reported_months.org_unit_id
             and system_rows.period_month = reported_months.period_month
-),
-
-units as (
-    select * from {{ ref('dim_don_vi') }}
 ),
 
 matched as (
@@ -65,7 +57,7 @@ matched as (
         system_rows.pending_total as s_pending_total,
         system_rows.pending_in_time as s_pending_in_time,
         system_rows.pending_late as s_pending_late
-    from reported
+    from {{ ref('int_hcc06_current_rows') }} as reported
     full outer join system_rows
         on
             reported.org_unit_id = system_rows.org_unit_id
@@ -134,24 +126,24 @@ both_views as (
 final as (
     select
         {{ unit_key_columns('both_views') }},
-        both_views.period_month::date as period_month,
-        both_views.linh_vuc::text as linh_vuc,
-        both_views.measure::text as measure,
-        both_views.measure_name::text as measure_name,
-        both_views.measure_order::int as measure_order,
-        both_views.system_value::bigint as system_value,
-        both_views.reported_value::bigint as reported_value,
+        both_views.period_month,
+        both_views.linh_vuc,
+        both_views.measure,
+        both_views.measure_name,
+        both_views.measure_order,
+        both_views.system_value,
+        both_views.reported_value,
         (both_views.reported_value - both_views.system_value)::bigint as difference,
         case
             when both_views.reported_value = both_views.system_value then 'khop'
             when both_views.in_system_count = 0 then 'chi_co_trong_bao_cao'
             when both_views.in_report_count = 0 then 'chi_co_tren_he_thong'
             else 'lech'
-        end::text as match_status,
+        end as match_status,
         case when both_views.source_units = 1 then both_views.file_id end::bigint as file_id,
         {{ view_columns('both_views') }}
     from both_views
-    left join units on both_views.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as units on both_views.org_unit_id = units.org_unit_id
 )
 
-select * from final
+{{ contract_select('final') }}

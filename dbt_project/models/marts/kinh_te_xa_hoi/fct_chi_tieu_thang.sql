@@ -12,14 +12,6 @@ reported as (
     select * from {{ ref('int_ktxh01_current_values') }}
 ),
 
-indicators as (
-    select * from {{ ref('dim_chi_tieu') }}
-),
-
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 both_views as (
     {{ indicator_both_views('reported', ['period_month', 'indicator_code'],
         rolled=['value', 'plan_year'], single=['file_id', 'ytd_reported']) }}
@@ -31,37 +23,39 @@ with_ytd as (
         indicators.kind,
         {{ year_to_date('both_views') }} as ytd_value
     from both_views
-    inner join indicators on both_views.indicator_code = indicators.indicator_code
+    inner join {{ ref('dim_chi_tieu') }} as indicators
+        on both_views.indicator_code = indicators.indicator_code
 ),
 
 final as (
     select
-        with_ytd.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        with_ytd.period_month::date as period_month,
+        with_ytd.org_unit_id,
+        units.org_unit_name,
+        with_ytd.period_month,
         extract(year from with_ytd.period_month)::int as year,
         extract(month from with_ytd.period_month)::int as month,
-        with_ytd.indicator_code::text as indicator_code,
-        indicators.indicator_name::text as indicator_name,
-        indicators.indicator_group::text as indicator_group,
-        indicators.unit::text as unit,
-        with_ytd.kind::text as kind,
-        with_ytd.value::numeric as value,
-        with_ytd.ytd_value::numeric as ytd_value,
-        with_ytd.plan_year::numeric as plan_year,
+        with_ytd.indicator_code,
+        indicators.indicator_name,
+        indicators.indicator_group,
+        indicators.unit,
+        with_ytd.kind,
+        with_ytd.value,
+        with_ytd.ytd_value,
+        with_ytd.plan_year,
         {{ pct('with_ytd.ytd_value', 'with_ytd.plan_year', 1) }} as pct_of_plan,
-        with_ytd.file_id::bigint as file_id,
-        with_ytd.ytd_reported::numeric as ytd_reported,
-        indicators.month_rollup::text as month_rollup,
-        indicators.area_rollup::text as area_rollup,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.latest_org_unit_name::text as latest_org_unit_name,
-        units.district_id::text as district_id,
+        with_ytd.file_id,
+        with_ytd.ytd_reported,
+        indicators.month_rollup,
+        indicators.area_rollup,
+        units.latest_org_unit_id,
+        units.latest_org_unit_name,
+        units.district_id,
         {{ view_columns('with_ytd', units_reported='units_reported') }},
-        with_ytd.reported_by::text as reported_by
+        with_ytd.reported_by
     from with_ytd
-    inner join indicators on with_ytd.indicator_code = indicators.indicator_code
-    left join units on with_ytd.org_unit_id = units.org_unit_id
+    inner join {{ ref('dim_chi_tieu') }} as indicators
+        on with_ytd.indicator_code = indicators.indicator_code
+    left join {{ ref('dim_don_vi') }} as units on with_ytd.org_unit_id = units.org_unit_id
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -10,18 +10,6 @@
 -- its plan counted).
 with
 
-reported as (
-    select * from {{ ref('fct_chi_tieu_thang') }}
-),
-
-indicators as (
-    select * from {{ ref('dim_chi_tieu') }}
-),
-
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 valid_communes as (
     -- communes valid at the end of each month that has reports, with today's unit
     select
@@ -29,8 +17,8 @@ valid_communes as (
         units.org_unit_id,
         units.district_id,
         units.current_org_unit_id
-    from (select distinct period_month from reported) as months
-    inner join units
+    from (select distinct period_month from {{ ref('fct_chi_tieu_thang') }}) as months
+    inner join {{ ref('dim_don_vi') }} as units
         on
             units.is_commune
             and units.valid_from <= (months.period_month + interval '1 month - 1 day')::date
@@ -55,7 +43,8 @@ expected as (
         today_unit.district_id,
         count(distinct valid_communes.current_org_unit_id) as communes_expected
     from valid_communes
-    inner join units as today_unit on valid_communes.current_org_unit_id = today_unit.org_unit_id
+    inner join {{ ref('dim_don_vi') }} as today_unit
+        on valid_communes.current_org_unit_id = today_unit.org_unit_id
     where today_unit.is_commune
     group by valid_communes.period_month, today_unit.district_id
 ),
@@ -68,7 +57,7 @@ district_months as (
         reported.indicator_code,
         count(reported.value) as communes_reported,
         case when min(reported.area_rollup) = 'sum' then sum(reported.value) end as value
-    from reported
+    from {{ ref('fct_chi_tieu_thang') }} as reported
     where reported.district_id is not null
     group by
         reported.structure_view,
@@ -91,7 +80,7 @@ latest_plans as (
         district_months.indicator_code,
         reported.plan_year
     from district_months
-    inner join reported
+    inner join {{ ref('fct_chi_tieu_thang') }} as reported
         on
             district_months.structure_view = reported.structure_view
             and district_months.district_id = reported.district_id
@@ -128,7 +117,8 @@ with_ytd as (
         indicators.kind,
         {{ year_to_date('district_months', unit='district_id') }} as ytd_value
     from district_months
-    inner join indicators on district_months.indicator_code = indicators.indicator_code
+    inner join {{ ref('dim_chi_tieu') }} as indicators
+        on district_months.indicator_code = indicators.indicator_code
     left join plans
         on
             district_months.structure_view = plans.structure_view
@@ -139,27 +129,28 @@ with_ytd as (
 
 final as (
     select
-        with_ytd.district_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        with_ytd.period_month::date as period_month,
-        with_ytd.indicator_code::text as indicator_code,
-        indicators.indicator_name::text as indicator_name,
-        indicators.indicator_group::text as indicator_group,
-        indicators.unit::text as unit,
-        with_ytd.kind::text as kind,
-        indicators.area_rollup::text as area_rollup,
-        with_ytd.value::numeric as value,
-        with_ytd.ytd_value::numeric as ytd_value,
-        with_ytd.plan_year::numeric as plan_year,
+        with_ytd.district_id as org_unit_id,
+        units.org_unit_name,
+        with_ytd.period_month,
+        with_ytd.indicator_code,
+        indicators.indicator_name,
+        indicators.indicator_group,
+        indicators.unit,
+        with_ytd.kind,
+        indicators.area_rollup,
+        with_ytd.value,
+        with_ytd.ytd_value,
+        with_ytd.plan_year,
         {{ pct('with_ytd.ytd_value', 'with_ytd.plan_year', 1) }} as pct_of_plan,
-        with_ytd.communes_reported::int as communes_reported,
+        with_ytd.communes_reported,
         coalesce(expected.communes_expected, 0)::int as communes_expected,
-        with_ytd.structure_view::text as structure_view,
+        with_ytd.structure_view,
         {{ structure_view_name('with_ytd.structure_view') }} as structure_view_name,
-        units.province_name::text as province_name
+        units.province_name
     from with_ytd
-    inner join indicators on with_ytd.indicator_code = indicators.indicator_code
-    left join units on with_ytd.district_id = units.org_unit_id
+    inner join {{ ref('dim_chi_tieu') }} as indicators
+        on with_ytd.indicator_code = indicators.indicator_code
+    left join {{ ref('dim_don_vi') }} as units on with_ytd.district_id = units.org_unit_id
     left join expected
         on
             with_ytd.structure_view = expected.structure_view
@@ -167,4 +158,4 @@ final as (
             and with_ytd.period_month = expected.period_month
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -18,14 +18,14 @@ summed as (
 final as (
     select
         {{ district_key_columns('summed', monthly=true) }},
-        summed.population::numeric as population,
-        summed.households::numeric as households,
-        summed.poor_households::numeric as poor_households,
-        summed.near_poor_households::numeric as near_poor_households,
-        summed.clean_water_households::numeric as clean_water_households,
-        summed.clean_water_base_households::numeric as clean_water_base_households,
-        summed.insured_people::numeric as insured_people,
-        summed.insured_base_population::numeric as insured_base_population,
+        summed.population,
+        summed.households,
+        summed.poor_households,
+        summed.near_poor_households,
+        summed.clean_water_households,
+        summed.clean_water_base_households,
+        summed.insured_people,
+        summed.insured_base_population,
         {{ pct('summed.poor_households', 'summed.households') }} as poor_rate,
         {{ pct('summed.near_poor_households', 'summed.households') }} as near_poor_rate,
         {{ pct('summed.clean_water_households', 'summed.clean_water_base_households') }}
@@ -35,4 +35,4 @@ final as (
     from summed
 )
 
-select * from final
+{{ contract_select('final') }}

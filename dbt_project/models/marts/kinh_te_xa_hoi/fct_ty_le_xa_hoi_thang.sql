@@ -14,10 +14,6 @@ reported as (
         and indicator_code in ('XH01', 'XH02', 'XH03', 'XH04', 'XH07', 'XH08')
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 pivoted as (
     {{ indicator_pivot('reported', {
         'XH01': 'population', 'XH02': 'households', 'XH03': 'poor_households',
@@ -48,15 +44,15 @@ both_views as (
 final as (
     select
         {{ unit_key_columns('both_views') }},
-        both_views.period_month::date as period_month,
-        both_views.population::numeric as population,
-        both_views.households::numeric as households,
-        both_views.poor_households::numeric as poor_households,
-        both_views.near_poor_households::numeric as near_poor_households,
-        both_views.clean_water_households::numeric as clean_water_households,
-        both_views.clean_water_base_households::numeric as clean_water_base_households,
-        both_views.insured_people::numeric as insured_people,
-        both_views.insured_base_population::numeric as insured_base_population,
+        both_views.period_month,
+        both_views.population,
+        both_views.households,
+        both_views.poor_households,
+        both_views.near_poor_households,
+        both_views.clean_water_households,
+        both_views.clean_water_base_households,
+        both_views.insured_people,
+        both_views.insured_base_population,
         {{ pct('both_views.poor_households', 'both_views.households') }} as poor_rate,
         {{ pct('both_views.near_poor_households', 'both_views.households') }} as near_poor_rate,
         {{ pct('both_views.clean_water_households', 'both_views.clean_water_base_households') }}
@@ -65,7 +61,7 @@ final as (
             as insurance_rate,
         {{ view_columns('both_views', units_reported='source_units') }}
     from both_views
-    left join units on both_views.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as units on both_views.org_unit_id = units.org_unit_id
 )
 
-select * from final
+{{ contract_select('final') }}

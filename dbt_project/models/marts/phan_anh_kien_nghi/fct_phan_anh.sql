@@ -31,10 +31,6 @@ feedback as (
     {{ cases_to_rebuild('stg_agency__phan_anh', 'ma_phan_anh', 'is_closed') }}
 ),
 
-calendar as (
-    select * from {{ ref('dim_ngay') }}
-),
-
 moment as (
     {{ source_moment('phan_anh') }}
 ),
@@ -64,9 +60,9 @@ placed as (
     left join lateral {{ org_unit_at('dated.dia_ban', 'dated.received_date') }} as place on true
     left join lateral {{ org_unit_at('dated.ma_don_vi_xu_ly', 'dated.received_date') }} as handler
         on true
-    left join calendar as received_day on dated.received_date = received_day.date_day
-    left join calendar as closed_day on dated.closed_date = closed_day.date_day
-    left join calendar as default_deadline
+    left join {{ ref('dim_ngay') }} as received_day on dated.received_date = received_day.date_day
+    left join {{ ref('dim_ngay') }} as closed_day on dated.closed_date = closed_day.date_day
+    left join {{ ref('dim_ngay') }} as default_deadline
         on
             default_deadline.is_working_day
             and default_deadline.working_day_seq
@@ -75,37 +71,37 @@ placed as (
 
 final as (
     select
-        placed.ma_phan_anh::text as ma_phan_anh,
-        placed.kenh::text as kenh,
+        placed.ma_phan_anh,
+        placed.kenh,
         case placed.kenh
             when 'ung_dung' then 'Ứng dụng di động'
             when 'tong_dai' then 'Tổng đài'
             when 'zalo' then 'Zalo'
             when 'cong_thong_tin' then 'Cổng thông tin'
             when 'truc_tiep' then 'Trực tiếp'
-        end::text as kenh_name,
-        placed.linh_vuc::text as linh_vuc,
-        placed.dia_ban::text as dia_ban,
-        placed.org_unit_id::text as org_unit_id,
+        end as kenh_name,
+        placed.linh_vuc,
+        placed.dia_ban,
+        placed.org_unit_id,
         {{ unit_columns() }},
-        placed.ma_don_vi_xu_ly::text as ma_don_vi_xu_ly,
-        placed.handler_org_unit_id::text as handler_org_unit_id,
-        placed.place_org_unit_id::text as place_org_unit_id,
-        placed.ngay_tiep_nhan::timestamptz as ngay_tiep_nhan,
-        placed.received_date::date as received_date,
+        placed.ma_don_vi_xu_ly,
+        placed.handler_org_unit_id,
+        placed.place_org_unit_id,
+        placed.ngay_tiep_nhan,
+        placed.received_date,
         date_trunc('month', placed.received_date)::date as period_month,
-        placed.han_xu_ly::timestamptz as han_xu_ly,
-        placed.deadline_date::date as deadline_date,
-        placed.deadline_at::timestamptz as deadline_at,
+        placed.han_xu_ly,
+        placed.deadline_date,
+        placed.deadline_at,
         (placed.own_deadline_date is null)::boolean as is_default_deadline,
-        placed.ngay_hoan_thanh::timestamptz as ngay_hoan_thanh,
-        placed.ngay_hoan_thanh::timestamptz as closed_at,
-        placed.closed_date::date as closed_date,
+        placed.ngay_hoan_thanh,
+        placed.ngay_hoan_thanh as closed_at,
+        placed.closed_date,
         date_trunc('month', placed.closed_date)::date as closed_month,
         (placed.closed_date is not null)::boolean as is_closed,
         (placed.trang_thai = 'da_xu_ly' and placed.closed_date is not null)::boolean
             as is_resolved,
-        placed.trang_thai::text as trang_thai,
+        placed.trang_thai,
         {{ deadline_status(
             'placed.ngay_hoan_thanh', 'placed.closed_date', 'placed.deadline_at',
             'placed.deadline_date', due_soon_days=7,
@@ -115,9 +111,9 @@ final as (
         case
             when placed.trang_thai = 'da_xu_ly' and placed.closed_date is not null
                 then greatest(placed.closed_seq - placed.received_seq, 0)
-        end::int as working_days_to_resolve,
-        placed.cong_khai::boolean as cong_khai,
-        placed.danh_gia::int as danh_gia,
+        end as working_days_to_resolve,
+        placed.cong_khai,
+        placed.danh_gia,
         (placed.danh_gia >= 4)::boolean as is_satisfied,
         {{ case_load_columns('placed') }}
     from placed
@@ -125,4 +121,4 @@ final as (
     {{ case_unit_joins('placed') }}
 )
 
-select * from final
+{{ contract_select('final') }}

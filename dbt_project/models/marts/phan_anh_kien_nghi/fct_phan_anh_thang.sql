@@ -18,10 +18,6 @@ months as (
     where data_source = 'phan_anh'
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 item_months as (
     {{ open_month_spans(
         'fct_phan_anh', 'phan_anh', received_at='ngay_tiep_nhan', done_at='closed_at',
@@ -85,25 +81,25 @@ both_views as (
 final as (
     select
         {{ unit_key_columns('counted') }},
-        counted.month_start::date as period_month,
-        counted.linh_vuc::text as linh_vuc,
-        counted.kenh::text as kenh,
-        counted.due_population::bigint as due_population,
-        counted.due_on_time::bigint as due_on_time,
-        counted.satisfied::bigint as satisfied,
-        counted.received::bigint as received,
-        counted.resolved::bigint as resolved,
-        counted.resolved_on_time::bigint as resolved_on_time,
-        counted.resolved_late::bigint as resolved_late,
-        counted.refused::bigint as refused,
-        counted.open_end::bigint as open_end,
-        counted.open_past_deadline::bigint as open_past_deadline,
-        counted.resolved_working_days_sum::bigint as resolved_working_days_sum,
-        counted.resolved_working_days_count::bigint as resolved_working_days_count,
-        counted.published::bigint as published,
-        counted.rated::bigint as rated,
-        counted.rated_satisfied::bigint as rated_satisfied,
-        counted.rating_sum::bigint as rating_sum,
+        counted.month_start as period_month,
+        counted.linh_vuc,
+        counted.kenh,
+        counted.due_population,
+        counted.due_on_time,
+        counted.satisfied,
+        counted.received,
+        counted.resolved,
+        counted.resolved_on_time,
+        counted.resolved_late,
+        counted.refused,
+        counted.open_end,
+        counted.open_past_deadline,
+        counted.resolved_working_days_sum,
+        counted.resolved_working_days_count,
+        counted.published,
+        counted.rated,
+        counted.rated_satisfied,
+        counted.rating_sum,
         {{ ratio('counted.resolved_working_days_sum', 'counted.resolved_working_days_count') }}
             as avg_working_days_to_resolve,
         {{ pct('counted.published', 'counted.resolved') }} as published_share,
@@ -111,7 +107,7 @@ final as (
         {{ monthly_case_tail('counted') }}
     from both_views as counted
     inner join months on counted.month_start = months.period_month
-    left join units on counted.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as units on counted.org_unit_id = units.org_unit_id
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -33,32 +33,8 @@
 --   ranking_points           the commune ranking's points (points × min(1, value ÷ threshold))
 with
 
-parts as (
-    select * from {{ ref('int_kpi__phan_so') }}
-),
-
-kpis as (
-    select * from {{ ref('int_kpi__danh_muc') }}
-),
-
 units as (
     select * from {{ ref('dim_don_vi') }}
-),
-
-moments as (
-    select * from {{ ref('int_thoi_diem__nguon') }}
-),
-
-forms as (
-    select * from {{ ref('dim_bieu_mau') }}
-),
-
-semesters as (
-    select * from {{ ref('dim_hoc_ky') }}
-),
-
-targets as (
-    select * from {{ ref('kpi_targets') }}
 ),
 
 unit_rows as (
@@ -74,7 +50,7 @@ unit_rows as (
         parts.units_expected,
         parts.units_covered,
         coalesce(units.is_commune, false) as is_commune
-    from parts
+    from {{ ref('int_kpi__phan_so') }} as parts
     left join units on parts.org_unit_id = units.org_unit_id
 ),
 
@@ -129,9 +105,10 @@ timed as (
         {{ kpi_value('kpis.kind', 'all_rows.numerator', 'all_rows.denominator', 'kpis.scale') }}
             as value
     from all_rows
-    inner join kpis on all_rows.kpi_code = kpis.kpi_code
-    inner join moments on kpis.data_source = moments.data_source
-    left join forms on kpis.coverage_form = forms.form_code
+    inner join {{ ref('int_kpi__danh_muc') }} as kpis on all_rows.kpi_code = kpis.kpi_code
+    inner join {{ ref('int_thoi_diem__nguon') }} as moments
+        on kpis.data_source = moments.data_source
+    left join {{ ref('dim_bieu_mau') }} as forms on kpis.coverage_form = forms.form_code
 ),
 
 flagged as (
@@ -219,13 +196,13 @@ missing as (
 
 final as (
     select
-        compared.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        compared.unit_level::text as unit_level,
-        compared.district_id::text as district_id,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        compared.period_month::date as period_month,
+        compared.org_unit_id,
+        units.org_unit_name,
+        compared.unit_level,
+        compared.district_id,
+        units.district_name,
+        units.province_name,
+        compared.period_month,
         (
             case
                 when compared.coverage_period_kind = 'semester'
@@ -237,25 +214,25 @@ final as (
                     || ' (đến ' || {{ vn_moment_text('compared.as_of') }} || ')'
             end
         )::text as period_label,
-        kpis.domain::text as domain,
-        compared.kpi_code::text as kpi_code,
-        kpis.kpi_name::text as kpi_name,
-        kpis.kpi_short_name::text as kpi_short_name,
+        kpis.domain,
+        compared.kpi_code,
+        kpis.kpi_name,
+        kpis.kpi_short_name,
         (
             kpis.source
             || case when kpis.source_detail != '' then ', ' || kpis.source_detail else '' end
         )::text as kpi_source,
-        kpis.unit::text as unit,
-        compared.scale::numeric as scale,
-        compared.higher_is_better::boolean as higher_is_better,
-        kpis.sort_order::int as sort_order,
-        compared.numerator::numeric as numerator,
-        compared.denominator::numeric as denominator,
-        compared.value::numeric as value,
-        compared.evaluated_at::timestamptz as evaluated_at,
-        compared.as_of::timestamptz as as_of,
-        compared.is_month_complete::boolean as is_month_complete,
-        compared.is_displayed::boolean as is_displayed,
+        kpis.unit,
+        compared.scale,
+        compared.higher_is_better,
+        kpis.sort_order,
+        compared.numerator,
+        compared.denominator,
+        compared.value,
+        compared.evaluated_at,
+        compared.as_of,
+        compared.is_month_complete,
+        compared.is_displayed,
         coalesce(compared.period_month = compared.latest_month, false)::boolean as is_latest,
         coalesce(
             own_target.target, area_target.target, province_target.target,
@@ -266,7 +243,7 @@ final as (
             when area_target.target is not null then area_target.note
             when province_target.target is not null then province_target.note
             when compared.default_target is not null then 'Mục tiêu mặc định của danh mục chỉ số'
-        end::text as target_note,
+        end as target_note,
         (
             case
                 when compared.higher_is_better
@@ -280,16 +257,16 @@ final as (
                     )
             end
         )::boolean as target_met,
-        compared.numerator_previous_month::numeric as numerator_previous_month,
-        compared.denominator_previous_month::numeric as denominator_previous_month,
-        compared.value_previous_month::numeric as value_previous_month,
+        compared.numerator_previous_month,
+        compared.denominator_previous_month,
+        compared.value_previous_month,
         (compared.value - compared.value_previous_month)::numeric as change_previous_month,
-        compared.numerator_last_year::numeric as numerator_last_year,
-        compared.denominator_last_year::numeric as denominator_last_year,
-        compared.value_last_year::numeric as value_last_year,
+        compared.numerator_last_year,
+        compared.denominator_last_year,
+        compared.value_last_year,
         (compared.value - compared.value_last_year)::numeric as change_last_year,
-        compared.units_expected::int as units_expected,
-        compared.units_covered::int as units_covered,
+        compared.units_expected,
+        compared.units_covered,
         (
             case
                 when compared.units_expected > 0
@@ -297,7 +274,7 @@ final as (
                         || case when compared.is_commune then ' xã' else ' đơn vị' end
             end
         )::text as coverage_label,
-        missing.missing_months::text as missing_months,
+        missing.missing_months,
         coalesce(missing.missing_month_count, 0)::int as missing_month_count,
         (
             -- least() skips nulls in PostgreSQL: a KPI without a value scores 0 explicitly
@@ -309,12 +286,12 @@ final as (
                     )
             end
         )::numeric as ranking_points,
-        compared.structure_view::text as structure_view,
+        compared.structure_view,
         {{ structure_view_name('compared.structure_view') }} as structure_view_name
     from compared
-    inner join kpis on compared.kpi_code = kpis.kpi_code
+    inner join {{ ref('int_kpi__danh_muc') }} as kpis on compared.kpi_code = kpis.kpi_code
     left join units on compared.org_unit_id = units.org_unit_id
-    left join semesters
+    left join {{ ref('dim_hoc_ky') }} as semesters
         on compared.period_month = date_trunc('month', semesters.end_date)::date
     left join missing
         on
@@ -323,21 +300,21 @@ final as (
             and compared.org_unit_id = missing.org_unit_id
             and compared.kpi_code = missing.kpi_code
             and compared.period_month = missing.period_month
-    left join targets as own_target
+    left join {{ ref('kpi_targets') }} as own_target
         on
             compared.kpi_code = own_target.kpi_code
             and compared.org_unit_id = own_target.org_unit_id
             and extract(year from compared.period_month) = own_target.year
-    left join targets as area_target
+    left join {{ ref('kpi_targets') }} as area_target
         on
             compared.kpi_code = area_target.kpi_code
             and compared.district_id = area_target.org_unit_id
             and extract(year from compared.period_month) = area_target.year
-    left join targets as province_target
+    left join {{ ref('kpi_targets') }} as province_target
         on
             compared.kpi_code = province_target.kpi_code
             and units.province_id = province_target.org_unit_id
             and extract(year from compared.period_month) = province_target.year
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -17,17 +17,13 @@ ranking_kpis as (
     where ranking_points is not null
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 communes as (
     select distinct
         kpi_rows.structure_view,
         kpi_rows.org_unit_id,
         kpi_rows.period_month
     from kpi_rows
-    inner join units on kpi_rows.org_unit_id = units.org_unit_id
+    inner join {{ ref('dim_don_vi') }} as units on kpi_rows.org_unit_id = units.org_unit_id
     where
         units.is_commune
         -- as reported, a commune ranks only in the months it existed (a merged-away
@@ -91,29 +87,29 @@ ranked as (
             partition by scored.structure_view, units.district_id, scored.period_month
         ) as communes_ranked
     from scored
-    left join units on scored.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as units on scored.org_unit_id = units.org_unit_id
 ),
 
 final as (
     select
-        ranked.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        ranked.district_id::text as district_id,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name,
-        ranked.period_month::date as period_month,
+        ranked.org_unit_id,
+        units.org_unit_name,
+        ranked.district_id,
+        units.district_name,
+        units.province_name,
+        ranked.period_month,
         round(ranked.score, 2)::numeric as score,
-        ranked.score_max::numeric as score_max,
-        ranked.rank_in_area::int as rank_in_area,
-        ranked.communes_ranked::int as communes_ranked,
-        ranked.kpis_ranked::int as kpis_ranked,
-        ranked.kpis_missing::int as kpis_missing,
-        ranked.missing_kpis::text as missing_kpis,
-        ranked.is_month_complete::boolean as is_month_complete,
-        ranked.structure_view::text as structure_view,
+        ranked.score_max,
+        ranked.rank_in_area,
+        ranked.communes_ranked,
+        ranked.kpis_ranked,
+        ranked.kpis_missing,
+        ranked.missing_kpis,
+        ranked.is_month_complete,
+        ranked.structure_view,
         {{ structure_view_name('ranked.structure_view') }} as structure_view_name
     from ranked
-    left join units on ranked.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as units on ranked.org_unit_id = units.org_unit_id
 )
 
-select * from final
+{{ contract_select('final') }}

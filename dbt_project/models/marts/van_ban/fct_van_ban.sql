@@ -29,10 +29,6 @@ documents as (
     {{ cases_to_rebuild('stg_agency__van_ban', 'ma_van_ban', 'is_completed') }}
 ),
 
-calendar as (
-    select * from {{ ref('dim_ngay') }}
-),
-
 moment as (
     {{ source_moment('van_ban') }}
 ),
@@ -63,32 +59,32 @@ placed as (
 
 final as (
     select
-        placed.ma_van_ban::text as ma_van_ban,
-        placed.so_ky_hieu::text as so_ky_hieu,
-        placed.trich_yeu::text as trich_yeu,
-        placed.loai_van_ban::text as loai_van_ban,
-        placed.chieu::text as chieu,
+        placed.ma_van_ban,
+        placed.so_ky_hieu,
+        placed.trich_yeu,
+        placed.loai_van_ban,
+        placed.chieu,
         case placed.chieu when 'den' then 'Văn bản đến' when 'di' then 'Văn bản đi' end::text
             as chieu_name,
-        placed.ma_don_vi::text as ma_don_vi,
-        placed.org_unit_id::text as org_unit_id,
+        placed.ma_don_vi,
+        placed.org_unit_id,
         {{ unit_columns() }},
-        placed.co_quan_ban_hanh::text as co_quan_ban_hanh,
-        placed.do_khan::text as do_khan,
-        placed.ngay_van_ban::date as ngay_van_ban,
-        placed.ngay_den::timestamptz as ngay_den,
-        placed.event_date::date as event_date,
+        placed.co_quan_ban_hanh,
+        placed.do_khan,
+        placed.ngay_van_ban,
+        placed.ngay_den,
+        placed.event_date,
         date_trunc('month', placed.event_date)::date as period_month,
-        placed.received_at::timestamptz as received_at,
-        placed.han_xu_ly::date as han_xu_ly,
-        placed.deadline_ends_at::timestamptz as deadline_ends_at,
-        placed.ngay_hoan_thanh::timestamptz as ngay_hoan_thanh,
-        placed.ngay_hoan_thanh::timestamptz as completed_at,
-        placed.completed_date::date as completed_date,
+        placed.received_at,
+        placed.han_xu_ly,
+        placed.deadline_ends_at,
+        placed.ngay_hoan_thanh,
+        placed.ngay_hoan_thanh as completed_at,
+        placed.completed_date,
         date_trunc('month', placed.completed_date)::date as completed_month,
         (placed.completed_date is not null)::boolean as is_completed,
-        placed.trang_thai::text as trang_thai,
-        placed.ky_so::boolean as ky_so,
+        placed.trang_thai,
+        placed.ky_so,
         {{ deadline_status(
             'placed.ngay_hoan_thanh', 'placed.completed_date', 'placed.deadline_ends_at',
             'placed.han_xu_ly', due_soon_days=7,
@@ -97,13 +93,14 @@ final as (
         case
             when placed.chieu = 'den' and placed.completed_date is not null
                 then greatest(completed_day.working_day_seq - event_day.working_day_seq, 0)
-        end::int as working_days_to_handle,
+        end as working_days_to_handle,
         {{ case_load_columns('placed') }}
     from placed
     cross join moment
     {{ case_unit_joins('placed') }}
-    left join calendar as event_day on placed.event_date = event_day.date_day
-    left join calendar as completed_day on placed.completed_date = completed_day.date_day
+    left join {{ ref('dim_ngay') }} as event_day on placed.event_date = event_day.date_day
+    left join {{ ref('dim_ngay') }} as completed_day
+        on placed.completed_date = completed_day.date_day
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -23,10 +23,6 @@ months as (
     where data_source = 'van_ban'
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 incoming_months as (
     {{ open_month_spans(
         'fct_van_ban', 'van_ban', received_at='received_at', done_at='completed_at',
@@ -122,21 +118,21 @@ both_views as (
 final as (
     select
         {{ unit_key_columns('combined') }},
-        combined.month_start::date as period_month,
-        combined.deadline_population::bigint as deadline_population,
-        combined.deadline_on_time::bigint as deadline_on_time,
-        combined.incoming_received::bigint as incoming_received,
-        combined.incoming_completed::bigint as incoming_completed,
-        combined.incoming_completed_on_time::bigint as incoming_completed_on_time,
-        combined.incoming_completed_late::bigint as incoming_completed_late,
-        combined.incoming_completed_no_deadline::bigint as incoming_completed_no_deadline,
-        combined.incoming_open::bigint as incoming_open,
-        combined.incoming_open_past_deadline::bigint as incoming_open_past_deadline,
-        combined.incoming_open_due_7_days::bigint as incoming_open_due_7_days,
-        combined.handling_working_days_sum::bigint as handling_working_days_sum,
-        combined.handling_working_days_count::bigint as handling_working_days_count,
-        combined.outgoing_issued::bigint as outgoing_issued,
-        combined.outgoing_signed::bigint as outgoing_signed,
+        combined.month_start as period_month,
+        combined.deadline_population,
+        combined.deadline_on_time,
+        combined.incoming_received,
+        combined.incoming_completed,
+        combined.incoming_completed_on_time,
+        combined.incoming_completed_late,
+        combined.incoming_completed_no_deadline,
+        combined.incoming_open,
+        combined.incoming_open_past_deadline,
+        combined.incoming_open_due_7_days,
+        combined.handling_working_days_sum,
+        combined.handling_working_days_count,
+        combined.outgoing_issued,
+        combined.outgoing_signed,
         {{ ratio('combined.handling_working_days_sum', 'combined.handling_working_days_count') }}
             as avg_working_days_to_handle,
         {{ pct('combined.outgoing_signed', 'combined.outgoing_issued') }}
@@ -144,7 +140,7 @@ final as (
         {{ monthly_case_tail('combined') }}
     from both_views as combined
     inner join months on combined.month_start = months.period_month
-    left join units on combined.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as units on combined.org_unit_id = units.org_unit_id
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -24,22 +24,22 @@ summed as (
 final as (
     select
         {{ district_key_columns('summed', monthly=true) }},
-        summed.visits::numeric as visits,
-        summed.insured_visits::numeric as insured_visits,
-        summed.fully_immunised::numeric as fully_immunised,
-        summed.fully_immunised_ytd::numeric as fully_immunised_ytd,
-        summed.immunisation_target::numeric as immunisation_target,
-        summed.births::numeric as births,
-        summed.births_ytd::numeric as births_ytd,
-        summed.antenatal_4_visits::numeric as antenatal_4_visits,
-        summed.antenatal_4_visits_ytd::numeric as antenatal_4_visits_ytd,
-        summed.dengue_cases::numeric as dengue_cases,
-        summed.dengue_cases_ytd::numeric as dengue_cases_ytd,
-        summed.hfmd_cases::numeric as hfmd_cases,
-        summed.hfmd_cases_ytd::numeric as hfmd_cases_ytd,
-        summed.deaths::numeric as deaths,
-        summed.deaths_ytd::numeric as deaths_ytd,
-        summed.population::numeric as population,
+        summed.visits,
+        summed.insured_visits,
+        summed.fully_immunised,
+        summed.fully_immunised_ytd,
+        summed.immunisation_target,
+        summed.births,
+        summed.births_ytd,
+        summed.antenatal_4_visits,
+        summed.antenatal_4_visits_ytd,
+        summed.dengue_cases,
+        summed.dengue_cases_ytd,
+        summed.hfmd_cases,
+        summed.hfmd_cases_ytd,
+        summed.deaths,
+        summed.deaths_ytd,
+        summed.population,
         {{ pct('summed.insured_visits', 'summed.visits') }} as insured_visit_share,
         {{ pct('summed.fully_immunised_ytd', 'summed.immunisation_target') }}
             as immunisation_coverage,
@@ -53,4 +53,4 @@ final as (
     from summed
 )
 
-select * from final
+{{ contract_select('final') }}

@@ -37,10 +37,6 @@ population_spans as (
     from population_reports
 ),
 
-units as (
-    select * from {{ ref('dim_don_vi') }}
-),
-
 pivoted as (
     {{ indicator_pivot('reported', {
         'YT01': 'visits', 'YT02': 'insured_visits', 'YT03': 'fully_immunised',
@@ -102,25 +98,25 @@ with_ytd as (
 final as (
     select
         {{ unit_key_columns('with_ytd') }},
-        with_ytd.period_month::date as period_month,
-        with_ytd.visits::numeric as visits,
-        with_ytd.insured_visits::numeric as insured_visits,
-        with_ytd.fully_immunised::numeric as fully_immunised,
-        with_ytd.fully_immunised_ytd::numeric as fully_immunised_ytd,
-        with_ytd.immunisation_target::numeric as immunisation_target,
-        with_ytd.births::numeric as births,
-        with_ytd.births_ytd::numeric as births_ytd,
-        with_ytd.antenatal_4_visits::numeric as antenatal_4_visits,
-        with_ytd.antenatal_4_visits_ytd::numeric as antenatal_4_visits_ytd,
-        with_ytd.dengue_cases::numeric as dengue_cases,
-        with_ytd.dengue_cases_ytd::numeric as dengue_cases_ytd,
-        with_ytd.hfmd_cases::numeric as hfmd_cases,
-        with_ytd.hfmd_cases_ytd::numeric as hfmd_cases_ytd,
-        with_ytd.deaths::numeric as deaths,
-        with_ytd.deaths_ytd::numeric as deaths_ytd,
-        with_ytd.underweight_children::numeric as underweight_children,
-        with_ytd.people_with_ehr::numeric as people_with_ehr,
-        with_ytd.population::numeric as population,
+        with_ytd.period_month,
+        with_ytd.visits,
+        with_ytd.insured_visits,
+        with_ytd.fully_immunised,
+        with_ytd.fully_immunised_ytd,
+        with_ytd.immunisation_target,
+        with_ytd.births,
+        with_ytd.births_ytd,
+        with_ytd.antenatal_4_visits,
+        with_ytd.antenatal_4_visits_ytd,
+        with_ytd.dengue_cases,
+        with_ytd.dengue_cases_ytd,
+        with_ytd.hfmd_cases,
+        with_ytd.hfmd_cases_ytd,
+        with_ytd.deaths,
+        with_ytd.deaths_ytd,
+        with_ytd.underweight_children,
+        with_ytd.people_with_ehr,
+        with_ytd.population,
         {{ pct('with_ytd.insured_visits', 'with_ytd.visits') }}
             as insured_visit_share,
         {{ pct('with_ytd.fully_immunised_ytd', 'with_ytd.immunisation_target') }}
@@ -136,7 +132,7 @@ final as (
         case when with_ytd.source_units = 1 then with_ytd.file_id end::bigint as file_id,
         {{ view_columns('with_ytd', units_reported='source_units') }}
     from with_ytd
-    left join units on with_ytd.org_unit_id = units.org_unit_id
+    left join {{ ref('dim_don_vi') }} as units on with_ytd.org_unit_id = units.org_unit_id
 )
 
-select * from final
+{{ contract_select('final') }}
