@@ -161,9 +161,9 @@
     `months` and `units`): the month's evaluation moment, then the view, the area and how
     many units a row puts together (view_columns). -#}
 {% macro monthly_case_tail(counted) -%}
-        months.evaluated_at::timestamptz as evaluated_at,
-        months.as_of::timestamptz as as_of,
-        months.is_month_complete::boolean as is_month_complete,
+        months.evaluated_at,
+        months.as_of,
+        months.is_month_complete,
         {{ view_columns(counted, units_reported='source_units') }}
 {%- endmacro %}
 

@@ -87,35 +87,23 @@
     left join {{ ref('dim_don_vi') }} as units on parts.district_id = units.org_unit_id
 {%- endmacro %}
 
-{#- The opening columns of a district mart over `district_parts` (`parts`): the district
-    and its name; with `monthly`, then the month and how many communes reported in it. -#}
-{% macro district_key_columns(parts, monthly=false) -%}
-        {{ parts }}.district_id::text as org_unit_id,
-        {{ parts }}.district_name::text as org_unit_name
-        {%- if monthly %},
-        {{ parts }}.period_month::date as period_month,
-        {{ parts }}.communes_reported::int as communes_reported
-        {%- endif %}
+{#- The columns a district mart over `district_parts` (`parts`, selected as `parts.*`) adds:
+    the district as the row's unit, and the view's name. -#}
+{% macro district_columns(parts) -%}
+        {{ parts }}.district_id as org_unit_id,
+        {{ parts }}.district_name as org_unit_name,
+        {{ structure_view_name(parts ~ '.structure_view') }} as structure_view_name
 {%- endmacro %}
 
-{#- The closing columns of a district mart over `district_parts` (`parts`): the view of
-    history and the province. -#}
-{% macro district_view_columns(parts) -%}
-        {{ parts }}.structure_view::text as structure_view,
-        {{ structure_view_name(parts ~ '.structure_view') }} as structure_view_name,
-        {{ parts }}.province_name::text as province_name
-{%- endmacro %}
-
-{#- The closing columns of a mart in both views of history (`rel`: its rows, joined to
-    dim_don_vi as `units` on the row's unit): the view, the unit's district and province,
-    and, with `units_reported` (the column counting them), how many units a row puts
-    together. -#}
+{#- The closing columns of a mart in both views of history that selects its rows' own columns
+    (`rel.*`, with structure_view) and joins dim_don_vi as `units` on the row's unit: the
+    view's name, the unit's district and province, and, with `units_reported` (the column
+    counting them), how many units a row puts together. -#}
 {% macro view_columns(rel, units_reported=none) -%}
-        {{ rel }}.structure_view::text as structure_view,
         {{ structure_view_name(rel ~ '.structure_view') }} as structure_view_name,
-        units.district_name::text as district_name,
-        units.province_name::text as province_name
+        units.district_name,
+        units.province_name
         {%- if units_reported %},
-        {{ rel }}.{{ units_reported }}::int as units_reported
+        {{ rel }}.{{ units_reported }} as units_reported
         {%- endif %}
 {%- endmacro %}

@@ -21,21 +21,21 @@
 
 {#- A row's unit in the unit catalogue (`units`: dim_don_vi joined on the row's org_unit_id)
     and the district of the unit that holds its place today (`current_unit`: dim_don_vi
-    joined on units.current_org_unit_id). -#}
+    joined on units.current_org_unit_id). Types: the mart's contract (contract_select). -#}
 {% macro unit_columns() -%}
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id,
-        units.current_org_unit_id::text as current_org_unit_id,
-        units.current_org_unit_name::text as current_org_unit_name,
-        current_unit.district_id::text as current_district_id
+        units.org_unit_name,
+        units.latest_org_unit_id,
+        units.district_id,
+        units.current_org_unit_id,
+        units.current_org_unit_name,
+        current_unit.district_id as current_district_id
 {%- endmacro %}
 
-{#- The opening columns of a mart per unit (`rel`: its rows, joined to dim_don_vi as `units`
-    on the row's unit): the unit, its name, the latest unit it became and its district. -#}
-{% macro unit_key_columns(rel) -%}
-        {{ rel }}.org_unit_id::text as org_unit_id,
-        units.org_unit_name::text as org_unit_name,
-        units.latest_org_unit_id::text as latest_org_unit_id,
-        units.district_id::text as district_id
+{#- The unit columns of a mart per unit that selects its rows' own columns (`rows.*`, with
+    org_unit_id) and joins dim_don_vi as `units` on the row's unit: the unit's name, the
+    latest unit it became and its district. -#}
+{% macro unit_name_columns() -%}
+        units.org_unit_name,
+        units.latest_org_unit_id,
+        units.district_id
 {%- endmacro %}

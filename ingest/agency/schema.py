@@ -15,6 +15,13 @@ from __future__ import annotations
 
 import psycopg
 
+# every resource's version (the API's cap_nhat_luc, the history's key with the record's) and
+# when the connector stored it
+VERSION_COLUMNS = """
+    cap_nhat_luc timestamptz not null,
+    _loaded_at timestamptz not null default now()
+"""
+
 HO_SO_COLUMNS = """
     ma_ho_so text not null,
     ma_tthc text,
@@ -35,9 +42,7 @@ HO_SO_COLUMNS = """
     da_so_hoa boolean,
     co_nghia_vu_tai_chinh boolean,
     thanh_toan_truc_tuyen boolean,
-    cap_nhat_luc timestamptz not null,
-    _loaded_at timestamptz not null default now()
-"""
+""" + VERSION_COLUMNS
 
 VAN_BAN_COLUMNS = """
     id text not null,
@@ -54,9 +59,7 @@ VAN_BAN_COLUMNS = """
     ngay_hoan_thanh timestamptz,
     trang_thai text,
     ky_so boolean,
-    cap_nhat_luc timestamptz not null,
-    _loaded_at timestamptz not null default now()
-"""
+""" + VERSION_COLUMNS
 
 PHAN_ANH_COLUMNS = """
     ma_phan_anh text not null,
@@ -70,9 +73,7 @@ PHAN_ANH_COLUMNS = """
     trang_thai text,
     cong_khai boolean,
     danh_gia integer,
-    cap_nhat_luc timestamptz not null,
-    _loaded_at timestamptz not null default now()
-"""
+""" + VERSION_COLUMNS
 
 # resource name in the API -> (table, key column, columns)
 RESOURCES: dict[str, tuple[str, str, str]] = {

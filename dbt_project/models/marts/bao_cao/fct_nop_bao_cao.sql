@@ -131,29 +131,11 @@ both_views as (
 
 final as (
     select
-        {{ unit_key_columns('both_views') }},
-        both_views.form_code,
+        both_views.*,
+        {{ unit_name_columns() }},
         forms.form_title,
-        both_views.period,
         forms.period_kind,
         date_trunc('month', both_views.period_end)::date as period_month,
-        both_views.period_start,
-        both_views.period_end,
-        both_views.due_date,
-        both_views.expected,
-        both_views.received,
-        both_views.on_time,
-        both_views.late,
-        both_views.missing,
-        both_views.expected_received,
-        both_views.expected_on_time,
-        both_views.refused_attempts,
-        both_views.duplicate_files,
-        both_views.accepted_versions,
-        both_views.current_version,
-        both_views.current_file_id,
-        both_views.first_accepted_at,
-        both_views.last_accepted_at,
         case
             when both_views.missing > 0 then 'chua_nop'
             when both_views.late > 0 then 'tre_han'
@@ -162,8 +144,7 @@ final as (
         end as submission_status,
         {{ local_date('moment.as_of') }}::date as status_as_of,
         moment.as_of,
-        {{ view_columns('both_views') }},
-        both_views.units_owing
+        {{ view_columns('both_views') }}
     from both_views
     cross join moment
     left join {{ ref('dim_don_vi') }} as units on both_views.org_unit_id = units.org_unit_id

@@ -22,26 +22,10 @@ summed as (
 
 final as (
     select
-        {{ district_key_columns('summed') }},
-        summed.form_code,
-        summed.period,
-        summed.period_kind,
-        summed.period_month,
-        summed.period_start,
-        summed.period_end,
-        summed.due_date,
-        summed.units_owing,
-        summed.expected,
-        summed.received,
-        summed.on_time,
-        summed.late,
-        summed.missing,
-        summed.expected_received,
-        summed.expected_on_time,
-        summed.refused_attempts,
+        summed.*,
+        {{ district_columns('summed') }},
         {{ pct('summed.expected_received', 'summed.expected') }} as reporting_rate,
-        {{ pct('summed.expected_on_time', 'summed.expected') }} as on_time_reporting_rate,
-        {{ district_view_columns('summed') }}
+        {{ pct('summed.expected_on_time', 'summed.expected') }} as on_time_reporting_rate
     from summed
 )
 

@@ -127,37 +127,13 @@ both_views as (
 
 final as (
     select
-        {{ unit_key_columns('counted') }},
+        counted.*,
+        {{ unit_name_columns() }},
         counted.month_start as period_month,
-        counted.linh_vuc,
-        counted.due_population,
-        counted.due_on_time,
-        counted.open_overdue,
-        counted.online_offered_received,
-        counted.online_offered_online,
-        counted.full_online_received,
-        counted.full_online_online,
-        counted.fee_received,
-        counted.fee_paid_online,
         (counted.carried_over + counted.received_online + counted.received_direct)::bigint
             as received_total,
-        counted.carried_over,
-        counted.received_online,
-        counted.received_direct,
         (counted.received_online + counted.received_direct)::bigint as received_new,
-        counted.received_digitised,
-        counted.resolved_total,
-        counted.resolved_early,
-        counted.resolved_on_time,
-        counted.resolved_late,
-        counted.pending_total,
-        counted.pending_in_time,
-        counted.pending_late,
         (counted.resolved_late + counted.pending_late)::bigint as late_total,
-        counted.resolved_with_result,
-        counted.resolved_e_result,
-        counted.resolved_working_days_sum,
-        counted.resolved_working_days_count,
         {{ monthly_case_tail('counted') }}
     from both_views as counted
     inner join months on counted.month_start = months.period_month

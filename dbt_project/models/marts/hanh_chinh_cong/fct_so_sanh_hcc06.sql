@@ -125,7 +125,8 @@ both_views as (
 
 final as (
     select
-        {{ unit_key_columns('both_views') }},
+        both_views.org_unit_id,
+        {{ unit_name_columns() }},
         both_views.period_month,
         both_views.linh_vuc,
         both_views.measure,
@@ -141,6 +142,7 @@ final as (
             else 'lech'
         end as match_status,
         case when both_views.source_units = 1 then both_views.file_id end::bigint as file_id,
+        both_views.structure_view,
         {{ view_columns('both_views') }}
     from both_views
     left join {{ ref('dim_don_vi') }} as units on both_views.org_unit_id = units.org_unit_id

@@ -29,29 +29,20 @@ with_ytd as (
 
 final as (
     select
-        with_ytd.org_unit_id,
+        with_ytd.*,
         units.org_unit_name,
-        with_ytd.period_month,
         extract(year from with_ytd.period_month)::int as year,
         extract(month from with_ytd.period_month)::int as month,
-        with_ytd.indicator_code,
         indicators.indicator_name,
         indicators.indicator_group,
         indicators.unit,
-        with_ytd.kind,
-        with_ytd.value,
-        with_ytd.ytd_value,
-        with_ytd.plan_year,
         {{ pct('with_ytd.ytd_value', 'with_ytd.plan_year', 1) }} as pct_of_plan,
-        with_ytd.file_id,
-        with_ytd.ytd_reported,
         indicators.month_rollup,
         indicators.area_rollup,
         units.latest_org_unit_id,
         units.latest_org_unit_name,
         units.district_id,
-        {{ view_columns('with_ytd', units_reported='units_reported') }},
-        with_ytd.reported_by
+        {{ view_columns('with_ytd') }}
     from with_ytd
     inner join {{ ref('dim_chi_tieu') }} as indicators
         on with_ytd.indicator_code = indicators.indicator_code

@@ -17,21 +17,13 @@ summed as (
 
 final as (
     select
-        {{ district_key_columns('summed', monthly=true) }},
-        summed.population,
-        summed.households,
-        summed.poor_households,
-        summed.near_poor_households,
-        summed.clean_water_households,
-        summed.clean_water_base_households,
-        summed.insured_people,
-        summed.insured_base_population,
+        summed.*,
+        {{ district_columns('summed') }},
         {{ pct('summed.poor_households', 'summed.households') }} as poor_rate,
         {{ pct('summed.near_poor_households', 'summed.households') }} as near_poor_rate,
         {{ pct('summed.clean_water_households', 'summed.clean_water_base_households') }}
             as clean_water_rate,
-        {{ pct('summed.insured_people', 'summed.insured_base_population') }} as insurance_rate,
-        {{ district_view_columns('summed') }}
+        {{ pct('summed.insured_people', 'summed.insured_base_population') }} as insurance_rate
     from summed
 )
 

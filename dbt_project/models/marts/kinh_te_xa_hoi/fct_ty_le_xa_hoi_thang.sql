@@ -43,16 +43,8 @@ both_views as (
 
 final as (
     select
-        {{ unit_key_columns('both_views') }},
-        both_views.period_month,
-        both_views.population,
-        both_views.households,
-        both_views.poor_households,
-        both_views.near_poor_households,
-        both_views.clean_water_households,
-        both_views.clean_water_base_households,
-        both_views.insured_people,
-        both_views.insured_base_population,
+        both_views.*,
+        {{ unit_name_columns() }},
         {{ pct('both_views.poor_households', 'both_views.households') }} as poor_rate,
         {{ pct('both_views.near_poor_households', 'both_views.households') }} as near_poor_rate,
         {{ pct('both_views.clean_water_households', 'both_views.clean_water_base_households') }}

@@ -80,26 +80,9 @@ both_views as (
 
 final as (
     select
-        {{ unit_key_columns('counted') }},
+        counted.*,
+        {{ unit_name_columns() }},
         counted.month_start as period_month,
-        counted.linh_vuc,
-        counted.kenh,
-        counted.due_population,
-        counted.due_on_time,
-        counted.satisfied,
-        counted.received,
-        counted.resolved,
-        counted.resolved_on_time,
-        counted.resolved_late,
-        counted.refused,
-        counted.open_end,
-        counted.open_past_deadline,
-        counted.resolved_working_days_sum,
-        counted.resolved_working_days_count,
-        counted.published,
-        counted.rated,
-        counted.rated_satisfied,
-        counted.rating_sum,
         {{ ratio('counted.resolved_working_days_sum', 'counted.resolved_working_days_count') }}
             as avg_working_days_to_resolve,
         {{ pct('counted.published', 'counted.resolved') }} as published_share,

@@ -117,22 +117,9 @@ both_views as (
 
 final as (
     select
-        {{ unit_key_columns('combined') }},
+        combined.*,
+        {{ unit_name_columns() }},
         combined.month_start as period_month,
-        combined.deadline_population,
-        combined.deadline_on_time,
-        combined.incoming_received,
-        combined.incoming_completed,
-        combined.incoming_completed_on_time,
-        combined.incoming_completed_late,
-        combined.incoming_completed_no_deadline,
-        combined.incoming_open,
-        combined.incoming_open_past_deadline,
-        combined.incoming_open_due_7_days,
-        combined.handling_working_days_sum,
-        combined.handling_working_days_count,
-        combined.outgoing_issued,
-        combined.outgoing_signed,
         {{ ratio('combined.handling_working_days_sum', 'combined.handling_working_days_count') }}
             as avg_working_days_to_handle,
         {{ pct('combined.outgoing_signed', 'combined.outgoing_issued') }}

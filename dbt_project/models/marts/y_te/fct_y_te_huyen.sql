@@ -23,23 +23,8 @@ summed as (
 
 final as (
     select
-        {{ district_key_columns('summed', monthly=true) }},
-        summed.visits,
-        summed.insured_visits,
-        summed.fully_immunised,
-        summed.fully_immunised_ytd,
-        summed.immunisation_target,
-        summed.births,
-        summed.births_ytd,
-        summed.antenatal_4_visits,
-        summed.antenatal_4_visits_ytd,
-        summed.dengue_cases,
-        summed.dengue_cases_ytd,
-        summed.hfmd_cases,
-        summed.hfmd_cases_ytd,
-        summed.deaths,
-        summed.deaths_ytd,
-        summed.population,
+        summed.*,
+        {{ district_columns('summed') }},
         {{ pct('summed.insured_visits', 'summed.visits') }} as insured_visit_share,
         {{ pct('summed.fully_immunised_ytd', 'summed.immunisation_target') }}
             as immunisation_coverage,
@@ -48,8 +33,7 @@ final as (
         {{ ratio('summed.dengue_cases_with_population', 'summed.population', 100000) }}
             as dengue_per_100k,
         {{ ratio('summed.hfmd_cases_with_population', 'summed.population', 100000) }}
-            as hfmd_per_100k,
-        {{ district_view_columns('summed') }}
+            as hfmd_per_100k
     from summed
 )
 

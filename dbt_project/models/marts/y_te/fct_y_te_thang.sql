@@ -97,7 +97,8 @@ with_ytd as (
 
 final as (
     select
-        {{ unit_key_columns('with_ytd') }},
+        with_ytd.org_unit_id,
+        {{ unit_name_columns() }},
         with_ytd.period_month,
         with_ytd.visits,
         with_ytd.insured_visits,
@@ -130,6 +131,7 @@ final as (
         {{ ratio('with_ytd.hfmd_cases_counted', 'with_ytd.population', 100000) }}
             as hfmd_per_100k,
         case when with_ytd.source_units = 1 then with_ytd.file_id end::bigint as file_id,
+        with_ytd.structure_view,
         {{ view_columns('with_ytd', units_reported='source_units') }}
     from with_ytd
     left join {{ ref('dim_don_vi') }} as units on with_ytd.org_unit_id = units.org_unit_id
