@@ -66,13 +66,11 @@
     end::text
 {%- endmacro %}
 
-{#- The moment a case's status is judged at (`moment`: int_thoi_diem__nguon of its source)
-    and when the record was last changed and loaded. -#}
-{% macro case_load_columns(cases) -%}
-        {{ local_date('moment.as_of') }}::date as status_as_of,
-        moment.as_of::timestamptz as as_of,
-        {{ cases }}.cap_nhat_luc::timestamptz as cap_nhat_luc,
-        {{ cases }}._loaded_at::timestamptz as _loaded_at
+{#- The moment a case's status is judged at (`moment`: the row of int_thoi_diem__nguon of its
+    source, the as-of moment A). -#}
+{% macro case_moment_columns() -%}
+        {{ local_date('moment.as_of') }} as status_as_of,
+        moment.as_of
 {%- endmacro %}
 
 {#- Open-month spans: every case of the case mart `cases` (rows with a unit only) in every
@@ -91,9 +89,11 @@
     `due_when` narrows the first two (cases the KPI counts: e.g. not withdrawn); `where`
     narrows the cases (e.g. incoming documents only). -#}
 {% macro open_month_spans(
-    cases, data_source, received_at, done_at, done_month, done_flag, deadline_at,
-    due_when=none, where=none
+    cases, data_source, received_at, done, deadline_at, due_when=none, where=none
 ) -%}
+    {%- set done_at = done ~ '_at' -%}
+    {%- set done_month = done ~ '_month' -%}
+    {%- set done_flag = 'is_' ~ done ~ '_in_month' %}
     select
         spans.*,
         {%- if due_when %}
@@ -167,26 +167,32 @@
         {{ view_columns(counted, units_reported='source_units') }}
 {%- endmacro %}
 
-{#- The configuration of a case mart: incremental by its key (`cases_to_rebuild` says which
-    rows a run rewrites), indexed on the unit filter and on `indexes` (the case lists'
-    orders), VACUUM (ANALYZE) after each run (outside the transaction) so the planner's
-    estimates stay current and counts over an index are index-only scans; `pre_hook` and
-    `post_hook` add the mart's own hooks. -#}
-{% macro case_mart_config(key, indexes, pre_hook=[], post_hook=[]) -%}
+{#- The configuration of a case mart: incremental by its `key` (`cases_to_rebuild` says which
+    rows a run rewrites), indexed on the unit filter and in the case lists' orders, so that a
+    page of a province-wide list reads its rows off an index instead of sorting the mart:
+    newest first (`newest_first`, then the key) and earliest deadline first within a
+    deadline status (`deadline`, then the key); a partial index (macros/indexes.sql:
+    extra_index) serves the list of the cases near or past their deadline, `overdue_list` =
+    [its index tag, its statuses in its order]. `indexes` adds the mart's own, `pre_hook` its
+    own hooks. VACUUM (ANALYZE) after each run (outside the transaction) keeps the planner's
+    estimates current and counts over an index index-only scans. -#}
+{% macro case_mart_config(key, newest_first, deadline, overdue_list, indexes=[], pre_hook=[]) -%}
+    {%- set list_index -%}
+        {{ '{{' }} extra_index(this, {{ [deadline, key] }}, '{{ overdue_list[0] }}',
+            column='deadline_status', values={{ overdue_list[1] }}) {{ '}}' }}
+    {%- endset -%}
     {{ config(
         materialized='incremental',
         unique_key=key,
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        indexes=[{'columns': ['org_unit_id', 'period_month']}] + indexes,
+        indexes=[
+            {'columns': ['org_unit_id', 'period_month']},
+            {'columns': [newest_first ~ ' desc', key]},
+            {'columns': ['deadline_status', deadline, key]},
+        ] + indexes,
         pre_hook=pre_hook,
-        post_hook=post_hook + [after_commit('vacuum (analyze) {{ this }}')],
+        post_hook=[list_index, after_commit('vacuum (analyze) {{ this }}')],
     ) }}
 {%- endmacro %}
 
-{#- The as-of moment A of an agency source (int_thoi_diem__nguon): what a case's status is
-    judged at. -#}
-{% macro source_moment(data_source) -%}
-    select as_of from {{ ref('int_thoi_diem__nguon') }}
-    where data_source = '{{ data_source }}'
-{%- endmacro %}

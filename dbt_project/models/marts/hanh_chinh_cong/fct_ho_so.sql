@@ -1,17 +1,7 @@
-{#- The case lists' orders (newest first; earliest deadline first within a deadline status),
-    so that a page of a province-wide list reads its rows off an index instead of sorting
-    the mart (the rest of the configuration: macros/agency_cases.sql, case_mart_config). A
-    partial index (macros/indexes.sql: extra_index) serves the list `Hồ sơ trễ hạn (xem từng
-    hồ sơ)`: its statuses in its order. -#}
+{#- The list of late dossiers: `Hồ sơ trễ hạn (xem từng hồ sơ)`. -#}
 {{ case_mart_config(
-    'ma_ho_so',
-    indexes=[
-        {'columns': ['received_date desc', 'ma_ho_so']},
-        {'columns': ['deadline_status', 'due_date', 'ma_ho_so']},
-    ],
-    post_hook=[
-        "{{ extra_index(this, ['due_date', 'ma_ho_so'], 'tre_han', column='deadline_status', values=['qua_han', 'dang_qua_han']) }}",
-    ],
+    'ma_ho_so', newest_first='received_date', deadline='due_date',
+    overdue_list=['tre_han', ['qua_han', 'dang_qua_han']],
 ) }}
 -- Every dossier, without personal data, with its unit, deadline status and working days to
 -- resolve, for drill-through. Incremental: a run rewrites the dossiers loaded since the last
@@ -28,14 +18,6 @@
 -- days (soNgayBoSung).
 with
 
-dossiers as (
-    {{ cases_to_rebuild('stg_agency__ho_so', 'ma_ho_so', 'is_finished') }}
-),
-
-moment as (
-    {{ source_moment('ho_so') }}
-),
-
 dated as (
     select
         *,
@@ -43,7 +25,7 @@ dated as (
         {{ local_month('ngay_tiep_nhan') }} as received_month,
         {{ local_date('ngay_hen_tra') }} as due_date,
         ngay_ket_thuc_xu_ly as finished_at
-    from dossiers
+    from ({{ cases_to_rebuild('stg_agency__ho_so', 'ma_ho_so', 'is_finished') }}) as dossiers
 ),
 
 placed as (
@@ -58,40 +40,16 @@ placed as (
 
 final as (
     select
-        placed.ma_ho_so,
-        placed.ma_tthc,
-        placed.ten_tthc,
-        placed.linh_vuc,
-        placed.cap_thuc_hien,
-        placed.ma_don_vi,
-        placed.org_unit_id,
+        placed.*,
         {{ unit_columns() }},
-        placed.kenh_nop,
         case placed.kenh_nop
             when 1 then 'Trực tiếp'
             when 2 then 'Trực tuyến'
             when 3 then 'Bưu chính công ích'
         end as kenh_nop_name,
         (placed.kenh_nop = 2)::boolean as is_online,
-        placed.muc_do_dvc,
-        placed.ngay_tiep_nhan,
-        placed.received_date,
         placed.received_month as period_month,
-        placed.ngay_hen_tra,
-        placed.due_date,
-        placed.ngay_ket_thuc_xu_ly,
-        placed.ngay_tra_ket_qua,
-        placed.finished_at,
-        placed.finished_date,
-        placed.finished_month,
         (placed.finished_at is not null)::boolean as is_finished,
-        placed.trang_thai,
-        placed.so_lan_bo_sung,
-        placed.so_ngay_bo_sung,
-        placed.co_ket_qua_dien_tu,
-        placed.da_so_hoa,
-        placed.co_nghia_vu_tai_chinh,
-        placed.thanh_toan_truc_tuyen,
         (placed.trang_thai = 'rut_ho_so')::boolean as is_withdrawn,
         {{ deadline_status(
             'placed.finished_at', 'placed.finished_date', 'placed.ngay_hen_tra',
@@ -105,9 +63,9 @@ final as (
                         0
                     )
         end as working_days_to_resolve,
-        {{ case_load_columns('placed') }}
+        {{ case_moment_columns() }}
     from placed
-    cross join moment
+    inner join {{ ref('int_thoi_diem__nguon') }} as moment on moment.data_source = 'ho_so'
     {{ case_unit_joins('placed') }}
     left join {{ ref('dim_ngay') }} as received_day on placed.received_date = received_day.date_day
     left join {{ ref('dim_ngay') }} as finished_day on placed.finished_date = finished_day.date_day

@@ -20,15 +20,9 @@
 -- current structure (macro in_both_structures).
 with
 
-months as (
-    select * from {{ ref('int_thoi_diem__thang') }}
-    where data_source = 'ho_so'
-),
-
 moments as (
     {{ open_month_spans(
-        'fct_ho_so', 'ho_so', received_at='ngay_tiep_nhan', done_at='finished_at',
-        done_month='finished_month', done_flag='is_finished_in_month',
+        'fct_ho_so', 'ho_so', received_at='ngay_tiep_nhan', done='finished',
         deadline_at='ngay_hen_tra', due_when='not spans.is_withdrawn'
     ) }}
 ),
@@ -136,7 +130,10 @@ final as (
         (counted.resolved_late + counted.pending_late)::bigint as late_total,
         {{ monthly_case_tail('counted') }}
     from both_views as counted
-    inner join months on counted.month_start = months.period_month
+    inner join {{ ref('int_thoi_diem__thang') }} as months
+        on
+            months.data_source = 'ho_so'
+            and counted.month_start = months.period_month
     left join {{ ref('dim_don_vi') }} as units on counted.org_unit_id = units.org_unit_id
 )
 

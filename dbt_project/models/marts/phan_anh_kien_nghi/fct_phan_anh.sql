@@ -1,18 +1,8 @@
-{#- The case lists' orders (newest first; earliest deadline first within a deadline status),
-    so that a page of a province-wide list reads its rows off an index instead of sorting
-    the mart (the rest of the configuration: macros/agency_cases.sql, case_mart_config). A
-    partial index (macros/indexes.sql: extra_index) serves the list `Phản ánh quá hạn, sắp
-    đến hạn (xem từng phản ánh)`: its statuses in its order. -#}
+{#- The list `Phản ánh quá hạn, sắp đến hạn (xem từng phản ánh)`. -#}
 {{ case_mart_config(
-    'ma_phan_anh',
-    indexes=[
-        {'columns': ['received_date desc', 'ma_phan_anh']},
-        {'columns': ['deadline_status', 'deadline_date', 'ma_phan_anh']},
-    ],
+    'ma_phan_anh', newest_first='received_date', deadline='deadline_date',
+    overdue_list=['can_han', ['qua_han', 'dang_qua_han', 'sap_den_han']],
     pre_hook=["{{ drop_column_if_exists('tieu_de') }}"],
-    post_hook=[
-        "{{ extra_index(this, ['deadline_date', 'ma_phan_anh'], 'can_han', column='deadline_status', values=['qua_han', 'dang_qua_han', 'sap_den_han']) }}",
-    ],
 ) }}
 -- Every citizen feedback item without personal data (the citizen, the content and the title,
 -- all free text, live in restricted.phan_anh_ca_nhan, never read), with its unit, deadline
@@ -27,21 +17,13 @@
 -- Incremental: items loaded since the last run plus open ones.
 with
 
-feedback as (
-    {{ cases_to_rebuild('stg_agency__phan_anh', 'ma_phan_anh', 'is_closed') }}
-),
-
-moment as (
-    {{ source_moment('phan_anh') }}
-),
-
 dated as (
     select
         *,
         {{ local_date('ngay_tiep_nhan') }} as received_date,
         {{ local_date('han_xu_ly') }} as own_deadline_date,
         {{ local_date('ngay_hoan_thanh') }} as closed_date
-    from feedback
+    from ({{ cases_to_rebuild('stg_agency__phan_anh', 'ma_phan_anh', 'is_closed') }}) as feedback
 ),
 
 placed as (
@@ -71,8 +53,7 @@ placed as (
 
 final as (
     select
-        placed.ma_phan_anh,
-        placed.kenh,
+        placed.*,
         case placed.kenh
             when 'ung_dung' then 'Ứng dụng di động'
             when 'tong_dai' then 'Tổng đài'
@@ -80,28 +61,14 @@ final as (
             when 'cong_thong_tin' then 'Cổng thông tin'
             when 'truc_tiep' then 'Trực tiếp'
         end as kenh_name,
-        placed.linh_vuc,
-        placed.dia_ban,
-        placed.org_unit_id,
         {{ unit_columns() }},
-        placed.ma_don_vi_xu_ly,
-        placed.handler_org_unit_id,
-        placed.place_org_unit_id,
-        placed.ngay_tiep_nhan,
-        placed.received_date,
         date_trunc('month', placed.received_date)::date as period_month,
-        placed.han_xu_ly,
-        placed.deadline_date,
-        placed.deadline_at,
         (placed.own_deadline_date is null)::boolean as is_default_deadline,
-        placed.ngay_hoan_thanh,
         placed.ngay_hoan_thanh as closed_at,
-        placed.closed_date,
         date_trunc('month', placed.closed_date)::date as closed_month,
         (placed.closed_date is not null)::boolean as is_closed,
         (placed.trang_thai = 'da_xu_ly' and placed.closed_date is not null)::boolean
             as is_resolved,
-        placed.trang_thai,
         {{ deadline_status(
             'placed.ngay_hoan_thanh', 'placed.closed_date', 'placed.deadline_at',
             'placed.deadline_date', due_soon_days=7,
@@ -112,12 +79,10 @@ final as (
             when placed.trang_thai = 'da_xu_ly' and placed.closed_date is not null
                 then greatest(placed.closed_seq - placed.received_seq, 0)
         end as working_days_to_resolve,
-        placed.cong_khai,
-        placed.danh_gia,
         (placed.danh_gia >= 4)::boolean as is_satisfied,
-        {{ case_load_columns('placed') }}
+        {{ case_moment_columns() }}
     from placed
-    cross join moment
+    inner join {{ ref('int_thoi_diem__nguon') }} as moment on moment.data_source = 'phan_anh'
     {{ case_unit_joins('placed') }}
 )
 

@@ -13,15 +13,10 @@
 -- Both views of history (structure_view), parts summed per today's unit (in_both_structures).
 with
 
-months as (
-    select * from {{ ref('int_thoi_diem__thang') }}
-    where data_source = 'phan_anh'
-),
-
 item_months as (
     {{ open_month_spans(
-        'fct_phan_anh', 'phan_anh', received_at='ngay_tiep_nhan', done_at='closed_at',
-        done_month='closed_month', done_flag='is_closed_in_month', deadline_at='deadline_at'
+        'fct_phan_anh', 'phan_anh', received_at='ngay_tiep_nhan', done='closed',
+        deadline_at='deadline_at'
     ) }}
 ),
 
@@ -89,7 +84,10 @@ final as (
         {{ ratio('counted.rating_sum', 'counted.rated') }} as mean_rating,
         {{ monthly_case_tail('counted') }}
     from both_views as counted
-    inner join months on counted.month_start = months.period_month
+    inner join {{ ref('int_thoi_diem__thang') }} as months
+        on
+            months.data_source = 'phan_anh'
+            and counted.month_start = months.period_month
     left join {{ ref('dim_don_vi') }} as units on counted.org_unit_id = units.org_unit_id
 )
 

@@ -18,15 +18,9 @@ documents as (
     where org_unit_id is not null
 ),
 
-months as (
-    select * from {{ ref('int_thoi_diem__thang') }}
-    where data_source = 'van_ban'
-),
-
 incoming_months as (
     {{ open_month_spans(
-        'fct_van_ban', 'van_ban', received_at='received_at', done_at='completed_at',
-        done_month='completed_month', done_flag='is_completed_in_month',
+        'fct_van_ban', 'van_ban', received_at='received_at', done='completed',
         deadline_at='deadline_ends_at', due_when='spans.han_xu_ly is not null',
         where="cases.chieu = 'den'"
     ) }}
@@ -73,9 +67,10 @@ outgoing as (
         count(*) as outgoing_issued,
         count(*) filter (where documents.ky_so) as outgoing_signed
     from documents
-    inner join months
+    inner join {{ ref('int_thoi_diem__thang') }} as months
         on
-            documents.period_month = months.period_month
+            months.data_source = 'van_ban'
+            and documents.period_month = months.period_month
             and documents.ngay_van_ban <= {{ local_date('months.evaluated_at') }}
     where documents.chieu = 'di'
     group by documents.org_unit_id, months.period_month
@@ -126,7 +121,10 @@ final as (
             as digital_signature_share,
         {{ monthly_case_tail('combined') }}
     from both_views as combined
-    inner join months on combined.month_start = months.period_month
+    inner join {{ ref('int_thoi_diem__thang') }} as months
+        on
+            months.data_source = 'van_ban'
+            and combined.month_start = months.period_month
     left join {{ ref('dim_don_vi') }} as units on combined.org_unit_id = units.org_unit_id
 )
 
