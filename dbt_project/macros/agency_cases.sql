@@ -28,12 +28,19 @@
     {% endif %}
 {%- endmacro %}
 
-{#- The case's unit (`units`) and today's unit and district (`current_unit`), for
-    unit_columns, joined here. -#}
-{% macro case_unit_joins(cases) -%}
+{#- A case mart's joins: the as-of moment A of its source (`moment`, for case_moment_columns
+    and deadline_status), the case's unit (`units`) and today's unit and district
+    (`current_unit`) for unit_columns, and, given the dates a case's working days run
+    between, their days in the calendar (`start_day`, `end_day`: dim_ngay). -#}
+{% macro case_joins(cases, data_source, start_date=none, end_date=none) -%}
+    inner join {{ ref('int_thoi_diem__nguon') }} as moment on moment.data_source = '{{ data_source }}'
     left join {{ ref('dim_don_vi') }} as units on {{ cases }}.org_unit_id = units.org_unit_id
     left join {{ ref('dim_don_vi') }} as current_unit
         on units.current_org_unit_id = current_unit.org_unit_id
+    {%- if start_date %}
+    left join {{ ref('dim_ngay') }} as start_day on {{ cases }}.{{ start_date }} = start_day.date_day
+    left join {{ ref('dim_ngay') }} as end_day on {{ cases }}.{{ end_date }} = end_day.date_day
+    {%- endif %}
 {%- endmacro %}
 
 {#- A case's deadline status, judged at the as-of moment A (`moment.as_of`): without a
@@ -165,6 +172,16 @@
         months.as_of,
         months.is_month_complete,
         {{ view_columns(counted, units_reported='source_units') }}
+{%- endmacro %}
+
+{#- A monthly case mart's joins: the month of its source with its moment T (`months`:
+    int_thoi_diem__thang) and the row's unit (`units`), for monthly_case_tail. -#}
+{% macro monthly_case_joins(counted, data_source) -%}
+    inner join {{ ref('int_thoi_diem__thang') }} as months
+        on
+            months.data_source = '{{ data_source }}'
+            and {{ counted }}.month_start = months.period_month
+    left join {{ ref('dim_don_vi') }} as units on {{ counted }}.org_unit_id = units.org_unit_id
 {%- endmacro %}
 
 {#- The configuration of a case mart: incremental by its `key` (`cases_to_rebuild` says which

@@ -58,17 +58,14 @@ final as (
         case
             when placed.finished_at is not null
                 then greatest(
-                        finished_day.working_day_seq - received_day.working_day_seq
+                        end_day.working_day_seq - start_day.working_day_seq
                         - placed.so_ngay_bo_sung,
                         0
                     )
         end as working_days_to_resolve,
         {{ case_moment_columns() }}
     from placed
-    inner join {{ ref('int_thoi_diem__nguon') }} as moment on moment.data_source = 'ho_so'
-    {{ case_unit_joins('placed') }}
-    left join {{ ref('dim_ngay') }} as received_day on placed.received_date = received_day.date_day
-    left join {{ ref('dim_ngay') }} as finished_day on placed.finished_date = finished_day.date_day
+    {{ case_joins('placed', 'ho_so', 'received_date', 'finished_date') }}
 )
 
 {{ contract_select('final') }}

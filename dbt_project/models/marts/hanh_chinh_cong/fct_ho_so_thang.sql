@@ -130,11 +130,7 @@ final as (
         (counted.resolved_late + counted.pending_late)::bigint as late_total,
         {{ monthly_case_tail('counted') }}
     from both_views as counted
-    inner join {{ ref('int_thoi_diem__thang') }} as months
-        on
-            months.data_source = 'ho_so'
-            and counted.month_start = months.period_month
-    left join {{ ref('dim_don_vi') }} as units on counted.org_unit_id = units.org_unit_id
+    {{ monthly_case_joins('counted', 'ho_so') }}
 )
 
 {{ contract_select('final') }}

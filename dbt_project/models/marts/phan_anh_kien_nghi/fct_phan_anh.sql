@@ -82,8 +82,7 @@ final as (
         (placed.danh_gia >= 4)::boolean as is_satisfied,
         {{ case_moment_columns() }}
     from placed
-    inner join {{ ref('int_thoi_diem__nguon') }} as moment on moment.data_source = 'phan_anh'
-    {{ case_unit_joins('placed') }}
+    {{ case_joins('placed', 'phan_anh') }}
 )
 
 {{ contract_select('final') }}

@@ -84,11 +84,7 @@ final as (
         {{ ratio('counted.rating_sum', 'counted.rated') }} as mean_rating,
         {{ monthly_case_tail('counted') }}
     from both_views as counted
-    inner join {{ ref('int_thoi_diem__thang') }} as months
-        on
-            months.data_source = 'phan_anh'
-            and counted.month_start = months.period_month
-    left join {{ ref('dim_don_vi') }} as units on counted.org_unit_id = units.org_unit_id
+    {{ monthly_case_joins('counted', 'phan_anh') }}
 )
 
 {{ contract_select('final') }}

@@ -56,15 +56,11 @@ final as (
         ) }} as deadline_status,
         case
             when placed.chieu = 'den' and placed.completed_date is not null
-                then greatest(completed_day.working_day_seq - event_day.working_day_seq, 0)
+                then greatest(end_day.working_day_seq - start_day.working_day_seq, 0)
         end as working_days_to_handle,
         {{ case_moment_columns() }}
     from placed
-    inner join {{ ref('int_thoi_diem__nguon') }} as moment on moment.data_source = 'van_ban'
-    {{ case_unit_joins('placed') }}
-    left join {{ ref('dim_ngay') }} as event_day on placed.event_date = event_day.date_day
-    left join {{ ref('dim_ngay') }} as completed_day
-        on placed.completed_date = completed_day.date_day
+    {{ case_joins('placed', 'van_ban', 'event_date', 'completed_date') }}
 )
 
 {{ contract_select('final') }}

@@ -121,11 +121,7 @@ final as (
             as digital_signature_share,
         {{ monthly_case_tail('combined') }}
     from both_views as combined
-    inner join {{ ref('int_thoi_diem__thang') }} as months
-        on
-            months.data_source = 'van_ban'
-            and combined.month_start = months.period_month
-    left join {{ ref('dim_don_vi') }} as units on combined.org_unit_id = units.org_unit_id
+    {{ monthly_case_joins('combined', 'van_ban') }}
 )
 
 {{ contract_select('final') }}
