@@ -3,27 +3,17 @@
 -- forms' own intermediates (int_ktxh01_current_values, int_yt01_current_values) read it.
 with
 
-files as (
-    select * from {{ ref('int_intake__current_files') }}
-    where period_kind = 'month'
-),
-
 final as (
     select
-        values_.form_code,
-        values_.form_title,
+        values_.*,
         files.org_unit_id,
         files.period,
         files.period_month,
-        values_.indicator_code,
-        values_.value,
-        files.file_id,
-        values_.source_sheet,
-        values_.source_row,
         files.arrived_at
     from {{ ref('stg_intake__chi_tieu_value') }} as values_
-    inner join files
+    inner join {{ ref('int_intake__current_files') }} as files
         on values_.file_id = files.file_id and values_.form_code = files.form_code
+    where files.period_kind = 'month'
 )
 
-select * from final
+select * from final  -- noqa: AM04

@@ -1,30 +1,16 @@
 -- GD-01 school rows of the version in force for each semester.
+-- The staging rows as they are (their columns are the staging model's), with the file's
+-- unit and period.
 with
-
-files as (
-    select * from {{ ref('int_intake__current_files') }}
-    where form_code = 'GD-01'
-),
 
 final as (
     select
+        schools.*,
         files.period as semester_period,
-        files.org_unit_id as submitted_by,
-        schools.school_code,
-        schools.school_name,
-        schools.school_level,
-        schools.org_unit_id,
-        schools.classes,
-        schools.pupils,
-        schools.girls,
-        schools.minority_pupils,
-        schools.dropouts,
-        schools.teachers,
-        schools.solid_classrooms,
-        schools.national_standard,
-        files.file_id
+        files.org_unit_id as submitted_by
     from {{ ref('stg_intake__gd01_school') }} as schools
-    inner join files on schools.file_id = files.file_id
+    inner join {{ ref('int_intake__current_files') }} as files
+        on schools.file_id = files.file_id and files.form_code = 'GD-01'
 )
 
-select * from final
+select * from final  -- noqa: AM04

@@ -4,27 +4,15 @@
 -- value (the year's plan, the year to date as reported), from its row in the file.
 with
 
-values_ as (
-    select * from {{ ref('int_chi_tieu__current_values') }}
-    where form_code = 'KTXH-01'
-),
-
 final as (
     select
-        values_.org_unit_id,
-        values_.period_month,
-        values_.indicator_code,
-        values_.value,
+        values_.*,
         ktxh_rows.plan_year,
-        ktxh_rows.ytd_reported,
-        values_.file_id,
-        values_.arrived_at
-    from values_
+        ktxh_rows.ytd_reported
+    from {{ ref('int_chi_tieu__current_values') }} as values_
     inner join {{ ref('stg_intake__ktxh01_value') }} as ktxh_rows
-        on
-            values_.file_id = ktxh_rows.file_id
-            and values_.source_sheet = ktxh_rows.source_sheet
-            and values_.source_row = ktxh_rows.source_row
+        using (file_id, source_sheet, source_row)
+    where values_.form_code = 'KTXH-01'
 )
 
-select * from final
+select * from final  -- noqa: AM04

@@ -6,26 +6,12 @@ with
 
 final as (
     select
-        schools.semester_period,
+        schools.*,
         semesters.school_year,
         semesters.semester_number,
         semesters.start_date as period_start,
         semesters.end_date as period_end,
-        schools.submitted_by,
-        schools.school_code,
-        schools.school_name,
-        schools.school_level,
-        schools.org_unit_id,
-        {{ unit_columns() }},
-        schools.classes,
-        schools.pupils,
-        schools.girls,
-        schools.minority_pupils,
-        schools.dropouts,
-        schools.teachers,
-        schools.solid_classrooms,
-        schools.national_standard,
-        schools.file_id
+        {{ unit_columns() }}
     from {{ ref('int_gd01_current_schools') }} as schools
     left join {{ ref('dim_hoc_ky') }} as semesters
         on schools.semester_period = semesters.semester_period
