@@ -48,9 +48,7 @@ deviations as (
         abs(reported.value - medians.median_value) as abs_deviation
     from reported
     inner join medians
-        on
-            reported.org_unit_id = medians.org_unit_id
-            and reported.indicator_code = medians.indicator_code
+        on {{ same_key('reported', 'medians', ['org_unit_id', 'indicator_code']) }}
 ),
 
 spreads as (
@@ -76,9 +74,7 @@ scored as (
         end as modified_z
     from deviations
     inner join spreads
-        on
-            deviations.org_unit_id = spreads.org_unit_id
-            and deviations.indicator_code = spreads.indicator_code
+        on {{ same_key('deviations', 'spreads', ['org_unit_id', 'indicator_code']) }}
 ),
 
 final as (

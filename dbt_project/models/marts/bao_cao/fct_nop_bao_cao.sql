@@ -57,10 +57,7 @@ judged as (
     from expected
     cross join moment
     left join submissions
-        on
-            expected.org_unit_id = submissions.org_unit_id
-            and expected.form_code = submissions.form_code
-            and expected.period = submissions.period
+        on {{ same_key('expected', 'submissions', ['org_unit_id', 'form_code', 'period']) }}
 ),
 
 per_unit as (
@@ -105,16 +102,12 @@ both_views as (
         min(per_unit.period_start) as period_start,
         min(per_unit.period_end) as period_end,
         min(per_unit.due_date) as due_date,
-        sum(per_unit.expected) as expected,
-        sum(per_unit.received) as received,
-        sum(per_unit.on_time) as on_time,
-        sum(per_unit.late) as late,
-        sum(per_unit.missing) as missing,
-        sum(per_unit.expected_received) as expected_received,
-        sum(per_unit.expected_on_time) as expected_on_time,
-        sum(per_unit.refused_attempts) as refused_attempts,
-        sum(per_unit.duplicate_files) as duplicate_files,
-        sum(per_unit.accepted_versions) as accepted_versions,
+        {%- for column in [
+            'expected', 'received', 'on_time', 'late', 'missing', 'expected_received',
+            'expected_on_time', 'refused_attempts', 'duplicate_files', 'accepted_versions',
+        ] %}
+            sum(per_unit.{{ column }}) as {{ column }},
+        {%- endfor %}
         case when count(*) = 1 then min(per_unit.current_version) end as current_version,
         case when count(*) = 1 then min(per_unit.current_file_id) end as current_file_id,
         min(per_unit.first_accepted_at) as first_accepted_at,

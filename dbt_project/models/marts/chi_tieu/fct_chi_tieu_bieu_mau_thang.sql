@@ -47,9 +47,7 @@ final as (
         units.province_name
     from both_views
     left join {{ ref('dim_chi_tieu') }} as indicators
-        on
-            both_views.indicator_code = indicators.indicator_code
-            and both_views.form_code = indicators.form_code
+        on {{ same_key('both_views', 'indicators', ['indicator_code', 'form_code']) }}
     left join {{ ref('dim_bieu_mau') }} as forms on both_views.form_code = forms.form_code
     left join {{ ref('dim_don_vi') }} as units on both_views.org_unit_id = units.org_unit_id
 )

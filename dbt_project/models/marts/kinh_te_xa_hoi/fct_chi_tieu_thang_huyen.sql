@@ -8,6 +8,8 @@
 -- stock, the month's district value. The district's annual plan is the sum of each
 -- commune's latest plan reported so far that year (a commune that skipped a month still has
 -- its plan counted).
+{#- A district's row in a view of history and a month. -#}
+{%- set district_month = ['structure_view', 'district_id', 'period_month'] %}
 with
 
 valid_communes as (
@@ -81,10 +83,9 @@ latest_plans as (
         reported.plan_year
     from district_months
     inner join {{ ref('fct_chi_tieu_thang') }} as reported
-        on
-            district_months.structure_view = reported.structure_view
-            and district_months.district_id = reported.district_id
-            and district_months.indicator_code = reported.indicator_code
+        on {{ same_key(
+            'district_months', 'reported', ['structure_view', 'district_id', 'indicator_code']
+        ) }}
             and date_trunc('year', reported.period_month)
             = date_trunc('year', district_months.period_month)
             and district_months.period_month >= reported.period_month
@@ -120,11 +121,7 @@ with_ytd as (
     inner join {{ ref('dim_chi_tieu') }} as indicators
         on district_months.indicator_code = indicators.indicator_code
     left join plans
-        on
-            district_months.structure_view = plans.structure_view
-            and district_months.district_id = plans.district_id
-            and district_months.period_month = plans.period_month
-            and district_months.indicator_code = plans.indicator_code
+        on {{ same_key('district_months', 'plans', district_month + ['indicator_code']) }}
 ),
 
 final as (
@@ -152,10 +149,7 @@ final as (
         on with_ytd.indicator_code = indicators.indicator_code
     left join {{ ref('dim_don_vi') }} as units on with_ytd.district_id = units.org_unit_id
     left join expected
-        on
-            with_ytd.structure_view = expected.structure_view
-            and with_ytd.district_id = expected.district_id
-            and with_ytd.period_month = expected.period_month
+        on {{ same_key('with_ytd', 'expected', district_month) }}
 )
 
 {{ contract_select('final') }}

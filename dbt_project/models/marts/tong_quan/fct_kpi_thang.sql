@@ -31,6 +31,8 @@
 --   is_displayed, is_latest  what the overview shows: agency KPIs every month up to A; a
 --                            KPI built on report forms the periods whose deadline has passed
 --   ranking_points           the commune ranking's points (points × min(1, value ÷ threshold))
+{#- A KPI row's key within a month. -#}
+{%- set kpi_row_key = ['structure_view', 'unit_level', 'org_unit_id', 'kpi_code'] %}
 with
 
 units as (
@@ -146,18 +148,10 @@ compared as (
         last_year.value as value_last_year
     from latest
     left join flagged as previous_month
-        on
-            latest.structure_view = previous_month.structure_view
-            and latest.unit_level = previous_month.unit_level
-            and latest.org_unit_id = previous_month.org_unit_id
-            and latest.kpi_code = previous_month.kpi_code
+        on {{ same_key('latest', 'previous_month', kpi_row_key) }}
             and previous_month.period_month = (latest.period_month - interval '1 month')::date
     left join flagged as last_year
-        on
-            latest.structure_view = last_year.structure_view
-            and latest.unit_level = last_year.unit_level
-            and latest.org_unit_id = last_year.org_unit_id
-            and latest.kpi_code = last_year.kpi_code
+        on {{ same_key('latest', 'last_year', kpi_row_key) }}
             and last_year.period_month = (latest.period_month - interval '12 months')::date
 ),
 
@@ -181,11 +175,7 @@ missing as (
         ) as missing_months
     from flagged as ytd
     inner join flagged as gap
-        on
-            ytd.structure_view = gap.structure_view
-            and ytd.unit_level = gap.unit_level
-            and ytd.org_unit_id = gap.org_unit_id
-            and ytd.kpi_code = gap.kpi_code
+        on {{ same_key('ytd', 'gap', kpi_row_key) }}
             and gap.period_month between date_trunc('year', ytd.period_month)::date
             and ytd.period_month
             and gap.is_deadline_passed
@@ -294,16 +284,9 @@ final as (
     left join {{ ref('dim_hoc_ky') }} as semesters
         on compared.period_month = date_trunc('month', semesters.end_date)::date
     left join missing
-        on
-            compared.structure_view = missing.structure_view
-            and compared.unit_level = missing.unit_level
-            and compared.org_unit_id = missing.org_unit_id
-            and compared.kpi_code = missing.kpi_code
-            and compared.period_month = missing.period_month
+        on {{ same_key('compared', 'missing', kpi_row_key + ['period_month']) }}
     left join {{ ref('kpi_targets') }} as own_target
-        on
-            compared.kpi_code = own_target.kpi_code
-            and compared.org_unit_id = own_target.org_unit_id
+        on {{ same_key('compared', 'own_target', ['kpi_code', 'org_unit_id']) }}
             and extract(year from compared.period_month) = own_target.year
     left join {{ ref('kpi_targets') }} as area_target
         on

@@ -11,6 +11,13 @@
 -- open past deadline, due within 7 days of T, working days of handling. An incoming document
 -- has a row in every month from its receipt to its completion (or to the month of A). Both
 -- views of history (structure_view), parts summed per today's unit (in_both_structures).
+{#- The month's counts of incoming documents (`incoming`). -#}
+{%- set incoming_counts = [
+    'deadline_population', 'deadline_on_time', 'incoming_received', 'incoming_completed',
+    'incoming_completed_on_time', 'incoming_completed_late', 'incoming_completed_no_deadline',
+    'incoming_open', 'incoming_open_past_deadline', 'incoming_open_due_7_days',
+    'handling_working_days_sum', 'handling_working_days_count',
+] %}
 with
 
 documents as (
@@ -80,18 +87,9 @@ combined as (
     select
         coalesce(incoming.org_unit_id, outgoing.org_unit_id) as org_unit_id,
         coalesce(incoming.month_start, outgoing.month_start) as month_start,
-        coalesce(incoming.deadline_population, 0) as deadline_population,
-        coalesce(incoming.deadline_on_time, 0) as deadline_on_time,
-        coalesce(incoming.incoming_received, 0) as incoming_received,
-        coalesce(incoming.incoming_completed, 0) as incoming_completed,
-        coalesce(incoming.incoming_completed_on_time, 0) as incoming_completed_on_time,
-        coalesce(incoming.incoming_completed_late, 0) as incoming_completed_late,
-        coalesce(incoming.incoming_completed_no_deadline, 0) as incoming_completed_no_deadline,
-        coalesce(incoming.incoming_open, 0) as incoming_open,
-        coalesce(incoming.incoming_open_past_deadline, 0) as incoming_open_past_deadline,
-        coalesce(incoming.incoming_open_due_7_days, 0) as incoming_open_due_7_days,
-        coalesce(incoming.handling_working_days_sum, 0) as handling_working_days_sum,
-        coalesce(incoming.handling_working_days_count, 0) as handling_working_days_count,
+        {%- for column in incoming_counts %}
+            coalesce(incoming.{{ column }}, 0) as {{ column }},
+        {%- endfor %}
         coalesce(outgoing.outgoing_issued, 0) as outgoing_issued,
         coalesce(outgoing.outgoing_signed, 0) as outgoing_signed
     from incoming
@@ -102,12 +100,9 @@ combined as (
 ),
 
 both_views as (
-    {{ in_both_structures('combined', ['month_start'], [
-        'deadline_population', 'deadline_on_time', 'incoming_received', 'incoming_completed',
-        'incoming_completed_on_time', 'incoming_completed_late',
-        'incoming_completed_no_deadline', 'incoming_open', 'incoming_open_past_deadline',
-        'incoming_open_due_7_days', 'handling_working_days_sum', 'handling_working_days_count',
-        'outgoing_issued', 'outgoing_signed']) }}
+    {{ in_both_structures(
+        'combined', ['month_start'], incoming_counts + ['outgoing_issued', 'outgoing_signed']
+    ) }}
 ),
 
 final as (
