@@ -164,6 +164,13 @@
     ) as spans
 {%- endmacro %}
 
+{#- A month's deadline KPI parts from open_month_spans' flags: the cases due in the month
+    (`population`) and those of them on time (`on_time`). -#}
+{% macro deadline_counts(population='due_population', on_time='due_on_time') -%}
+        count(*) filter (where is_due_population) as {{ population }},
+        count(*) filter (where is_due_on_time) as {{ on_time }}
+{%- endmacro %}
+
 {#- The closing columns of a monthly case mart (`counted`: its parts in both views, joined to
     `months` and `units`): the month's evaluation moment, then the view, the area and how
     many units a row puts together (view_columns). -#}

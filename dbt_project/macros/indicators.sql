@@ -135,3 +135,15 @@ renamed as (
 
 select * from renamed
 {%- endmacro %}
+
+{#- A value counted only where another is known (`reported` not null): the base of a rate
+    whose numerator not every unit reports, or a count that needs the population. -#}
+{% macro if_reported(value, reported) -%}
+    case when {{ reported }} is not null then {{ value }} end
+{%- endmacro %}
+
+{#- The year and month of a month column, as the indicator marts name them. -#}
+{% macro year_and_month(month) -%}
+        extract(year from {{ month }})::int as year,
+        extract(month from {{ month }})::int as month
+{%- endmacro %}

@@ -57,13 +57,16 @@
     it) summed from its units' rows in `model` (one row per unit × `keys` in each view of
     history, with district_id): `sums` add up; `more` are further aggregate expressions
     (`min(x) as x`, a filtered sum, …); `counted` names the count of unit rows, if wanted.
-    Each row carries the district's name and province (district_name, province_name, from
-    dim_don_vi). Rates are recomputed from these sums afterwards, never averaged. -#}
+    Each row carries the district as its unit (org_unit_id, org_unit_name), its name and
+    province (district_name, province_name, from dim_don_vi) and the view's name. Rates are recomputed from these sums afterwards, never averaged. -#}
 {% macro district_parts(model, keys, sums, more=[], counted=none) -%}
     select
         parts.*,
+        parts.district_id as org_unit_id,
+        units.org_unit_name,
         units.org_unit_name as district_name,
-        units.province_name
+        units.province_name,
+        {{ structure_view_name('parts.structure_view') }} as structure_view_name
     from (
         select
             structure_view,
@@ -85,14 +88,6 @@
         group by structure_view, district_id{% for key in keys %}, {{ key }}{% endfor %}
     ) as parts
     left join {{ ref('dim_don_vi') }} as units on parts.district_id = units.org_unit_id
-{%- endmacro %}
-
-{#- The columns a district mart over `district_parts` (`parts`, selected as `parts.*`) adds:
-    the district as the row's unit, and the view's name. -#}
-{% macro district_columns(parts) -%}
-        {{ parts }}.district_id as org_unit_id,
-        {{ parts }}.district_name as org_unit_name,
-        {{ structure_view_name(parts ~ '.structure_view') }} as structure_view_name
 {%- endmacro %}
 
 {#- The closing columns of a mart in both views of history that selects its rows' own columns

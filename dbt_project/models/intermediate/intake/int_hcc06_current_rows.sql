@@ -5,9 +5,9 @@ with
 
 final as (
     select
-        rows_.*,
         files.org_unit_id,
-        files.period_month
+        files.period_month,
+        rows_.*
     from {{ ref('stg_intake__hcc06_row') }} as rows_
     inner join {{ ref('int_intake__current_files') }} as files
         on rows_.file_id = files.file_id and files.form_code = 'HCC-06'

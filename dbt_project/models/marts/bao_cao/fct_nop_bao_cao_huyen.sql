@@ -23,7 +23,6 @@ summed as (
 final as (
     select
         summed.*,
-        {{ district_columns('summed') }},
         {{ pct('summed.expected_received', 'summed.expected') }} as reporting_rate,
         {{ pct('summed.expected_on_time', 'summed.expected') }} as on_time_reporting_rate
     from summed

@@ -31,8 +31,7 @@ final as (
     select
         with_ytd.*,
         units.org_unit_name,
-        extract(year from with_ytd.period_month)::int as year,
-        extract(month from with_ytd.period_month)::int as month,
+        {{ year_and_month('with_ytd.period_month') }},
         indicators.indicator_name,
         indicators.indicator_group,
         indicators.unit,

@@ -18,7 +18,6 @@ summed as (
 final as (
     select
         summed.*,
-        {{ district_columns('summed') }},
         {{ pct('summed.poor_households', 'summed.households') }} as poor_rate,
         {{ pct('summed.near_poor_households', 'summed.households') }} as near_poor_rate,
         {{ pct('summed.clean_water_households', 'summed.clean_water_base_households') }}

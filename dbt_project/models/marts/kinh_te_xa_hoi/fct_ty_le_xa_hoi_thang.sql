@@ -25,12 +25,10 @@ pivoted as (
 parts as (
     select
         pivoted.*,
-        case
-            when pivoted.clean_water_households is not null then pivoted.households
-        end as clean_water_base_households,
-        case
-            when pivoted.insured_people is not null then pivoted.population
-        end as insured_base_population
+        {{ if_reported('pivoted.households', 'pivoted.clean_water_households') }}
+            as clean_water_base_households,
+        {{ if_reported('pivoted.population', 'pivoted.insured_people') }}
+            as insured_base_population
     from pivoted
 ),
 

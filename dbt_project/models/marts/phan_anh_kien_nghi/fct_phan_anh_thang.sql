@@ -34,8 +34,7 @@ counted as (
         linh_vuc,
         kenh,
         month_start,
-        count(*) filter (where is_due_population) as due_population,
-        count(*) filter (where is_due_on_time) as due_on_time,
+        {{ deadline_counts() }},
         count(*) filter (
             where is_due_on_time and coalesce(danh_gia not in (1, 2), true)
         ) as satisfied,

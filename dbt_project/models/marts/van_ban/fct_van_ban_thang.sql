@@ -37,8 +37,7 @@ incoming as (
     select
         org_unit_id,
         month_start,
-        count(*) filter (where is_due_population) as deadline_population,
-        count(*) filter (where is_due_on_time) as deadline_on_time,
+        {{ deadline_counts('deadline_population', 'deadline_on_time') }},
         count(*) filter (where is_received_in_month) as incoming_received,
         count(*) filter (where is_completed_in_month) as incoming_completed,
         count(*) filter (

@@ -24,7 +24,6 @@ summed as (
 final as (
     select
         summed.*,
-        {{ district_columns('summed') }},
         {{ pct('summed.insured_visits', 'summed.visits') }} as insured_visit_share,
         {{ pct('summed.fully_immunised_ytd', 'summed.immunisation_target') }}
             as immunisation_coverage,

@@ -50,12 +50,10 @@ with_population as (
     select
         pivoted.*,
         latest_population.population,
-        case
-            when latest_population.population is not null then pivoted.dengue_cases
-        end as dengue_cases_counted,
-        case
-            when latest_population.population is not null then pivoted.hfmd_cases
-        end as hfmd_cases_counted
+        {{ if_reported('pivoted.dengue_cases', 'latest_population.population') }}
+            as dengue_cases_counted,
+        {{ if_reported('pivoted.hfmd_cases', 'latest_population.population') }}
+            as hfmd_cases_counted
     from pivoted
     left join population_spans as latest_population
         on
