@@ -171,10 +171,13 @@
         count(*) filter (where is_due_on_time) as {{ on_time }}
 {%- endmacro %}
 
-{#- The closing columns of a monthly case mart (`counted`: its parts in both views, joined to
-    `months` and `units`): the month's evaluation moment, then the view, the area and how
-    many units a row puts together (view_columns). -#}
+{#- The columns a monthly case mart (`counted`: its parts in both views, selected as
+    `counted.*`, joined by monthly_case_joins) adds to its own: the unit's names, the month and
+    its evaluation moment, then the view, the area and how many units a row puts together
+    (view_columns). -#}
 {% macro monthly_case_tail(counted) -%}
+        {{ unit_name_columns() }},
+        {{ counted }}.month_start as period_month,
         months.evaluated_at,
         months.as_of,
         months.is_month_complete,

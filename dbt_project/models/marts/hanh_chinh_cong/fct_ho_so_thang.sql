@@ -121,8 +121,6 @@ both_views as (
 final as (
     select
         counted.*,
-        {{ unit_name_columns() }},
-        counted.month_start as period_month,
         (counted.carried_over + counted.received_online + counted.received_direct)::bigint
             as received_total,
         (counted.received_online + counted.received_direct)::bigint as received_new,

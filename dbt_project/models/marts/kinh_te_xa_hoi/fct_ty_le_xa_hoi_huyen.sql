@@ -6,11 +6,7 @@ with
 summed as (
     {{ district_parts(
         'fct_ty_le_xa_hoi_thang', ['period_month'],
-        sums=[
-            'population', 'households', 'poor_households', 'near_poor_households',
-            'clean_water_households', 'clean_water_base_households', 'insured_people',
-            'insured_base_population',
-        ],
+        sums=social_rate_parts(),
         counted='communes_reported',
     ) }}
 ),

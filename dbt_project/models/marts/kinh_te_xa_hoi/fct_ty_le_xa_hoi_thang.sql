@@ -33,10 +33,7 @@ parts as (
 ),
 
 both_views as (
-    {{ in_both_structures('parts', ['period_month'], [
-        'population', 'households', 'poor_households', 'near_poor_households',
-        'clean_water_households', 'clean_water_base_households', 'insured_people',
-        'insured_base_population']) }}
+    {{ in_both_structures('parts', ['period_month'], social_rate_parts()) }}
 ),
 
 final as (

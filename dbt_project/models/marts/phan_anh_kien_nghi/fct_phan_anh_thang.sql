@@ -75,8 +75,6 @@ both_views as (
 final as (
     select
         counted.*,
-        {{ unit_name_columns() }},
-        counted.month_start as period_month,
         {{ ratio('counted.resolved_working_days_sum', 'counted.resolved_working_days_count') }}
             as avg_working_days_to_resolve,
         {{ pct('counted.published', 'counted.resolved') }} as published_share,

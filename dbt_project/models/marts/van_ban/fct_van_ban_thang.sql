@@ -107,8 +107,6 @@ both_views as (
 final as (
     select
         combined.*,
-        {{ unit_name_columns() }},
-        combined.month_start as period_month,
         {{ ratio('combined.handling_working_days_sum', 'combined.handling_working_days_count') }}
             as avg_working_days_to_handle,
         {{ pct('combined.outgoing_signed', 'combined.outgoing_issued') }}
