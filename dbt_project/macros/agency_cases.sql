@@ -31,10 +31,18 @@
 {#- A case mart's joins: the as-of moment A of its source (`moment`, for case_moment_columns
     and deadline_status), the case's unit (`units`) and today's unit and district
     (`current_unit`) for unit_columns, and, given the dates a case's working days run
-    between, their days in the calendar (`start_day`, `end_day`: dim_ngay). -#}
-{% macro case_joins(cases, data_source, start_date=none, end_date=none) -%}
+    between, their days in the calendar (`start_day`, `end_day`: dim_ngay). The case's unit
+    is its `org_unit_id`, or, with `unit_of` = [agency code column, date column], the unit
+    that held the code that day (org_unit_at), joined as `unit`. -#}
+{% macro case_joins(cases, data_source, start_date=none, end_date=none, unit_of=none) -%}
+    {%- set unit = cases %}
     inner join {{ ref('int_thoi_diem__nguon') }} as moment on moment.data_source = '{{ data_source }}'
-    left join {{ ref('dim_don_vi') }} as units on {{ cases }}.org_unit_id = units.org_unit_id
+    {%- if unit_of %}
+    {%- set unit = 'unit' %}
+    left join lateral {{ org_unit_at(cases ~ '.' ~ unit_of[0], cases ~ '.' ~ unit_of[1]) }} as unit
+        on true
+    {%- endif %}
+    left join {{ ref('dim_don_vi') }} as units on {{ unit }}.org_unit_id = units.org_unit_id
     left join {{ ref('dim_don_vi') }} as current_unit
         on units.current_org_unit_id = current_unit.org_unit_id
     {%- if start_date %}

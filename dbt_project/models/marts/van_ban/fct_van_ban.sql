@@ -31,36 +31,31 @@ dated as (
     from ({{ cases_to_rebuild('stg_agency__van_ban', 'ma_van_ban', 'is_completed') }}) as documents
 ),
 
-placed as (
-    select
-        dated.*,
-        unit.org_unit_id
-    from dated
-    left join lateral {{ org_unit_at('dated.ma_don_vi', 'dated.event_date') }} as unit on true
-),
-
 final as (
     select
-        placed.*,
-        case placed.chieu when 'den' then 'Văn bản đến' when 'di' then 'Văn bản đi' end::text
+        dated.*,
+        unit.org_unit_id,
+        case dated.chieu when 'den' then 'Văn bản đến' when 'di' then 'Văn bản đi' end::text
             as chieu_name,
         {{ unit_columns() }},
-        date_trunc('month', placed.event_date)::date as period_month,
-        placed.ngay_hoan_thanh as completed_at,
-        date_trunc('month', placed.completed_date)::date as completed_month,
-        (placed.completed_date is not null)::boolean as is_completed,
+        date_trunc('month', dated.event_date)::date as period_month,
+        dated.ngay_hoan_thanh as completed_at,
+        date_trunc('month', dated.completed_date)::date as completed_month,
+        (dated.completed_date is not null)::boolean as is_completed,
         {{ deadline_status(
-            'placed.ngay_hoan_thanh', 'placed.completed_date', 'placed.deadline_ends_at',
-            'placed.han_xu_ly', due_soon_days=7,
-            first="when placed.chieu = 'di' then 'van_ban_di'",
+            'dated.ngay_hoan_thanh', 'dated.completed_date', 'dated.deadline_ends_at',
+            'dated.han_xu_ly', due_soon_days=7,
+            first="when dated.chieu = 'di' then 'van_ban_di'",
         ) }} as deadline_status,
         case
-            when placed.chieu = 'den' and placed.completed_date is not null
+            when dated.chieu = 'den' and dated.completed_date is not null
                 then greatest(end_day.working_day_seq - start_day.working_day_seq, 0)
         end as working_days_to_handle,
         {{ case_moment_columns() }}
-    from placed
-    {{ case_joins('placed', 'van_ban', 'event_date', 'completed_date') }}
+    from dated
+    {{ case_joins(
+        'dated', 'van_ban', 'event_date', 'completed_date', unit_of=['ma_don_vi', 'event_date']
+    ) }}
 )
 
 {{ contract_select('final') }}
