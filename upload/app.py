@@ -20,6 +20,7 @@ strict Content-Security-Policy. The page holds no database account and no secret
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import os
@@ -267,6 +268,18 @@ class Quota:
 
 # --- the application -----------------------------------------------------------------------------
 
+def _commune_page(handler):
+    """A page of the commune a user acts for: without a session, the login page; else the
+    handler gets the session and the commune (`unit_of`: the unit in the path, if the user's)."""
+    @functools.wraps(handler)
+    async def page(self, request: Request) -> Response:
+        session = self.session(request)
+        if session is None:
+            return _to_login(request)
+        return await handler(self, request, session, await self.unit_of(request, session))
+    return page
+
+
 class Page:
     def __init__(self, config: PageConfig):
         self.config = config
@@ -409,11 +422,8 @@ class Page:
             return self.render("no_unit.html", 403, session, reason=access.reason)
         return RedirectResponse(f"/don-vi/{access.home}", status_code=303)
 
-    async def unit_page(self, request: Request) -> Response:
-        session = self.session(request)
-        if session is None:
-            return _to_login(request)
-        unit_id = await self.unit_of(request, session)
+    @_commune_page
+    async def unit_page(self, request: Request, session: Session, unit_id: str) -> Response:
         day = today()
         everything = request.query_params.get("tat-ca") == "1"
         rows, problem = [], None
@@ -467,11 +477,8 @@ class Page:
         return RedirectResponse(f"/don-vi/{unit_id}/tep/{quote(delivered.name)}?moi=1",
                                 status_code=303)
 
-    async def file_page(self, request: Request) -> Response:
-        session = self.session(request)
-        if session is None:
-            return _to_login(request)
-        unit_id = await self.unit_of(request, session)
+    @_commune_page
+    async def file_page(self, request: Request, session: Session, unit_id: str) -> Response:
         rel = request.path_params["rel"]
         item = await run_in_threadpool(folder.entry, self.config.intake_dir, unit_id, rel)
         if item is None:
@@ -481,11 +488,8 @@ class Page:
                            fresh=request.query_params.get("moi") == "1",
                            slow=item.answer is None and waiting_s > 60)
 
-    async def template(self, request: Request) -> Response:
-        session = self.session(request)
-        if session is None:
-            return _to_login(request)
-        unit_id = await self.unit_of(request, session)
+    @_commune_page
+    async def template(self, request: Request, session: Session, unit_id: str) -> Response:
         form = request.path_params["form"]
         period = request.query_params.get("ky") or None
         try:
