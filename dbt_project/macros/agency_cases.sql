@@ -179,6 +179,19 @@
         count(*) filter (where is_due_on_time) as {{ on_time }}
 {%- endmacro %}
 
+{#- A month's flow of cases from open_month_spans' flags, named by `names` = [received,
+    done, done on time, done late]: the cases received in the month, those done in it
+    (`done_flag`), and of those the ones done by their deadline (`done_at` ≤ `deadline_at`)
+    or after it. -#}
+{% macro flow_counts(done_flag, done_at, deadline_at, names) -%}
+        count(*) filter (where is_received_in_month) as {{ names[0] }},
+        count(*) filter (where {{ done_flag }}) as {{ names[1] }},
+        count(*) filter (where {{ done_flag }} and {{ done_at }} <= {{ deadline_at }})
+            as {{ names[2] }},
+        count(*) filter (where {{ done_flag }} and {{ done_at }} > {{ deadline_at }})
+            as {{ names[3] }}
+{%- endmacro %}
+
 {#- The columns a monthly case mart (`counted`: its parts in both views, selected as
     `counted.*`, joined by monthly_case_joins) adds to its own: the unit's names, the month and
     its evaluation moment, then the view, the area and how many units a row puts together

@@ -38,14 +38,10 @@ counted as (
         count(*) filter (
             where is_due_on_time and coalesce(danh_gia not in (1, 2), true)
         ) as satisfied,
-        count(*) filter (where is_received_in_month) as received,
-        count(*) filter (where is_resolved_in_month) as resolved,
-        count(*) filter (
-            where is_resolved_in_month and closed_at <= deadline_at
-        ) as resolved_on_time,
-        count(*) filter (
-            where is_resolved_in_month and closed_at > deadline_at
-        ) as resolved_late,
+        {{ flow_counts(
+            'is_resolved_in_month', 'closed_at', 'deadline_at',
+            ['received', 'resolved', 'resolved_on_time', 'resolved_late'],
+        ) }},
         count(*) filter (
             where is_closed_in_month and not is_resolved_in_month
         ) as refused,

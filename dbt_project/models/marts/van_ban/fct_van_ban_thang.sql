@@ -38,14 +38,12 @@ incoming as (
         org_unit_id,
         month_start,
         {{ deadline_counts('deadline_population', 'deadline_on_time') }},
-        count(*) filter (where is_received_in_month) as incoming_received,
-        count(*) filter (where is_completed_in_month) as incoming_completed,
-        count(*) filter (
-            where is_completed_in_month and completed_at <= deadline_ends_at
-        ) as incoming_completed_on_time,
-        count(*) filter (
-            where is_completed_in_month and completed_at > deadline_ends_at
-        ) as incoming_completed_late,
+        {{ flow_counts(
+            'is_completed_in_month', 'completed_at', 'deadline_ends_at', [
+                'incoming_received', 'incoming_completed', 'incoming_completed_on_time',
+                'incoming_completed_late',
+            ],
+        ) }},
         count(*) filter (
             where is_completed_in_month and han_xu_ly is null
         ) as incoming_completed_no_deadline,
