@@ -12,6 +12,8 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+# what a problem says in the manifest and the answers, in this order
+JSON_FIELDS = ("sheet", "row", "column", "value", "message", "hint", "code", "key")
 
 
 @dataclass(frozen=True)
@@ -29,16 +31,8 @@ class Problem:
     key: str | None = None  # the row as staff know it: "Lĩnh vực: Đất đai"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "sheet": self.sheet,
-            "row": self.row,
-            "column": self.column,
-            "value": self.value,
-            "message": self.message,
-            "hint": self.hint,
-            "code": self.code,
-            "key": self.key,
-        }
+        """Where, what and why, for the manifest and the answers (severity: the list it is in)."""
+        return {name: getattr(self, name) for name in JSON_FIELDS}
 
     def where(self) -> str:
         """`Trang tính "KTXH", dòng 12, cột F (Thực hiện tháng)` — for reports to staff."""
