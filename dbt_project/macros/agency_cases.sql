@@ -90,10 +90,11 @@
 
 {#- Open-month spans: every case of the case mart `cases` (rows with a unit only) in every
     month of its source (int_thoi_diem__thang) from the month of `period_month` to the month
-    it was finished (`done_month`; still open: up to the month of the as-of moment A), with
-    the month's start and its evaluation moment T and flags against them:
+    it was finished (`<done>_month`; still open: up to the month of the as-of moment A),
+    with the month's start and its evaluation moment T and flags against them (`done`
+    names what ends a case: 'finished', 'closed', 'completed'):
       is_received_in_month  `received_at` in [start of the month, T]
-      <done_flag>           `done_at` in [start of the month, T]
+      is_<done>_in_month    `<done>_at` in [start of the month, T]
       is_open_at_t          received by T and not finished by T
     and against the case's deadline moment `deadline_at` (the deadline KPIs, one definition
     for the three sources):
