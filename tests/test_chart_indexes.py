@@ -4,28 +4,40 @@ its index serving nothing (and the list sorting the whole mart again at national
 
 A partial index is used only when the chart's filter implies its predicate and it reads the
 page in the chart's order: the same column and values, and the chart's order as the index's
-key. A covering index serves a chart only if the chart reads nothing but its columns."""
+key. A covering index serves a chart only if the chart reads nothing but its columns.
+
+The indexes are read from the marts' post-hooks as dbt parsed them (target/manifest.json,
+which `make test` rebuilds whenever a model or macro changes): a mart may write its hook
+itself or have a macro write it (case_mart_config)."""
 
 from __future__ import annotations
 
 import ast
+import json
 import re
 
+from ioc.dbt_runner import TARGET_DIR
 from ioc.settings import PROJECT_ROOT
 from ioc_superset import assets_builder
 
 MARTS = PROJECT_ROOT / "dbt_project" / "models" / "marts"
-CALL = re.compile(r"extra_index\(this, (\[[^\]]*\]), '(\w+)'((?:, \w+=(?:\[[^\]]*\]|'\w+'))*)\)")
+MANIFEST = TARGET_DIR / "manifest.json"
+CALL = re.compile(
+    r"extra_index\(this, (\[[^\]]*\]), '(\w+)'((?:,\s*\w+=(?:\[[^\]]*\]|'\w+'))*)\)")
 
 
 def _indexes() -> list[dict]:
     found = []
-    for path in MARTS.rglob("*.sql"):
-        for cols, tag, rest in CALL.findall(path.read_text(encoding="utf-8")):
-            kwargs = {k: ast.literal_eval(v) for k, v in
-                      re.findall(r"(\w+)=(\[[^\]]*\]|'\w+')", rest)}
-            found.append({"table": path.stem, "columns": ast.literal_eval(cols), "tag": tag,
-                          **kwargs})
+    nodes = json.loads(MANIFEST.read_text(encoding="utf-8"))["nodes"].values()
+    for node in nodes:
+        if node["resource_type"] != "model" or "/marts/" not in f"/{node['path']}":
+            continue
+        for hook in node["config"].get("post-hook") or []:
+            for cols, tag, rest in CALL.findall(hook["sql"]):
+                kwargs = {k: ast.literal_eval(v) for k, v in
+                          re.findall(r"(\w+)=(\[[^\]]*\]|'\w+')", rest)}
+                found.append({"table": node["name"], "columns": ast.literal_eval(cols),
+                              "tag": tag, **kwargs})
     return found
 
 
