@@ -58,7 +58,8 @@
     history, with district_id): `sums` add up; `more` are further aggregate expressions
     (`min(x) as x`, a filtered sum, …); `counted` names the count of unit rows, if wanted.
     Each row carries the district as its unit (org_unit_id, org_unit_name), its name and
-    province (district_name, province_name, from dim_don_vi) and the view's name. Rates are recomputed from these sums afterwards, never averaged. -#}
+    province (district_name, province_name, from dim_don_vi) and the view's name. Rates are
+    recomputed from these sums afterwards, never averaged. -#}
 {% macro district_parts(model, keys, sums, more=[], counted=none) -%}
     select
         parts.*,
