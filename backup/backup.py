@@ -242,13 +242,23 @@ def archive_kind(rel: Path) -> str | None:
 
 @dataclass
 class ArchiveCopy:
-    files: int = 0
-    bytes: int = 0
+    """What `copy_archive` did: the files new to the store, the personal sidecars left out,
+    the corrupt files not copied, and every file the backup lists (path, size, kind, stored
+    name), which `files` and `bytes` count."""
+
     new_files: int = 0
     new_bytes: int = 0
     skipped_personal: int = 0
     corrupt: list[str] = field(default_factory=list)
     listing: list[tuple[str, int, str, str]] = field(default_factory=list)
+
+    @property
+    def files(self) -> int:
+        return len(self.listing)
+
+    @property
+    def bytes(self) -> int:
+        return sum(size for _, size, _, _ in self.listing)
 
 
 def copy_archive(archive_dir: Path, target: Path, config: BackupConfig) -> ArchiveCopy:
@@ -303,8 +313,6 @@ def copy_archive(archive_dir: Path, target: Path, config: BackupConfig) -> Archi
             os.replace(tmp, dest)
             out.new_files += 1
             out.new_bytes += size
-        out.files += 1
-        out.bytes += size
         out.listing.append((str(rel), size, kind, str(stored)))
     tmp_state = state_path.with_name(".incoming-logs")
     tmp_state.write_text(json.dumps(logs_state, indent=0, sort_keys=True))

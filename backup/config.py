@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ioc.settings import Settings
@@ -36,20 +36,32 @@ class BackupConfigError(ValueError):
 
 
 @dataclass(frozen=True)
+class Retention:
+    """Which backups `retention.prune` keeps: the newest `last` (at least one), and the newest
+    backup of each of the last `daily` days, `weekly` ISO weeks and `monthly` months."""
+
+    last: int = 3
+    daily: int = 7
+    weekly: int = 5
+    monthly: int = 12
+
+
+@dataclass(frozen=True)
 class BackupConfig:
     target: Path
     personal: str = "exclude"
     recipients: tuple[str, ...] = ()
     secrets: bool = False
-    keep_last: int = 3
-    keep_daily: int = 7
-    keep_weekly: int = 5
-    keep_monthly: int = 12
+    retention: Retention = field(default_factory=Retention)
     max_age_hours: float = 26.0
 
     @property
     def encrypted(self) -> bool:
         return self.personal == "encrypt"
+
+
+DEFAULT_RETENTION = Retention()
+DEFAULT_MAX_AGE_HOURS = BackupConfig.max_age_hours
 
 
 def default_target(settings: Settings) -> Path:
@@ -97,15 +109,17 @@ def load(settings: Settings, env=None, target: Path | str | None = None) -> Back
     secrets = secrets_raw == "include" if secrets_raw else personal == "encrypt"
     max_age = (env.get("IOC_BACKUP_MAX_AGE_HOURS") or "").strip()
     try:
-        max_age_hours = float(max_age) if max_age else 26.0
+        max_age_hours = float(max_age) if max_age else DEFAULT_MAX_AGE_HOURS
     except ValueError:
         raise BackupConfigError(f"IOC_BACKUP_MAX_AGE_HOURS phải là một số (got {max_age!r})") \
             from None
     return BackupConfig(
         target=path, personal=personal, recipients=recipients, secrets=secrets,
-        keep_last=max(1, _int(env, "IOC_BACKUP_KEEP_LAST", 3)),
-        keep_daily=_int(env, "IOC_BACKUP_KEEP_DAILY", 7),
-        keep_weekly=_int(env, "IOC_BACKUP_KEEP_WEEKLY", 5),
-        keep_monthly=_int(env, "IOC_BACKUP_KEEP_MONTHLY", 12),
+        retention=Retention(
+            last=max(1, _int(env, "IOC_BACKUP_KEEP_LAST", DEFAULT_RETENTION.last)),
+            daily=_int(env, "IOC_BACKUP_KEEP_DAILY", DEFAULT_RETENTION.daily),
+            weekly=_int(env, "IOC_BACKUP_KEEP_WEEKLY", DEFAULT_RETENTION.weekly),
+            monthly=_int(env, "IOC_BACKUP_KEEP_MONTHLY", DEFAULT_RETENTION.monthly),
+        ),
         max_age_hours=max_age_hours,
     )

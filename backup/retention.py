@@ -1,7 +1,7 @@
 """Which backups exist, how old the newest is, and which the retention rule deletes.
 
-The rule keeps the newest `keep_last` backups, and the newest backup of each of the last
-`keep_daily` days, `keep_weekly` ISO weeks and `keep_monthly` months that have a backup (days
+The rule (`config.Retention`) keeps the newest `last` backups, and the newest backup of each of
+the last `daily` days, `weekly` ISO weeks and `monthly` months that have a backup (days
 in Vietnam's time, the office's calendar). Archive files that no kept backup lists any more
 (possible only after archive files were deleted under a records-retention decision) are
 deleted from the shared store too. Unfinished backups (`….partial`, left by a run that was
@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from backup import target as target_mod
-from backup.config import BackupConfig
+from backup.config import BackupConfig, Retention
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 _NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z(-\d+)?$")
@@ -68,15 +68,15 @@ def age_hours(target: Path, now: datetime | None = None) -> float | None:
     return (now - latest.created_at).total_seconds() / 3600
 
 
-def to_keep(items: list[BackupInfo], config: BackupConfig) -> set[str]:
+def to_keep(items: list[BackupInfo], rule: Retention) -> set[str]:
     keep: set[str] = set()
     if not items:
         return keep
-    keep.update(item.name for item in items[-max(1, config.keep_last):])
+    keep.update(item.name for item in items[-max(1, rule.last):])
     rules = (
-        (config.keep_daily, lambda d: d.date()),
-        (config.keep_weekly, lambda d: d.isocalendar()[:2]),
-        (config.keep_monthly, lambda d: (d.year, d.month)),
+        (rule.daily, lambda d: d.date()),
+        (rule.weekly, lambda d: d.isocalendar()[:2]),
+        (rule.monthly, lambda d: (d.year, d.month)),
     )
     for count, bucket in rules:
         seen: list = []
@@ -98,7 +98,7 @@ def prune(config: BackupConfig, *, now: datetime | None = None, locked: bool = F
     lock = contextlib.nullcontext() if locked else target_mod.target_lock(target)
     with lock:
         items = backups(target)
-        keep = to_keep(items, config)
+        keep = to_keep(items, config.retention)
         doomed = [b for b in items if b.name not in keep]
         if dry_run:
             return [b.name for b in doomed]

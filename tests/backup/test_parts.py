@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from backup import backup, crypto, restore, retention
-from backup.config import BackupConfig, BackupConfigError
+from backup.config import BackupConfig, BackupConfigError, Retention
 from backup.config import load as load_config
 from ingest.agency import page_archive
 from ingest.agency.mapping import load_mapping
@@ -35,8 +35,8 @@ def test_retention_keeps_the_newest_of_each_day_week_and_month(tmp_path) -> None
     start = datetime(2026, 1, 1, 18, 30, tzinfo=UTC)  # 01:30 the next day in Vietnam
     names = [_fake(tmp_path, start + timedelta(days=d)) for d in range(0, 120)]
     extra = _fake(tmp_path, start + timedelta(days=119, hours=2))  # a second one that day
-    config = BackupConfig(tmp_path, keep_last=2, keep_daily=7, keep_weekly=4, keep_monthly=3)
-    keep = retention.to_keep(retention.backups(tmp_path), config)
+    config = BackupConfig(tmp_path, retention=Retention(last=2, daily=7, weekly=4, monthly=3))
+    keep = retention.to_keep(retention.backups(tmp_path), config.retention)
     assert extra in keep and names[-1] in keep  # the newest two
     assert set(names[-7:]) <= keep  # seven days
     days = sorted(datetime.strptime(n, backup.NAME_FORMAT).replace(tzinfo=UTC)
@@ -58,8 +58,8 @@ def test_prune_deletes_archive_files_no_kept_backup_lists(tmp_path) -> None:
                 "ab/ab2.xlsx\t1\tcontent\tab/ab2.xlsx\n")
     _fake(tmp_path, datetime(2026, 3, 1, tzinfo=UTC), "ab/ab1.xlsx\t1\tcontent\tab/ab1.xlsx\n")
     (tmp_path / "2026-03-02T000000Z.partial").mkdir()  # a killed run
-    assert retention.prune(BackupConfig(tmp_path, keep_last=1, keep_daily=1, keep_weekly=0,
-                                        keep_monthly=0)) == [old]
+    rule = Retention(last=1, daily=1, weekly=0, monthly=0)
+    assert retention.prune(BackupConfig(tmp_path, retention=rule)) == [old]
     assert (store / "ab1.xlsx").exists() and not (store / "ab2.xlsx").exists()
     assert not (tmp_path / "2026-03-02T000000Z.partial").exists()
 
@@ -71,6 +71,15 @@ def test_settings(warehouse_settings) -> None:
         load_config(warehouse_settings, env={"IOC_BACKUP_PERSONAL": "zip"})
     plain = load_config(warehouse_settings, env={})
     assert not plain.encrypted and not plain.secrets
+    assert plain.retention == Retention(last=3, daily=7, weekly=5, monthly=12)
+    assert plain.max_age_hours == 26.0
+    kept = load_config(warehouse_settings, env={"IOC_BACKUP_KEEP_LAST": "0",
+                                                "IOC_BACKUP_KEEP_WEEKLY": "2",
+                                                "IOC_BACKUP_MAX_AGE_HOURS": "30"})
+    assert kept.retention == Retention(last=1, daily=7, weekly=2, monthly=12)  # at least one
+    assert kept.max_age_hours == 30.0
+    with pytest.raises(BackupConfigError, match="IOC_BACKUP_KEEP_DAILY"):
+        load_config(warehouse_settings, env={"IOC_BACKUP_KEEP_DAILY": "-1"})
     home = warehouse_settings.home
     assert plain.target == home.parent / f"{home.name}-backups"
     _, public = crypto.generate()
