@@ -71,11 +71,12 @@ class Page:
 
 @dataclass
 class FaultCounts:
+    """The transient failures a client retried, by kind."""
+
     throttled: int = 0
     server_errors: int = 0
     timeouts: int = 0
     connection_errors: int = 0
-    waited: float = 0.0
 
 
 class _Transient(Exception):
@@ -118,6 +119,8 @@ class AgencyClient:
     sleep: Callable[[float], None] = time.sleep
     faults: FaultCounts = field(default_factory=FaultCounts)
     requests: int = 0
+    waited: float = 0.0
+    """Seconds spent waiting before retries."""
 
     def __post_init__(self) -> None:
         timeout = httpx.Timeout(self.policy.timeout, connect=min(self.policy.timeout, 15.0))
@@ -130,9 +133,6 @@ class AgencyClient:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
         self._http.close()
 
     def page(self, since: datetime | None, page: int, size: int,
@@ -225,7 +225,7 @@ class AgencyClient:
         else:
             self.faults.server_errors += 1
         wait = state.next_action.sleep if state.next_action else 0.0
-        self.faults.waited += wait
+        self.waited += wait
         log.warning("%s: %s, thử lại sau %.1f s (retrying in %.1f s)",
                     self.resource, exc, wait, wait)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import psycopg
 
@@ -66,13 +66,18 @@ class Batch:
         return len(self.rows) + len(self.rejects)
 
 
-@dataclass
-class BatchResult:
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    history_added: int = 0
-    personal_written: int = 0
+class BatchResult(NamedTuple):
+    """What committing one batch did: records inserted, updated and found unchanged,
+    versions added to the history, personal rows written."""
+
+    inserted: int
+    updated: int
+    unchanged: int
+    history_added: int
+    personal_written: int
+
+
+NOTHING_WRITTEN = BatchResult(0, 0, 0, 0, 0)
 
 
 def _safe(exc: psycopg.Error, doing: str) -> LoadError:
@@ -134,7 +139,7 @@ class Store:
         assert converter is not None, "prepare() first"
         try:
             with self.conn.transaction():
-                result = self._write(batch, converter) if batch.rows else BatchResult()
+                result = self._write(batch, converter) if batch.rows else NOTHING_WRITTEN
                 if batch.rejects:
                     self._rejects(batch.rejects)
                 self.conn.execute(

@@ -143,7 +143,7 @@ def sync_resource(resource: str, *, conninfo: str, config: AgencyConfig,
                 stats.requests = client.requests
                 stats.throttled, stats.server_errors = f.throttled, f.server_errors
                 stats.timeouts, stats.connection_errors = f.timeouts, f.connection_errors
-                stats.waited_seconds = round(f.waited, 3)
+                stats.waited_seconds = round(client.waited, 3)
                 stats.unmapped_fields = ",".join(sorted(converter.unmapped))
         if config.personal_retention and converter.personal_columns:
             stats.personal_purged = store.purge_personal(config.personal_retention)
@@ -228,11 +228,8 @@ def _run(plan: PagePlan, client: AgencyClient, converter, store: Store,
 def _commit(store: Store, batch: Batch, stats: PullStats, skew: timedelta) -> None:
     result = store.commit(batch, skew=skew)
     stats.batches += 1
-    stats.inserted += result.inserted
-    stats.updated += result.updated
-    stats.unchanged += result.unchanged
-    stats.history_added += result.history_added
-    stats.personal_written += result.personal_written
+    for name, count in result._asdict().items():  # PullStats has every BatchResult count
+        setattr(stats, name, getattr(stats, name) + count)
     log.info("%s: lô %d đã ghi — mới %d, đổi %d, lịch sử +%d (watermark %s)", store.resource,
              stats.batches, result.inserted, result.updated, result.history_added,
              batch.newest.isoformat() if batch.newest else "-")
