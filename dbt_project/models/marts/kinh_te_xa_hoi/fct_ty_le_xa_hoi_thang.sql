@@ -24,11 +24,9 @@ pivoted as (
 
 parts as (
     select
-        pivoted.*,
-        {{ if_reported('pivoted.households', 'pivoted.clean_water_households') }}
-            as clean_water_base_households,
-        {{ if_reported('pivoted.population', 'pivoted.insured_people') }}
-            as insured_base_population
+        *,
+        {{ if_reported('households', 'clean_water_households') }} as clean_water_base_households,
+        {{ if_reported('population', 'insured_people') }} as insured_base_population
     from pivoted
 ),
 
