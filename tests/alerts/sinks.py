@@ -1,7 +1,8 @@
-"""A local SMTP sink and a chat-webhook receiver, real servers on 127.0.0.1 for the tests.
+"""An SMTP server and a chat-webhook receiver, real servers on 127.0.0.1 for the tests.
 
-The SMTP sink speaks enough of RFC 5321 for smtplib (EHLO, MAIL, RCPT, DATA, RSET, NOOP,
-QUIT) and keeps every message it accepts; the webhook receiver keeps every JSON body posted.
+The SMTP server is the platform's own outbox (`ioc_superset.mailsink`, the sink `ioc up` runs
+for Superset's reports), writing into a temporary folder; the webhook receiver keeps every
+JSON body posted.
 """
 
 from __future__ import annotations
@@ -9,80 +10,52 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import shutil
 import socketserver
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from ioc_superset import mailsink
 
 
 @dataclass
 class Received:
-    sender: str
     to: list[str]
     message: email.message.EmailMessage
 
 
 @dataclass
 class SmtpSink:
-    host: str
-    port: int
-    messages: list[Received] = field(default_factory=list)
-    server: socketserver.ThreadingTCPServer | None = None
+    outbox: Path
+    server: socketserver.ThreadingTCPServer
+    host: str = "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
+    def messages(self) -> list[Received]:
+        """Every message accepted so far, in the order they arrived."""
+        found = []
+        for path in sorted(self.outbox.rglob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            found.append(Received([a.addr_spec for a in message["To"].addresses], message))
+        return found
 
     def close(self) -> None:
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
+        self.server.shutdown()
+        self.server.server_close()
+        shutil.rmtree(self.outbox, ignore_errors=True)
 
 
 def start_smtp_sink() -> SmtpSink:
-    sink = SmtpSink("127.0.0.1", 0)
-
-    class Handler(socketserver.StreamRequestHandler):
-        def _say(self, line: str) -> None:
-            self.wfile.write((line + "\r\n").encode())
-
-        def handle(self) -> None:
-            self._say("220 sink ESMTP")
-            sender, rcpts = "", []
-            while True:
-                raw = self.rfile.readline()
-                if not raw:
-                    return
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                verb = line[:4].upper()
-                if verb in ("EHLO", "HELO"):
-                    self._say("250-sink")
-                    self._say("250 8BITMIME")
-                elif verb == "MAIL":
-                    sender, rcpts = line.split(":", 1)[1].split()[0].strip("<>"), []
-                    self._say("250 OK")
-                elif verb == "RCPT":
-                    rcpts.append(line.split(":", 1)[1].strip().strip("<>"))
-                    self._say("250 OK")
-                elif verb == "DATA":
-                    self._say("354 go ahead")
-                    chunks = []
-                    while True:
-                        data = self.rfile.readline()
-                        if data in (b".\r\n", b".\n", b""):
-                            break
-                        chunks.append(data[1:] if data.startswith(b"..") else data)
-                    msg = email.message_from_bytes(b"".join(chunks), policy=email.policy.default)
-                    sink.messages.append(Received(sender, list(rcpts), msg))
-                    self._say("250 queued")
-                elif verb in ("RSET", "NOOP"):
-                    self._say("250 OK")
-                elif verb == "QUIT":
-                    self._say("221 bye")
-                    return
-                else:
-                    self._say("502 not implemented")
-
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    sink.server, sink.port = server, server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    outbox = Path(tempfile.mkdtemp(prefix="ioc-test-outbox-"))
+    sink = SmtpSink(outbox, mailsink.make_server(outbox))
+    threading.Thread(target=sink.server.serve_forever, daemon=True).start()
     return sink
 
 
