@@ -24,19 +24,7 @@ from ingest.intake import engine as intake_engine
 from ioc import warehouse
 from ioc.dbt_runner import run_dbt
 from tests.dbt import dataset
-
-MART_SCHEMAS = [
-    "mart_dung_chung",
-    "mart_hanh_chinh_cong",
-    "mart_van_ban",
-    "mart_kinh_te_xa_hoi",
-    "mart_y_te",
-    "mart_giao_duc",
-    "mart_phan_anh_kien_nghi",
-    "mart_bao_cao",
-    "mart_tong_quan",
-    "mart_chi_tieu",
-]
+from tests.support.marts import MART_SCHEMAS
 
 
 @dataclasses.dataclass

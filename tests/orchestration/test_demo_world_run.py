@@ -22,20 +22,10 @@ import pytest
 from demo.api_server import serve_in_thread
 from demo.calendar import TZ, Month
 from demo.generate import generate
+from tests.support.marts import MART_SCHEMAS
 
 pytestmark = pytest.mark.e2e
 TODAY = date(2025, 8, 12)
-
-MART_SCHEMAS = [
-    "mart_hanh_chinh_cong",
-    "mart_van_ban",
-    "mart_kinh_te_xa_hoi",
-    "mart_y_te",
-    "mart_giao_duc",
-    "mart_phan_anh_kien_nghi",
-    "mart_bao_cao",
-    "mart_tong_quan",
-]
 
 
 @pytest.fixture(scope="module")
