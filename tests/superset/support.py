@@ -1,5 +1,6 @@
 """Helpers shared by the Superset tests: the committed assets joined with the live ids, chart
-data that bypasses Superset's cache, and numbers written the Vietnamese way."""
+data that bypasses Superset's cache, numbers written the Vietnamese way, and a dashboard's
+steps in the browser (waiting for its charts, choosing a filter's value)."""
 
 from __future__ import annotations
 
@@ -129,3 +130,35 @@ def vn_number(value: float, decimals: int) -> str:
     """1234.5 -> '1.234,5' (with `decimals` digits): how D3_FORMAT vi shows ',.Nf'."""
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def wait_for_charts(page) -> None:
+    """Until the dashboard shows its grid and no chart is loading any more."""
+    page.locator('[data-test="dashboard-header-container"]').wait_for(state="visible")
+    page.locator('[data-test="chart-grid-component"]').first.wait_for(state="attached")
+    page.locator('[aria-label="Loading"]:visible').first.wait_for(state="detached")
+
+
+def choose_filter_value(page, filter_test_id: str, title: str) -> None:
+    """Pick `title` in the filter bar's filter (its data-test id), apply, and wait for the
+    charts to load again."""
+    page.locator(f'[data-test="{filter_test_id}"]').click()
+    page.get_by_title(title).first.click()
+    page.keyboard.press("Escape")
+    page.locator('[data-test="filter-bar__apply-button"]').click()
+    page.wait_for_timeout(1000)
+    wait_for_charts(page)
+
+
+def open_drill_by(page):
+    """Open the "drill by" submenu of the right-click menu that is open, found by its menu id
+    (its name is translated); returns the submenu."""
+    drill_by = page.locator('[data-menu-id$="-drill-by-submenu"]:visible').first
+    drill_by.hover()
+    submenu = page.locator('[data-test="drill-by-submenu"]')
+    try:  # the submenu opens on hover; when the pointer's move was missed, a click opens it
+        submenu.wait_for(state="visible", timeout=5_000)
+    except Exception:
+        drill_by.click()
+        submenu.wait_for(state="visible", timeout=20_000)
+    return submenu

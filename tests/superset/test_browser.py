@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote
 
 import pytest
 import yaml
-from support import charts, vn_number
+from support import charts, choose_filter_value, open_drill_by, vn_number, wait_for_charts
 
 from ioc import warehouse
 from ioc.settings import PROJECT_ROOT
@@ -76,12 +76,6 @@ def _admin_page(browser, admin_session: dict, url: str, path: str | None = None)
     return page
 
 
-def _wait_for_charts(page) -> None:
-    page.locator('[data-test="dashboard-header-container"]').wait_for(state="visible")
-    page.locator('[data-test="chart-grid-component"]').first.wait_for(state="attached")
-    page.locator('[aria-label="Loading"]:visible').first.wait_for(state="detached")
-
-
 def _dashboards(client: SupersetClient) -> list[dict]:
     return client.list_all("dashboard", ["id", "slug", "dashboard_title"])
 
@@ -107,7 +101,7 @@ def _open_dashboard(page, url: str, dash: dict, chart_ids: list[int]) -> dict[in
 
     page.on("response", on_response)
     page.goto(f"{url}/superset/dashboard/{dash['slug'] or dash['id']}/")
-    _wait_for_charts(page)
+    wait_for_charts(page)
     for chart_id in chart_ids:
         chart = page.locator(f'[data-test="chart-grid-component"][data-test-chart-id="{chart_id}"]')
         chart.wait_for(state="visible")
@@ -190,11 +184,11 @@ def test_numbers_and_months_use_vietnamese_format(
             "where structure_view = 'current_structure'").fetchone()
     assert visits >= 1000  # so the thousands separator shows
     page = _admin_page(browser, admin_session, superset_server.url, _dashboard_path("tong-quan"))
-    _wait_for_charts(page)
+    wait_for_charts(page)
     page.get_by_text(vn_number(float(poor_rate), 2), exact=True).first.wait_for(state="visible")
     page.get_by_text(latest.strftime("%m/%Y")).first.wait_for(state="visible")
     page.goto(f"{superset_server.url}/superset/dashboard/y-te/")
-    _wait_for_charts(page)
+    wait_for_charts(page)
     page.get_by_text(vn_number(float(visits), 0), exact=True).first.wait_for(state="visible")
     page.context.close()
 
@@ -217,7 +211,7 @@ def test_unit_filter_applies_to_every_chart(
     page = _admin_page(
         browser, admin_session, superset_server.url, _dashboard_path("kinh-te-xa-hoi")
     )
-    _wait_for_charts(page)
+    wait_for_charts(page)
     queries: list[dict] = []
     page.on(
         "request",
@@ -227,12 +221,7 @@ def test_unit_filter_applies_to_every_chart(
             else None
         ),
     )
-    page.locator(f'[data-test="{_filter_id("kinh-te-xa-hoi", "Đơn vị")}"]').click()
-    page.get_by_title("Xã Quế Thọ").first.click()
-    page.keyboard.press("Escape")
-    page.locator('[data-test="filter-bar__apply-button"]').click()
-    page.wait_for_timeout(1000)
-    _wait_for_charts(page)
+    choose_filter_value(page, _filter_id("kinh-te-xa-hoi", "Đơn vị"), "Xã Quế Thọ")
     filtered = [
         q
         for q in queries
@@ -264,7 +253,7 @@ def test_unit_filter_depends_on_the_district_filter(
     page = _admin_page(
         browser, admin_session, superset_server.url, _dashboard_path("hanh-chinh-cong")
     )
-    _wait_for_charts(page)
+    wait_for_charts(page)
     bodies = _data_requests(page)
     page.locator(f'[data-test="{_filter_id("hanh-chinh-cong", "Địa bàn")}"]').click()
     page.get_by_title("Huyện Hiệp Đức").first.click()
@@ -290,7 +279,7 @@ def test_a_table_row_cross_filters_the_dashboard_and_drills_by_unit(
     page = _admin_page(
         browser, admin_session, superset_server.url, _dashboard_path("hanh-chinh-cong")
     )
-    _wait_for_charts(page)
+    wait_for_charts(page)
     page.locator("table tbody tr").first.wait_for(state="visible")
     bodies = _data_requests(page)
     table = page.locator('[data-test="chart-grid-component"]').filter(
@@ -298,7 +287,7 @@ def test_a_table_row_cross_filters_the_dashboard_and_drills_by_unit(
     )
     table.locator("td", has_text="Đất đai").first.click()
     page.wait_for_timeout(2000)
-    _wait_for_charts(page)
+    wait_for_charts(page)
     wanted = {"col": "linh_vuc", "op": "IN", "val": ["Đất đai"]}
     crossed = [b for b in bodies if wanted in b["queries"][0]["filters"]]
     assert len(crossed) >= 5, [b["queries"][0]["filters"] for b in bodies]
@@ -306,15 +295,7 @@ def test_a_table_row_cross_filters_the_dashboard_and_drills_by_unit(
 
     bodies.clear()
     table.locator("td", has_text="Đất đai").first.click(button="right")
-    # by its menu id: its name is translated ("Xem theo", superset/translations)
-    drill_by = page.locator('[data-menu-id$="-drill-by-submenu"]:visible').first
-    drill_by.hover()
-    submenu = page.locator('[data-test="drill-by-submenu"]')
-    try:  # the submenu opens on hover; when the pointer's move was missed, a click opens it
-        submenu.wait_for(state="visible", timeout=5_000)
-    except Exception:
-        drill_by.click()
-        submenu.wait_for(state="visible", timeout=20_000)
+    submenu = open_drill_by(page)  # "Xem theo" (superset/translations)
     if submenu.locator("input").count():  # a long list is virtual: search, then choose
         submenu.locator("input").fill("Đơn vị")
     choice = submenu.get_by_text("Đơn vị", exact=True).first
@@ -348,13 +329,8 @@ def test_commune_user_dashboard_shows_only_its_commune(
     structure its history is its successor's rows, which its role may not read; as reported,
     it sees its own rows and no other commune's."""
     page = _login(browser, superset_server.url, *commune_user, _dashboard_path("kinh-te-xa-hoi"))
-    _wait_for_charts(page)
-    page.locator(f'[data-test="{_filter_id("kinh-te-xa-hoi", "Góc nhìn lịch sử")}"]').click()
-    page.get_by_title("Như đã báo cáo").first.click()
-    page.keyboard.press("Escape")
-    page.locator('[data-test="filter-bar__apply-button"]').click()
-    page.wait_for_timeout(1000)
-    _wait_for_charts(page)
+    wait_for_charts(page)
+    choose_filter_value(page, _filter_id("kinh-te-xa-hoi", "Góc nhìn lịch sử"), "Như đã báo cáo")
     rows = page.locator('[data-test="chart-grid-component"] table tbody tr')
     rows.first.wait_for(state="visible")
     names = {cell.strip() for cell in rows.locator("td:nth-child(2)").all_inner_texts()}
@@ -372,7 +348,7 @@ def test_a_long_list_asks_for_one_page_and_reads_in_vietnamese(
     page = _admin_page(browser, admin_session, superset_server.url)
     bodies = _data_requests(page)
     page.goto(f"{superset_server.url}{_dashboard_path('tinh-hinh-nop-bao-cao')}")
-    _wait_for_charts(page)
+    wait_for_charts(page)
     table = page.locator('[data-test="chart-grid-component"]').filter(
         has_text="Báo cáo trễ hạn, chưa nộp (xem từng báo cáo)")
     table.scroll_into_view_if_needed()
@@ -398,7 +374,7 @@ def test_a_long_list_asks_for_one_page_and_reads_in_vietnamese(
     bodies.clear()
     table.locator(".dt-global-filter input").fill("Xã Hiệp")
     page.wait_for_timeout(2500)  # the search waits 800 ms for typing to stop
-    _wait_for_charts(page)
+    wait_for_charts(page)
     searched = [b for b in bodies if {"col": "Đơn vị", "op": "ILIKE", "val": "Xã Hiệp%"}
                 in b["queries"][0].get("filters", [])]
     assert searched, [b["queries"][0].get("filters") for b in bodies]

@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
+from support import choose_filter_value, open_drill_by, wait_for_charts
+
 from ioc.settings import PROJECT_ROOT
 
 ALLOW_LIST = Path(__file__).with_name("english_allowlist.yaml")
@@ -126,12 +128,6 @@ def _text(page) -> list[str]:
     return page.evaluate(VISIBLE_TEXT_JS)
 
 
-def _wait_for_charts(page) -> None:
-    page.locator('[data-test="dashboard-header-container"]').wait_for(state="visible")
-    page.locator('[data-test="chart-grid-component"]').first.wait_for(state="attached")
-    page.locator('[aria-label="Loading"]:visible').first.wait_for(state="detached")
-
-
 def walk(browser, url: str, username: str, password: str, slug: str, table_title: str,
          cell: str, drill_column: str, shots: Path | None = None,
          as_reported: str | None = None) -> dict[str, list[str]]:
@@ -175,19 +171,14 @@ def _walk(page, url, username, password, slug, table_title, cell, drill_column, 
         keep("dashboard-list")
 
         page.goto(f"{url}/superset/dashboard/{slug}/")
-        _wait_for_charts(page)
+        wait_for_charts(page)
         table = page.locator('[data-test="chart-grid-component"]').filter(has_text=table_title)
         if as_reported:  # the view filter's id: a commune merged away shows "as reported"
             page.locator('[data-test="chart-grid-component"] .ant-empty, '
                          '[data-test="chart-grid-component"] table tbody tr').first \
                 .wait_for(state="visible")
             keep("dashboard-empty")
-            page.locator(f'[data-test="{as_reported}"]').click()
-            page.get_by_title("Như đã báo cáo").first.click()
-            page.keyboard.press("Escape")
-            page.locator('[data-test="filter-bar__apply-button"]').click()
-            page.wait_for_timeout(1000)
-            _wait_for_charts(page)
+            choose_filter_value(page, as_reported, "Như đã báo cáo")
         table.locator("table tbody tr").first.wait_for(state="visible")
         page.locator('[aria-label="Loading"]:visible').first.wait_for(state="detached")
         keep("dashboard")
@@ -231,14 +222,7 @@ def _walk(page, url, username, password, slug, table_title, cell, drill_column, 
             page.locator('[data-menu-id$="-drill-to-detail-by"]:visible').hover()
             page.wait_for_timeout(500)
             keep("drill-to-detail-by-menu")
-        drill_by = page.locator('[data-menu-id$="-drill-by-submenu"]:visible')
-        drill_by.hover()
-        submenu = page.locator('[data-test="drill-by-submenu"]')
-        try:  # the submenu opens on hover; when the pointer's move was missed, a click opens it
-            submenu.wait_for(state="visible", timeout=5_000)
-        except Exception:
-            drill_by.click()
-            submenu.wait_for(state="visible")
+        submenu = open_drill_by(page)
         keep("drill-by-menu")
         if submenu.locator("input").count():
             submenu.locator("input").fill(drill_column)
