@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -203,3 +204,10 @@ class LoadSampler:
 
     def summary(self) -> dict[str, float]:
         return self.between(0, float("inf"))
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1, for a server the bench starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

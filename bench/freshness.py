@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import socket
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -25,16 +24,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.common import child_args, emit, percentile
+from bench.common import child_args, emit, free_port, percentile
 
 HEADER = ["STT", "Mã chỉ tiêu", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch năm", "Thực hiện tháng",
           "Lũy kế từ đầu năm", "Ghi chú"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def latest_report(world: Path) -> tuple[str, str]:
@@ -104,8 +97,8 @@ def _location_loaded(port: int, timeout_s: float = 600) -> None:
 
 def measure(args: dict[str, Any]) -> dict[str, Any]:
     home, world, drops = Path(args["home"]), Path(args["world"]), int(args["drops"])
-    os.environ.update({"IOC_HOME": str(home), "IOC_PG_PORT": str(_free_port()),
-                       "IOC_DAGSTER_PORT": str(_free_port())})
+    os.environ.update({"IOC_HOME": str(home), "IOC_PG_PORT": str(free_port()),
+                       "IOC_DAGSTER_PORT": str(free_port())})
     for var in ("IOC_WAREHOUSE_URL", "IOC_AGENCY_API_URL", "IOC_INTAKE_DIR", "IOC_ARCHIVE_DIR"):
         os.environ.pop(var, None)
     from bench.pipeline import TOKEN, DemoApi

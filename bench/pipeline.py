@@ -20,7 +20,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import CACHE, PROJECT_ROOT, RssSampler, child_args, emit, median
+from bench.common import CACHE, PROJECT_ROOT, RssSampler, child_args, emit, free_port, median
 
 # issue 20: every production package of the house (ioc_superset is superset/ioc_superset)
 COPIED = ("ioc", "ingest", "orchestration", "backup", "upload", "cli", "dbt_project",
@@ -86,17 +85,11 @@ def project_copy(world_dir: Path, dest: Path) -> Path:
     return dest
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class DemoApi:
     """`ioc demo-api` in its own process (not in the measured one), clock at `now`."""
 
     def __init__(self, world_dir: Path, now: datetime, log: Path | None = None):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log or os.devnull, "a")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -20,11 +19,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.common import free_port
 
 
 @dataclass
@@ -82,7 +77,7 @@ def bench_server() -> Iterator[BenchServer]:
         if external:
             yield BenchServer(external, home, embedded=False)
             return
-        os.environ["IOC_PG_PORT"] = str(_free_port())
+        os.environ["IOC_PG_PORT"] = str(free_port())
         cfg = settings_mod.load()
         warehouse.start(cfg)
         try:

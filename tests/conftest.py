@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -21,15 +20,10 @@ from psycopg import sql
 
 from ioc import settings as settings_mod
 from ioc import warehouse
+from tests.support.net import free_port
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _SUPERSET_MODULES = pytest.StashKey[set]()  # modules whose tests use the session's Superset
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +48,7 @@ def warehouse_settings(ioc_home: Path) -> Iterator[settings_mod.Settings]:
         os.environ["IOC_WAREHOUSE_URL"] = external
     else:
         os.environ.pop("IOC_WAREHOUSE_URL", None)
-        os.environ["IOC_PG_PORT"] = str(_free_port())
+        os.environ["IOC_PG_PORT"] = str(free_port())
     cfg = settings_mod.load()
     warehouse.start(cfg)
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -23,17 +22,12 @@ from ioc import settings as settings_mod
 from ioc import warehouse
 from ioc_superset import identities
 from tests.faults import world
+from tests.support.net import free_port
 
 ENV = ("IOC_HOME", "IOC_PG_PORT", "IOC_WAREHOUSE_URL", "IOC_BACKUP_DIR", "DAGSTER_HOME",
        "IOC_INTAKE_DIR", "IOC_ARCHIVE_DIR", "IOC_BACKUP_PERSONAL", "IOC_BACKUP_AGE_RECIPIENTS",
        "IOC_BACKUP_SECRETS", "IOC_BACKUP_AGE_IDENTITY", "IOC_SUPERSET_PORT",
        "IOC_SUPERSET_METADATA_URL", "IOC_DAGSTER_PG_URL", "IOC_AGENCY_API_URL")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

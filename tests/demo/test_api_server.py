@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings
 
 from demo.api_server import serve_in_thread
 from ioc.settings import PROJECT_ROOT
+from tests.support.net import free_port
 
 SPEC_PATH = PROJECT_ROOT / "ioc" / "reference" / "agency-api.yaml"
 SPEC = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
@@ -239,13 +240,10 @@ def test_schemathesis_contract(case, api) -> None:
 
 
 def test_ioc_demo_api_command_serves(demo_dir: Path) -> None:
-    import socket
     import subprocess
     import sys
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "demo-api", "--data", str(demo_dir), "--port",
          str(port), "--token", "cli-token", "--now", "2024-12-01T00:00:00+07:00",
@@ -275,13 +273,10 @@ def test_ioc_demo_api_command_serves(demo_dir: Path) -> None:
 
 def _serve_cli(demo_dir: Path, *args: str, env: dict | None = None):
     import os
-    import socket
     import subprocess
     import sys
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     environ = {k: v for k, v in os.environ.items() if k != "IOC_TODAY"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "demo-api", "--data", str(demo_dir), "--port",
@@ -329,7 +324,6 @@ def test_the_demo_api_service_takes_any_token_and_keeps_it_off_the_command_line(
     never started and `make up` failed. The token now goes through the environment, where
     `ps` does not show it either."""
     import shutil
-    import socket
 
     import psutil
 
@@ -344,9 +338,7 @@ def test_the_demo_api_service_takes_any_token_and_keeps_it_off_the_command_line(
     for var in ("IOC_AGENCY_API_URL", "IOC_AGENCY_API_TOKEN"):
         monkeypatch.setenv(var, "")
         monkeypatch.delenv(var)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        monkeypatch.setenv("IOC_DEMO_API_PORT", str(s.getsockname()[1]))
+    monkeypatch.setenv("IOC_DEMO_API_PORT", str(free_port()))
     settings = load()
     shutil.copytree(demo_dir, service.demo_dir(settings))
     secret = settings.secret_file("demo-api-token")

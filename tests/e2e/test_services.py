@@ -30,17 +30,12 @@ import pytest
 from ioc.settings import PROJECT_ROOT
 from tests.conftest import FIXTURES
 from tests.intake.builders import KTXH_VALUES, ktxh_sheet, ktxh_table, write_xlsx
+from tests.support.net import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.superset]
 
 GOOD = FIXTURES / "examples" / "KTXH-01_xa-hiep-thuan_2024-10.xlsx"
 BARE_PATH = "/usr/bin:/bin"  # no virtualenv, no /usr/sbin: what a plain user shell may have
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -136,11 +131,11 @@ def stack() -> Iterator[Stack]:
         "PATH": BARE_PATH,
         "LANG": "C.UTF-8",
         "IOC_HOME": str(home),
-        "IOC_PG_PORT": str(_free_port()),
-        "IOC_SUPERSET_PORT": str(_free_port()),
-        "IOC_DAGSTER_PORT": str(_free_port()),
-        "IOC_DEMO_API_PORT": str(_free_port()),
-        "IOC_UPLOAD_PORT": str(_free_port()),
+        "IOC_PG_PORT": str(free_port()),
+        "IOC_SUPERSET_PORT": str(free_port()),
+        "IOC_DAGSTER_PORT": str(free_port()),
+        "IOC_DEMO_API_PORT": str(free_port()),
+        "IOC_UPLOAD_PORT": str(free_port()),
     }
     s = Stack(home, env)
     try:

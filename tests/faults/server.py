@@ -8,7 +8,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -17,18 +16,13 @@ import psutil
 
 from ioc import warehouse
 from ioc.settings import Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.net import free_port
 
 
 class KillableServer:
     def __init__(self) -> None:
         self.home = Path(tempfile.mkdtemp(prefix="ioc-fault-pg-"))
-        port = _free_port()
+        port = free_port()
         self.settings = Settings(
             home=self.home, warehouse_url=None, pg_port=port, intake_dir=self.home / "intake",
             archive_dir=self.home / "archive", superset_port=0, dagster_port=0,

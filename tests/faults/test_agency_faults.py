@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ from ioc.settings import PROJECT_ROOT
 from tests.agency.helpers import assert_exact, warehouse_not_ahead
 from tests.faults.ledger import LEDGER
 from tests.support.flaky_proxy import FlakyProxy
+from tests.support.net import free_port
 
 TOKEN = "faults-agency-token"
 BRITTLE = RetryPolicy(timeout=2.0, max_attempts=3, backoff=0.01, backoff_max=0.05,
@@ -42,17 +42,11 @@ def _config(url: str):
     return load(url, TOKEN, env={}, retry=BRITTLE, page_size=200, commit_every=400)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class ApiProcess:
     """`ioc demo-api` as a process of its own, so it can be killed like a real server."""
 
     def __init__(self, world: Path) -> None:
-        self.world, self.port = world, _free_port()
+        self.world, self.port = world, free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 

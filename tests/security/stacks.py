@@ -36,7 +36,8 @@ from ioc.settings import Settings
 from ioc_superset import bootstrap, server
 from tests.conftest import FIXTURES
 from tests.support import external_pg
-from tests.support.superset_server import SupersetServer, free_port
+from tests.support.net import free_port
+from tests.support.superset_server import SupersetServer
 
 OWN = "xa-hiep-thuan"
 OWN_ROLE = "Xã Hiệp Thuận"

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -34,6 +33,7 @@ import psycopg
 from psycopg import sql
 
 from ioc import warehouse
+from tests.support.net import free_port
 
 OWNER = "ioc"
 
@@ -89,12 +89,6 @@ def unavailable() -> str | None:
             "not root (apt-get install postgresql) and no IOC_TEST_EXTERNAL_SUPERUSER_URL")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class _Cluster:
     """A throwaway cluster of Debian's binaries in a temporary directory."""
 
@@ -102,7 +96,7 @@ class _Cluster:
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="ioc-external-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.password = secrets.token_urlsafe(16)
 
     def _run(self, *args: str) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from ioc import settings as settings_mod
 from ioc.settings import Settings
 from ioc_superset import bootstrap, server
 from ioc_superset.client import SupersetClient
+from tests.support.net import free_port
 
 
 @dataclass
@@ -37,12 +37,6 @@ class SupersetServer:
     def bootstrap(self) -> bootstrap.BootstrapReport:
         """Run bootstrap again (it must change nothing the second time)."""
         return bootstrap.bootstrap(self.settings, keep_running=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager

@@ -24,7 +24,8 @@ import pytest
 
 from ioc.settings import PROJECT_ROOT, Settings
 from ioc_superset import users
-from tests.support.superset_server import SupersetServer, free_port
+from tests.support.net import free_port
+from tests.support.superset_server import SupersetServer
 from upload import service
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "upload"
