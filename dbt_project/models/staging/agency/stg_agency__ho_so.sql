@@ -1,5 +1,4 @@
--- Dossiers without personal data (chuHoSo lives in restricted.ho_so_ca_nhan, never read),
--- then the days and months in Vietnam's time that the marts judge by.
+-- Dossiers without personal data (chuHoSo lives in restricted.ho_so_ca_nhan, never read).
 with
 
 source as (
@@ -28,12 +27,7 @@ renamed as (
         co_nghia_vu_tai_chinh,
         thanh_toan_truc_tuyen,
         cap_nhat_luc,
-        _loaded_at,
-        {{ local_date('ngay_tiep_nhan') }} as received_date,
-        {{ local_month('ngay_tiep_nhan') }} as received_month,
-        {{ local_date('ngay_hen_tra') }} as due_date,
-        {{ local_date('ngay_ket_thuc_xu_ly') }} as finished_date,
-        {{ local_month('ngay_ket_thuc_xu_ly') }} as finished_month
+        _loaded_at
     from source
 )
 

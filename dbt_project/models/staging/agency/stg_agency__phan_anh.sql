@@ -1,6 +1,5 @@
 -- Feedback without personal data: nguoiPhanAnh, noiDung and the title tieuDe (citizens' free
--- text) live in restricted.phan_anh_ca_nhan. Then the days in Vietnam's time that the marts
--- judge by.
+-- text) live in restricted.phan_anh_ca_nhan.
 with
 
 source as (
@@ -21,9 +20,7 @@ renamed as (
         cong_khai,
         danh_gia,
         cap_nhat_luc,
-        _loaded_at,
-        {{ local_date('ngay_tiep_nhan') }} as received_date,
-        {{ local_date('ngay_hoan_thanh') }} as closed_date
+        _loaded_at
     from source
 )
 
