@@ -21,7 +21,8 @@ import time
 from urllib.parse import quote, unquote
 
 import pytest
-from test_browser import ARTIFACTS, _login, _wait_for_charts
+from support import wait_for_charts
+from test_browser import ARTIFACTS, _login
 
 from ioc import warehouse
 from ioc_superset import assets_builder, users
@@ -169,7 +170,7 @@ def _walk(page, base: str, who: str, unit: str, view: str, kpi_names: dict, conn
             if r.method == "POST" and "/api/v1/chart/data" in r.url else None)
     overview = base + overview_url(unit, view)
     page.goto(overview)
-    _wait_for_charts(page)
+    wait_for_charts(page)
     board = _board(page)
     board.locator("table tbody tr").first.wait_for(state="visible")
     page.screenshot(path=str(PATHS / f"{who}-0-tong-quan.png"), full_page=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from support import committed, month
-from test_browser import CHART_OUTPUT, TIMEOUT_MS, _wait_for_charts
+from support import committed, month, wait_for_charts
+from test_browser import CHART_OUTPUT, TIMEOUT_MS
 
 from ioc import warehouse
 from ioc.settings import PROJECT_ROOT
@@ -148,7 +148,7 @@ def test_public_dashboard_opens_without_login_in_the_browser(
     try:
         page.goto(f"{superset_server.url}/superset/dashboard/{SLUG}/")
         assert "/login" not in page.url
-        _wait_for_charts(page)
+        wait_for_charts(page)
         charts = page.locator('[data-test="chart-grid-component"]')
         assert charts.count() == 4
         for i in range(4):
