@@ -23,9 +23,7 @@
     and the district of the unit that holds its place today (`current_unit`: dim_don_vi
     joined on units.current_org_unit_id). Types: the mart's contract (contract_select). -#}
 {% macro unit_columns() -%}
-        units.org_unit_name,
-        units.latest_org_unit_id,
-        units.district_id,
+        {{ unit_name_columns() }},
         units.current_org_unit_id,
         units.current_org_unit_name,
         current_unit.district_id as current_district_id

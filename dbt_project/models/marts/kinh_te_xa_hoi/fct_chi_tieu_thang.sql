@@ -30,7 +30,8 @@ with_ytd as (
 final as (
     select
         with_ytd.*,
-        units.org_unit_name,
+        {{ unit_name_columns() }},
+        units.latest_org_unit_name,
         {{ year_and_month('with_ytd.period_month') }},
         indicators.indicator_name,
         indicators.indicator_group,
@@ -38,9 +39,6 @@ final as (
         {{ pct('with_ytd.ytd_value', 'with_ytd.plan_year', 1) }} as pct_of_plan,
         indicators.month_rollup,
         indicators.area_rollup,
-        units.latest_org_unit_id,
-        units.latest_org_unit_name,
-        units.district_id,
         {{ view_columns('with_ytd') }}
     from with_ytd
     inner join {{ ref('dim_chi_tieu') }} as indicators
