@@ -139,10 +139,9 @@ def sync_resource(resource: str, *, conninfo: str, config: AgencyConfig,
             try:
                 _run(plan, client, converter, store, config, stats, pages)
             finally:
-                f = client.faults
                 stats.requests = client.requests
-                stats.throttled, stats.server_errors = f.throttled, f.server_errors
-                stats.timeouts, stats.connection_errors = f.timeouts, f.connection_errors
+                for name, count in asdict(client.faults).items():  # PullStats has each one
+                    setattr(stats, name, count)
                 stats.waited_seconds = round(client.waited, 3)
                 stats.unmapped_fields = ",".join(sorted(converter.unmapped))
         if config.personal_retention and converter.personal_columns:

@@ -7,6 +7,7 @@ token fails clearly; personal data reaches `restricted` and nothing else.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import timedelta
 
@@ -15,11 +16,11 @@ import pytest
 
 from demo.store import read_resource
 from ingest.agency import schema
-from ingest.agency.client import RetryPolicy
+from ingest.agency.client import FaultCounts, RetryPolicy
 from ingest.agency.errors import AuthError, BusyError, PullFailed
-from ingest.agency.load import Batch, Store
+from ingest.agency.load import Batch, BatchResult, Store
 from ingest.agency.mapping import parse_time
-from ingest.agency.pull import pull
+from ingest.agency.pull import PullStats, pull
 from tests.agency.helpers import (
     ALL,
     assert_exact,
@@ -31,6 +32,13 @@ from tests.agency.helpers import (
     warehouse_not_ahead,
     warehouse_truth,
 )
+
+
+def test_a_runs_stats_have_a_field_for_every_count_they_take_in() -> None:
+    """The stats add up each batch's result and copy the client's fault counts by name."""
+    names = {f.name for f in dataclasses.fields(PullStats)}
+    assert set(BatchResult._fields) <= names
+    assert {f.name for f in dataclasses.fields(FaultCounts)} <= names
 
 
 def test_first_pull_holds_exactly_the_servers_records(admin, config, fresh_db_url) -> None:
