@@ -563,6 +563,49 @@ def test_bi_readers_may_read_marts_under_row_security(world: World) -> None:
 # --- incremental and docs (they run dbt again: keep them last) ---------------------------------
 
 
+def test_incremental_run_rewrites_open_cases_and_loaded_ones_only(world: World) -> None:
+    """Each kind of key on its own: HS4 (open, untouched) must follow the as-of moment; HS1
+    (finished, loaded again) must follow its record; HS3 (finished, changed without being
+    loaded) is not read again."""
+    status = (
+        "select ma_ho_so, deadline_status, is_withdrawn from mart_hanh_chinh_cong.fct_ho_so "
+        "where ma_ho_so in ('HS1', 'HS3', 'HS4') order by ma_ho_so"
+    )
+    before = world.rows(status)
+    assert before == [
+        ("HS1", "truoc_han", False), ("HS3", "qua_han", False), ("HS4", "dang_qua_han", False)
+    ]
+    with psycopg.connect(world.url) as conn:
+        # the last pull ended the day before HS4's promised day: A moves back, HS4 is in time
+        conn.execute(
+            "insert into raw_agency.sync_state (resource, last_run_at, last_status) "
+            "values ('ho-so', %s, 'ok')",
+            (dataset.at("2024-12-23 10:00"),),
+        )
+        conn.execute(
+            "update raw_agency.ho_so set trang_thai = 'rut_ho_so', _loaded_at = now() "
+            "where ma_ho_so = 'HS1'"
+        )
+        conn.execute("update raw_agency.ho_so set trang_thai = 'rut_ho_so' where ma_ho_so = 'HS3'")
+    try:
+        assert world.dbt("run", "--select", "fct_ho_so") == 0
+        assert world.rows(status) == [
+            ("HS1", "truoc_han", True), ("HS3", "qua_han", False), ("HS4", "dang_trong_han", False)
+        ]
+    finally:
+        with psycopg.connect(world.url) as conn:
+            conn.execute("delete from raw_agency.sync_state where resource = 'ho-so'")
+            conn.execute(
+                "update raw_agency.ho_so set trang_thai = 'da_tra_ket_qua', _loaded_at = now() "
+                "where ma_ho_so = 'HS1'"
+            )
+            conn.execute(
+                "update raw_agency.ho_so set trang_thai = 'da_xu_ly' where ma_ho_so = 'HS3'"
+            )
+    assert world.dbt("run", "--select", "fct_ho_so") == 0
+    assert world.rows(status) == before
+
+
 def test_incremental_run_updates_changed_and_open_dossiers(world: World) -> None:
     with psycopg.connect(world.url) as conn:
         conn.execute(
