@@ -18,48 +18,38 @@
 -- days (soNgayBoSung).
 with
 
-dated as (
-    select
-        *,
-        {{ local_date('ngay_tiep_nhan') }} as received_date,
-        {{ local_month('ngay_tiep_nhan') }} as received_month,
-        {{ local_date('ngay_hen_tra') }} as due_date,
-        ngay_ket_thuc_xu_ly as finished_at,
-        {{ local_date('ngay_ket_thuc_xu_ly') }} as finished_date,
-        {{ local_month('ngay_ket_thuc_xu_ly') }} as finished_month
-    from ({{ cases_to_rebuild('stg_agency__ho_so', 'ma_ho_so', 'is_finished') }}) as dossiers
-),
-
 final as (
     select
-        dated.*,
+        dossiers.*,
+        dossiers.ngay_ket_thuc_xu_ly as finished_at,
         unit.org_unit_id,
         {{ unit_columns() }},
-        case dated.kenh_nop
+        {{ case_moment_columns() }},
+        case dossiers.kenh_nop
             when 1 then 'Trực tiếp'
             when 2 then 'Trực tuyến'
             when 3 then 'Bưu chính công ích'
         end as kenh_nop_name,
-        (dated.kenh_nop = 2)::boolean as is_online,
-        dated.received_month as period_month,
-        (dated.finished_at is not null)::boolean as is_finished,
-        (dated.trang_thai = 'rut_ho_so')::boolean as is_withdrawn,
+        (dossiers.kenh_nop = 2)::boolean as is_online,
+        dossiers.received_month as period_month,
+        (dossiers.ngay_ket_thuc_xu_ly is not null)::boolean as is_finished,
+        (dossiers.trang_thai = 'rut_ho_so')::boolean as is_withdrawn,
         {{ deadline_status(
-            'dated.finished_at', 'dated.finished_date', 'dated.ngay_hen_tra',
-            'dated.due_date',
+            'dossiers.ngay_ket_thuc_xu_ly', 'dossiers.finished_date', 'dossiers.ngay_hen_tra',
+            'dossiers.due_date',
         ) }} as deadline_status,
         case
-            when dated.finished_at is not null
+            when dossiers.ngay_ket_thuc_xu_ly is not null
                 then greatest(
                         end_day.working_day_seq - start_day.working_day_seq
-                        - dated.so_ngay_bo_sung,
+                        - dossiers.so_ngay_bo_sung,
                         0
                     )
-        end as working_days_to_resolve,
-        {{ case_moment_columns() }}
-    from dated
+        end as working_days_to_resolve
+    from ({{ cases_to_rebuild('stg_agency__ho_so', 'ma_ho_so', 'is_finished') }}) as dossiers
     {{ case_joins(
-        'dated', 'ho_so', 'received_date', 'finished_date', unit_of=['ma_don_vi', 'received_date']
+        'dossiers', 'ho_so', 'received_date', 'finished_date',
+        unit_of=['ma_don_vi', 'received_date'],
     ) }}
 )
 

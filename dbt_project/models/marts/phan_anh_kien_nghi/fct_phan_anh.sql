@@ -17,33 +17,29 @@
 -- Incremental: items loaded since the last run plus open ones.
 with
 
-dated as (
-    select
-        *,
-        {{ local_date('ngay_tiep_nhan') }} as received_date,
-        {{ local_date('han_xu_ly') }} as own_deadline_date,
-        {{ local_date('ngay_hoan_thanh') }} as closed_date
-    from ({{ cases_to_rebuild('stg_agency__phan_anh', 'ma_phan_anh', 'is_closed') }}) as feedback
-),
-
 placed as (
     select
-        dated.*,
+        feedback.*,
         coalesce(handler.org_unit_id, place.org_unit_id) as org_unit_id,
         place.org_unit_id as place_org_unit_id,
         handler.org_unit_id as handler_org_unit_id,
-        coalesce(dated.own_deadline_date, default_deadline.date_day) as deadline_date,
         coalesce(
-            dated.han_xu_ly, {{ day_end_ts('default_deadline.date_day') }}
+            {{ local_date('feedback.han_xu_ly') }}, default_deadline.date_day
+        ) as deadline_date,
+        coalesce(
+            feedback.han_xu_ly, {{ day_end_ts('default_deadline.date_day') }}
         ) as deadline_at,
         received_day.working_day_seq as received_seq,
         closed_day.working_day_seq as closed_seq
-    from dated
-    left join lateral {{ org_unit_at('dated.dia_ban', 'dated.received_date') }} as place on true
-    left join lateral {{ org_unit_at('dated.ma_don_vi_xu_ly', 'dated.received_date') }} as handler
+    from ({{ cases_to_rebuild('stg_agency__phan_anh', 'ma_phan_anh', 'is_closed') }}) as feedback
+    left join lateral {{ org_unit_at('feedback.dia_ban', 'feedback.received_date') }} as place
         on true
-    left join {{ ref('dim_ngay') }} as received_day on dated.received_date = received_day.date_day
-    left join {{ ref('dim_ngay') }} as closed_day on dated.closed_date = closed_day.date_day
+    left join
+        lateral {{ org_unit_at('feedback.ma_don_vi_xu_ly', 'feedback.received_date') }} as handler
+        on true
+    left join {{ ref('dim_ngay') }} as received_day
+        on feedback.received_date = received_day.date_day
+    left join {{ ref('dim_ngay') }} as closed_day on feedback.closed_date = closed_day.date_day
     left join {{ ref('dim_ngay') }} as default_deadline
         on
             default_deadline.is_working_day
@@ -62,8 +58,9 @@ final as (
             when 'truc_tiep' then 'Trực tiếp'
         end as kenh_name,
         {{ unit_columns() }},
+        {{ case_moment_columns() }},
         date_trunc('month', placed.received_date)::date as period_month,
-        (placed.own_deadline_date is null)::boolean as is_default_deadline,
+        (placed.han_xu_ly is null)::boolean as is_default_deadline,
         placed.ngay_hoan_thanh as closed_at,
         date_trunc('month', placed.closed_date)::date as closed_month,
         (placed.closed_date is not null)::boolean as is_closed,
@@ -79,8 +76,7 @@ final as (
             when placed.trang_thai = 'da_xu_ly' and placed.closed_date is not null
                 then greatest(placed.closed_seq - placed.received_seq, 0)
         end as working_days_to_resolve,
-        (placed.danh_gia >= 4)::boolean as is_satisfied,
-        {{ case_moment_columns() }}
+        (placed.danh_gia >= 4)::boolean as is_satisfied
     from placed
     {{ case_joins('placed', 'phan_anh') }}
 )

@@ -15,46 +15,32 @@
 --   deadline day before the data's as-of moment A), due within 7 days, or within deadline.
 with
 
-dated as (
-    select
-        *,
-        case
-            when chieu = 'den' then coalesce({{ local_date('ngay_den') }}, ngay_van_ban)
-            else ngay_van_ban
-        end as event_date,
-        case
-            when chieu = 'den' and ngay_den is not null then ngay_den
-            else (ngay_van_ban::timestamp at time zone 'Asia/Ho_Chi_Minh')
-        end as received_at,
-        {{ local_date('ngay_hoan_thanh') }} as completed_date,
-        {{ day_end_ts('han_xu_ly') }} as deadline_ends_at
-    from ({{ cases_to_rebuild('stg_agency__van_ban', 'ma_van_ban', 'is_completed') }}) as documents
-),
-
 final as (
     select
-        dated.*,
+        documents.*,
         unit.org_unit_id,
-        case dated.chieu when 'den' then 'Văn bản đến' when 'di' then 'Văn bản đi' end::text
-            as chieu_name,
+        case documents.chieu
+            when 'den' then 'Văn bản đến'
+            when 'di' then 'Văn bản đi'
+        end::text as chieu_name,
         {{ unit_columns() }},
-        date_trunc('month', dated.event_date)::date as period_month,
-        dated.ngay_hoan_thanh as completed_at,
-        date_trunc('month', dated.completed_date)::date as completed_month,
-        (dated.completed_date is not null)::boolean as is_completed,
+        {{ case_moment_columns() }},
+        date_trunc('month', documents.event_date)::date as period_month,
+        documents.ngay_hoan_thanh as completed_at,
+        date_trunc('month', documents.completed_date)::date as completed_month,
+        (documents.completed_date is not null)::boolean as is_completed,
         {{ deadline_status(
-            'dated.ngay_hoan_thanh', 'dated.completed_date', 'dated.deadline_ends_at',
-            'dated.han_xu_ly', due_soon_days=7,
-            first="when dated.chieu = 'di' then 'van_ban_di'",
+            'documents.ngay_hoan_thanh', 'documents.completed_date', 'documents.deadline_ends_at',
+            'documents.han_xu_ly', due_soon_days=7,
+            first="when documents.chieu = 'di' then 'van_ban_di'",
         ) }} as deadline_status,
         case
-            when dated.chieu = 'den' and dated.completed_date is not null
+            when documents.chieu = 'den' and documents.completed_date is not null
                 then greatest(end_day.working_day_seq - start_day.working_day_seq, 0)
-        end as working_days_to_handle,
-        {{ case_moment_columns() }}
-    from dated
+        end as working_days_to_handle
+    from ({{ cases_to_rebuild('stg_agency__van_ban', 'ma_van_ban', 'is_completed') }}) as documents
     {{ case_joins(
-        'dated', 'van_ban', 'event_date', 'completed_date', unit_of=['ma_don_vi', 'event_date']
+        'documents', 'van_ban', 'event_date', 'completed_date', unit_of=['ma_don_vi', 'event_date']
     ) }}
 )
 

@@ -1,4 +1,5 @@
--- Dossiers without personal data (chuHoSo lives in restricted.ho_so_ca_nhan, never read).
+-- Dossiers without personal data (chuHoSo lives in restricted.ho_so_ca_nhan, never read),
+-- then the days and months in Vietnam's time that the marts judge by.
 with
 
 source as (
@@ -27,7 +28,12 @@ renamed as (
         co_nghia_vu_tai_chinh,
         thanh_toan_truc_tuyen,
         cap_nhat_luc,
-        _loaded_at
+        _loaded_at,
+        {{ local_date('ngay_tiep_nhan') }} as received_date,
+        {{ local_month('ngay_tiep_nhan') }} as received_month,
+        {{ local_date('ngay_hen_tra') }} as due_date,
+        {{ local_date('ngay_ket_thuc_xu_ly') }} as finished_date,
+        {{ local_month('ngay_ket_thuc_xu_ly') }} as finished_month
     from source
 )
 

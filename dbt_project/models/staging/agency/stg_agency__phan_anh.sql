@@ -1,5 +1,6 @@
 -- Feedback without personal data: nguoiPhanAnh, noiDung and the title tieuDe (citizens' free
--- text) live in restricted.phan_anh_ca_nhan.
+-- text) live in restricted.phan_anh_ca_nhan. Then the days in Vietnam's time that the marts
+-- judge by.
 with
 
 source as (
@@ -20,7 +21,9 @@ renamed as (
         cong_khai,
         danh_gia,
         cap_nhat_luc,
-        _loaded_at
+        _loaded_at,
+        {{ local_date('ngay_tiep_nhan') }} as received_date,
+        {{ local_date('ngay_hoan_thanh') }} as closed_date
     from source
 )
 

@@ -1,3 +1,7 @@
+-- Official documents, then the days and moments in Vietnam's time that the marts judge by:
+-- event_date is the day an incoming document arrived (else its date) and an outgoing one's
+-- date; received_at the moment it arrived (else the start of its date); deadline_ends_at the
+-- end (23:59:59) of the deadline day (hanXuLy).
 with
 
 source as (
@@ -21,7 +25,17 @@ renamed as (
         trang_thai,
         ky_so,
         cap_nhat_luc,
-        _loaded_at
+        _loaded_at,
+        case
+            when chieu = 'den' then coalesce({{ local_date('ngay_den') }}, ngay_van_ban)
+            else ngay_van_ban
+        end as event_date,
+        case
+            when chieu = 'den' and ngay_den is not null then ngay_den
+            else (ngay_van_ban::timestamp at time zone 'Asia/Ho_Chi_Minh')
+        end as received_at,
+        {{ day_end_ts('han_xu_ly') }} as deadline_ends_at,
+        {{ local_date('ngay_hoan_thanh') }} as completed_date
     from source
 )
 
