@@ -12,7 +12,9 @@
     because a staging view's expressions (normalize, trim, coalesce; the days in Vietnam) are
     otherwise computed in the scan, for every record, before the join keeps the few rebuilt:
     on the province warehouse (1,360,044 dossiers, 6,833 rebuilt) fct_ho_so's query took
-    2.0 s that way and 0.7 s this way (docs/performance.md).
+    2.0 s that way and 0.7 s this way. The lookups cost more when a large share of the
+    table is rebuilt: 7.1-7.9 s against 4.9-5.0 s for 305,341 keys (22 %); the two ways break
+    even near 9 % (docs/performance.md).
     No OR between the two kinds of keys: beside an OR, PostgreSQL hashes a `key IN (subquery)`
     only when it fits in work_mem, and otherwise rescans it for every staged row; at national
     scale (261,400 open dossiers of 1,972,946) that plan never ended. A UNION is hashed, and
