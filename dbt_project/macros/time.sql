@@ -11,7 +11,7 @@
 
 {#- The first instant of the month after `month_start` (a date), as timestamptz. -#}
 {% macro month_end_ts(month_start) -%}
-    ((({{ month_start }}) + interval '1 month')::timestamp at time zone 'Asia/Ho_Chi_Minh')
+    {{ day_start_ts("(" ~ month_start ~ ") + interval '1 month'") }}
 {%- endmacro %}
 
 {#- "Today" for statuses that depend on it; `--vars '{as_of_date: 2025-07-15}'` pins it. -#}
@@ -40,10 +40,15 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The first instant (00:00) of the day `day` (a date) in Vietnam, as timestamptz. -#}
+{% macro day_start_ts(day) -%}
+    (({{ day }})::timestamp at time zone 'Asia/Ho_Chi_Minh')
+{%- endmacro %}
+
 {#- The last instant (23:59:59) of the day `day` (a date) in Vietnam: "by the end of the
     deadline day". -#}
 {% macro day_end_ts(day) -%}
-    (((({{ day }}) + 1)::timestamp at time zone 'Asia/Ho_Chi_Minh') - interval '1 second')
+    ({{ day_start_ts('(' ~ day ~ ') + 1') }} - interval '1 second')
 {%- endmacro %}
 
 {#- 'HH24:MI DD/MM/YYYY' of a moment, in Vietnam: how an as-of moment is written. -#}

@@ -10,7 +10,7 @@ months as (
         sources.data_source,
         sources.as_of,
         months.month_start::date as period_month,
-        (months.month_start::timestamp at time zone 'Asia/Ho_Chi_Minh') as month_starts_at,
+        {{ day_start_ts('months.month_start') }} as month_starts_at,
         {{ month_end_ts('months.month_start::date') }} as next_month_starts_at
     from {{ ref('int_thoi_diem__nguon') }} as sources
     cross join lateral generate_series(

@@ -23,9 +23,7 @@ placed as (
         coalesce(handler.org_unit_id, place.org_unit_id) as org_unit_id,
         place.org_unit_id as place_org_unit_id,
         handler.org_unit_id as handler_org_unit_id,
-        coalesce(
-            {{ local_date('feedback.han_xu_ly') }}, default_deadline.date_day
-        ) as deadline_date,
+        coalesce(feedback.own_deadline_date, default_deadline.date_day) as deadline_date,
         coalesce(
             feedback.han_xu_ly, {{ day_end_ts('default_deadline.date_day') }}
         ) as deadline_at,

@@ -23,6 +23,7 @@ renamed as (
         cap_nhat_luc,
         _loaded_at,
         {{ local_date('ngay_tiep_nhan') }} as received_date,
+        {{ local_date('han_xu_ly') }} as own_deadline_date,
         {{ local_date('ngay_hoan_thanh') }} as closed_date
     from source
 )

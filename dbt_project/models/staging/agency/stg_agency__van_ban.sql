@@ -32,7 +32,7 @@ renamed as (
         end as event_date,
         case
             when chieu = 'den' and ngay_den is not null then ngay_den
-            else (ngay_van_ban::timestamp at time zone 'Asia/Ho_Chi_Minh')
+            else {{ day_start_ts('ngay_van_ban') }}
         end as received_at,
         {{ day_end_ts('han_xu_ly') }} as deadline_ends_at,
         {{ local_date('ngay_hoan_thanh') }} as completed_date
