@@ -1,5 +1,5 @@
--- Dossiers without personal data (chuHoSo lives in restricted.ho_so_ca_nhan, never read),
--- then the days and months in Vietnam's time that the marts judge by.
+-- Dossiers without personal data (chuHoSo lives in restricted.ho_so_ca_nhan, never read); beside
+-- each moment, the day (and month) in Vietnam's time that the marts judge by.
 with
 
 source as (
@@ -17,8 +17,13 @@ renamed as (
         kenh_nop,
         muc_do_dvc,
         ngay_tiep_nhan,
+        {{ local_date('ngay_tiep_nhan') }} as received_date,
+        {{ local_month('ngay_tiep_nhan') }} as received_month,
         ngay_hen_tra,
+        {{ local_date('ngay_hen_tra') }} as due_date,
         ngay_ket_thuc_xu_ly,
+        {{ local_date('ngay_ket_thuc_xu_ly') }} as finished_date,
+        {{ local_month('ngay_ket_thuc_xu_ly') }} as finished_month,
         ngay_tra_ket_qua,
         trang_thai,
         coalesce(so_lan_bo_sung, 0) as so_lan_bo_sung,
@@ -28,12 +33,7 @@ renamed as (
         co_nghia_vu_tai_chinh,
         thanh_toan_truc_tuyen,
         cap_nhat_luc,
-        _loaded_at,
-        {{ local_date('ngay_tiep_nhan') }} as received_date,
-        {{ local_month('ngay_tiep_nhan') }} as received_month,
-        {{ local_date('ngay_hen_tra') }} as due_date,
-        {{ local_date('ngay_ket_thuc_xu_ly') }} as finished_date,
-        {{ local_month('ngay_ket_thuc_xu_ly') }} as finished_month
+        _loaded_at
     from source
 )
 
