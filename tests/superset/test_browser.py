@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from urllib.parse import quote, unquote
 
 import pytest
@@ -379,7 +380,14 @@ def test_a_long_list_asks_for_one_page_and_reads_in_vietnamese(
                 in b["queries"][0].get("filters", [])]
     assert searched, [b["queries"][0].get("filters") for b in bodies]
     table.locator("table tbody tr").first.wait_for(state="visible")
-    units = set(table.locator("table tbody tr td:nth-child(1)").all_inner_texts())
+    # the list keeps its old rows until the server's answer is drawn: read what it settles on
+    deadline = time.monotonic() + 30
+    while True:
+        units = set(table.locator("table tbody tr:visible td:nth-child(1)").all_inner_texts())
+        if (units and all(u.startswith("Xã Hiệp") for u in units)) \
+                or time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(250)
     assert units and all(u.startswith("Xã Hiệp") for u in units), units
     page.screenshot(path=str(ARTIFACTS / "tinh-hinh-nop-bao-cao-tim-theo-don-vi.png"))
     page.context.close()
