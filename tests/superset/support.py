@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -137,6 +138,20 @@ def wait_for_charts(page) -> None:
     page.locator('[data-test="dashboard-header-container"]').wait_for(state="visible")
     page.locator('[data-test="chart-grid-component"]').first.wait_for(state="attached")
     page.locator('[aria-label="Loading"]:visible').first.wait_for(state="detached")
+
+
+def settled_rows(chart, accept, seconds: float = 30) -> list[str]:
+    """The visible rows of a table chart (their text) once `accept(rows)` holds, or as they
+    are after `seconds`: a table keeps the rows it has drawn until the next answer is drawn
+    (after typing in its search box; and Superset may first draw an answer asked before the
+    address's filters applied, apache/superset#27787). The caller asserts on what it gets."""
+    deadline = time.monotonic() + seconds
+    rows = chart.locator("table tbody tr:visible")
+    while True:
+        texts = rows.all_inner_texts()
+        if accept(texts) or time.monotonic() > deadline:
+            return texts
+        chart.page.wait_for_timeout(250)
 
 
 def choose_filter_value(page, filter_test_id: str, title: str) -> None:

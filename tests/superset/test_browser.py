@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from urllib.parse import quote, unquote
 
 import pytest
 import yaml
-from support import charts, choose_filter_value, open_drill_by, vn_number, wait_for_charts
+from support import (
+    charts,
+    choose_filter_value,
+    open_drill_by,
+    settled_rows,
+    vn_number,
+    wait_for_charts,
+)
 
 from ioc import warehouse
 from ioc.settings import PROJECT_ROOT
@@ -381,13 +387,8 @@ def test_a_long_list_asks_for_one_page_and_reads_in_vietnamese(
     assert searched, [b["queries"][0].get("filters") for b in bodies]
     table.locator("table tbody tr").first.wait_for(state="visible")
     # the list keeps its old rows until the server's answer is drawn: read what it settles on
-    deadline = time.monotonic() + 30
-    while True:
-        units = set(table.locator("table tbody tr:visible td:nth-child(1)").all_inner_texts())
-        if (units and all(u.startswith("Xã Hiệp") for u in units)) \
-                or time.monotonic() > deadline:
-            break
-        page.wait_for_timeout(250)
+    settled_rows(table, lambda rows: rows and all(r.startswith("Xã Hiệp") for r in rows))
+    units = set(table.locator("table tbody tr:visible td:nth-child(1)").all_inner_texts())
     assert units and all(u.startswith("Xã Hiệp") for u in units), units
     page.screenshot(path=str(ARTIFACTS / "tinh-hinh-nop-bao-cao-tim-theo-don-vi.png"))
     page.context.close()

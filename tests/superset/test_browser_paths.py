@@ -21,7 +21,7 @@ import time
 from urllib.parse import quote, unquote
 
 import pytest
-from support import wait_for_charts
+from support import settled_rows, wait_for_charts
 from test_browser import ARTIFACTS, _login
 
 from ioc import warehouse
@@ -168,19 +168,12 @@ def _rows(chart, first: int = 5) -> list[str]:
             for text in chart.locator("table tbody tr:visible").all_inner_texts()[:first]]
 
 
-def _wait_for_rows_of(chart, unit: str, seconds: float = 30) -> None:
-    """Until every row a table chart shows names the unit chosen in the address. Superset may
-    first draw an answer asked before the address's filters were applied (apache/superset#27787;
-    seen once in CI: the overview's board without Xã Hiệp Đức's rows); the unit's rows must
-    follow. The callers' own checks then run on what the reader is left with."""
-    deadline = time.monotonic() + seconds
-    rows = chart.locator("table tbody tr:visible")
-    while True:
-        texts = rows.all_inner_texts()
-        if texts and all(unit in text for text in texts):
-            return
-        assert time.monotonic() < deadline, f"no rows of {unit} only: {_rows(chart)}"
-        chart.page.wait_for_timeout(250)
+def _wait_for_rows_of(chart, unit: str) -> None:
+    """Until every row a table chart shows names the unit chosen in the address (seen once in
+    CI: the overview's board read before Xã Hiệp Đức's rows were drawn). The callers' own checks
+    then run on what the reader is left with."""
+    texts = settled_rows(chart, lambda rows: rows and all(unit in row for row in rows))
+    assert texts and all(unit in row for row in texts), f"no rows of {unit} only: {_rows(chart)}"
 
 
 def _walk(page, base: str, who: str, unit: str, view: str, kpi_names: dict, conn) -> list[str]:
@@ -225,9 +218,8 @@ def _walk(page, base: str, who: str, unit: str, view: str, kpi_names: dict, conn
         page.locator('[data-test="dashboard-header-container"]').wait_for(state="visible")
         cases = _chart(page, title)
         cases.scroll_into_view_if_needed()
-        first = cases.locator("table tbody tr").first
-        first.wait_for(state="visible")
         _wait_for_rows_of(cases, unit)
+        first = cases.locator("table tbody tr").first
         # the dashboard opened with the unit applied: its charts ask for that unit
         wanted = {"col": "org_unit_name", "op": "IN", "val": [unit]}
         asked = [q for body in requests for q in body.get("queries", [])
@@ -256,7 +248,6 @@ def _walk(page, base: str, who: str, unit: str, view: str, kpi_names: dict, conn
         if i == 0:
             page.go_back()
             page.wait_for_url(re.compile("/superset/dashboard/tong-quan/"))
-            _board(page).locator("table tbody tr").first.wait_for(state="visible")
             _wait_for_rows_of(_board(page), unit)  # Back brings the unit's board back
             assert _board(page).locator(f'a[href*="/superset/dashboard/{slug}/"]').count()
             assert _tile_link(page, slug, _kpi, short).count() == 1
